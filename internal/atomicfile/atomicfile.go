@@ -1,0 +1,86 @@
+// Package atomicfile writes files the only safe way for files other processes
+// watch: a temporary file in the same directory, fsync, rename, and nothing at
+// all when the content and mode are already what is asked for.
+package atomicfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Write makes path hold data with permission perm. It reports whether the file
+// changed. The temporary file is named ".<base>.<random>.tmp" so that a
+// directory watcher that only reads .toml/.yaml files never sees it.
+func Write(path string, data []byte, perm fs.FileMode) (changed bool, err error) {
+	if same, err := unchanged(path, data, perm); err != nil {
+		return false, err
+	} else if same {
+		return false, nil
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return false, fmt.Errorf("creating temporary file for %s: %w", path, err)
+	}
+	tmpName := tmp.Name()
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmpName)
+		}
+	}()
+	if err = tmp.Chmod(perm); err != nil {
+		return false, fmt.Errorf("setting mode of %s: %w", tmpName, err)
+	}
+	if _, err = tmp.Write(data); err != nil {
+		return false, fmt.Errorf("writing %s: %w", tmpName, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return false, fmt.Errorf("syncing %s: %w", tmpName, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return false, fmt.Errorf("closing %s: %w", tmpName, err)
+	}
+	if err = os.Rename(tmpName, path); err != nil {
+		return false, fmt.Errorf("renaming %s to %s: %w", tmpName, path, err)
+	}
+	syncDir(dir)
+	return true, nil
+}
+
+// unchanged reports whether path already holds data with mode perm.
+func unchanged(path string, data []byte, perm fs.FileMode) (bool, error) {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("inspecting %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() || fi.Mode().Perm() != perm.Perm() || fi.Size() != int64(len(data)) {
+		return false, nil
+	}
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return false, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return bytes.Equal(old, data), nil
+}
+
+// syncDir makes the rename durable. Failing to sync a directory is not worth
+// failing the write for (some filesystems refuse it), so errors are dropped.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}

@@ -1,0 +1,179 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"rancher-traefik/internal/atomicfile"
+	"rancher-traefik/internal/certs"
+	"rancher-traefik/internal/config"
+	"rancher-traefik/internal/render"
+)
+
+// Names of the dynamic files rancher-traefik owns in the watched directory.
+const (
+	tlsFile   = "tls.toml"
+	adminFile = "admin.toml"
+)
+
+// loadConfig reads the environment and makes the logger it asks for. On a
+// configuration error the logger still works (at INFO, text).
+func loadConfig(e env) (*config.Config, *slog.Logger, error) {
+	cfg, err := config.FromEnv(e.lookup)
+	if err != nil {
+		return cfg, newLogger(e.stderr, "INFO", "text"), err
+	}
+	return cfg, newLogger(e.stderr, cfg.LogLevel, cfg.LogFormat), nil
+}
+
+// loadTLS parses the main pair and the extra pairs. Problems name the
+// variable or the file, never the content.
+func loadTLS(cfg *config.Config) (*certs.Pair, []certs.Extra, []config.Problem) {
+	var (
+		pair     *certs.Pair
+		problems []config.Problem
+	)
+	if cfg.TLSConfigured() {
+		p, err := certs.Parse([]byte(cfg.SSLCert.Reveal()), []byte(cfg.SSLKey.Reveal()))
+		if err != nil {
+			v := "TRAEFIK_SSL_CERT"
+			var ce *certs.Error
+			if errors.As(err, &ce) && ce.Part != certs.PartCert {
+				v = "TRAEFIK_SSL_PRIVATE_KEY"
+			}
+			msg := err.Error()
+			if src, ok := cfg.Sources[v]; ok {
+				msg += " (" + string(src) + ")"
+			}
+			problems = append(problems, config.Problem{Var: v, Msg: msg})
+		} else {
+			pair = p
+		}
+	}
+	extras, errs := certs.LoadExtra(cfg.CertsDir())
+	for _, err := range errs {
+		problems = append(problems, config.Problem{Msg: err.Error()})
+	}
+	return pair, extras, problems
+}
+
+// logExpiry warns about certificates near or past their end. An expired one
+// is still served: refusing to start would take HTTP down too.
+func logExpiry(log *slog.Logger, what string, p *certs.Pair, now time.Time) {
+	attrs := []any{"certificate", what, "names", strings.Join(p.Names(), ","), "not_after", p.Leaf().NotAfter.UTC().Format(time.RFC3339)}
+	switch p.CheckExpiry(now) {
+	case certs.Expired:
+		log.Error("certificate has expired; serving it anyway", attrs...)
+	case certs.NotYetValid:
+		log.Warn("certificate is not valid yet", append(attrs, "not_before", p.Leaf().NotBefore.UTC().Format(time.RFC3339))...)
+	case certs.ExpiresSoon:
+		log.Warn("certificate expires within 30 days", attrs...)
+	default:
+		log.Info("certificate loaded", attrs...)
+	}
+}
+
+// prepare writes every file Traefik needs: the TLS files, the dynamic
+// tls.toml and admin.toml, and traefik.toml. Files are written atomically and
+// only when changed.
+func prepare(cfg *config.Config, log *slog.Logger) error {
+	for _, d := range []struct {
+		path string
+		mode fs.FileMode
+	}{{filepath.Dir(cfg.StaticFile()), 0o755}, {cfg.DynamicDir(), 0o755}, {cfg.CertsDir(), 0o755}, {filepath.Dir(cfg.ACMEStorage()), 0o700}} {
+		if err := os.MkdirAll(d.path, d.mode); err != nil {
+			return exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
+		}
+	}
+	pair, extras, problems := loadTLS(cfg)
+	if len(problems) > 0 {
+		return exitWith(ExitTLS, &config.Error{Problems: problems})
+	}
+	now := time.Now()
+	var tls render.TLSData
+	if pair != nil {
+		logExpiry(log, "TRAEFIK_SSL_CERT", pair, now)
+		if _, err := certs.WriteMain(cfg.CertsDir(), pair); err != nil {
+			return exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
+		}
+		main := render.NewCertFiles(filepath.Join(cfg.CertsDir(), certs.MainCert), filepath.Join(cfg.CertsDir(), certs.MainKey))
+		tls.Certificates = append(tls.Certificates, main)
+		tls.Default = &main
+	} else if cfg.HTTPSEnabled() && !cfg.ACMEEnable {
+		log.Warn("TRAEFIK_SSL_CERT is not set: HTTPS serves Traefik's self-signed default certificate")
+	}
+	for _, x := range extras {
+		logExpiry(log, x.CertFile, x.Pair, now)
+		tls.Certificates = append(tls.Certificates, render.NewCertFiles(x.CertFile, x.KeyFile))
+	}
+	r := render.Renderer{Dir: cfg.TemplateDir}
+	if err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), tlsFile), render.TLSTemplate, tls, len(tls.Certificates) > 0); err != nil {
+		return err
+	}
+
+	auth := cfg.AdminEnable && cfg.AdminUsers.IsSet()
+	if auth {
+		users := strings.Join(cfg.AdminUserLines(), "\n") + "\n"
+		if _, err := atomicfile.Write(cfg.AdminUsersFile(), []byte(users), 0o600); err != nil {
+			return exitWith(ExitConfig, fmt.Errorf("TRAEFIK_ADMIN_AUTH_USERS: %w", err))
+		}
+	} else {
+		if err := removeIfExists(cfg.AdminUsersFile()); err != nil {
+			return err
+		}
+		if cfg.AdminEnable {
+			log.Warn("TRAEFIK_ADMIN_AUTH_USERS is not set: the API and dashboard are open to anyone who reaches the admin port", "port", cfg.AdminPort)
+		}
+	}
+	if err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), adminFile), render.AdminTemplate, render.AdminData{UsersFile: render.String(cfg.AdminUsersFile())}, auth); err != nil {
+		return err
+	}
+
+	static, err := renderStatic(cfg)
+	if err != nil {
+		return err
+	}
+	changed, err := atomicfile.Write(cfg.StaticFile(), static, 0o644)
+	if err != nil {
+		return exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
+	}
+	log.Debug("static configuration written", "file", cfg.StaticFile(), "changed", changed)
+	return nil
+}
+
+func renderStatic(cfg *config.Config) ([]byte, error) {
+	b, err := render.Renderer{Dir: cfg.TemplateDir}.Render(render.StaticTemplate, render.NewStaticData(cfg, version))
+	if err != nil {
+		return nil, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_TEMPLATE_DIR: %w", err))
+	}
+	return b, nil
+}
+
+// writeOrRemove renders a dynamic file when want, and removes a stale one
+// otherwise.
+func writeOrRemove(r render.Renderer, path, tmpl string, data any, want bool) error {
+	if !want {
+		return removeIfExists(path)
+	}
+	b, err := r.Render(tmpl, data)
+	if err != nil {
+		return exitWith(ExitConfig, fmt.Errorf("TRAEFIK_TEMPLATE_DIR: %w", err))
+	}
+	if _, err := atomicfile.Write(path, b, 0o644); err != nil {
+		return exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
+	}
+	return nil
+}
+
+func removeIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: removing %s: %w", path, err))
+	}
+	return nil
+}

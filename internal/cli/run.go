@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"rancher-traefik/internal/config"
+	"rancher-traefik/internal/reaper"
+	"rancher-traefik/internal/supervisor"
+)
+
+func newRunCmd(e env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "run",
+		Short: "Prepare the configuration, then run and supervise Traefik (the default)",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runRun(cmd.Context(), e) },
+	}
+}
+
+// childBaseEnv are the only variables of ours Traefik inherits, besides
+// TRAEFIK_CHILD_ENV.
+var childBaseEnv = []string{"PATH", "HOME", "TZ"}
+
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// childEnv builds Traefik's environment: none of our TRAEFIK_*/CATTLE_*
+// variables (Traefik would parse TRAEFIK_* as configuration) and no secret.
+func childEnv(lookup func(string) (string, bool), extra []string) []string {
+	var out []string
+	for _, n := range append(append([]string{}, childBaseEnv...), extra...) {
+		if v, ok := lookup(n); ok {
+			out = append(out, n+"="+v)
+		} else if n == "PATH" {
+			out = append(out, "PATH="+defaultPath)
+		}
+	}
+	return out
+}
+
+// lookTraefik finds TRAEFIK_BINARY.
+func lookTraefik(bin string) (string, error) {
+	p, err := exec.LookPath(bin)
+	if err == nil {
+		return p, nil
+	}
+	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("TRAEFIK_BINARY: %w: %q (set TRAEFIK_BINARY to its path, or put it on PATH)", supervisor.ErrNotFound, bin)
+	}
+	return "", fmt.Errorf("TRAEFIK_BINARY: %w: %w", supervisor.ErrNotStartable, err)
+}
+
+func runRun(ctx context.Context, e env) error {
+	// Catch the signals first: one arriving while we prepare must not kill
+	// us half-way, and is handled (forwarded or stopping) once Traefik runs.
+	sigs := make(chan os.Signal, 32)
+	signal.Notify(sigs, supervisor.Forwarded...)
+	defer signal.Stop(sigs)
+
+	cfg, log, err := loadConfig(e)
+	if err != nil {
+		return fail(err)
+	}
+	log.Info("rancher-traefik starting", "version", version, "pid", os.Getpid(), "home", cfg.Home)
+	logSources(log, cfg)
+	if err := prepare(cfg, log); err != nil {
+		return fail(err)
+	}
+	path, err := lookTraefik(cfg.Binary)
+	if err != nil {
+		return fail(err)
+	}
+	r, err := reaper.New(log)
+	if err != nil {
+		return fail(err)
+	}
+	sup := supervisor.New(supervisor.Options{
+		Path:         path,
+		Args:         []string{"--configFile=" + cfg.StaticFile()},
+		Env:          childEnv(e.lookup, cfg.ChildEnv),
+		StopDelay:    cfg.StopDelay,
+		StopGrace:    cfg.RequestAcceptGrace + cfg.GraceTimeout + time.Second,
+		Restart:      supervisor.Policy(cfg.Restart),
+		RestartMax:   cfg.RestartMax,
+		BackoffMin:   cfg.RestartBackoff,
+		BackoffMax:   30 * time.Second,
+		HealthyAfter: time.Minute,
+	}, r, log)
+	logBudget(log, cfg, sup.Budget())
+
+	g, gctx := errgroup.WithContext(ctx)
+	reapCtx, stopReaping := context.WithCancel(gctx)
+	g.Go(func() error { return r.Run(reapCtx) })
+	var code int
+	g.Go(func() error {
+		defer stopReaping()
+		var err error
+		code, err = sup.Run(gctx, sigs)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return fail(err)
+	}
+	log.Info("rancher-traefik exiting", "code", code, "orphans_reaped", r.Orphans())
+	if code != 0 {
+		return exitWith(code, nil)
+	}
+	return nil
+}
+
+// logSources says where each secret came from (never what it is).
+func logSources(log *slog.Logger, cfg *config.Config) {
+	for _, v := range config.Vars {
+		if src, ok := cfg.Sources[v.Name]; ok {
+			log.Info("secret resolved", "variable", v.Name, "from", string(src))
+		}
+	}
+}
+
+// logBudget states how long a stop can take and warns when the orchestrator
+// allows less.
+func logBudget(log *slog.Logger, cfg *config.Config, budget time.Duration) {
+	parts := []string{}
+	if cfg.StopDelay > 0 {
+		parts = append(parts, "TRAEFIK_STOP_DELAY="+cfg.StopDelay.String())
+	}
+	if cfg.RequestAcceptGrace > 0 {
+		parts = append(parts, "TRAEFIK_REQUEST_ACCEPT_GRACE="+cfg.RequestAcceptGrace.String())
+	}
+	parts = append(parts, "TRAEFIK_GRACE_TIMEOUT="+cfg.GraceTimeout.String(), "margin 2s")
+	log.Info("stop budget", "total", budget.String(), "made_of", strings.Join(parts, " + "), "stop_timeout", cfg.StopTimeout.String())
+	if budget > cfg.StopTimeout {
+		log.Warn(fmt.Sprintf("the stop budget (%s) exceeds TRAEFIK_STOP_TIMEOUT (%s): the orchestrator may kill Traefik before in-flight requests finish. Raise the stop timeout (docker stop -t, compose stop_grace_period, Rancher's stop timeout) and TRAEFIK_STOP_TIMEOUT to match, or lower TRAEFIK_GRACE_TIMEOUT", budget, cfg.StopTimeout))
+	}
+}

@@ -1,0 +1,228 @@
+// Package config reads rancher-traefik's environment into a typed, validated
+// Config. Every variable, its default and its documentation live in one table
+// (Vars), which also generates `rancher-traefik env` and the README table.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"rancher-traefik/internal/secrets"
+)
+
+// HTTPSMode is the value of TRAEFIK_HTTPS_ENABLE.
+type HTTPSMode string
+
+// HTTPS modes.
+const (
+	HTTPSOn   HTTPSMode = "true"  // HTTP and HTTPS; HTTP redirects unless TRAEFIK_HTTPS_REDIRECT=false
+	HTTPSOnly HTTPSMode = "only"  // HTTP and HTTPS; HTTP always redirects
+	HTTPSOff  HTTPSMode = "false" // HTTP only
+)
+
+// Config is the whole environment contract, parsed and validated.
+type Config struct {
+	Home        string
+	SecretsDir  string
+	TemplateDir string
+	Binary      string
+
+	BindAddress   string
+	HTTPPort      int
+	HTTPSPort     int
+	AdminPort     int
+	HTTPS         HTTPSMode
+	HTTPSRedirect bool
+
+	AdminEnable bool
+	AdminUsers  secrets.Secret
+
+	LogLevel  string
+	LogFormat string
+	AccessLog bool
+
+	SSLCert secrets.Secret
+	SSLKey  secrets.Secret
+
+	RancherEndpoint  string
+	RancherAccessKey secrets.Secret
+	RancherSecret    secrets.Secret
+	RancherDomain    string
+
+	ACMEEnable    bool
+	ACMEEmail     string
+	ACMEChallenge string
+	ACMECAServer  string
+
+	GraceTimeout       time.Duration
+	RequestAcceptGrace time.Duration
+	ProvidersThrottle  time.Duration
+	ChildEnv           []string
+
+	StopDelay      time.Duration
+	StopTimeout    time.Duration
+	Restart        string
+	RestartMax     int
+	RestartBackoff time.Duration
+
+	// Sources says, per secret variable that was set, where its value came
+	// from (safe to log).
+	Sources map[string]secrets.Source
+}
+
+// StaticFile is the rendered traefik.toml.
+func (c *Config) StaticFile() string { return filepath.Join(c.Home, "etc", "traefik.toml") }
+
+// DynamicDir is the directory Traefik's file provider watches.
+func (c *Config) DynamicDir() string { return filepath.Join(c.Home, "etc", "dynamic") }
+
+// CertsDir holds traefik.crt/traefik.key and any extra NAME.crt/NAME.key pairs.
+func (c *Config) CertsDir() string { return filepath.Join(c.Home, "certs") }
+
+// ACMEStorage is the ACME account and certificate store.
+func (c *Config) ACMEStorage() string { return filepath.Join(c.Home, "acme", "acme.json") }
+
+// AdminUsersFile holds the htpasswd lines for the API, outside the watched directory.
+func (c *Config) AdminUsersFile() string { return filepath.Join(c.Home, "etc", "admin-users") }
+
+// HTTPSEnabled reports whether the https entry point exists.
+func (c *Config) HTTPSEnabled() bool { return c.HTTPS != HTTPSOff }
+
+// Redirect reports whether HTTP redirects to HTTPS.
+func (c *Config) Redirect() bool {
+	return c.HTTPS == HTTPSOnly || (c.HTTPS == HTTPSOn && c.HTTPSRedirect)
+}
+
+// TLSConfigured reports whether a main certificate pair was given.
+func (c *Config) TLSConfigured() bool { return c.SSLCert.IsSet() && c.SSLKey.IsSet() }
+
+// AdminUserLines splits TRAEFIK_ADMIN_AUTH_USERS into htpasswd lines (it
+// takes one per line, or comma separated). Do not log them.
+func (c *Config) AdminUserLines() []string {
+	var out []string
+	for f := range strings.FieldsFuncSeq(c.AdminUsers.Reveal(), func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Problem is one thing wrong with the environment.
+type Problem struct {
+	Var string
+	Msg string
+}
+
+func (p Problem) String() string {
+	if p.Var == "" {
+		return p.Msg
+	}
+	return p.Var + ": " + p.Msg
+}
+
+// Error lists every problem found; its message has one line per problem.
+type Error struct {
+	Problems []Problem
+}
+
+func (e *Error) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// FromEnv reads the environment through lookup (os.LookupEnv in production).
+// An empty value counts as unset. On failure the error is an *Error listing
+// every problem, each naming its variable and never a secret value.
+func FromEnv(lookup func(string) (string, bool)) (*Config, error) {
+	c := &Config{Sources: map[string]secrets.Source{}}
+	var problems []Problem
+	for _, v := range Vars {
+		if v.secret {
+			continue
+		}
+		raw, _ := lookup(v.Name)
+		if raw == "" {
+			raw = v.Default
+		}
+		if err := v.parse(c, raw); err != nil {
+			problems = append(problems, Problem{v.Name, err.Error()})
+		}
+	}
+	res := secrets.Resolver{Dir: c.SecretsDir}
+	for _, v := range Vars {
+		if !v.secret {
+			continue
+		}
+		s, src, err := res.Resolve(v.Name, lookup, v.trim)
+		if err != nil {
+			var ve *secrets.VarError
+			if errors.As(err, &ve) {
+				problems = append(problems, Problem{ve.Var, ve.Err.Error()})
+			} else {
+				problems = append(problems, Problem{v.Name, err.Error()})
+			}
+			continue
+		}
+		if s.IsSet() {
+			c.Sources[v.Name] = src
+		}
+		v.setSecret(c, s)
+	}
+	problems = append(problems, c.validate()...)
+	if len(problems) > 0 {
+		return c, &Error{Problems: problems}
+	}
+	return c, nil
+}
+
+// validate checks what no single variable can: combinations.
+func (c *Config) validate() []Problem {
+	var ps []Problem
+	type ep struct {
+		name string
+		port int
+	}
+	eps := []ep{{"TRAEFIK_HTTP_PORT", c.HTTPPort}, {"TRAEFIK_ADMIN_PORT", c.AdminPort}}
+	if c.HTTPSEnabled() {
+		eps = append(eps, ep{"TRAEFIK_HTTPS_PORT", c.HTTPSPort})
+	}
+	for i := range eps {
+		for j := i + 1; j < len(eps); j++ {
+			if eps[i].port != 0 && eps[i].port == eps[j].port {
+				ps = append(ps, Problem{eps[j].name, fmt.Sprintf("port %d is already used by %s: two entry points cannot share a port", eps[j].port, eps[i].name)})
+			}
+		}
+	}
+	if c.SSLCert.IsSet() != c.SSLKey.IsSet() {
+		if c.SSLCert.IsSet() {
+			ps = append(ps, Problem{"TRAEFIK_SSL_PRIVATE_KEY", "not set, but TRAEFIK_SSL_CERT is: set both or neither"})
+		} else {
+			ps = append(ps, Problem{"TRAEFIK_SSL_CERT", "not set, but TRAEFIK_SSL_PRIVATE_KEY is: set both or neither"})
+		}
+	}
+	if c.RancherAccessKey.IsSet() != c.RancherSecret.IsSet() {
+		if c.RancherAccessKey.IsSet() {
+			ps = append(ps, Problem{"TRAEFIK_RANCHER_SECRET", "not set (nor CATTLE_SECRET_KEY), but an access key is: set both or neither"})
+		} else {
+			ps = append(ps, Problem{"TRAEFIK_RANCHER_ACCESSKEY", "not set (nor CATTLE_ACCESS_KEY), but a secret key is: set both or neither"})
+		}
+	}
+	for i, line := range c.AdminUserLines() {
+		user, hash, ok := strings.Cut(line, ":")
+		if !ok || user == "" || hash == "" || strings.ContainsAny(line, " \t") {
+			// Never print the line: it holds a password hash.
+			ps = append(ps, Problem{"TRAEFIK_ADMIN_AUTH_USERS", fmt.Sprintf("entry %d is not of the form user:hash (htpasswd -nB user)", i+1)})
+		}
+	}
+	if c.ACMEEnable && c.ACMEChallenge == "tls" && !c.HTTPSEnabled() {
+		ps = append(ps, Problem{"TRAEFIK_ACME_CHALLENGE", "the tls challenge needs the https entry point, but TRAEFIK_HTTPS_ENABLE=false: use http or enable HTTPS"})
+	}
+	return ps
+}

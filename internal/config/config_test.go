@@ -1,0 +1,240 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func lookupOf(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := FromEnv(lookupOf(nil))
+	if err != nil {
+		t.Fatalf("FromEnv(empty): %v", err)
+	}
+	got := map[string]any{
+		"home": c.Home, "secrets": c.SecretsDir, "binary": c.Binary,
+		"http": c.HTTPPort, "https": c.HTTPSPort, "admin": c.AdminPort,
+		"mode": c.HTTPS, "redirect": c.Redirect(), "admin enable": c.AdminEnable,
+		"level": c.LogLevel, "format": c.LogFormat, "access": c.AccessLog,
+		"grace": c.GraceTimeout, "acme": c.ACMEEnable, "challenge": c.ACMEChallenge,
+		"static": c.StaticFile(), "dynamic": c.DynamicDir(), "certs": c.CertsDir(), "acme storage": c.ACMEStorage(),
+	}
+	want := map[string]any{
+		"home": "/opt/traefik", "secrets": "/run/secrets", "binary": "traefik",
+		"http": 80, "https": 443, "admin": 8000,
+		"mode": HTTPSOn, "redirect": true, "admin enable": true,
+		"level": "INFO", "format": "text", "access": true,
+		"grace": 10 * time.Second, "acme": false, "challenge": "tls",
+		"static": "/opt/traefik/etc/traefik.toml", "dynamic": "/opt/traefik/etc/dynamic", "certs": "/opt/traefik/certs", "acme storage": "/opt/traefik/acme/acme.json",
+	}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("defaults (-got +want):\n%s", diff)
+	}
+}
+
+func TestValues(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		check func(t *testing.T, c *Config)
+	}{
+		{"https only forces redirect", map[string]string{"TRAEFIK_HTTPS_ENABLE": "ONLY", "TRAEFIK_HTTPS_REDIRECT": "false"}, func(t *testing.T, c *Config) {
+			if c.HTTPS != HTTPSOnly || !c.Redirect() {
+				t.Errorf("mode %q redirect %v, want only/true", c.HTTPS, c.Redirect())
+			}
+		}},
+		{"redirect off", map[string]string{"TRAEFIK_HTTPS_REDIRECT": "false"}, func(t *testing.T, c *Config) {
+			if c.Redirect() || !c.HTTPSEnabled() {
+				t.Errorf("redirect %v https %v, want false/true", c.Redirect(), c.HTTPSEnabled())
+			}
+		}},
+		{"https off: no redirect, https port may collide", map[string]string{"TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_HTTPS_PORT": "80"}, func(t *testing.T, c *Config) {
+			if c.Redirect() || c.HTTPSEnabled() {
+				t.Errorf("redirect %v https %v, want false/false", c.Redirect(), c.HTTPSEnabled())
+			}
+		}},
+		{"debug means DEBUG", map[string]string{"TRAEFIK_DEBUG": "true", "TRAEFIK_LOG_LEVEL": "error"}, func(t *testing.T, c *Config) {
+			if c.LogLevel != "DEBUG" {
+				t.Errorf("level %q, want DEBUG", c.LogLevel)
+			}
+		}},
+		{"debug does not lower TRACE", map[string]string{"TRAEFIK_DEBUG": "1", "TRAEFIK_LOG_LEVEL": "trace"}, func(t *testing.T, c *Config) {
+			if c.LogLevel != "TRACE" {
+				t.Errorf("level %q, want TRACE", c.LogLevel)
+			}
+		}},
+		{"warning is WARN", map[string]string{"TRAEFIK_LOG_LEVEL": "warning"}, func(t *testing.T, c *Config) {
+			if c.LogLevel != "WARN" {
+				t.Errorf("level %q, want WARN", c.LogLevel)
+			}
+		}},
+		{"duration in seconds", map[string]string{"TRAEFIK_GRACE_TIMEOUT": "3"}, func(t *testing.T, c *Config) {
+			if c.GraceTimeout != 3*time.Second {
+				t.Errorf("grace %v, want 3s", c.GraceTimeout)
+			}
+		}},
+		{"cattle fallbacks", map[string]string{"CATTLE_URL": "http://rancher:8080/v1", "CATTLE_ACCESS_KEY": "AK\n", "CATTLE_SECRET_KEY": "SK"}, func(t *testing.T, c *Config) {
+			if c.RancherEndpoint != "http://rancher:8080/v1" || c.RancherAccessKey.Reveal() != "AK" || c.RancherSecret.Reveal() != "SK" {
+				t.Errorf("endpoint %q, keys not taken from CATTLE_*", c.RancherEndpoint)
+			}
+		}},
+		{"ours win over cattle", map[string]string{"TRAEFIK_RANCHER_ENDPOINT": "http://a/v1", "CATTLE_URL": "http://b/v1", "TRAEFIK_RANCHER_ACCESSKEY": "A1", "TRAEFIK_RANCHER_SECRET": "S1", "CATTLE_ACCESS_KEY": "A2", "CATTLE_SECRET_KEY": "S2"}, func(t *testing.T, c *Config) {
+			if c.RancherEndpoint != "http://a/v1" || c.RancherAccessKey.Reveal() != "A1" || c.RancherSecret.Reveal() != "S1" {
+				t.Errorf("endpoint %q: TRAEFIK_RANCHER_* did not win", c.RancherEndpoint)
+			}
+		}},
+		{"domain normalised", map[string]string{"TRAEFIK_RANCHER_DOMAIN": ".Example.COM."}, func(t *testing.T, c *Config) {
+			if c.RancherDomain != "example.com" {
+				t.Errorf("domain %q", c.RancherDomain)
+			}
+		}},
+		{"htpasswd lines", map[string]string{"TRAEFIK_ADMIN_AUTH_USERS": "a:$2y$05$x\r\nb:{SHA}y=, c:z\n"}, func(t *testing.T, c *Config) {
+			if diff := cmp.Diff(c.AdminUserLines(), []string{"a:$2y$05$x", "b:{SHA}y=", "c:z"}); diff != "" {
+				t.Errorf("users (-got +want):\n%s", diff)
+			}
+		}},
+		{"child env list", map[string]string{"TRAEFIK_CHILD_ENV": "AWS_REGION, LEGO_CA_CERTIFICATES  GODEBUG"}, func(t *testing.T, c *Config) {
+			if diff := cmp.Diff(c.ChildEnv, []string{"AWS_REGION", "LEGO_CA_CERTIFICATES", "GODEBUG"}); diff != "" {
+				t.Errorf("child env (-got +want):\n%s", diff)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := FromEnv(lookupOf(tt.env))
+			if err != nil {
+				t.Fatalf("FromEnv: %v", err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	certFile := filepath.Join(dir, "cert.pem")
+	if err := os.WriteFile(certFile, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string // every line of the error, in order
+	}{
+		{"non-numeric port", map[string]string{"TRAEFIK_HTTP_PORT": "eighty"}, []string{`TRAEFIK_HTTP_PORT: "eighty" is not a port number`}},
+		{"port 0", map[string]string{"TRAEFIK_HTTPS_PORT": "0"}, []string{`TRAEFIK_HTTPS_PORT: port 0 is out of range 1-65535`}},
+		{"port too big", map[string]string{"TRAEFIK_ADMIN_PORT": "65536"}, []string{`TRAEFIK_ADMIN_PORT: port 65536 is out of range 1-65535`}},
+		{"two entry points on one port", map[string]string{"TRAEFIK_HTTPS_PORT": "8000"}, []string{`TRAEFIK_HTTPS_PORT: port 8000 is already used by TRAEFIK_ADMIN_PORT: two entry points cannot share a port`}},
+		{"unknown https mode", map[string]string{"TRAEFIK_HTTPS_ENABLE": "maybe"}, []string{`TRAEFIK_HTTPS_ENABLE: "maybe" is not one of true, only, false`}},
+		{"bad boolean", map[string]string{"TRAEFIK_ACCESS_LOG": "sometimes"}, []string{`TRAEFIK_ACCESS_LOG: "sometimes" is not a boolean (true or false)`}},
+		{"bad level", map[string]string{"TRAEFIK_LOG_LEVEL": "loud"}, []string{`TRAEFIK_LOG_LEVEL: "loud" is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL, PANIC`}},
+		{"bad duration", map[string]string{"TRAEFIK_GRACE_TIMEOUT": "soon"}, []string{`TRAEFIK_GRACE_TIMEOUT: "soon" is not a duration (e.g. 10s, 500ms, or seconds)`}},
+		{"negative duration", map[string]string{"TRAEFIK_GRACE_TIMEOUT": "-1s"}, []string{`TRAEFIK_GRACE_TIMEOUT: "-1s" is negative`}},
+		{"relative home", map[string]string{"TRAEFIK_HOME": "opt"}, []string{`TRAEFIK_HOME: "opt" is not an absolute path`}},
+		{"bad endpoint", map[string]string{"TRAEFIK_RANCHER_ENDPOINT": "rancher:8080"}, []string{`TRAEFIK_RANCHER_ENDPOINT: "rancher:8080" is not an http(s) URL`}},
+		{"endpoint with credentials", map[string]string{"TRAEFIK_RANCHER_ENDPOINT": "http://AK:SECRETSK@rancher/v1"}, []string{`TRAEFIK_RANCHER_ENDPOINT: the URL holds credentials (user:password@): remove them; the API key has variables of its own`}},
+		{"bad domain", map[string]string{"TRAEFIK_RANCHER_DOMAIN": "exa mple.com"}, []string{`TRAEFIK_RANCHER_DOMAIN: "exa mple.com" is not a DNS domain name`}},
+		{"bad bind address", map[string]string{"TRAEFIK_BIND_ADDRESS": "localhost"}, []string{`TRAEFIK_BIND_ADDRESS: "localhost" is not an IP address`}},
+		{"bad child env", map[string]string{"TRAEFIK_CHILD_ENV": "TRAEFIK_RANCHER_SECRET"}, []string{`TRAEFIK_CHILD_ENV: TRAEFIK_RANCHER_SECRET cannot be passed to Traefik: TRAEFIK_* and CATTLE_* variables are ours or secret`}},
+		{"missing secret file", map[string]string{"TRAEFIK_SSL_CERT": "/nonexistent/cert", "TRAEFIK_SSL_PRIVATE_KEY": "/nonexistent/key"}, []string{
+			`TRAEFIK_SSL_CERT: reading secret file /nonexistent/cert: no such file or directory`,
+			`TRAEFIK_SSL_PRIVATE_KEY: reading secret file /nonexistent/key: no such file or directory`,
+		}},
+		{"VAR and VAR_FILE", map[string]string{"TRAEFIK_RANCHER_SECRET": "SECRETVALUE", "TRAEFIK_RANCHER_SECRET_FILE": certFile, "TRAEFIK_RANCHER_ACCESSKEY": "AK"}, []string{
+			`TRAEFIK_RANCHER_SECRET: TRAEFIK_RANCHER_SECRET_FILE is also set: set only one of them`,
+			`TRAEFIK_RANCHER_SECRET: not set (nor CATTLE_SECRET_KEY), but an access key is: set both or neither`,
+		}},
+		{"cert without key", map[string]string{"TRAEFIK_SSL_CERT": certFile}, []string{`TRAEFIK_SSL_PRIVATE_KEY: not set, but TRAEFIK_SSL_CERT is: set both or neither`}},
+		{"key without cert", map[string]string{"TRAEFIK_SSL_PRIVATE_KEY": certFile}, []string{`TRAEFIK_SSL_CERT: not set, but TRAEFIK_SSL_PRIVATE_KEY is: set both or neither`}},
+		{"access key without secret", map[string]string{"TRAEFIK_RANCHER_ACCESSKEY": "SECRETAK"}, []string{`TRAEFIK_RANCHER_SECRET: not set (nor CATTLE_SECRET_KEY), but an access key is: set both or neither`}},
+		{"tls challenge without https", map[string]string{"TRAEFIK_ACME_ENABLE": "true", "TRAEFIK_HTTPS_ENABLE": "false"}, []string{`TRAEFIK_ACME_CHALLENGE: the tls challenge needs the https entry point, but TRAEFIK_HTTPS_ENABLE=false: use http or enable HTTPS`}},
+		{"bad htpasswd", map[string]string{"TRAEFIK_ADMIN_AUTH_USERS": "admin:$apr1$x$SECRETVALUE,nohash,:SECRETVALUE"}, []string{
+			`TRAEFIK_ADMIN_AUTH_USERS: entry 2 is not of the form user:hash (htpasswd -nB user)`,
+			`TRAEFIK_ADMIN_AUTH_USERS: entry 3 is not of the form user:hash (htpasswd -nB user)`,
+		}},
+		{"TOML injection in e-mail", map[string]string{"TRAEFIK_ACME_EMAIL": "a\"\n[x]"}, []string{`TRAEFIK_ACME_EMAIL: "a\"\n[x]" is not an e-mail address`}},
+		{"TOML injection in path", map[string]string{"TRAEFIK_HOME": "/a\"\n[x]"}, []string{`TRAEFIK_HOME: "/a\"\n[x]" holds control characters`}},
+		{"TOML injection in URL", map[string]string{"TRAEFIK_ACME_CASERVER": "https://a\"\n[x]"}, []string{`TRAEFIK_ACME_CASERVER: "https://a\"\n[x]" holds control characters`}},
+		{"every problem at once", map[string]string{"TRAEFIK_HTTP_PORT": "x", "TRAEFIK_HTTPS_ENABLE": "y", "TRAEFIK_LOG_FORMAT": "xml"}, []string{
+			`TRAEFIK_HTTP_PORT: "x" is not a port number`,
+			`TRAEFIK_HTTPS_ENABLE: "y" is not one of true, only, false`,
+			`TRAEFIK_LOG_FORMAT: "xml" is not one of text, json`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := FromEnv(lookupOf(tt.env))
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want *config.Error", err)
+			}
+			got := strings.Split(err.Error(), "\n")
+			if diff := cmp.Diff(got, tt.want); diff != "" {
+				t.Errorf("problems (-got +want):\n%s", diff)
+			}
+			for _, secret := range []string{"SECRETVALUE", "SECRETAK", "SECRETSK"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error echoes a secret value: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestVarsTable(t *testing.T) {
+	seen := map[string]bool{}
+	for _, v := range Vars {
+		if seen[v.Name] {
+			t.Errorf("%s listed twice", v.Name)
+		}
+		seen[v.Name] = true
+		if v.Doc == "" || v.Group == "" {
+			t.Errorf("%s has no doc or group", v.Name)
+		}
+		if v.secret != v.Secret || (v.secret && v.setSecret == nil) || (!v.secret && v.parse == nil) {
+			t.Errorf("%s is not wired: secret=%v parse=%v", v.Name, v.secret, v.parse != nil)
+		}
+		if !strings.HasPrefix(v.Name, "TRAEFIK_") && !strings.HasPrefix(v.Name, "CATTLE_") {
+			t.Errorf("%s: every variable starts TRAEFIK_ or CATTLE_ (the child environment scrub relies on it)", v.Name)
+		}
+	}
+}
+
+// FuzzFromEnv feeds arbitrary values to every variable: FromEnv must not
+// panic, and a failure must name a variable on every line.
+func FuzzFromEnv(f *testing.F) {
+	f.Add("80", "true", "10s", "example.com", "a@b.c")
+	f.Add("x", "maybe", "-1", "a b", "a\"\n[x]")
+	f.Fuzz(func(t *testing.T, p, b, d, dom, mail string) {
+		env := map[string]string{
+			"TRAEFIK_HTTP_PORT": p, "TRAEFIK_HTTPS_ENABLE": b, "TRAEFIK_ACCESS_LOG": b,
+			"TRAEFIK_GRACE_TIMEOUT": d, "TRAEFIK_RANCHER_DOMAIN": dom, "TRAEFIK_ACME_EMAIL": mail,
+			"TRAEFIK_RANCHER_ENDPOINT": dom, "TRAEFIK_CHILD_ENV": mail,
+		}
+		_, err := FromEnv(lookupOf(env))
+		if err == nil {
+			return
+		}
+		var ce *Error
+		if !errors.As(err, &ce) {
+			t.Fatalf("err %T, want *Error", err)
+		}
+		for _, p := range ce.Problems {
+			if _, ok := env[p.Var]; !ok && !strings.HasPrefix(p.Var, "TRAEFIK_") {
+				t.Fatalf("problem names no variable: %q", p)
+			}
+			if strings.Contains(p.Msg, "\n") {
+				t.Fatalf("problem spans lines: %q", p.Msg)
+			}
+		}
+	})
+}
