@@ -156,12 +156,14 @@ func FromEnv(lookup func(string) (string, bool)) (*Config, error) {
 		}
 	}
 	res := secrets.Resolver{Dir: c.SecretsDir}
+	failed := map[string]bool{}
 	for _, v := range Vars {
 		if !v.secret {
 			continue
 		}
 		s, src, err := res.Resolve(v.Name, lookup, v.trim)
 		if err != nil {
+			failed[v.Name] = true
 			var ve *secrets.VarError
 			if errors.As(err, &ve) {
 				problems = append(problems, Problem{ve.Var, ve.Err.Error()})
@@ -175,15 +177,16 @@ func FromEnv(lookup func(string) (string, bool)) (*Config, error) {
 		}
 		v.setSecret(c, s)
 	}
-	problems = append(problems, c.validate()...)
+	problems = append(problems, c.validate(failed)...)
 	if len(problems) > 0 {
 		return c, &Error{Problems: problems}
 	}
 	return c, nil
 }
 
-// validate checks what no single variable can: combinations.
-func (c *Config) validate() []Problem {
+// validate checks what no single variable can: combinations. Pairs with a
+// variable that failed to resolve are not checked again (one problem, one line).
+func (c *Config) validate(failed map[string]bool) []Problem {
 	var ps []Problem
 	type ep struct {
 		name string
@@ -200,14 +203,16 @@ func (c *Config) validate() []Problem {
 			}
 		}
 	}
-	if c.SSLCert.IsSet() != c.SSLKey.IsSet() {
+	tlsFailed := failed["TRAEFIK_SSL_CERT"] || failed["TRAEFIK_SSL_PRIVATE_KEY"]
+	keysFailed := failed["TRAEFIK_RANCHER_ACCESSKEY"] || failed["TRAEFIK_RANCHER_SECRET"] || failed["CATTLE_ACCESS_KEY"] || failed["CATTLE_SECRET_KEY"]
+	if !tlsFailed && c.SSLCert.IsSet() != c.SSLKey.IsSet() {
 		if c.SSLCert.IsSet() {
 			ps = append(ps, Problem{"TRAEFIK_SSL_PRIVATE_KEY", "not set, but TRAEFIK_SSL_CERT is: set both or neither"})
 		} else {
 			ps = append(ps, Problem{"TRAEFIK_SSL_CERT", "not set, but TRAEFIK_SSL_PRIVATE_KEY is: set both or neither"})
 		}
 	}
-	if c.RancherAccessKey.IsSet() != c.RancherSecret.IsSet() {
+	if !keysFailed && c.RancherAccessKey.IsSet() != c.RancherSecret.IsSet() {
 		if c.RancherAccessKey.IsSet() {
 			ps = append(ps, Problem{"TRAEFIK_RANCHER_SECRET", "not set (nor CATTLE_SECRET_KEY), but an access key is: set both or neither"})
 		} else {

@@ -151,7 +151,6 @@ func TestBadInput(t *testing.T) {
 		}},
 		{"VAR and VAR_FILE", map[string]string{"TRAEFIK_RANCHER_SECRET": "SECRETVALUE", "TRAEFIK_RANCHER_SECRET_FILE": certFile, "TRAEFIK_RANCHER_ACCESSKEY": "AK"}, []string{
 			`TRAEFIK_RANCHER_SECRET: TRAEFIK_RANCHER_SECRET_FILE is also set: set only one of them`,
-			`TRAEFIK_RANCHER_SECRET: not set (nor CATTLE_SECRET_KEY), but an access key is: set both or neither`,
 		}},
 		{"cert without key", map[string]string{"TRAEFIK_SSL_CERT": certFile}, []string{`TRAEFIK_SSL_PRIVATE_KEY: not set, but TRAEFIK_SSL_CERT is: set both or neither`}},
 		{"key without cert", map[string]string{"TRAEFIK_SSL_PRIVATE_KEY": certFile}, []string{`TRAEFIK_SSL_CERT: not set, but TRAEFIK_SSL_PRIVATE_KEY is: set both or neither`}},

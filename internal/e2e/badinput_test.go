@@ -1,0 +1,257 @@
+package e2e
+
+import (
+	"encoding/pem"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"rancher-traefik/internal/testcert"
+)
+
+// TestBadInputStopsBeforeTraefik runs `run` with one kind of bad input at a
+// time: it must exit non-zero before Traefik starts, print one line per
+// problem naming the variable, and never echo a secret.
+func TestBadInputStopsBeforeTraefik(t *testing.T) {
+	good, err := testcert.New(testcert.Options{Hosts: []string{"a.example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := testcert.New(testcert.Options{Hosts: []string{"b.example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secretWord = "SECRETCANARY"
+	encrypted := pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte(secretWord)})
+	garbage := []byte("-----BEGIN CERTIFICATE-----\n" + secretWord + "\n-----END CERTIFICATE-----\n")
+
+	tests := []struct {
+		name     string
+		env      map[string]string
+		secrets  map[string][]byte
+		wantCode int
+		want     []string // the problem lines, in order
+	}{
+		{"non-numeric port", map[string]string{"TRAEFIK_HTTP_PORT": "http"}, nil, 78,
+			[]string{`TRAEFIK_HTTP_PORT: "http" is not a port number`}},
+		{"port 0", map[string]string{"TRAEFIK_HTTPS_PORT": "0"}, nil, 78,
+			[]string{`TRAEFIK_HTTPS_PORT: port 0 is out of range 1-65535`}},
+		{"port above 65535", map[string]string{"TRAEFIK_ADMIN_PORT": "70000"}, nil, 78,
+			[]string{`TRAEFIK_ADMIN_PORT: port 70000 is out of range 1-65535`}},
+		{"two entry points on one port", map[string]string{"TRAEFIK_HTTP_PORT": "9999", "TRAEFIK_ADMIN_PORT": "9999"}, nil, 78,
+			[]string{`TRAEFIK_ADMIN_PORT: port 9999 is already used by TRAEFIK_HTTP_PORT: two entry points cannot share a port`}},
+		{"unknown TRAEFIK_HTTPS_ENABLE", map[string]string{"TRAEFIK_HTTPS_ENABLE": "yes-please"}, nil, 78,
+			[]string{`TRAEFIK_HTTPS_ENABLE: "yes-please" is not one of true, only, false`}},
+		{"missing secret file", map[string]string{"TRAEFIK_RANCHER_ACCESSKEY": "/run/secrets-nowhere/access", "TRAEFIK_RANCHER_SECRET": "x"}, nil, 78,
+			[]string{`TRAEFIK_RANCHER_ACCESSKEY: reading secret file /run/secrets-nowhere/access: no such file or directory`}},
+		{"VAR and VAR_FILE both set", map[string]string{"TRAEFIK_RANCHER_ACCESSKEY": secretWord, "TRAEFIK_RANCHER_ACCESSKEY_FILE": "/etc/hostname", "TRAEFIK_RANCHER_SECRET": secretWord}, nil, 78,
+			[]string{`TRAEFIK_RANCHER_ACCESSKEY: TRAEFIK_RANCHER_ACCESSKEY_FILE is also set: set only one of them`}},
+		{"cert without key", map[string]string{"TRAEFIK_SSL_CERT": "cert"}, map[string][]byte{"cert": good.Bundle()}, 78,
+			[]string{`TRAEFIK_SSL_PRIVATE_KEY: not set, but TRAEFIK_SSL_CERT is: set both or neither`}},
+		{"key not matching cert", map[string]string{"TRAEFIK_SSL_CERT": "cert", "TRAEFIK_SSL_PRIVATE_KEY": "key"}, map[string][]byte{"cert": good.Bundle(), "key": other.KeyPEM}, 65,
+			[]string{`TRAEFIK_SSL_PRIVATE_KEY: the private key does not match the certificate (a.example.com) nor any other in the chain (secret SECRETS/key)`}},
+		{"garbage PEM", map[string]string{"TRAEFIK_SSL_CERT": "cert", "TRAEFIK_SSL_PRIVATE_KEY": "key"}, map[string][]byte{"cert": garbage, "key": good.KeyPEM}, 65,
+			[]string{`TRAEFIK_SSL_CERT: certificate 1: x509: malformed certificate (secret SECRETS/cert)`}},
+		{"no PEM at all", map[string]string{"TRAEFIK_SSL_CERT": "cert", "TRAEFIK_SSL_PRIVATE_KEY": "key"}, map[string][]byte{"cert": []byte(secretWord), "key": good.KeyPEM}, 65,
+			[]string{`TRAEFIK_SSL_CERT: no PEM CERTIFICATE block found (secret SECRETS/cert)`}},
+		{"encrypted key", map[string]string{"TRAEFIK_SSL_CERT": "cert", "TRAEFIK_SSL_PRIVATE_KEY": "key"}, map[string][]byte{"cert": good.Bundle(), "key": encrypted}, 65,
+			[]string{`TRAEFIK_SSL_PRIVATE_KEY: the private key is encrypted: Traefik needs it without a password (openssl pkey -in key.pem -out key-plain.pem) (secret SECRETS/key)`}},
+		{"value injecting TOML", map[string]string{"TRAEFIK_ACME_EMAIL": "a\"\n[x]", "TRAEFIK_LOG_LEVEL": "INFO\"\n[api]\ninsecure=true"}, nil, 78,
+			[]string{`TRAEFIK_LOG_LEVEL: "INFO\"\n[api]\ninsecure=true" is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL, PANIC`, `TRAEFIK_ACME_EMAIL: "a\"\n[x]" is not an e-mail address`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			i := newInstance(t, tt.env)
+			for name, b := range tt.secrets {
+				i.writeSecret(name, b)
+			}
+			started := filepath.Join(i.dir, "started")
+			i.env["TRAEFIK_BINARY"] = fakeBin
+			i.env["TRAEFIK_CHILD_ENV"] = "FAKE_STARTED"
+			i.env["FAKE_STARTED"] = started
+			code, stdout, stderr := i.run("run")
+			if code != tt.wantCode {
+				t.Errorf("exit code %d, want %d", code, tt.wantCode)
+			}
+			if _, err := os.Stat(started); err == nil {
+				t.Error("the child was started despite bad input")
+			}
+			var want []string
+			for _, w := range tt.want {
+				want = append(want, "rancher-traefik: "+strings.ReplaceAll(w, "SECRETS", i.secrets))
+			}
+			var problems []string // log lines (level=...) may come before
+			for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+				if !strings.HasPrefix(l, "time=") {
+					problems = append(problems, l)
+				}
+			}
+			if got := strings.Join(problems, "\n"); got != strings.Join(want, "\n") {
+				t.Errorf("stderr:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+			}
+			if strings.Contains(stdout+stderr, secretWord) {
+				t.Errorf("a secret value was echoed:\n%s%s", stdout, stderr)
+			}
+			// check finds the same problems, one per line, on stdout.
+			code, stdout, _ = i.run("check")
+			if code != tt.wantCode {
+				t.Errorf("check: exit code %d, want %d", code, tt.wantCode)
+			}
+			var wantCheck []string
+			for _, w := range tt.want {
+				wantCheck = append(wantCheck, strings.ReplaceAll(w, "SECRETS", i.secrets))
+			}
+			if got := strings.TrimSpace(stdout); got != strings.Join(wantCheck, "\n") {
+				t.Errorf("check stdout:\n%s\nwant:\n%s", got, strings.Join(wantCheck, "\n"))
+			}
+			if _, err := os.Stat(filepath.Join(i.home, "etc", "traefik.toml")); err == nil {
+				t.Error("traefik.toml written despite bad input")
+			}
+		})
+	}
+}
+
+func TestCheckReportsEveryProblem(t *testing.T) {
+	i := newInstance(t, map[string]string{"TRAEFIK_HTTP_PORT": "x", "TRAEFIK_HTTPS_ENABLE": "sure", "TRAEFIK_SSL_CERT": "/nonexistent/cert", "TRAEFIK_SSL_PRIVATE_KEY": "/nonexistent/key"})
+	code, stdout, stderr := i.run("check")
+	want := strings.Join([]string{
+		`TRAEFIK_HTTP_PORT: "x" is not a port number`,
+		`TRAEFIK_HTTPS_ENABLE: "sure" is not one of true, only, false`,
+		`TRAEFIK_SSL_CERT: reading secret file /nonexistent/cert: no such file or directory`,
+		`TRAEFIK_SSL_PRIVATE_KEY: reading secret file /nonexistent/key: no such file or directory`,
+	}, "\n")
+	if code != 78 || strings.TrimSpace(stdout) != want {
+		t.Errorf("check: %d\n%s\nwant 78:\n%s", code, stdout, want)
+	}
+	if !strings.Contains(stderr, "4 problem(s) found") {
+		t.Errorf("stderr %q lacks the count", stderr)
+	}
+
+	ok := newInstance(t, nil)
+	ok.withCert("a.example.com")
+	code, stdout, stderr = ok.run("check")
+	if code != 0 || stdout != "" || !strings.Contains(stderr, "configuration is valid") {
+		t.Errorf("check of a good configuration: %d %q %q", code, stdout, stderr)
+	}
+}
+
+func TestTraefikBinaryProblems(t *testing.T) {
+	notExec := filepath.Join(t.TempDir(), "traefik")
+	if err := os.WriteFile(notExec, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, bin string
+		wantCode  int
+		wantErr   string
+	}{
+		{"not found on PATH", "no-such-traefik", 127, `TRAEFIK_BINARY: traefik executable not found: "no-such-traefik"`},
+		{"missing path", "/nonexistent/traefik", 127, `TRAEFIK_BINARY: traefik executable not found: "/nonexistent/traefik"`},
+		{"not executable", notExec, 126, "TRAEFIK_BINARY: traefik could not be started"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			i := newInstance(t, map[string]string{"TRAEFIK_BINARY": tt.bin})
+			code, _, stderr := i.run("run")
+			if code != tt.wantCode || !strings.Contains(stderr, tt.wantErr) {
+				t.Errorf("got %d %q, want %d with %q", code, stderr, tt.wantCode, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestRenderCommand(t *testing.T) {
+	i := newInstance(t, nil)
+	i.withCert("a.example.com")
+	code, stdout, stderr := i.run("render", "--stdout")
+	if code != 0 {
+		t.Fatalf("render --stdout: %d %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(i.home, "etc", "traefik.toml")); err == nil {
+		t.Error("render --stdout wrote files")
+	}
+	code, _, stderr = i.run("render")
+	if code != 0 {
+		t.Fatalf("render: %d %s", code, stderr)
+	}
+	written, err := os.ReadFile(filepath.Join(i.home, "etc", "traefik.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(written) != stdout {
+		t.Error("render --stdout differs from the file render writes")
+	}
+	for _, f := range []string{"certs/traefik.crt", "certs/traefik.key", "etc/dynamic/tls.toml"} {
+		if _, err := os.Stat(filepath.Join(i.home, f)); err != nil {
+			t.Errorf("render did not write %s: %v", f, err)
+		}
+	}
+	// Rendering again changes nothing on disk.
+	before, _ := os.Stat(filepath.Join(i.home, "etc", "traefik.toml"))
+	time.Sleep(10 * time.Millisecond)
+	if code, _, stderr := i.run("render"); code != 0 {
+		t.Fatalf("second render: %s", stderr)
+	}
+	after, _ := os.Stat(filepath.Join(i.home, "etc", "traefik.toml"))
+	if !after.ModTime().Equal(before.ModTime()) {
+		t.Error("an unchanged render rewrote traefik.toml")
+	}
+}
+
+// TestNoSecretLeaks runs check, render and run at DEBUG with canary secret
+// values, and looks for the canaries everywhere we write.
+func TestNoSecretLeaks(t *testing.T) {
+	i := newInstance(t, map[string]string{"TRAEFIK_LOG_LEVEL": "DEBUG"})
+	c := i.withCert("canary.example.com")
+	keyBody := strings.Join(strings.Split(string(c.KeyPEM), "\n")[1:3], "")
+	canaries := map[string]string{
+		"key body":      keyBody[10:50],
+		"access key":    "CANARYACCESSKEY0001",
+		"secret key":    "CANARYSECRETKEY0002",
+		"cattle secret": "CANARYCATTLESECRET3",
+		"admin hash":    "",
+	}
+	users := shaUser("admin", "canary-password")
+	canaries["admin hash"] = strings.SplitN(users, ":", 2)[1]
+	i.env["TRAEFIK_RANCHER_ENDPOINT"] = "http://127.0.0.1:1/v1"
+	i.env["TRAEFIK_RANCHER_ACCESSKEY"] = canaries["access key"]
+	i.env["TRAEFIK_RANCHER_SECRET_FILE"] = i.writeSecret("rancher-secret", []byte(canaries["secret key"]+"\n"))
+	i.env["CATTLE_SECRET_KEY"] = canaries["cattle secret"]
+	i.env["TRAEFIK_ADMIN_AUTH_USERS"] = users
+
+	var outputs []string
+	for _, args := range [][]string{{"check"}, {"render"}, {"render", "--stdout"}, {"env"}, {"version"}} {
+		code, stdout, stderr := i.run(args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		outputs = append(outputs, fmt.Sprintf("%v stdout:\n%s", args, stdout), fmt.Sprintf("%v stderr:\n%s", args, stderr))
+	}
+	i.start("run")
+	i.waitReady()
+	i.signal(15)
+	if code := i.wait(20 * time.Second); code != 0 {
+		t.Errorf("run exited %d", code)
+	}
+	outputs = append(outputs, "run stdout:\n"+i.stdout.String(), "run stderr:\n"+i.stderr.String())
+	for _, f := range []string{"etc/traefik.toml", "etc/dynamic/tls.toml", "etc/dynamic/admin.toml"} {
+		b, err := os.ReadFile(filepath.Join(i.home, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		outputs = append(outputs, f+":\n"+string(b))
+	}
+	if !strings.Contains(i.stderr.String(), "level=DEBUG") {
+		t.Error("run logged nothing at DEBUG: the test would prove little")
+	}
+	for what, canary := range canaries {
+		for _, out := range outputs {
+			if strings.Contains(out, canary) {
+				t.Errorf("the %s appears in %s", what, strings.SplitN(out, "\n", 2)[0])
+			}
+		}
+	}
+}

@@ -1,0 +1,241 @@
+package e2e
+
+import (
+	"crypto/sha1"
+	"crypto/tls"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"rancher-traefik/internal/testcert"
+)
+
+// TestServesHTTPS runs the seed's configuration against the real Traefik:
+// HTTPS with our certificate, the redirect, the API, the health check.
+func TestServesHTTPS(t *testing.T) {
+	i := newInstance(t, nil)
+	c := i.withCert("whoami.example.com", "*.example.com")
+	// An extra pair in the certs volume is served by SNI.
+	other, err := testcert.New(testcert.Options{Hosts: []string{"other.example.org"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	certsDir := filepath.Join(i.home, "certs")
+	if err := os.MkdirAll(certsDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"other.crt": other.Bundle(), "other.key": other.KeyPEM} {
+		if err := os.WriteFile(filepath.Join(certsDir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr := backend(t, "127.0.0.2", "b1", 0)
+	i.writeDynamic("backend.toml", route("whoami", "whoami.example.com", "https", addr)+route("other", "other.example.org", "https", addr))
+	i.start("run")
+	i.waitReady()
+
+	roots := certPool(c)
+	roots.AddCert(other.CA)
+	client := tlsClient(roots, i.httpsPort)
+	eventually(t, 15*time.Second, "route through HTTPS", func() error {
+		code, body, err := get(client, "https://whoami.example.com/hello", nil)
+		if err != nil {
+			return err
+		}
+		if code != 200 || body != "b1 /hello" {
+			return fmt.Errorf("got %d %q", code, body)
+		}
+		return nil
+	})
+
+	t.Run("handshake presents our leaf and chain", func(t *testing.T) {
+		for _, tc := range []struct {
+			sni   string
+			chain *testcert.Chain
+		}{{"whoami.example.com", c}, {"anything.example.com", c}, {"other.example.org", other}} {
+			conn, err := tls.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(i.httpsPort)), &tls.Config{ServerName: tc.sni, RootCAs: roots})
+			if err != nil {
+				t.Fatalf("%s: %v", tc.sni, err)
+			}
+			peers := conn.ConnectionState().PeerCertificates
+			conn.Close()
+			if got := testcert.Fingerprint(peers[0].Raw); got != tc.chain.Fingerprint() {
+				t.Errorf("%s: leaf SHA-256 %s, want %s", tc.sni, got, tc.chain.Fingerprint())
+			}
+			if len(peers) != 2 || testcert.Fingerprint(peers[1].Raw) != testcert.Fingerprint(tc.chain.CA.Raw) {
+				t.Errorf("%s: served %d certificates, want leaf + intermediate", tc.sni, len(peers))
+			}
+		}
+	})
+
+	t.Run("http redirects to https", func(t *testing.T) {
+		code, loc, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/path?q=1", i.httpPort), http.Header{"Host": {"whoami.example.com"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("Location: https://whoami.example.com:%d/path?q=1", i.httpsPort)
+		if (code != 301 && code != 308) || loc != want {
+			t.Errorf("got %d %q, want a permanent redirect to %q", code, loc, want)
+		}
+	})
+
+	t.Run("admin API and ping", func(t *testing.T) {
+		code, body, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/api/http/routers", i.admin), nil)
+		if err != nil || code != 200 || !strings.Contains(body, `"name":"whoami@file"`) {
+			t.Errorf("API: %d %v, body lacks whoami@file: %.300s", code, err, body)
+		}
+	})
+
+	t.Run("traefik healthcheck passes", func(t *testing.T) {
+		out, err := exec.Command(traefikBin, "healthcheck", "--configFile="+filepath.Join(i.home, "etc", "traefik.toml")).CombinedOutput()
+		if err != nil {
+			t.Errorf("traefik healthcheck: %v\n%s", err, out)
+		}
+	})
+
+	t.Run("access log on stdout", func(t *testing.T) {
+		eventually(t, 5*time.Second, "access log line", func() error {
+			if !strings.Contains(i.stdout.String(), `"GET /hello HTTP/1.1" 200`) {
+				return fmt.Errorf("no access log line for /hello in stdout")
+			}
+			return nil
+		})
+	})
+
+	t.Run("files and modes", func(t *testing.T) {
+		for name, mode := range map[string]os.FileMode{"certs/traefik.key": 0o600, "certs/traefik.crt": 0o644, "etc/traefik.toml": 0o644, "etc/dynamic/tls.toml": 0o644} {
+			fi, err := os.Stat(filepath.Join(i.home, name))
+			if err != nil {
+				t.Error(err)
+				continue
+			}
+			if fi.Mode().Perm() != mode {
+				t.Errorf("%s mode %v, want %v", name, fi.Mode().Perm(), mode)
+			}
+		}
+	})
+
+	i.signal(15)
+	if code := i.wait(20 * time.Second); code != 0 {
+		t.Errorf("exit code %d after SIGTERM, want 0", code)
+	}
+}
+
+func TestHTTPSModes(t *testing.T) {
+	tests := []struct {
+		name         string
+		env          map[string]string
+		entryPoint   string
+		wantHTTPCode int
+		httpsOpen    bool
+	}{
+		{"https false: http only, no redirect", map[string]string{"TRAEFIK_HTTPS_ENABLE": "false"}, "http", 200, false},
+		{"redirect off: http not redirected", map[string]string{"TRAEFIK_HTTPS_REDIRECT": "false"}, "http", 200, true},
+		{"only: redirect even when asked not to", map[string]string{"TRAEFIK_HTTPS_ENABLE": "only", "TRAEFIK_HTTPS_REDIRECT": "false"}, "http", 308, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			i := newInstance(t, tt.env)
+			addr := backend(t, "127.0.0.3", "plain", 0)
+			i.writeDynamic("backend.toml", route("plain", "plain.example.com", tt.entryPoint, addr))
+			i.start("run")
+			i.waitReady()
+			var code int
+			var body string
+			eventually(t, 15*time.Second, "http request", func() error {
+				var err error
+				code, body, err = get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/", i.httpPort), http.Header{"Host": {"plain.example.com"}})
+				if err != nil {
+					return err
+				}
+				if code == 404 {
+					return fmt.Errorf("404: route not loaded yet")
+				}
+				return nil
+			})
+			if code != tt.wantHTTPCode && !(tt.wantHTTPCode == 308 && code == 301) {
+				t.Errorf("HTTP answered %d %q, want %d", code, body, tt.wantHTTPCode)
+			}
+			conn, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(i.httpsPort)), 2*time.Second)
+			if conn != nil {
+				conn.Close()
+			}
+			if (err == nil) != tt.httpsOpen {
+				t.Errorf("https port open = %v, want %v", err == nil, tt.httpsOpen)
+			}
+		})
+	}
+}
+
+func shaUser(user, pw string) string {
+	s := sha1.Sum([]byte(pw))
+	return user + ":{SHA}" + base64.StdEncoding.EncodeToString(s[:])
+}
+
+func TestAdminAuth(t *testing.T) {
+	i := newInstance(t, nil)
+	users := i.writeSecret("admin-users", []byte(shaUser("admin", "s3cret")+"\n"+shaUser("ops", "other")+"\n"))
+	i.env["TRAEFIK_ADMIN_AUTH_USERS_FILE"] = users
+	i.start("run")
+	i.waitReady() // /ping answers without credentials
+
+	api := fmt.Sprintf("http://127.0.0.1:%d/api/http/routers", i.admin)
+	auth := func(u, p string) http.Header {
+		return http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(u+":"+p))}}
+	}
+	eventually(t, 15*time.Second, "API behind auth", func() error {
+		code, _, err := get(plainClient(), api, auth("admin", "s3cret"))
+		if err != nil {
+			return err
+		}
+		if code != 200 {
+			return fmt.Errorf("with credentials: %d", code)
+		}
+		return nil
+	})
+	for _, tc := range []struct {
+		name string
+		hdr  http.Header
+		want int
+	}{
+		{"no credentials", nil, 401},
+		{"wrong password", auth("admin", "nope"), 401},
+		{"second user", auth("ops", "other"), 200},
+	} {
+		code, _, err := get(plainClient(), api, tc.hdr)
+		if err != nil || code != tc.want {
+			t.Errorf("%s: %d %v, want %d", tc.name, code, err, tc.want)
+		}
+	}
+	if strings.Contains(i.stderr.String(), "open to anyone") {
+		t.Error("warned that the API is open although users are set")
+	}
+	toml, err := os.ReadFile(filepath.Join(i.home, "etc", "traefik.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(toml), "insecure = false") {
+		t.Error("API still insecure in traefik.toml")
+	}
+}
+
+func TestAdminOpenWarns(t *testing.T) {
+	i := newInstance(t, nil)
+	i.start("run")
+	i.waitReady()
+	code, _, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/api/http/routers", i.admin), nil)
+	if err != nil || code != 200 {
+		t.Errorf("open API: %d %v", code, err)
+	}
+	if !strings.Contains(i.stderr.String(), "TRAEFIK_ADMIN_AUTH_USERS is not set") {
+		t.Error("no warning that the API is open")
+	}
+}
