@@ -5,7 +5,9 @@ package certs
 import (
 	"bytes"
 	"crypto"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -64,6 +66,13 @@ func (p *Pair) CertPEM() []byte {
 // KeyPEM is the private key, PEM-encoded as it was given (without headers).
 func (p *Pair) KeyPEM() []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: p.key.Type, Bytes: p.key.Bytes})
+}
+
+// Fingerprint is the SHA-256 of a certificate, in hex: what logs and
+// tls.toml show of it.
+func Fingerprint(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	return hex.EncodeToString(sum[:])
 }
 
 // Names are the leaf's DNS names and IP addresses, for logs.

@@ -150,6 +150,7 @@ listed by "rancher-traefik env".`,
 		newEnvCmd(e),
 		newVersionCmd(e),
 		newDevCertCmd(e),
+		newHealthcheckCmd(e),
 	)
 	root.SetHelpTemplate(root.HelpTemplate() + exitCodesHelp())
 	return root

@@ -49,7 +49,7 @@ func loadTLS(cfg *config.Config) (*certs.Pair, []certs.Extra, []config.Problem) 
 			}
 			msg := err.Error()
 			if src, ok := cfg.Sources[v]; ok {
-				msg += " (" + string(src) + ")"
+				msg += " (" + src.String() + ")"
 			}
 			problems = append(problems, config.Problem{Var: v, Msg: msg})
 		} else {
@@ -96,24 +96,16 @@ func prepare(cfg *config.Config, log *slog.Logger) error {
 		return exitWith(ExitTLS, &config.Error{Problems: problems})
 	}
 	now := time.Now()
-	var tls render.TLSData
 	if pair != nil {
 		logExpiry(log, "TRAEFIK_SSL_CERT", pair, now)
-		if _, err := certs.WriteMain(cfg.CertsDir(), pair); err != nil {
-			return exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
-		}
-		main := render.NewCertFiles(filepath.Join(cfg.CertsDir(), certs.MainCert), filepath.Join(cfg.CertsDir(), certs.MainKey))
-		tls.Certificates = append(tls.Certificates, main)
-		tls.Default = &main
 	} else if cfg.HTTPSEnabled() && !cfg.ACMEEnable {
 		log.Warn("TRAEFIK_SSL_CERT is not set: HTTPS serves Traefik's self-signed default certificate")
 	}
 	for _, x := range extras {
 		logExpiry(log, x.CertFile, x.Pair, now)
-		tls.Certificates = append(tls.Certificates, render.NewCertFiles(x.CertFile, x.KeyFile))
 	}
 	r := render.Renderer{Dir: cfg.TemplateDir}
-	if err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), tlsFile), render.TLSTemplate, tls, len(tls.Certificates) > 0); err != nil {
+	if _, err := writeTLS(cfg, r, pair, extras); err != nil {
 		return err
 	}
 
@@ -131,7 +123,7 @@ func prepare(cfg *config.Config, log *slog.Logger) error {
 			log.Warn("TRAEFIK_ADMIN_AUTH_USERS is not set: the API and dashboard are open to anyone who reaches the admin port", "port", cfg.AdminPort)
 		}
 	}
-	if err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), adminFile), render.AdminTemplate, render.AdminData{UsersFile: render.String(cfg.AdminUsersFile())}, auth); err != nil {
+	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), adminFile), render.AdminTemplate, render.AdminData{UsersFile: render.String(cfg.AdminUsersFile())}, auth); err != nil {
 		return err
 	}
 
@@ -147,6 +139,35 @@ func prepare(cfg *config.Config, log *slog.Logger) error {
 	return nil
 }
 
+// writeTLS writes the main pair and tls.toml, which lists every certificate
+// and carries their fingerprints: a new certificate changes tls.toml, which
+// is what makes Traefik re-read the files. It reports whether anything changed.
+func writeTLS(cfg *config.Config, r render.Renderer, pair *certs.Pair, extras []certs.Extra) (bool, error) {
+	var (
+		data    render.TLSData
+		changed bool
+		fps     []string
+	)
+	if pair != nil {
+		c, err := certs.WriteMain(cfg.CertsDir(), pair)
+		if err != nil {
+			return false, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
+		}
+		changed = c
+		main := render.NewCertFiles(filepath.Join(cfg.CertsDir(), certs.MainCert), filepath.Join(cfg.CertsDir(), certs.MainKey))
+		data.Certificates = append(data.Certificates, main)
+		data.Default = &main
+		fps = append(fps, certs.Fingerprint(pair.Leaf()))
+	}
+	for _, x := range extras {
+		data.Certificates = append(data.Certificates, render.NewCertFiles(x.CertFile, x.KeyFile))
+		fps = append(fps, certs.Fingerprint(x.Pair.Leaf()))
+	}
+	data.Fingerprints = render.String(strings.Join(fps, " "))
+	c, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), tlsFile), render.TLSTemplate, data, len(data.Certificates) > 0)
+	return changed || c, err
+}
+
 func renderStatic(cfg *config.Config) ([]byte, error) {
 	b, err := render.Renderer{Dir: cfg.TemplateDir}.Render(render.StaticTemplate, render.NewStaticData(cfg, version))
 	if err != nil {
@@ -156,19 +177,20 @@ func renderStatic(cfg *config.Config) ([]byte, error) {
 }
 
 // writeOrRemove renders a dynamic file when want, and removes a stale one
-// otherwise.
-func writeOrRemove(r render.Renderer, path, tmpl string, data any, want bool) error {
+// otherwise. It reports whether the file changed.
+func writeOrRemove(r render.Renderer, path, tmpl string, data any, want bool) (bool, error) {
 	if !want {
-		return removeIfExists(path)
+		return false, removeIfExists(path)
 	}
 	b, err := r.Render(tmpl, data)
 	if err != nil {
-		return exitWith(ExitConfig, fmt.Errorf("TRAEFIK_TEMPLATE_DIR: %w", err))
+		return false, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_TEMPLATE_DIR: %w", err))
 	}
-	if _, err := atomicfile.Write(path, b, 0o644); err != nil {
-		return exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
+	changed, err := atomicfile.Write(path, b, 0o644)
+	if err != nil {
+		return false, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
 	}
-	return nil
+	return changed, nil
 }
 
 func removeIfExists(path string) error {

@@ -5,17 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"rancher-traefik/internal/certs"
+	"rancher-traefik/internal/certwatch"
 	"rancher-traefik/internal/config"
 	"rancher-traefik/internal/reaper"
+	"rancher-traefik/internal/render"
+	"rancher-traefik/internal/secrets"
 	"rancher-traefik/internal/supervisor"
 )
 
@@ -95,12 +102,16 @@ func runRun(ctx context.Context, e env) error {
 		BackoffMin:   cfg.RestartBackoff,
 		BackoffMax:   30 * time.Second,
 		HealthyAfter: time.Minute,
+		Diagnose:     func() string { return portsInUse(cfg) },
 	}, r, log)
 	logBudget(log, cfg, sup.Budget())
 
 	g, gctx := errgroup.WithContext(ctx)
 	reapCtx, stopReaping := context.WithCancel(gctx)
 	g.Go(func() error { return r.Run(reapCtx) })
+	if w := certWatcher(e, cfg, log); w != nil {
+		g.Go(func() error { return w.Run(reapCtx) })
+	}
 	var code int
 	g.Go(func() error {
 		defer stopReaping()
@@ -118,11 +129,77 @@ func runRun(ctx context.Context, e env) error {
 	return nil
 }
 
+// certWatcher watches the files behind TRAEFIK_SSL_CERT and
+// TRAEFIK_SSL_PRIVATE_KEY; a valid new pair is written and tls.toml
+// rewritten, so Traefik serves it without a restart. Nil when the pair was
+// not given as files.
+func certWatcher(e env, cfg *config.Config, log *slog.Logger) *certwatch.Watcher {
+	var files []string
+	for _, v := range []string{"TRAEFIK_SSL_CERT", "TRAEFIK_SSL_PRIVATE_KEY"} {
+		if src := cfg.Sources[v]; src.Kind == secrets.SourceFile || src.Kind == secrets.SourceAlias {
+			files = append(files, src.Path)
+		}
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	return &certwatch.Watcher{
+		Files: files,
+		Log:   log,
+		Reload: func() error {
+			ncfg, err := config.FromEnv(e.lookup)
+			if err != nil {
+				return err
+			}
+			pair, extras, problems := loadTLS(ncfg)
+			if len(problems) > 0 {
+				return &config.Error{Problems: problems}
+			}
+			changed, err := writeTLS(ncfg, render.Renderer{Dir: ncfg.TemplateDir}, pair, extras)
+			if err != nil {
+				return err
+			}
+			if changed && pair != nil {
+				log.Info("certificate rotated", "names", strings.Join(pair.Names(), ","), "sha256", certs.Fingerprint(pair.Leaf()), "not_after", pair.Leaf().NotAfter.UTC().Format(time.RFC3339))
+				logExpiry(log, "TRAEFIK_SSL_CERT", pair, time.Now())
+			}
+			return nil
+		},
+	}
+}
+
+// portsInUse names the entry point ports another process holds: the most
+// common reason Traefik keeps exiting at start.
+func portsInUse(cfg *config.Config) string {
+	ports := []struct {
+		name string
+		port int
+	}{{"TRAEFIK_HTTP_PORT", cfg.HTTPPort}, {"TRAEFIK_ADMIN_PORT", cfg.AdminPort}}
+	if cfg.HTTPSEnabled() {
+		ports = append(ports, struct {
+			name string
+			port int
+		}{"TRAEFIK_HTTPS_PORT", cfg.HTTPSPort})
+	}
+	var taken []string
+	for _, p := range ports {
+		l, err := net.Listen("tcp", net.JoinHostPort(cfg.BindAddress, strconv.Itoa(p.port)))
+		if err != nil {
+			if errors.Is(err, syscall.EADDRINUSE) {
+				taken = append(taken, fmt.Sprintf("port %d (%s) is already in use", p.port, p.name))
+			}
+			continue
+		}
+		l.Close()
+	}
+	return strings.Join(taken, "; ")
+}
+
 // logSources says where each secret came from (never what it is).
 func logSources(log *slog.Logger, cfg *config.Config) {
 	for _, v := range config.Vars {
 		if src, ok := cfg.Sources[v.Name]; ok {
-			log.Info("secret resolved", "variable", v.Name, "from", string(src))
+			log.Info("secret resolved", "variable", v.Name, "from", src.String())
 		}
 	}
 }

@@ -217,7 +217,13 @@ func (i *instance) start(args ...string) {
 		select {
 		case <-i.done:
 		default:
-			_ = i.cmd.Process.Signal(syscall.SIGTERM)
+			target := i.cmd.Process.Pid
+			if len(i.wrap) > 0 { // unshare forwards nothing: signal its child
+				if c := children(target); len(c) == 1 {
+					target = c[0]
+				}
+			}
+			_ = syscall.Kill(target, syscall.SIGTERM)
 			select {
 			case <-i.done:
 			case <-time.After(20 * time.Second):
@@ -387,4 +393,9 @@ func certPool(c *testcert.Chain) *x509.CertPool {
 	p := x509.NewCertPool()
 	p.AddCert(c.CA)
 	return p
+}
+
+// tlsDial opens a TLS connection to 127.0.0.1:port with SNI name.
+func tlsDial(roots *x509.CertPool, port int, name string) (*tls.Conn, error) {
+	return tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), &tls.Config{ServerName: name, RootCAs: roots})
 }

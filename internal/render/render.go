@@ -149,6 +149,9 @@ func NewCertFiles(certFile, keyFile string) CertFiles {
 type TLSData struct {
 	Certificates []CertFiles
 	Default      *CertFiles
+	// Fingerprints of the certificates: a new certificate behind the same
+	// file names still changes tls.toml, so Traefik reloads it.
+	Fingerprints Lit
 }
 
 // AdminData is what admin.toml.tmpl sees.

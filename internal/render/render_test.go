@@ -74,6 +74,7 @@ func TestTLSAndAdminGolden(t *testing.T) {
 	got, err := Renderer{}.Render(TLSTemplate, TLSData{
 		Certificates: []CertFiles{main, NewCertFiles("/opt/traefik/certs/other.crt", "/opt/traefik/certs/other.key")},
 		Default:      &main,
+		Fingerprints: String("0a1b 2c3d"),
 	})
 	if err != nil {
 		t.Fatal(err)

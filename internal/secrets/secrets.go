@@ -50,14 +50,38 @@ func (s Secret) LogValue() slog.Value { return slog.StringValue(Redacted) }
 // MarshalText returns Redacted, which also covers encoding/json.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(Redacted), nil }
 
-// Source says where a resolved secret came from, in words safe to log.
-type Source string
+// Source says where a resolved secret came from; its String is safe to log.
+type Source struct {
+	Kind SourceKind
+	Path string // the file read, for SourceFile and SourceAlias
+	Via  string // the NAME_FILE variable that named it, if any
+}
 
-// Sources of a secret value.
+// SourceKind is how a secret was given.
+type SourceKind int
+
+// Kinds of source.
 const (
-	SourceUnset Source = "unset"
-	SourceValue Source = "value"
+	SourceUnset SourceKind = iota
+	SourceValue            // the variable's value itself
+	SourceFile             // a file path (or NAME_FILE)
+	SourceAlias            // a Rancher secret alias in the secrets directory
 )
+
+func (s Source) String() string {
+	switch s.Kind {
+	case SourceValue:
+		return "value"
+	case SourceFile:
+		if s.Via != "" {
+			return "file " + s.Path + " (from " + s.Via + ")"
+		}
+		return "file " + s.Path
+	case SourceAlias:
+		return "secret " + s.Path
+	}
+	return "unset"
+}
 
 // Resolver resolves secret variables. Dir is the Rancher secrets directory
 // (normally /run/secrets).
@@ -84,34 +108,34 @@ func (r Resolver) Resolve(name string, lookup func(string) (string, bool), trim 
 	)
 	switch {
 	case val != "" && path != "":
-		return Secret{}, SourceUnset, &VarError{Var: name, Err: fmt.Errorf("%s is also set: set only one of them", fileVar)}
+		return Secret{}, Source{}, &VarError{Var: name, Err: fmt.Errorf("%s is also set: set only one of them", fileVar)}
 	case path != "":
 		data, err = r.read(path)
 		if err != nil {
-			return Secret{}, SourceUnset, &VarError{Var: fileVar, Err: err}
+			return Secret{}, Source{}, &VarError{Var: fileVar, Err: err}
 		}
-		src = Source("file " + path + " (from " + fileVar + ")")
+		src = Source{Kind: SourceFile, Path: path, Via: fileVar}
 	case val == "":
-		return Secret{}, SourceUnset, nil
+		return Secret{}, Source{}, nil
 	case strings.HasPrefix(val, "/"):
 		if strings.ContainsAny(val, "\n\r") {
 			// A multi-line value starting with "/" is no path; never echo it.
-			return Secret{}, SourceUnset, &VarError{Var: name, Err: errors.New("value starts with \"/\" but is not a file path (it spans several lines)")}
+			return Secret{}, Source{}, &VarError{Var: name, Err: errors.New("value starts with \"/\" but is not a file path (it spans several lines)")}
 		}
 		data, err = r.read(val)
 		if err != nil {
-			return Secret{}, SourceUnset, &VarError{Var: name, Err: err}
+			return Secret{}, Source{}, &VarError{Var: name, Err: err}
 		}
-		src = Source("file " + val)
+		src = Source{Kind: SourceFile, Path: val}
 	default:
 		if alias, ok := r.alias(val); ok {
 			data, err = r.read(alias)
 			if err != nil {
-				return Secret{}, SourceUnset, &VarError{Var: name, Err: err}
+				return Secret{}, Source{}, &VarError{Var: name, Err: err}
 			}
-			src = Source("secret " + alias)
+			src = Source{Kind: SourceAlias, Path: alias}
 		} else {
-			data, src = []byte(val), SourceValue
+			data, src = []byte(val), Source{Kind: SourceValue}
 		}
 	}
 	s := string(data)
@@ -120,7 +144,7 @@ func (r Resolver) Resolve(name string, lookup func(string) (string, bool), trim 
 		s = strings.TrimSuffix(s, "\r")
 	}
 	if s == "" {
-		return Secret{}, SourceUnset, &VarError{Var: name, Err: fmt.Errorf("%s is empty", src)}
+		return Secret{}, Source{}, &VarError{Var: name, Err: fmt.Errorf("%s is empty", src)}
 	}
 	return Secret{v: s}, src, nil
 }

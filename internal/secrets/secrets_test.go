@@ -83,7 +83,7 @@ func TestResolve(t *testing.T) {
 			if got.Reveal() != tt.want {
 				t.Errorf("value = %q, want %q", got.Reveal(), tt.want)
 			}
-			if string(src) != tt.wantSrc {
+			if src.String() != tt.wantSrc {
 				t.Errorf("source = %q, want %q", src, tt.wantSrc)
 			}
 		})

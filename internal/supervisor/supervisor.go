@@ -57,6 +57,10 @@ type Options struct {
 	BackoffMin   time.Duration // first delay; doubles
 	BackoffMax   time.Duration
 	HealthyAfter time.Duration // a run this long resets the backoff
+
+	// Diagnose, if set, looks for a likely cause when the child keeps
+	// failing (e.g. a port taken by another process); "" when it finds none.
+	Diagnose func() string
 }
 
 // Supervisor runs one child at a time.
@@ -122,8 +126,14 @@ func (s *Supervisor) Run(ctx context.Context, sigs <-chan os.Signal) (int, error
 			restarts, backoff = 0, s.opts.BackoffMin
 		}
 		if restarts >= s.opts.RestartMax {
-			s.log.Error("traefik keeps failing: giving up so the orchestrator can reschedule", "restarts", restarts, "window", s.opts.HealthyAfter.String(), "last_status", st.String())
-			return code, fmt.Errorf("%w: %d restarts, last %s", ErrCrashLoop, restarts, st)
+			cause := "see Traefik's last lines above"
+			if s.opts.Diagnose != nil {
+				if c := s.opts.Diagnose(); c != "" {
+					cause = c
+				}
+			}
+			s.log.Error("traefik keeps failing: giving up so the orchestrator can reschedule", "restarts", restarts, "window", s.opts.HealthyAfter.String(), "last_status", st.String(), "cause", cause)
+			return code, fmt.Errorf("%w: %d restarts, last %s; cause: %s", ErrCrashLoop, restarts, st, cause)
 		}
 		restarts++
 		delay := jitter(backoff)

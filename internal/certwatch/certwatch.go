@@ -1,0 +1,146 @@
+// Package certwatch notices when the files behind the TLS secrets change —
+// rewritten, replaced by rename, or swapped through a symlink as secret
+// mounts are — and calls a reload, without restarting anything.
+package certwatch
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Watcher watches Files (through their directories, with inotify) and polls
+// them every Poll as a fallback. When their content changes it calls Reload.
+type Watcher struct {
+	Files  []string
+	Reload func() error
+	// Poll is how often the files are compared when no event arrives; 0
+	// means 10 s with inotify and 2 s without.
+	Poll time.Duration
+	// Settle is how long events must stop before the files are read: a
+	// writer replacing a certificate and its key makes several.
+	Settle time.Duration
+	Log    *slog.Logger
+}
+
+// Run watches until ctx ends. Reload errors are logged, never fatal: the
+// last good certificate stays served.
+func (w *Watcher) Run(ctx context.Context) error {
+	log := w.Log.With("component", "certwatch")
+	settle := w.Settle
+	if settle <= 0 {
+		settle = 200 * time.Millisecond
+	}
+	events := make(chan struct{}, 1)
+	inotifyOK := true
+	if err := w.inotify(ctx, events); err != nil {
+		inotifyOK = false
+		log.Warn("inotify unavailable; polling the certificate files instead", "err", err)
+	}
+	poll := w.Poll
+	if poll <= 0 {
+		poll = 10 * time.Second
+		if !inotifyOK {
+			poll = 2 * time.Second
+		}
+	}
+	last := w.digest()
+	ticker := time.NewTicker(poll)
+	defer ticker.Stop()
+	var settleC <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-events:
+			settleC = time.After(settle)
+			continue
+		case <-settleC:
+			settleC = nil
+		case <-ticker.C:
+		}
+		d := w.digest()
+		if d == last {
+			continue
+		}
+		log.Info("certificate files changed; reloading", "files", w.Files)
+		if err := w.Reload(); err != nil {
+			// Remember the bad content so it is reported once, not every poll.
+			log.Error("new certificate rejected; still serving the previous one", "err", err)
+		}
+		last = d
+	}
+}
+
+// digest hashes the files' current content (following symlinks).
+func (w *Watcher) digest() string {
+	h := sha256.New()
+	for _, f := range w.Files {
+		fh, err := os.Open(f)
+		if err != nil {
+			fmt.Fprintf(h, "missing %s\n", f)
+			continue
+		}
+		_, _ = io.Copy(h, io.LimitReader(fh, 1<<20))
+		fh.Close()
+		h.Write([]byte{0})
+	}
+	return string(h.Sum(nil))
+}
+
+// inotify watches the files' directories and sends on events whenever
+// anything in them changes.
+func (w *Watcher) inotify(ctx context.Context, events chan<- struct{}) error {
+	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("inotify_init1: %w", err)
+	}
+	var dirs []string
+	for _, f := range w.Files {
+		dirs = append(dirs, filepath.Dir(f))
+		// A symlinked file (a Kubernetes- or Rancher-style mount) changes
+		// where its target lives.
+		if t, err := filepath.EvalSymlinks(f); err == nil {
+			dirs = append(dirs, filepath.Dir(t))
+		}
+	}
+	slices.Sort(dirs)
+	dirs = slices.Compact(dirs)
+	const mask = unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_MOVED_FROM | unix.IN_CLOSE_WRITE | unix.IN_DELETE | unix.IN_ATTRIB | unix.IN_MODIFY
+	for _, d := range dirs {
+		if _, err := unix.InotifyAddWatch(fd, d, mask); err != nil {
+			unix.Close(fd)
+			return fmt.Errorf("watching %s: %w", d, err)
+		}
+	}
+	f := os.NewFile(uintptr(fd), "inotify")
+	go func() {
+		<-ctx.Done()
+		f.Close()
+	}()
+	go func() {
+		buf := make([]byte, 64*1024)
+		for {
+			if _, err := f.Read(buf); err != nil {
+				if !errors.Is(err, os.ErrClosed) {
+					w.Log.Warn("reading inotify events failed; polling only", "component", "certwatch", "err", err)
+				}
+				return
+			}
+			select {
+			case events <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return nil
+}
