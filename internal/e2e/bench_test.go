@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -91,4 +92,96 @@ func BenchmarkStartOverhead(b *testing.B) {
 	}
 	b.ReportMetric(float64(quantile(lat, 0.5).Microseconds())/1000, "ms-median")
 	b.ReportMetric(float64(quantile(lat, 0.95).Microseconds())/1000, "ms-p95")
+}
+
+// rssKB reads a process's resident set size.
+func rssKB(b *testing.B, pid int) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range strings.Split(string(raw), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			n, _ := strconv.ParseFloat(f[1], 64)
+			return n
+		}
+	}
+	b.Fatal("no VmRSS")
+	return 0
+}
+
+// BenchmarkSupervisorRSS reports rancher-traefik's resident memory while the
+// real Traefik idles beside it (Traefik's own for scale).
+func BenchmarkSupervisorRSS(b *testing.B) {
+	var ours, theirs []float64
+	for n := 0; n < b.N; n++ {
+		i := newInstance(b, nil)
+		i.withCert("rss.example.com")
+		i.start("run")
+		i.waitReady()
+		time.Sleep(time.Second)
+		ours = append(ours, rssKB(b, i.cmd.Process.Pid))
+		if c := children(i.cmd.Process.Pid); len(c) == 1 {
+			theirs = append(theirs, rssKB(b, c[0]))
+		}
+		i.signal(syscall.SIGTERM)
+		i.wait(20 * time.Second)
+	}
+	slices.Sort(ours)
+	slices.Sort(theirs)
+	b.ReportMetric(ours[len(ours)/2]/1024, "MB-rancher-traefik")
+	if len(theirs) > 0 {
+		b.ReportMetric(theirs[len(theirs)/2]/1024, "MB-traefik")
+	}
+}
+
+// BenchmarkSignalRelay measures from kill(2) on rancher-traefik to the
+// child's handler running.
+func BenchmarkSignalRelay(b *testing.B) {
+	i := newInstance(b, map[string]string{"TRAEFIK_BINARY": fakeBin, "TRAEFIK_CHILD_ENV": "FAKE_SIGNAL_TIMES"})
+	times := filepath.Join(i.dir, "times")
+	i.env["FAKE_SIGNAL_TIMES"] = times
+	i.start("run")
+	i.waitLog(0, "traefik started", 10*time.Second)
+	time.Sleep(100 * time.Millisecond)
+	var lat []time.Duration
+	for n := 0; n < b.N; n++ {
+		t0 := time.Now()
+		i.signal(syscall.SIGUSR1)
+		var last string
+		for {
+			raw, _ := os.ReadFile(times)
+			lines := strings.Fields(string(raw))
+			if len(lines) == n+1 {
+				last = lines[n]
+				break
+			}
+			if time.Since(t0) > 10*time.Second {
+				b.Fatalf("signal %d never arrived", n)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		ns, _ := strconv.ParseInt(last, 10, 64)
+		lat = append(lat, time.Unix(0, ns).Sub(t0))
+	}
+	b.ReportMetric(float64(quantile(lat, 0.5).Microseconds()), "µs-median")
+	b.ReportMetric(float64(quantile(lat, 0.99).Microseconds()), "µs-p99")
+}
+
+// BenchmarkStopIdle measures SIGTERM to exit with an idle real Traefik.
+func BenchmarkStopIdle(b *testing.B) {
+	var lat []time.Duration
+	for n := 0; n < b.N; n++ {
+		i := newInstance(b, nil)
+		i.start("run")
+		i.waitReady()
+		t0 := time.Now()
+		i.signal(syscall.SIGTERM)
+		if code := i.wait(20 * time.Second); code != 0 {
+			b.Fatalf("exit %d", code)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.ReportMetric(float64(quantile(lat, 0.5).Milliseconds()), "ms-median")
+	b.ReportMetric(float64(quantile(lat, 0.95).Milliseconds()), "ms-p95")
 }

@@ -399,3 +399,8 @@ func certPool(c *testcert.Chain) *x509.CertPool {
 func tlsDial(roots *x509.CertPool, port int, name string) (*tls.Conn, error) {
 	return tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), &tls.Config{ServerName: name, RootCAs: roots})
 }
+
+// tlsDialInsecure connects without verifying (to look at what is served).
+func tlsDialInsecure(port int, name string) (*tls.Conn, error) {
+	return tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), &tls.Config{ServerName: name, InsecureSkipVerify: true})
+}

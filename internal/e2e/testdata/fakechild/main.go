@@ -4,6 +4,7 @@
 //
 //	FAKE_STARTED  append "<pid> <unix-nanos>" to this file on start
 //	FAKE_SIGNALS  append the name of every signal received to this file
+//	FAKE_SIGNAL_TIMES  append "<unix-nanos>" for every signal received
 //	FAKE_EXIT     exit with this code after FAKE_AFTER (default at once)
 //	FAKE_ON_TERM  exit:N (exit N on SIGTERM), ignore, or default (die by it)
 //	FAKE_ORPHANS  start a process that starts this many children and exits
@@ -65,6 +66,9 @@ func main() {
 		case s := <-sigs:
 			if s == syscall.SIGCHLD {
 				continue
+			}
+			if f := os.Getenv("FAKE_SIGNAL_TIMES"); f != "" {
+				appendLine(f, strconv.FormatInt(time.Now().UnixNano(), 10))
 			}
 			if f := os.Getenv("FAKE_SIGNALS"); f != "" {
 				appendLine(f, s.String())

@@ -1,0 +1,135 @@
+package certwatch
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s: never happened", what)
+}
+
+func write(t *testing.T, path, s string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func start(t *testing.T, w *Watcher) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
+
+func TestReloadsOnChange(t *testing.T) {
+	tests := []struct {
+		name   string
+		poll   time.Duration
+		change func(t *testing.T, dir string)
+	}{
+		{"rename over the file", time.Hour, func(t *testing.T, dir string) { write(t, filepath.Join(dir, "cert"), "B") }},
+		{"rewrite in place", time.Hour, func(t *testing.T, dir string) {
+			if err := os.WriteFile(filepath.Join(dir, "cert"), []byte("B"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"symlink swap of a data directory", time.Hour, func(t *testing.T, dir string) {
+			nd := filepath.Join(dir, "..v2")
+			if err := os.Mkdir(nd, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			write(t, filepath.Join(nd, "cert"), "B")
+			write(t, filepath.Join(nd, "key"), "KB")
+			if err := os.Symlink("..v2", filepath.Join(dir, "..data.tmp")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(filepath.Join(dir, "..data.tmp"), filepath.Join(dir, "..data")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			// Files reached through ..data, as Kubernetes-style mounts are.
+			if err := os.Mkdir(filepath.Join(dir, "..v1"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			write(t, filepath.Join(dir, "..v1", "cert"), "A")
+			write(t, filepath.Join(dir, "..v1", "key"), "KA")
+			if err := os.Symlink("..v1", filepath.Join(dir, "..data")); err != nil {
+				t.Fatal(err)
+			}
+			cert, key := filepath.Join(dir, "cert"), filepath.Join(dir, "key")
+			if tt.name != "symlink swap of a data directory" {
+				write(t, cert, "A")
+				write(t, key, "KA")
+			} else {
+				for _, n := range []string{"cert", "key"} {
+					if err := os.Symlink(filepath.Join("..data", n), filepath.Join(dir, n)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			var reloads atomic.Int32
+			start(t, &Watcher{Files: []string{cert, key}, Poll: tt.poll, Settle: 20 * time.Millisecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+				Reload: func() error { reloads.Add(1); return nil }})
+			time.Sleep(50 * time.Millisecond)
+			tt.change(t, dir)
+			eventually(t, "reload", func() bool { return reloads.Load() == 1 })
+			// Touching without a content change does not reload.
+			now := time.Now()
+			_ = os.Chtimes(cert, now, now)
+			time.Sleep(200 * time.Millisecond)
+			if n := reloads.Load(); n != 1 {
+				t.Errorf("%d reloads, want 1", n)
+			}
+		})
+	}
+}
+
+func TestPollFallbackAndErrorsReportedOnce(t *testing.T) {
+	dir := t.TempDir()
+	cert := filepath.Join(dir, "cert")
+	write(t, cert, "A")
+	var reloads atomic.Int32
+	w := &Watcher{Files: []string{cert}, Poll: 30 * time.Millisecond, noInotify: true, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Reload: func() error { reloads.Add(1); return errors.New("invalid") }}
+	start(t, w)
+	time.Sleep(50 * time.Millisecond)
+	if err := os.WriteFile(cert, []byte("B"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "reload", func() bool { return reloads.Load() == 1 })
+	time.Sleep(200 * time.Millisecond)
+	if n := reloads.Load(); n != 1 {
+		t.Errorf("a rejected change was retried %d times, want once", n)
+	}
+}

@@ -1,0 +1,27 @@
+package supervisor
+
+import (
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+)
+
+func TestJitterBounds(t *testing.T) {
+	for range 1000 {
+		d := jitter(time.Second)
+		if d < 800*time.Millisecond || d > 1200*time.Millisecond {
+			t.Fatalf("jitter(1s) = %v, outside ±20%%", d)
+		}
+	}
+}
+
+func TestBudgetAndDefaults(t *testing.T) {
+	s := New(Options{StopDelay: 2 * time.Second, StopGrace: 11 * time.Second}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if got := s.Budget(); got != 14*time.Second {
+		t.Errorf("Budget = %v, want 14s (delay + grace + kill margin)", got)
+	}
+	if s.opts.BackoffMin != time.Second || s.opts.BackoffMax != 30*time.Second || s.opts.HealthyAfter != time.Minute || s.opts.Restart != RestartOnFailure {
+		t.Errorf("defaults: %+v", s.opts)
+	}
+}
