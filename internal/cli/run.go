@@ -18,8 +18,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"rancher-traefik/internal/certs"
-	"rancher-traefik/internal/certwatch"
 	"rancher-traefik/internal/config"
+	"rancher-traefik/internal/filewatch"
 	"rancher-traefik/internal/reaper"
 	"rancher-traefik/internal/render"
 	"rancher-traefik/internal/secrets"
@@ -133,7 +133,7 @@ func runRun(ctx context.Context, e env) error {
 // TRAEFIK_SSL_PRIVATE_KEY; a valid new pair is written and tls.toml
 // rewritten, so Traefik serves it without a restart. Nil when the pair was
 // not given as files.
-func certWatcher(e env, cfg *config.Config, log *slog.Logger) *certwatch.Watcher {
+func certWatcher(e env, cfg *config.Config, log *slog.Logger) *filewatch.Watcher {
 	var files []string
 	for _, v := range []string{"TRAEFIK_SSL_CERT", "TRAEFIK_SSL_PRIVATE_KEY"} {
 		if src := cfg.Sources[v]; src.Kind == secrets.SourceFile || src.Kind == secrets.SourceAlias {
@@ -143,7 +143,7 @@ func certWatcher(e env, cfg *config.Config, log *slog.Logger) *certwatch.Watcher
 	if len(files) == 0 {
 		return nil
 	}
-	return &certwatch.Watcher{
+	return &filewatch.Watcher{
 		Files: files,
 		Log:   log,
 		Reload: func() error {

@@ -1,7 +1,7 @@
-// Package certwatch notices when the files behind the TLS secrets change —
-// rewritten, replaced by rename, or swapped through a symlink as secret
-// mounts are — and calls a reload, without restarting anything.
-package certwatch
+// Package filewatch notices when files change — rewritten, replaced by
+// rename, or swapped through a symlink as secret mounts are — and calls a
+// reload: the TLS secrets behind a running Traefik, the emulator's answers.
+package filewatch
 
 import (
 	"context"
@@ -30,6 +30,9 @@ type Watcher struct {
 	// writer replacing a certificate and its key makes several.
 	Settle time.Duration
 	Log    *slog.Logger
+	// Rejected is logged once when Reload fails; the default speaks of
+	// certificates.
+	Rejected string
 
 	noInotify bool // tests: exercise the polling path alone
 }
@@ -37,7 +40,7 @@ type Watcher struct {
 // Run watches until ctx ends. Reload errors are logged, never fatal: the
 // last good certificate stays served.
 func (w *Watcher) Run(ctx context.Context) error {
-	log := w.Log.With("component", "certwatch")
+	log := w.Log.With("component", "filewatch")
 	settle := w.Settle
 	if settle <= 0 {
 		settle = 200 * time.Millisecond
@@ -48,7 +51,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		inotifyOK = false
 	} else if err := w.inotify(ctx, events); err != nil {
 		inotifyOK = false
-		log.Warn("inotify unavailable; polling the certificate files instead", "err", err)
+		log.Warn("inotify unavailable; polling the files instead", "err", err)
 	}
 	poll := w.Poll
 	if poll <= 0 {
@@ -76,13 +79,20 @@ func (w *Watcher) Run(ctx context.Context) error {
 		if d == last {
 			continue
 		}
-		log.Info("certificate files changed; reloading", "files", w.Files)
+		log.Info("files changed; reloading", "files", w.Files)
 		if err := w.Reload(); err != nil {
 			// Remember the bad content so it is reported once, not every poll.
-			log.Error("new certificate rejected; still serving the previous one", "err", err)
+			log.Error(w.rejected(), "err", err)
 		}
 		last = d
 	}
+}
+
+func (w *Watcher) rejected() string {
+	if w.Rejected != "" {
+		return w.Rejected
+	}
+	return "new certificate rejected; still serving the previous one"
 }
 
 // digest hashes the files' current content (following symlinks).
@@ -136,7 +146,7 @@ func (w *Watcher) inotify(ctx context.Context, events chan<- struct{}) error {
 		for {
 			if _, err := f.Read(buf); err != nil {
 				if !errors.Is(err, os.ErrClosed) {
-					w.Log.Warn("reading inotify events failed; polling only", "component", "certwatch", "err", err)
+					w.Log.Warn("reading inotify events failed; polling only", "component", "filewatch", "err", err)
 				}
 				return
 			}

@@ -1,4 +1,4 @@
-package certwatch
+package filewatch
 
 import (
 	"context"
