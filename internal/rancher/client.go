@@ -1,0 +1,107 @@
+package rancher
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Client reads the metadata service. It is ours rather than
+// go-rancher-metadata's: that client has a fixed 10 s HTTP timeout, shorter
+// than a long-poll's maxWait plus the server's 5 s lateness, no context,
+// and drags in an old logrus.
+type Client struct {
+	// Base is the versioned URL, e.g. http://rancher-metadata.rancher.internal/2016-07-29.
+	Base string
+	HTTP *http.Client // nil: a client without overall timeout (requests carry their own)
+	// Timeout bounds a plain request; long-polls get maxWait + LongPollSlack.
+	Timeout time.Duration
+}
+
+// LongPollSlack is added to maxWait: the real server re-checks on a 5 s
+// tick, so an unchanged long-poll can come back that much late.
+const LongPollSlack = 10 * time.Second
+
+// MaxBody bounds an answer (a large environment's tree is a few MB).
+const MaxBody = 256 << 20
+
+func (c *Client) http() *http.Client {
+	if c.HTTP != nil {
+		return c.HTTP
+	}
+	return http.DefaultClient
+}
+
+func (c *Client) get(ctx context.Context, path string, timeout time.Duration) ([]byte, error) {
+	if timeout <= 0 {
+		timeout = c.Timeout
+	}
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	u := strings.TrimSuffix(c.Base, "/") + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("metadata request %s: %w", u, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http().Do(req)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("metadata %s: no answer within %s", redact(u), timeout)
+		}
+		return nil, fmt.Errorf("metadata %s: %w", redact(u), err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody))
+	if err != nil {
+		return nil, fmt.Errorf("metadata %s: reading the answer: %w", redact(u), err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("metadata %s: %s", redact(u), resp.Status)
+	}
+	return b, nil
+}
+
+func redact(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	p.User = nil
+	return p.String()
+}
+
+// Snapshot reads the whole tree of the version in one request: services and
+// containers from one consistent answer.
+func (c *Client) Snapshot(ctx context.Context) (*Snapshot, error) {
+	b, err := c.get(ctx, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	return Decode(b)
+}
+
+// WaitVersion long-polls /version until it differs from old or maxWait
+// seconds pass, and returns the version then.
+func (c *Client) WaitVersion(ctx context.Context, old string, maxWait int) (string, error) {
+	q := url.Values{"wait": {"true"}, "value": {old}, "maxWait": {strconv.Itoa(maxWait)}}
+	b, err := c.get(ctx, "/version?"+q.Encode(), time.Duration(maxWait)*time.Second+LongPollSlack)
+	if err != nil {
+		return "", err
+	}
+	var v string
+	if err := json.Unmarshal(b, &v); err != nil {
+		return "", fmt.Errorf("metadata /version: not a JSON string")
+	}
+	return v, nil
+}
