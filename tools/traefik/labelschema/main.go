@@ -138,7 +138,7 @@ func fields(t reflect.Type, label, toml string, out *[]entry, depth int) {
 		tn := tomlName(f)
 		if sas := f.Tag.Get("label-slice-as-struct"); sas != "" {
 			// One list element, named in the singular: loadbalancer.server.port.
-			walk(derefType(f.Type).Elem(), label+"."+strings.ToLower(sas), toml+"."+tn+".[0]", out, depth+1)
+			walk(derefType(f.Type).Elem(), label+"."+strings.ToLower(sas), toml+"."+tn+"[0]", out, depth+1)
 			continue
 		}
 		if f.Tag.Get("label") == "allowEmpty" {

@@ -1,0 +1,185 @@
+package routes
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/BurntSushi/toml"
+	"github.com/google/go-cmp/cmp"
+
+	"rancher-traefik/internal/metadataserver"
+	"rancher-traefik/internal/rancher"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// snapshot reads a stack file the way the product would: through the
+// emulator's expansion and the metadata decoder.
+func snapshot(t testing.TB, path string) *rancher.Snapshot {
+	t.Helper()
+	a, err := metadataserver.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(a["2016-07-29"]["default"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := rancher.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (go test -update): %v", err)
+	}
+	if diff := cmp.Diff(string(got), string(want)); diff != "" {
+		t.Errorf("%s (-got +want):\n%s", name, diff)
+	}
+}
+
+func render(t *testing.T, res Result) []byte {
+	t.Helper()
+	b, err := Encode(res.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w strings.Builder
+	for _, x := range res.Warnings {
+		w.WriteString("# warning: " + x.String() + "\n")
+	}
+	return append([]byte(w.String()), b...)
+}
+
+func TestBuildGolden(t *testing.T) {
+	snap := snapshot(t, "testdata/stacks.yml")
+	tests := []struct {
+		golden string
+		opts   Options
+	}{
+		{"https.toml", Options{Domain: "example.com", HTTPS: true, ACME: true}},
+		{"http-only.toml", Options{Domain: "example.com"}},
+		{"exposed-system-constrained.toml", Options{Domain: "example.com", HTTPS: true, ExposedByDefault: true, IncludeSystem: true, Constraints: []Constraint{{Tag: "internal", Negate: true}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.golden, func(t *testing.T) {
+			res := Build(snap, tt.opts)
+			out := render(t, res)
+			golden(t, tt.golden, out)
+			var v map[string]any
+			if _, err := toml.Decode(string(out), &v); err != nil {
+				t.Fatalf("output is not TOML: %v", err)
+			}
+			// The same input gives the same bytes.
+			if again := render(t, Build(snap, tt.opts)); string(again) != string(out) {
+				t.Error("Build is not deterministic")
+			}
+		})
+	}
+}
+
+func TestIsolationAndWarnings(t *testing.T) {
+	res := Build(snapshot(t, "testdata/stacks.yml"), Options{Domain: "example.com", HTTPS: true})
+	var got []string
+	for _, w := range res.Warnings {
+		got = append(got, w.Stack+"/"+w.Service+" "+w.Label)
+	}
+	want := []string{
+		"iamfoo/badport traefik.port",
+		"iamfoo/badrule traefik.frontend.rule",
+		"iamfoo/unknownlabel traefik.frontend.rateLimit.extractorFunc",
+		"v2/badvalue traefik.http.routers.badvalue.priority",
+		"v2/defaults traefik.http.routers.defaults.tls.certresolver", // ACME is off here
+		"v2/typo traefik.http.routers.typo.rulez",
+	}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("warnings (-got +want):\n%s", diff)
+	}
+	for _, w := range res.Warnings {
+		if strings.Contains(w.String(), "$apr1$") {
+			t.Errorf("a warning shows a label value: %s", w)
+		}
+	}
+	routers := Routers(res.Config)
+	for _, r := range []string{"http/whoami-iamfoo", "http/down-iamfoo", "http/app", "tcp/db"} {
+		if !contains(routers, r) {
+			t.Errorf("router %s missing: %v", r, routers)
+		}
+	}
+	if res.Servers["whoami-iamfoo"] != 2 || res.Servers["down-iamfoo"] != 0 || res.Servers["nohealth-iamfoo"] != 1 {
+		t.Errorf("server counts: %v", res.Servers)
+	}
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestNameCollision(t *testing.T) {
+	snap := &rancher.Snapshot{Version: "1", Services: []rancher.Service{
+		{Name: "a", Stack: "s", Kind: "service", Labels: map[string]string{"traefik.enable": "true", "traefik.http.routers.shared.rule": "Host(`a`)", "traefik.http.services.a.loadbalancer.server.port": "80"}, Containers: []rancher.Container{{PrimaryIP: "1.1.1.1"}}},
+		{Name: "b", Stack: "s", Kind: "service", Labels: map[string]string{"traefik.enable": "true", "traefik.http.routers.shared.rule": "Host(`b`)", "traefik.http.services.b.loadbalancer.server.port": "80"}, Containers: []rancher.Container{{PrimaryIP: "1.1.1.2"}}},
+	}}
+	res := Build(snap, Options{})
+	if len(res.Warnings) != 1 || res.Warnings[0].Service != "b" || !strings.Contains(res.Warnings[0].Msg, `"shared" is already defined`) {
+		t.Errorf("warnings: %v", res.Warnings)
+	}
+	if _, ok := res.Config["http"].(map[string]any)["services"].(map[string]any)["b"]; ok {
+		t.Error("the colliding service's other parts were kept")
+	}
+}
+
+func TestParseConstraints(t *testing.T) {
+	cs, err := ParseConstraints("tag==api, tag!=internal")
+	if err != nil || len(cs) != 2 || cs[0] != (Constraint{Tag: "api"}) || cs[1] != (Constraint{Tag: "internal", Negate: true}) {
+		t.Errorf("ParseConstraints = %v %v", cs, err)
+	}
+	for _, bad := range []string{"api", "tag=api", "tag==", "label==x"} {
+		if _, err := ParseConstraints(bad); err == nil {
+			t.Errorf("ParseConstraints(%q) succeeded", bad)
+		}
+	}
+}
+
+func FuzzLabels(f *testing.F) {
+	f.Add("traefik.http.routers.r.rule", "Host(`a`)")
+	f.Add("traefik.frontend.rule", "Host:a.com;PathPrefixStrip:/x")
+	f.Add("traefik.http.routers.r.tls.domains[0].main", "a.com")
+	f.Add("traefik.http.middlewares.m.plugin.p.opt", "v")
+	f.Fuzz(func(t *testing.T, key, value string) {
+		snap := &rancher.Snapshot{Version: "1", Services: []rancher.Service{{
+			Name: "s", Stack: "st", Kind: "service", Ports: []string{"80/tcp"},
+			Labels:     map[string]string{"traefik.enable": "true", key: value},
+			Containers: []rancher.Container{{PrimaryIP: "10.0.0.1"}},
+		}}}
+		res := Build(snap, Options{Domain: "example.com", HTTPS: true})
+		b, err := Encode(res.Config)
+		if err != nil {
+			t.Fatalf("Encode: %v", err)
+		}
+		var v map[string]any
+		if _, err := toml.Decode(string(b), &v); err != nil {
+			t.Fatalf("output does not parse: %v\n%s", err, b)
+		}
+	})
+}

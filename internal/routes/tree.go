@@ -1,0 +1,81 @@
+package routes
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+
+	"github.com/BurntSushi/toml"
+)
+
+// sub returns the map at key in m, creating it.
+func sub(m map[string]any, keys ...string) map[string]any {
+	for _, k := range keys {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[k] = next
+		}
+		m = next
+	}
+	return m
+}
+
+// mergeChecked adds a service's fragment to the whole configuration. A
+// router, service or middleware name that is already taken fails the whole
+// fragment, so one service cannot change another's routes.
+func mergeChecked(dst, frag map[string]any) error {
+	type item struct{ proto, section, name string }
+	var items []item
+	for proto, pv := range frag {
+		for section, sv := range pv.(map[string]any) {
+			for name := range sv.(map[string]any) {
+				if d, ok := dst[proto].(map[string]any); ok {
+					if ds, ok := d[section].(map[string]any); ok {
+						if _, taken := ds[name]; taken {
+							return fmt.Errorf("%s %s %q is already defined by another service", proto, section, name)
+						}
+					}
+				}
+				items = append(items, item{proto, section, name})
+			}
+		}
+	}
+	for _, it := range items {
+		sub(dst, it.proto, it.section)[it.name] = frag[it.proto].(map[string]any)[it.section].(map[string]any)[it.name]
+	}
+	return nil
+}
+
+// Encode writes the configuration as TOML with sorted keys: the same
+// configuration always gives the same bytes.
+func Encode(cfg map[string]any) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("# Routes from Rancher, written by rancher-traefik. Do not edit: the next\n# change in Rancher replaces this file.\n")
+	if len(cfg) == 0 {
+		return b.Bytes(), nil
+	}
+	b.WriteString("\n")
+	enc := toml.NewEncoder(&b)
+	enc.Indent = "  "
+	if err := enc.Encode(cfg); err != nil {
+		return nil, fmt.Errorf("encoding routes: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// Routers lists the HTTP, TCP and UDP router names of a configuration.
+func Routers(cfg map[string]any) []string {
+	var out []string
+	for _, proto := range []string{"http", "tcp", "udp"} {
+		if p, ok := cfg[proto].(map[string]any); ok {
+			if rs, ok := p["routers"].(map[string]any); ok {
+				for name := range rs {
+					out = append(out, proto+"/"+name)
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,262 @@
+package routes
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// middleware is one middleware a v1 rule or label asks for: its kind
+// (the TOML section, e.g. stripPrefix) and settings.
+type middleware struct {
+	kind     string
+	settings map[string]any
+}
+
+// v1Rule is a translated Traefik v1 frontend rule.
+type v1Rule struct {
+	matcher     string       // Traefik v3 rule syntax
+	middlewares []middleware // modifiers: strip, add, replace
+}
+
+// TranslateRule turns a Traefik v1 frontend rule
+// ("Host:a.com,b.com;PathPrefixStrip:/api") into Traefik v3 syntax
+// ("(Host(`a.com`) || Host(`b.com`)) && PathPrefix(`/api`)") and the
+// middlewares its modifiers need.
+func TranslateRule(rule string) (string, []string, error) {
+	r, err := translateV1Rule(rule)
+	if err != nil {
+		return "", nil, err
+	}
+	var kinds []string
+	for _, m := range r.middlewares {
+		kinds = append(kinds, m.kind)
+	}
+	return r.matcher, kinds, nil
+}
+
+func translateV1Rule(rule string) (*v1Rule, error) {
+	out := &v1Rule{}
+	var parts []string
+	for p := range strings.SplitSeq(rule, ";") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		name, arg, ok := strings.Cut(p, ":")
+		if !ok {
+			return nil, fmt.Errorf("%q is not Matcher:value", p)
+		}
+		name = strings.TrimSpace(name)
+		arg = strings.TrimSpace(arg)
+		if arg == "" {
+			return nil, fmt.Errorf("%s has no value", name)
+		}
+		if strings.Contains(arg, "`") {
+			return nil, fmt.Errorf("%s: a backtick cannot be expressed in a Traefik v3 rule", name)
+		}
+		vals := splitArgs(arg)
+		var m string
+		var err error
+		switch strings.ToLower(name) {
+		case "host":
+			m = anyOf(vals, func(v string) string { return "Host(`" + strings.ToLower(v) + "`)" })
+		case "hostregexp":
+			m, err = anyOfErr(vals, func(v string) (string, error) {
+				re, err := templateRegexp(v, true)
+				return "HostRegexp(`" + re + "`)", err
+			})
+		case "path":
+			m, err = anyOfErr(vals, pathMatcher(false))
+		case "pathprefix":
+			m, err = anyOfErr(vals, pathMatcher(true))
+		case "pathstrip":
+			m, err = anyOfErr(vals, pathMatcher(false))
+			out.middlewares = append(out.middlewares, middleware{"stripPrefix", map[string]any{"prefixes": vals}})
+		case "pathprefixstrip":
+			m, err = anyOfErr(vals, pathMatcher(true))
+			out.middlewares = append(out.middlewares, middleware{"stripPrefix", map[string]any{"prefixes": vals}})
+		case "pathprefixstripregex":
+			var res []string
+			m, err = anyOfErr(vals, func(v string) (string, error) {
+				re, err := templateRegexp(v, false)
+				re = strings.TrimSuffix(re, "$") // a prefix
+				res = append(res, re)
+				return "PathRegexp(`" + re + "`)", err
+			})
+			out.middlewares = append(out.middlewares, middleware{"stripPrefixRegex", map[string]any{"regex": res}})
+		case "addprefix":
+			out.middlewares = append(out.middlewares, middleware{"addPrefix", map[string]any{"prefix": arg}})
+			continue
+		case "replacepath":
+			out.middlewares = append(out.middlewares, middleware{"replacePath", map[string]any{"path": arg}})
+			continue
+		case "replacepathregex":
+			re, repl, ok := strings.Cut(arg, " ")
+			if !ok {
+				return nil, fmt.Errorf("ReplacePathRegex needs \"regex replacement\"")
+			}
+			if _, err := regexp.Compile(re); err != nil {
+				return nil, fmt.Errorf("ReplacePathRegex: %w", err)
+			}
+			out.middlewares = append(out.middlewares, middleware{"replacePathRegex", map[string]any{"regex": re, "replacement": strings.TrimSpace(repl)}})
+			continue
+		case "method":
+			m = anyOf(vals, func(v string) string { return "Method(`" + strings.ToUpper(v) + "`)" })
+		case "headers":
+			if len(vals) != 2 {
+				return nil, fmt.Errorf("Headers needs key,value")
+			}
+			m = "Header(`" + vals[0] + "`, `" + vals[1] + "`)"
+		case "headersregexp":
+			if len(vals) != 2 {
+				return nil, fmt.Errorf("HeadersRegexp needs key,regexp")
+			}
+			if _, err := regexp.Compile(vals[1]); err != nil {
+				return nil, fmt.Errorf("HeadersRegexp: %w", err)
+			}
+			m = "HeaderRegexp(`" + vals[0] + "`, `" + vals[1] + "`)"
+		case "query":
+			var qs []string
+			for _, v := range vals {
+				k, val, _ := strings.Cut(v, "=")
+				if k == "" {
+					return nil, fmt.Errorf("Query needs key=value pairs")
+				}
+				qs = append(qs, "Query(`"+k+"`, `"+val+"`)")
+			}
+			m = strings.Join(qs, " && ")
+			if len(qs) > 1 {
+				m = "(" + m + ")"
+			}
+		default:
+			return nil, fmt.Errorf("unknown matcher %q", name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		parts = append(parts, m)
+	}
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("no matcher (a rule needs Host, Path, … as well as modifiers)")
+	}
+	out.matcher = strings.Join(parts, " && ")
+	return out, nil
+}
+
+// splitArgs splits on commas outside {…} placeholders.
+func splitArgs(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, r := range s {
+		switch r {
+		case '{':
+			depth++
+		case '}':
+			depth--
+		case ',':
+			if depth == 0 {
+				if v := strings.TrimSpace(s[start:i]); v != "" {
+					out = append(out, v)
+				}
+				start = i + 1
+			}
+		}
+	}
+	if v := strings.TrimSpace(s[start:]); v != "" {
+		out = append(out, v)
+	}
+	return out
+}
+
+func anyOf(vals []string, f func(string) string) string {
+	ms := make([]string, len(vals))
+	for i, v := range vals {
+		ms[i] = f(v)
+	}
+	if len(ms) == 1 {
+		return ms[0]
+	}
+	return "(" + strings.Join(ms, " || ") + ")"
+}
+
+func anyOfErr(vals []string, f func(string) (string, error)) (string, error) {
+	var err error
+	m := anyOf(vals, func(v string) string {
+		s, e := f(v)
+		if e != nil && err == nil {
+			err = e
+		}
+		return s
+	})
+	return m, err
+}
+
+// pathMatcher makes Path/PathPrefix, or PathRegexp when the v1 path holds
+// {name:regexp} placeholders.
+func pathMatcher(prefix bool) func(string) (string, error) {
+	return func(v string) (string, error) {
+		if !strings.HasPrefix(v, "/") {
+			return "", fmt.Errorf("path %q does not start with /", v)
+		}
+		if !strings.Contains(v, "{") {
+			if prefix {
+				return "PathPrefix(`" + v + "`)", nil
+			}
+			return "Path(`" + v + "`)", nil
+		}
+		re, err := templateRegexp(v, false)
+		if err != nil {
+			return "", err
+		}
+		if prefix {
+			re = strings.TrimSuffix(re, "$")
+		}
+		return "PathRegexp(`" + re + "`)", nil
+	}
+}
+
+// templateRegexp turns a v1 template ("{sub:[a-z]+}.example.com",
+// "/users/{id:[0-9]+}") into an anchored Go regexp; literal parts are quoted.
+// A placeholder without a pattern matches one host label or path segment.
+func templateRegexp(t string, host bool) (string, error) {
+	var b strings.Builder
+	b.WriteString("^")
+	for t != "" {
+		i := strings.IndexByte(t, '{')
+		if i < 0 {
+			b.WriteString(regexp.QuoteMeta(t))
+			break
+		}
+		b.WriteString(regexp.QuoteMeta(t[:i]))
+		depth, j := 0, i
+		for ; j < len(t); j++ {
+			if t[j] == '{' {
+				depth++
+			} else if t[j] == '}' {
+				depth--
+				if depth == 0 {
+					break
+				}
+			}
+		}
+		if j >= len(t) {
+			return "", fmt.Errorf("unbalanced { in %q", t)
+		}
+		inner := t[i+1 : j]
+		_, pattern, ok := strings.Cut(inner, ":")
+		if !ok || pattern == "" {
+			pattern = "[^/]+"
+			if host {
+				pattern = "[^.]+"
+			}
+		}
+		if _, err := regexp.Compile(pattern); err != nil {
+			return "", fmt.Errorf("placeholder %q: %w", inner, err)
+		}
+		b.WriteString("(?:" + pattern + ")")
+		t = t[j+1:]
+	}
+	b.WriteString("$")
+	return b.String(), nil
+}

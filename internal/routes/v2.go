@@ -1,0 +1,364 @@
+package routes
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"rancher-traefik/internal/rancher"
+)
+
+// indexSeg splits "domains[0]" into "domains" and 0.
+var indexSeg = regexp.MustCompile(`^(.+)\[(\d+)\]$`)
+
+// labelOnly are values the provider reads (a server's port and scheme),
+// per protocol and service name.
+type labelOnly struct {
+	port, scheme string
+	portLabel    string
+}
+
+// v2Service reads traefik.http.*, traefik.tcp.* and traefik.udp.* labels as
+// dynamic-configuration paths, checked against Traefik's schema, and fills
+// in what Traefik's Docker provider would: a router with the default rule,
+// a service with the containers as servers, a router linked to the single
+// service, the port from the single exposed port.
+func v2Service(s *rancher.Service, o Options) (map[string]any, map[string]int, error) {
+	frag := map[string]any{}
+	extra := map[string]map[string]*labelOnly{} // proto → service → label-only values
+	keys := make([]string, 0, len(s.Labels))
+	for k := range s.Labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, label := range keys {
+		if !hasV2(map[string]string{label: ""}) {
+			continue
+		}
+		if err := setLabel(frag, extra, label, s.Labels[label]); err != nil {
+			return nil, nil, err
+		}
+	}
+	base := baseName(s)
+	addrs := addresses(s, o)
+	servers := map[string]int{}
+
+	// HTTP: Docker provider defaults.
+	httpCfg := sub(frag, "http")
+	routers := sub(httpCfg, "routers")
+	services := sub(httpCfg, "services")
+	_, tcpUsed := frag["tcp"]
+	_, udpUsed := frag["udp"]
+	if len(services) == 0 && (len(routers) > 0 || (!tcpUsed && !udpUsed)) {
+		services[base] = map[string]any{"loadBalancer": map[string]any{}}
+	}
+	if len(routers) == 0 && !tcpUsed && !udpUsed {
+		rule, err := defaultRule(s, o.Domain)
+		if err != nil {
+			return nil, nil, errLabel("traefik.http.routers."+base+".rule", "%s", strings.TrimPrefix(err.Error(), ""))
+		}
+		routers[base] = map[string]any{"rule": rule}
+	}
+	count := map[string]int{}
+	for name, sv := range services {
+		svc := sv.(map[string]any)
+		lb, ok := svc["loadBalancer"].(map[string]any)
+		if !ok {
+			if len(svc) == 0 {
+				lb = map[string]any{}
+				svc["loadBalancer"] = lb
+			} else {
+				continue // weighted, mirroring…: not filled from containers
+			}
+		}
+		n, err := fillServers(s, lb, extra["http"][name], addrs, "http", name)
+		if err != nil {
+			return nil, nil, err
+		}
+		count[name] = n
+	}
+	for name, rv := range routers {
+		r := rv.(map[string]any)
+		if err := linkService(r, services, "http", name); err != nil {
+			return nil, nil, err
+		}
+		if _, ok := r["rule"]; !ok {
+			rule, err := defaultRule(s, o.Domain)
+			if err != nil {
+				return nil, nil, errLabel("traefik.http.routers."+name+".rule", "not set, and no domain for the default rule")
+			}
+			r["rule"] = rule
+		}
+		if tls, ok := r["tls"].(map[string]any); ok {
+			if cr, ok := tls["certResolver"].(string); ok && cr == "acme" && !o.ACME {
+				return nil, nil, errLabel("traefik.http.routers."+name+".tls.certresolver", "asks for acme, but TRAEFIK_ACME_ENABLE is false")
+			}
+		}
+		routerDefaults(r, o)
+		servers[name] = count[r["service"].(string)]
+	}
+	if len(routers) == 0 {
+		delete(httpCfg, "routers")
+	}
+	if len(services) == 0 {
+		delete(httpCfg, "services")
+	}
+	if len(httpCfg) == 0 {
+		delete(frag, "http")
+	}
+
+	// TCP and UDP: services get the containers; routers link to the single service.
+	for _, proto := range []string{"tcp", "udp"} {
+		p, ok := frag[proto].(map[string]any)
+		if !ok {
+			continue
+		}
+		psvcs, _ := p["services"].(map[string]any)
+		for name, sv := range psvcs {
+			lb, ok := sv.(map[string]any)["loadBalancer"].(map[string]any)
+			if !ok {
+				continue
+			}
+			if _, err := fillServers(s, lb, extra[proto][name], addrs, proto, name); err != nil {
+				return nil, nil, err
+			}
+		}
+		if prs, ok := p["routers"].(map[string]any); ok {
+			for name, rv := range prs {
+				if err := linkService(rv.(map[string]any), psvcs, proto, name); err != nil {
+					return nil, nil, err
+				}
+				if proto == "tcp" {
+					if _, ok := rv.(map[string]any)["rule"]; !ok {
+						return nil, nil, errLabel("traefik.tcp.routers."+name+".rule", "a TCP router needs a rule (e.g. HostSNI(`*`))")
+					}
+				}
+			}
+		}
+	}
+	return frag, servers, nil
+}
+
+// linkService names the single service of the labels when a router names none.
+func linkService(r map[string]any, services map[string]any, proto, name string) error {
+	if svc, ok := r["service"].(string); ok {
+		r["service"] = strings.TrimSuffix(strings.TrimSuffix(svc, "@rancher"), "@docker")
+		return nil
+	}
+	if len(services) != 1 {
+		return errLabel("traefik."+proto+".routers."+name+".service", "not set, and the labels define %d services: say which", len(services))
+	}
+	for s := range services {
+		r["service"] = s
+	}
+	return nil
+}
+
+// fillServers adds the containers as servers of a load balancer, unless the
+// labels already list servers.
+func fillServers(s *rancher.Service, lb map[string]any, lo *labelOnly, addrs []string, proto, name string) (int, error) {
+	if existing, ok := lb["servers"].([]map[string]any); ok {
+		if len(existing) > 1 || (len(existing) == 1 && (existing[0]["url"] != nil || existing[0]["address"] != nil)) {
+			return len(existing), nil
+		}
+	}
+	var port, scheme string
+	var err error
+	if lo != nil && lo.port != "" {
+		if port, err = checkPort(lo.portLabel, lo.port); err != nil {
+			return 0, err
+		}
+	} else if port, err = defaultPort(s, "traefik."+proto+".services."+name+".loadbalancer.server.port"); err != nil {
+		return 0, err
+	}
+	scheme = "http"
+	if lo != nil && lo.scheme != "" {
+		scheme = lo.scheme
+	}
+	// A weight or other server option given once applies to every server.
+	var template map[string]any
+	if existing, ok := lb["servers"].([]map[string]any); ok && len(existing) == 1 {
+		template = existing[0]
+	}
+	list := make([]map[string]any, 0, len(addrs))
+	for _, a := range addrs {
+		srv := map[string]any{}
+		for k, v := range template {
+			srv[k] = v
+		}
+		if proto == "http" {
+			srv["url"] = scheme + "://" + hostPort(a, port)
+		} else {
+			srv["address"] = hostPort(a, port)
+		}
+		list = append(list, srv)
+	}
+	lb["servers"] = list
+	return len(list), nil
+}
+
+// setLabel checks one label against Traefik's schema and sets its value.
+func setLabel(frag map[string]any, extra map[string]map[string]*labelOnly, label, value string) error {
+	segs := strings.Split(strings.TrimPrefix(label, "traefik."), ".")
+	n := schema
+	var path []any // string keys and int list indexes
+	var names []string
+	for i, seg := range segs {
+		if seg == "" {
+			return errLabel(label, "empty segment in the label name")
+		}
+		if n.kind == kindAny {
+			// Plugin settings: free-form below this point.
+			for _, rest := range segs[i:] {
+				path = append(path, rest)
+			}
+			break
+		}
+		name, idx := seg, -1
+		if m := indexSeg.FindStringSubmatch(seg); m != nil {
+			name = m[1]
+			idx, _ = strconv.Atoi(m[2])
+			if idx > 1000 {
+				return errLabel(label, "list index %d is too large", idx)
+			}
+		}
+		lower := strings.ToLower(name)
+		if c, ok := n.children[lower]; ok {
+			n = c
+			if t, isList := strings.CutSuffix(c.tomlName, "[0]"); isList {
+				path = append(path, t, 0) // loadbalancer.server → servers[0]
+			} else {
+				path = append(path, c.tomlName)
+			}
+		} else if c, ok := n.children["*"]; ok {
+			if strings.ContainsAny(name, "@`\"") {
+				return errLabel(label, "name %q holds a character Traefik does not allow", name)
+			}
+			n = c
+			path = append(path, name)
+			names = append(names, name)
+		} else {
+			return errLabel(label, "Traefik has no setting %q here (known: %s)", seg, known(n))
+		}
+		if idx >= 0 {
+			c, ok := n.children["[]"]
+			if !ok {
+				return errLabel(label, "%s is not a list of sections", name)
+			}
+			n = c
+			path = append(path, idx)
+		}
+	}
+	if n.labelOK {
+		proto := path[0].(string)
+		svc := names[len(names)-1]
+		if extra[proto] == nil {
+			extra[proto] = map[string]*labelOnly{}
+		}
+		// The service exists even when only its port is given.
+		if _, ok := sub(frag, proto, "services", svc)["loadBalancer"]; !ok {
+			sub(frag, proto, "services", svc)["loadBalancer"] = map[string]any{}
+		}
+		lo := extra[proto][svc]
+		if lo == nil {
+			lo = &labelOnly{}
+			extra[proto][svc] = lo
+		}
+		switch strings.ToLower(segs[len(segs)-1]) {
+		case "port":
+			lo.port, lo.portLabel = value, label
+		case "scheme":
+			sch := strings.ToLower(strings.TrimSpace(value))
+			if sch != "http" && sch != "https" && sch != "h2c" {
+				return errLabel(label, "%q is not http, https or h2c", value)
+			}
+			lo.scheme = sch
+		}
+		return nil
+	}
+	var v any
+	switch {
+	case n.kind != 0:
+		var err error
+		if v, err = convert(n.kind, value); err != nil {
+			return errLabel(label, "%v", err)
+		}
+	case n.empty:
+		b, err := convert(kindBool, value)
+		if err != nil {
+			return errLabel(label, "set it to true to enable the section, or set its options")
+		}
+		if !b.(bool) {
+			return nil
+		}
+		v = map[string]any{}
+	default:
+		return errLabel(label, "is a section, not a setting (known: %s)", known(n))
+	}
+	return setPath(frag, path, v, label)
+}
+
+func known(n *node) string {
+	var ks []string
+	for k := range n.children {
+		if k != "*" && k != "[]" {
+			ks = append(ks, k)
+		}
+	}
+	sort.Strings(ks)
+	if len(ks) > 8 {
+		ks = append(ks[:8], "…")
+	}
+	if len(ks) == 0 {
+		return "a name"
+	}
+	return strings.Join(ks, ", ")
+}
+
+// setPath sets v at path (string keys, int list indexes) in m.
+func setPath(m map[string]any, path []any, v any, label string) error {
+	cur := m
+	for i, p := range path {
+		last := i == len(path)-1
+		key := p.(string)
+		if i+1 < len(path) {
+			if idx, ok := path[i+1].(int); ok {
+				list, _ := cur[key].([]map[string]any)
+				for len(list) <= idx {
+					list = append(list, map[string]any{})
+				}
+				cur[key] = list
+				if i+2 == len(path) {
+					return errLabel(label, "a list element needs a setting after [%d]", idx)
+				}
+				cur = list[idx]
+				path[i+1] = "" // consumed
+				continue
+			}
+		}
+		if key == "" {
+			continue
+		}
+		if last {
+			if existing, ok := cur[key].(map[string]any); ok && len(existing) > 0 {
+				if _, isMap := v.(map[string]any); isMap {
+					return nil // "tls=true" next to tls options: the options win
+				}
+			}
+			cur[key] = v
+			return nil
+		}
+		next, ok := cur[key].(map[string]any)
+		if !ok {
+			if cur[key] != nil {
+				return errLabel(label, "%s is both a setting and a section", key)
+			}
+			next = map[string]any{}
+			cur[key] = next
+		}
+		cur = next
+	}
+	return fmt.Errorf("empty label path")
+}
