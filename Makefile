@@ -52,7 +52,7 @@ run: build traefik ## start rancher-traefik + Traefik locally on ports 8080/8443
 	TRAEFIK_HOME=$(RUN_DIR)/home TRAEFIK_SECRETS_DIR=$(RUN_DIR)/secrets \
 	TRAEFIK_SSL_CERT=cert.pem TRAEFIK_SSL_PRIVATE_KEY=key.pem \
 	TRAEFIK_HTTP_PORT=8080 TRAEFIK_HTTPS_PORT=8443 TRAEFIK_ADMIN_PORT=8000 \
-	TRAEFIK_BINARY=$(CURDIR)/$(BIN)/traefik TRAEFIK_GRACE_TIMEOUT=2s \
+	TRAEFIK_BINARY=$(CURDIR)/$(BIN)/traefik TRAEFIK_GRACE_TIMEOUT=2s TRAEFIK_RANCHER_MODE=off \
 	$(BIN)/rancher-traefik run
 
 clean: ## remove build output (keeps Go's build cache, so Traefik rebuilds in seconds)

@@ -151,6 +151,8 @@ listed by "rancher-traefik env".`,
 		newVersionCmd(e),
 		newDevCertCmd(e),
 		newHealthcheckCmd(e),
+		newRoutesCmd(e),
+		newMetadataServerCmd(e),
 	)
 	root.SetHelpTemplate(root.HelpTemplate() + exitCodesHelp())
 	return root

@@ -83,6 +83,11 @@ func runRun(ctx context.Context, e env) error {
 	if err := prepare(cfg, log); err != nil {
 		return fail(err)
 	}
+	pub := newPublisher(cfg, log)
+	if pub != nil {
+		// The first routes are in place before Traefik starts.
+		pub.First(ctx, cfg.RancherWait)
+	}
 	path, err := lookTraefik(cfg.Binary)
 	if err != nil {
 		return fail(err)
@@ -111,6 +116,9 @@ func runRun(ctx context.Context, e env) error {
 	g.Go(func() error { return r.Run(reapCtx) })
 	if w := certWatcher(e, cfg, log); w != nil {
 		g.Go(func() error { return w.Run(reapCtx) })
+	}
+	if pub != nil {
+		g.Go(func() error { return pub.Run(reapCtx) })
 	}
 	var code int
 	g.Go(func() error {

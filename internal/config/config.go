@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"rancher-traefik/internal/routes"
 	"rancher-traefik/internal/secrets"
 )
 
@@ -51,6 +52,17 @@ type Config struct {
 	RancherAccessKey secrets.Secret
 	RancherSecret    secrets.Secret
 	RancherDomain    string
+
+	RancherMode          string
+	RancherMetadataURL   string
+	RancherRefresh       int
+	RancherExposed       bool
+	RancherServiceFilter bool
+	RancherSystem        bool
+	RancherConstraints   []routes.Constraint
+	RancherWait          time.Duration
+	RancherDebounce      time.Duration
+	RancherGuard         float64
 
 	ACMEEnable    bool
 	ACMEEmail     string
@@ -94,6 +106,17 @@ func (c *Config) HTTPSEnabled() bool { return c.HTTPS != HTTPSOff }
 // Redirect reports whether HTTP redirects to HTTPS.
 func (c *Config) Redirect() bool {
 	return c.HTTPS == HTTPSOnly || (c.HTTPS == HTTPSOn && c.HTTPSRedirect)
+}
+
+// RancherFile is the dynamic file the Rancher routes are published to.
+func (c *Config) RancherFile() string { return filepath.Join(c.DynamicDir(), "rancher.toml") }
+
+// RoutesOptions are the settings that shape every route.
+func (c *Config) RoutesOptions() routes.Options {
+	return routes.Options{
+		Domain: c.RancherDomain, ExposedByDefault: c.RancherExposed, ServiceFilter: c.RancherServiceFilter,
+		IncludeSystem: c.RancherSystem, Constraints: c.RancherConstraints, HTTPS: c.HTTPSEnabled(), ACME: c.ACMEEnable,
+	}
 }
 
 // TLSConfigured reports whether a main certificate pair was given.

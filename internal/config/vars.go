@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode"
 
+	"rancher-traefik/internal/routes"
 	"rancher-traefik/internal/secrets"
 )
 
@@ -210,6 +211,67 @@ var Vars = []Var{
 				return fmt.Errorf("%q is not a DNS domain name", v)
 			}
 			c.RancherDomain = strings.ToLower(d)
+			return nil
+		}},
+
+	{Name: "TRAEFIK_RANCHER_MODE", Default: "auto", Group: GroupRancher,
+		Doc: "Where services come from: metadata (the Rancher metadata service), off (no discovery: only your own files in etc/dynamic), or auto (metadata; the API mode of TRAEFIK_RANCHER_ENDPOINT is not implemented yet, so auto uses metadata and says so).",
+		parse: func(c *Config, v string) error {
+			switch l := strings.ToLower(v); l {
+			case "auto", "metadata", "off":
+				c.RancherMode = l
+				return nil
+			case "api":
+				return fmt.Errorf("the API mode is not implemented yet: use metadata (the default) or off")
+			}
+			return fmt.Errorf("%q is not one of auto, metadata, off", v)
+		}},
+	{Name: "TRAEFIK_RANCHER_METADATA_URL", Default: "http://rancher-metadata.rancher.internal/2016-07-29", Group: GroupRancher,
+		Doc: "The metadata service, with its version (2015-07-25, 2015-12-19, 2016-07-29 or latest).",
+		parse: func(c *Config, v string) error {
+			u, err := httpURL(v)
+			c.RancherMetadataURL = strings.TrimSuffix(u, "/")
+			return err
+		}},
+	{Name: "TRAEFIK_RANCHER_REFRESH", Default: "15", Group: GroupRancher,
+		Doc: "Long-poll maxWait in seconds (1-120): how long one watch of /version waits for a change.",
+		parse: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 120 {
+				return fmt.Errorf("%q is not a number of seconds from 1 to 120", v)
+			}
+			c.RancherRefresh = n
+			return nil
+		}},
+	{Name: "TRAEFIK_RANCHER_EXPOSED", Default: "false", Group: GroupRancher,
+		Doc:   "Publish services that have no traefik.enable label.",
+		parse: func(c *Config, v string) (err error) { c.RancherExposed, err = boolean(v); return }},
+	{Name: "TRAEFIK_RANCHER_HEALTHCHECK", Default: "false", Group: GroupRancher,
+		Doc:   "Also require the service to be active (active, updating-active, upgrading, upgraded); containers are always filtered on state and health.",
+		parse: func(c *Config, v string) (err error) { c.RancherServiceFilter, err = boolean(v); return }},
+	{Name: "TRAEFIK_RANCHER_SYSTEM", Default: "false", Group: GroupRancher,
+		Doc:   "Publish services of system stacks too.",
+		parse: func(c *Config, v string) (err error) { c.RancherSystem, err = boolean(v); return }},
+	{Name: "TRAEFIK_RANCHER_CONSTRAINTS", Group: GroupRancher,
+		Doc: "Traefik v1 style constraints on the traefik.tags label: tag==api requires the tag, tag!=internal forbids it (comma separated, all must hold).",
+		parse: func(c *Config, v string) (err error) {
+			c.RancherConstraints, err = routes.ParseConstraints(v)
+			return
+		}},
+	{Name: "TRAEFIK_RANCHER_WAIT", Default: "30s", Group: GroupRancher,
+		Doc:   "How long start-up waits for Rancher's first answer before starting Traefik without Rancher routes (they follow when Rancher answers).",
+		parse: func(c *Config, v string) (err error) { c.RancherWait, err = duration(v); return }},
+	{Name: "TRAEFIK_RANCHER_DEBOUNCE", Default: "50ms", Group: GroupRancher,
+		Doc:   "Quiet period after a change before routes are rebuilt, so a burst of changes is published once (at most 10 times this late).",
+		parse: func(c *Config, v string) (err error) { c.RancherDebounce, err = duration(v); return }},
+	{Name: "TRAEFIK_RANCHER_GUARD", Default: "0.5", Group: GroupRancher,
+		Doc: "Outage guard: an update that removes more than this fraction of the routers is applied only when a second answer agrees; 0 turns the guard off.",
+		parse: func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f > 1 {
+				return fmt.Errorf("%q is not a fraction from 0 to 1", v)
+			}
+			c.RancherGuard = f
 			return nil
 		}},
 

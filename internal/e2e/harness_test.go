@@ -131,6 +131,8 @@ func newInstance(t testing.TB, env map[string]string) *instance {
 		"TRAEFIK_ADMIN_PORT":    strconv.Itoa(i.admin),
 		"TRAEFIK_GRACE_TIMEOUT": "2s",
 		"TRAEFIK_STOP_TIMEOUT":  "10s",
+		// Tests that need Rancher start the emulator and set the mode.
+		"TRAEFIK_RANCHER_MODE": "off",
 	}
 	for k, v := range env {
 		if v == "" {

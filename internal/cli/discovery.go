@@ -1,0 +1,177 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"rancher-traefik/internal/config"
+	"rancher-traefik/internal/filewatch"
+	"rancher-traefik/internal/metadataserver"
+	"rancher-traefik/internal/publish"
+	"rancher-traefik/internal/rancher"
+	"rancher-traefik/internal/routes"
+)
+
+// newPublisher wires the metadata source to the routes file, or returns nil
+// when discovery is off.
+func newPublisher(cfg *config.Config, log *slog.Logger) *publish.Publisher {
+	switch cfg.RancherMode {
+	case "off":
+		log.Info("Rancher discovery is off (TRAEFIK_RANCHER_MODE=off): only files in the dynamic directory are served", "dir", cfg.DynamicDir())
+		return nil
+	case "auto":
+		why := "TRAEFIK_RANCHER_MODE=auto"
+		if cfg.RancherEndpoint != "" && cfg.RancherAccessKey.IsSet() {
+			why += ": an API endpoint and keys are set, but the API mode is not implemented yet"
+		}
+		log.Info("reading the Rancher metadata service", "url", cfg.RancherMetadataURL, "why", why)
+	default:
+		log.Info("reading the Rancher metadata service", "url", cfg.RancherMetadataURL, "why", "TRAEFIK_RANCHER_MODE=metadata")
+	}
+	return &publish.Publisher{
+		Source:   &rancher.Client{Base: cfg.RancherMetadataURL},
+		Options:  cfg.RoutesOptions(),
+		Path:     cfg.RancherFile(),
+		Refresh:  cfg.RancherRefresh,
+		Debounce: cfg.RancherDebounce,
+		Guard:    cfg.RancherGuard,
+		Log:      log,
+	}
+}
+
+func newRoutesCmd(e env) *cobra.Command {
+	var metadataURL, answers string
+	cmd := &cobra.Command{
+		Use:   "routes",
+		Short: "Print the dynamic configuration (TOML) for one Rancher snapshot; warnings go to stderr",
+		Long: `routes prints, as the TOML it would publish, the routes of one snapshot: from
+the metadata service (--metadata-url, default TRAEFIK_RANCHER_METADATA_URL) or
+replayed offline from an answers or stack file (--answers FILE, read at the
+metadata version named in TRAEFIK_RANCHER_METADATA_URL). For debugging, bug
+reports and golden tests.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.FromEnv(e.lookup)
+			if err != nil {
+				return fail(err)
+			}
+			var snap *rancher.Snapshot
+			if answers != "" {
+				snap, err = snapshotFromAnswers(answers, path.Base(cfg.RancherMetadataURL))
+			} else {
+				u := cfg.RancherMetadataURL
+				if metadataURL != "" {
+					u = metadataURL
+				}
+				snap, err = (&rancher.Client{Base: u}).Snapshot(cmd.Context())
+			}
+			if err != nil {
+				return fail(err)
+			}
+			res := routes.Build(snap, cfg.RoutesOptions())
+			for _, w := range res.Warnings {
+				fmt.Fprintln(e.stderr, "warning: "+w.String())
+			}
+			b, err := routes.Encode(res.Config)
+			if err != nil {
+				return fail(err)
+			}
+			_, err = e.stdout.Write(b)
+			return fail(err)
+		},
+	}
+	cmd.Flags().StringVar(&metadataURL, "metadata-url", "", "metadata service URL with its version (default TRAEFIK_RANCHER_METADATA_URL)")
+	cmd.Flags().StringVar(&answers, "answers", "", "replay an answers or stack file instead of asking a server")
+	return cmd
+}
+
+// snapshotFromAnswers decodes the default tree of version in an answers file.
+func snapshotFromAnswers(file, version string) (*rancher.Snapshot, error) {
+	a, err := metadataserver.Load(file)
+	if err != nil {
+		return nil, err
+	}
+	tree, ok := a[version]["default"]
+	if !ok {
+		return nil, fmt.Errorf("%s has no default answers for metadata version %s", file, version)
+	}
+	b, err := json.Marshal(tree)
+	if err != nil {
+		return nil, fmt.Errorf("encoding answers: %w", err)
+	}
+	return rancher.Decode(b)
+}
+
+func newMetadataServerCmd(e env) *cobra.Command {
+	var answers, listen string
+	var xff bool
+	cmd := &cobra.Command{
+		Use:   "metadata-server",
+		Short: "Serve an answers or stack file the way Rancher's metadata service does (for local testing)",
+		Long: `metadata-server emulates rancher-metadata: versions and latest, addressing by
+index, name or uuid, JSON/YAML/text answers, self by client IP, long-poll on
+any path. It reloads --answers when the file changes or on SIGHUP, and bumps
+the version. A file with a top-level "stacks" key is a compact stack file
+(stacks → services with labels → containers with ip, state, health_state).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log := newLogger(e.stderr, "INFO", "text")
+			a, err := metadataserver.Load(answers)
+			if err != nil {
+				return exitWith(ExitConfig, fmt.Errorf("--answers: %w", err))
+			}
+			srv := metadataserver.New(a, log)
+			srv.XFF = xff
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			reload := func() error {
+				a, err := metadataserver.Load(answers)
+				if err != nil {
+					return err
+				}
+				srv.Set(a)
+				return nil
+			}
+			g, gctx := errgroup.WithContext(ctx)
+			g.Go(func() error { return srv.ListenAndServe(gctx, listen) })
+			g.Go(func() error {
+				w := &filewatch.Watcher{Files: []string{answers}, Reload: reload, Log: log, Settle: 50 * time.Millisecond, Poll: 2 * time.Second,
+					Rejected: "the new answers file is invalid; still serving the previous one"}
+				return w.Run(gctx)
+			})
+			g.Go(func() error {
+				hup := make(chan os.Signal, 1)
+				signal.Notify(hup, syscall.SIGHUP)
+				defer signal.Stop(hup)
+				for {
+					select {
+					case <-gctx.Done():
+						return nil
+					case <-hup:
+						if err := reload(); err != nil {
+							log.Error("reload on SIGHUP failed; still serving the previous answers", "err", err)
+						}
+					}
+				}
+			})
+			if err := g.Wait(); err != nil {
+				return fail(err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&answers, "answers", "", "answers or stack file (YAML or JSON)")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8090", "address to serve on")
+	cmd.Flags().BoolVar(&xff, "xff", false, "take the client address from X-Forwarded-For")
+	_ = cmd.MarkFlagRequired("answers")
+	return cmd
+}
