@@ -1,7 +1,11 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -12,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"rancher-traefik/internal/metadataserver"
 )
 
 // quantile returns the q-quantile of ds (sorted in place).
@@ -182,6 +188,65 @@ func BenchmarkStopIdle(b *testing.B) {
 		}
 		lat = append(lat, time.Since(t0))
 	}
+	b.ReportMetric(float64(quantile(lat, 0.5).Milliseconds()), "ms-median")
+	b.ReportMetric(float64(quantile(lat, 0.95).Milliseconds()), "ms-p95")
+}
+
+// BenchmarkChangeToLive measures, with the default settings, the time from
+// the metadata version bump (the emulator reloading a scaled stack) to the
+// first request answered by the new container, through the real Traefik.
+func BenchmarkChangeToLive(b *testing.B) {
+	ips := []string{"127.0.0.31", "127.0.0.32", "127.0.0.33", "127.0.0.34"}
+	backends(b, ips...)
+	a, err := metadataserver.Parse([]byte(whoamiStack(ips[0])))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := metadataserver.New(a, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = srv.Serve(ctx, l) }()
+	i := newInstance(b, map[string]string{"TRAEFIK_RANCHER_MODE": "metadata", "TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_ACCESS_LOG": "false",
+		"TRAEFIK_RANCHER_METADATA_URL": "http://" + l.Addr().String() + "/2016-07-29"})
+	i.start("run")
+	i.waitReady()
+	client := plainClient()
+	url := fmt.Sprintf("http://127.0.0.1:%d/", i.httpPort)
+	host := http.Header{"Host": {"whoami.example.com"}}
+	eventually(b, 20*time.Second, "first route", func() error {
+		code, body, err := get(client, url, host)
+		if err != nil || code != 200 || !strings.HasPrefix(body, ips[0]) {
+			return fmt.Errorf("%d %q %v", code, body, err)
+		}
+		return nil
+	})
+	var lat []time.Duration
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		next := ips[(n+1)%len(ips)]
+		a, err := metadataserver.Parse([]byte(whoamiStack(next)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		srv.Set(a)
+		for {
+			code, body, err := get(client, url, host)
+			if err == nil && code == 200 && strings.HasPrefix(body, next) {
+				break
+			}
+			if time.Since(t0) > 30*time.Second {
+				b.Fatalf("change %d never went live", n)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
 	b.ReportMetric(float64(quantile(lat, 0.5).Milliseconds()), "ms-median")
 	b.ReportMetric(float64(quantile(lat, 0.95).Milliseconds()), "ms-p95")
 }

@@ -286,3 +286,59 @@ func TestRoutesCommand(t *testing.T) {
 		t.Errorf("routes --metadata-url: %d %s %s", code, live, stderr)
 	}
 }
+
+// TestGoldenRoutesAcceptedByTraefik loads every router the routes golden
+// test produces into the real Traefik: none may be refused.
+func TestGoldenRoutesAcceptedByTraefik(t *testing.T) {
+	// ACME must exist for the certResolver label; its server is an unused
+	// loopback port, so nothing leaves the machine.
+	i := newInstance(t, map[string]string{"TRAEFIK_RANCHER_DOMAIN": "example.com", "TRAEFIK_ACME_ENABLE": "true",
+		"TRAEFIK_ACME_CASERVER": fmt.Sprintf("http://127.0.0.1:%d/directory", freePort(t)), "TRAEFIK_ACME_EMAIL": "ops@example.com"})
+	i.withCert("whoami.example.com")
+	code, routesTOML, stderr := i.run("routes", "--answers", filepath.Join("..", "routes", "testdata", "stacks.yml"))
+	if code != 0 {
+		t.Fatalf("routes: %s", stderr)
+	}
+	i.writeDynamic("rancher.toml", routesTOML)
+	i.start("run")
+	i.waitReady()
+	type item struct {
+		Status string   `json:"status"`
+		Err    []string `json:"error"`
+	}
+	var raw struct {
+		Routers     map[string]item `json:"routers"`
+		Services    map[string]item `json:"services"`
+		Middlewares map[string]item `json:"middlewares"`
+		TCPRouters  map[string]item `json:"tcpRouters"`
+		TCPServices map[string]item `json:"tcpServices"`
+	}
+	eventually(t, 20*time.Second, "routers loaded", func() error {
+		code, body, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/api/rawdata", i.admin), nil)
+		if err != nil || code != 200 {
+			return fmt.Errorf("%d %v", code, err)
+		}
+		if err := jsonUnmarshal(body, &raw); err != nil {
+			return err
+		}
+		if _, ok := raw.Routers["whoami-iamfoo@file"]; !ok {
+			return fmt.Errorf("not loaded yet")
+		}
+		return nil
+	})
+	n := 0
+	for _, group := range []map[string]item{raw.Routers, raw.Services, raw.Middlewares, raw.TCPRouters, raw.TCPServices} {
+		for name, it := range group {
+			if !strings.HasSuffix(name, "@file") {
+				continue
+			}
+			n++
+			if it.Status != "enabled" || len(it.Err) > 0 {
+				t.Errorf("%s: status %q, errors %v", name, it.Status, it.Err)
+			}
+		}
+	}
+	if n < 25 {
+		t.Errorf("only %d items from the file provider", n)
+	}
+}

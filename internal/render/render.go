@@ -12,13 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"text/template"
 	"time"
 
 	"github.com/BurntSushi/toml"
 
 	"rancher-traefik/internal/config"
+	"rancher-traefik/internal/tomlenc"
 	"rancher-traefik/templates"
 )
 
@@ -34,32 +34,7 @@ const (
 type Lit string
 
 // String marshals s as a TOML basic string.
-func String(s string) Lit {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		default:
-			if r < 0x20 || r == 0x7f {
-				fmt.Fprintf(&b, `\u%04X`, r)
-			} else {
-				b.WriteRune(r)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return Lit(b.String())
-}
+func String(s string) Lit { return Lit(tomlenc.Quote(s)) }
 
 // Duration marshals d as the string form Traefik parses ("10s").
 func Duration(d time.Duration) Lit { return String(d.String()) }

@@ -5,7 +5,6 @@ package routes
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -163,12 +162,27 @@ func hasV2(labels map[string]string) bool {
 	return false
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+// safeName replaces every run of characters other than letters, digits, _
+// and - with one -.
+func safeName(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	dash := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '_' || c == '-' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') {
+			b.WriteByte(c)
+			dash = false
+		} else if !dash {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return b.String()
+}
 
 // baseName is <service>-<stack>, unique across stacks.
-func baseName(s *rancher.Service) string {
-	return unsafeName.ReplaceAllString(s.Name+"-"+s.Stack, "-")
-}
+func baseName(s *rancher.Service) string { return safeName(s.Name + "-" + s.Stack) }
 
 // addresses are the hosts that get traffic: eligible containers' primary
 // IPs, or an external service's IPs or hostname.

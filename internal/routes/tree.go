@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/BurntSushi/toml"
+	"rancher-traefik/internal/tomlenc"
 )
 
 // sub returns the map at key in m, creating it.
@@ -51,14 +51,13 @@ func mergeChecked(dst, frag map[string]any) error {
 // configuration always gives the same bytes.
 func Encode(cfg map[string]any) ([]byte, error) {
 	var b bytes.Buffer
+	b.Grow(512 * len(Routers(cfg)))
 	b.WriteString("# Routes from Rancher, written by rancher-traefik. Do not edit: the next\n# change in Rancher replaces this file.\n")
 	if len(cfg) == 0 {
 		return b.Bytes(), nil
 	}
 	b.WriteString("\n")
-	enc := toml.NewEncoder(&b)
-	enc.Indent = "  "
-	if err := enc.Encode(cfg); err != nil {
+	if err := tomlenc.Encode(&b, cfg); err != nil {
 		return nil, fmt.Errorf("encoding routes: %w", err)
 	}
 	return b.Bytes(), nil

@@ -108,7 +108,7 @@ func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, e
 		for k, v := range segments[seg] {
 			f[k] = v
 		}
-		name := base + "-" + unsafeName.ReplaceAllString(seg, "-")
+		name := base + "-" + safeName(seg)
 		n, err := v1Router(s, o, frag, name, f)
 		if err != nil {
 			return nil, nil, err

@@ -2,7 +2,6 @@ package routes
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,7 +10,20 @@ import (
 )
 
 // indexSeg splits "domains[0]" into "domains" and 0.
-var indexSeg = regexp.MustCompile(`^(.+)\[(\d+)\]$`)
+func indexSeg(seg string) (string, int, bool) {
+	if !strings.HasSuffix(seg, "]") {
+		return seg, -1, false
+	}
+	open := strings.LastIndexByte(seg, '[')
+	if open <= 0 {
+		return seg, -1, false
+	}
+	n, err := strconv.Atoi(seg[open+1 : len(seg)-1])
+	if err != nil || n < 0 {
+		return seg, -1, false
+	}
+	return seg[:open], n, true
+}
 
 // labelOnly are values the provider reads (a server's port and scheme),
 // per protocol and service name.
@@ -216,13 +228,9 @@ func setLabel(frag map[string]any, extra map[string]map[string]*labelOnly, label
 			}
 			break
 		}
-		name, idx := seg, -1
-		if m := indexSeg.FindStringSubmatch(seg); m != nil {
-			name = m[1]
-			idx, _ = strconv.Atoi(m[2])
-			if idx > 1000 {
-				return errLabel(label, "list index %d is too large", idx)
-			}
+		name, idx, _ := indexSeg(seg)
+		if idx > 1000 {
+			return errLabel(label, "list index %d is too large", idx)
 		}
 		lower := strings.ToLower(name)
 		if c, ok := n.children[lower]; ok {

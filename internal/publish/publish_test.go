@@ -1,0 +1,200 @@
+package publish
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"rancher-traefik/internal/metadataserver"
+	"rancher-traefik/internal/rancher"
+	"rancher-traefik/internal/routes"
+)
+
+func stack(n int) string {
+	var b strings.Builder
+	b.WriteString("stacks:\n  - name: s\n    services:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "      - name: svc%d\n        labels: {traefik.enable: \"true\", traefik.port: \"80\"}\n        containers:\n          - ip: 10.0.0.%d\n", i, i+1)
+	}
+	return b.String()
+}
+
+type logBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func setup(t *testing.T, guard float64) (*metadataserver.Server, *Publisher, *logBuf) {
+	t.Helper()
+	a, err := metadataserver.Parse([]byte(stack(4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := metadataserver.New(a, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	logs := &logBuf{}
+	p := &Publisher{
+		Source: &rancher.Client{Base: ts.URL + "/2016-07-29"}, Options: routes.Options{Domain: "example.com"},
+		Path: filepath.Join(t.TempDir(), "rancher.toml"), Refresh: 5, Debounce: 10 * time.Millisecond, Guard: guard,
+		Log: slog.New(slog.NewTextHandler(logs, nil)),
+	}
+	return srv, p, logs
+}
+
+func routersIn(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), "[http.routers.")
+}
+
+func run(t *testing.T, p *Publisher) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = p.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+func wait(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s: never", what)
+}
+
+func TestFollowsChangesAndGuardsMassRemoval(t *testing.T) {
+	srv, p, logs := setup(t, 0.5)
+	p.First(context.Background(), 5*time.Second)
+	if n := routersIn(t, p.Path); n != 4 {
+		t.Fatalf("first publish: %d routers, want 4", n)
+	}
+	run(t, p)
+	set := func(n int) {
+		a, err := metadataserver.Parse([]byte(stack(n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Set(a)
+	}
+	set(6)
+	wait(t, "6 routers", func() bool { return routersIn(t, p.Path) == 6 })
+	if !strings.Contains(logs.String(), `msg="routes changed"`) || !strings.Contains(logs.String(), "added=http/svc4-s,http/svc5-s") {
+		t.Errorf("change not logged by name:\n%s", logs.String())
+	}
+	// Removing 5 of 6 at once waits for a second answer, then applies.
+	set(1)
+	wait(t, "guard engaged", func() bool { return strings.Contains(logs.String(), "an answer removes most routes") })
+	if n := routersIn(t, p.Path); n != 6 {
+		t.Errorf("the first answer removing most routes was applied: %d routers", n)
+	}
+	wait(t, "confirmed removal", func() bool { return routersIn(t, p.Path) == 1 })
+	if !strings.Contains(logs.String(), "a second answer agrees") {
+		t.Error("confirmation not logged")
+	}
+}
+
+func TestEmptyAnswerIsHeldUntilConfirmed(t *testing.T) {
+	srv, p, logs := setup(t, 0.5)
+	p.First(context.Background(), 5*time.Second)
+	// One empty answer (Rancher restarting), then the services are back.
+	a, _ := metadataserver.Parse([]byte("stacks: []\n"))
+	if err := p.publish(mustSnap(t, a)); err != nil {
+		t.Fatal(err)
+	}
+	if n := routersIn(t, p.Path); n != 4 {
+		t.Errorf("an empty answer emptied the routes: %d", n)
+	}
+	b, _ := metadataserver.Parse([]byte(stack(4)))
+	srv.Set(b)
+	if err := p.publish(mustSnap(t, b)); err != nil {
+		t.Fatal(err)
+	}
+	if n := routersIn(t, p.Path); n != 4 || p.pending != nil {
+		t.Errorf("after recovery: %d routers, pending %v", n, p.pending != nil)
+	}
+	_ = logs
+}
+
+func mustSnap(t *testing.T, a metadataserver.Answers) *rancher.Snapshot {
+	t.Helper()
+	srv := metadataserver.New(a, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	s, err := (&rancher.Client{Base: ts.URL + "/2016-07-29"}).Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestBadAnswersKeepLastGood: errors, truncated bodies and timeouts leave
+// the file as it was.
+func TestBadAnswersKeepLastGood(t *testing.T) {
+	_, p, _ := setup(t, 0.5)
+	p.First(context.Background(), 5*time.Second)
+	before, _ := os.ReadFile(p.Path)
+	for name, h := range map[string]http.HandlerFunc{
+		"500":       func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) },
+		"truncated": func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"version":"9","services":[{"name":"a"`) },
+		"no version": func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, `{"services":[]}`)
+		},
+		"slow": func(w http.ResponseWriter, r *http.Request) { time.Sleep(2 * time.Second) },
+	} {
+		ts := httptest.NewServer(h)
+		p.Source = &rancher.Client{Base: ts.URL, Timeout: 500 * time.Millisecond}
+		if err := p.refresh(context.Background()); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+		ts.Close()
+		after, _ := os.ReadFile(p.Path)
+		if string(after) != string(before) {
+			t.Errorf("%s: the routes file changed", name)
+		}
+	}
+}
+
+func TestFirstWithoutRancher(t *testing.T) {
+	_, p, logs := setup(t, 0.5)
+	p.Source = &rancher.Client{Base: "http://127.0.0.1:1/2016-07-29", Timeout: 200 * time.Millisecond}
+	start := time.Now()
+	p.First(context.Background(), 500*time.Millisecond)
+	if time.Since(start) > 5*time.Second {
+		t.Error("First did not give up")
+	}
+	if _, err := os.Stat(p.Path); err == nil {
+		t.Error("a routes file was written without an answer")
+	}
+	if !strings.Contains(logs.String(), "starting Traefik without fresh Rancher routes") {
+		t.Error("not logged")
+	}
+}

@@ -1,0 +1,196 @@
+// Package tomlenc writes TOML by hand for the two shapes rancher-traefik
+// produces: quoted string literals for templates, and configuration trees
+// (nested maps) with sorted keys, fast enough for 10,000 services.
+package tomlenc
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Quote marshals s as a TOML basic string: printing it cannot inject
+// configuration, whatever s holds.
+func Quote(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	quoteTo(&b, s)
+	return b.String()
+}
+
+type writer interface {
+	WriteByte(byte) error
+	WriteString(string) (int, error)
+	WriteRune(rune) (int, error)
+}
+
+func quoteTo(b writer, s string) {
+	_ = b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			_, _ = b.WriteString(`\"`)
+		case '\\':
+			_, _ = b.WriteString(`\\`)
+		case '\n':
+			_, _ = b.WriteString(`\n`)
+		case '\r':
+			_, _ = b.WriteString(`\r`)
+		case '\t':
+			_, _ = b.WriteString(`\t`)
+		default:
+			if r < 0x20 || r == 0x7f {
+				_, _ = b.WriteString(fmt.Sprintf(`\u%04X`, r))
+			} else {
+				_, _ = b.WriteRune(r)
+			}
+		}
+	}
+	_ = b.WriteByte('"')
+}
+
+// key writes a bare key when it can, else a quoted one.
+func key(b *bytes.Buffer, k string) {
+	bare := k != ""
+	for i := 0; i < len(k) && bare; i++ {
+		c := k[i]
+		bare = c == '_' || c == '-' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+	}
+	if bare {
+		b.WriteString(k)
+		return
+	}
+	quoteTo(b, k)
+}
+
+// Encode writes a tree: map[string]any of string, bool, int, int64, float64,
+// []string, []any of scalars, map[string]any and []map[string]any. Keys are
+// sorted, so the same tree gives the same bytes.
+func Encode(b *bytes.Buffer, tree map[string]any) error {
+	return table(b, make([]string, 0, 8), tree, false)
+}
+
+func sortedKeys(m map[string]any) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func header(b *bytes.Buffer, path []string, array bool) {
+	indent(b, len(path)-1)
+	if array {
+		b.WriteString("[[")
+	} else {
+		b.WriteByte('[')
+	}
+	for i, p := range path {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		key(b, p)
+	}
+	if array {
+		b.WriteString("]]\n")
+	} else {
+		b.WriteString("]\n")
+	}
+}
+
+const spaces = "                                                                "
+
+func indent(b *bytes.Buffer, n int) {
+	if 2*n <= len(spaces) {
+		b.WriteString(spaces[:2*n])
+		return
+	}
+	b.WriteString(strings.Repeat("  ", n))
+}
+
+func table(b *bytes.Buffer, path []string, m map[string]any, _ bool) error {
+	keys := sortedKeys(m)
+	// Plain values first: after a sub-table header they would belong to it.
+	for _, k := range keys {
+		switch m[k].(type) {
+		case map[string]any, []map[string]any:
+			continue
+		}
+		indent(b, len(path))
+		key(b, k)
+		b.WriteString(" = ")
+		if err := value(b, m[k]); err != nil {
+			return fmt.Errorf("%s.%s: %w", strings.Join(path, "."), k, err)
+		}
+		b.WriteByte('\n')
+	}
+	for _, k := range keys {
+		p := append(path, k) // table does not keep p past this call
+		switch v := m[k].(type) {
+		case map[string]any:
+			header(b, p, false)
+			if err := table(b, p, v, false); err != nil {
+				return err
+			}
+		case []map[string]any:
+			if len(v) == 0 {
+				indent(b, len(path))
+				key(b, k)
+				b.WriteString(" = []\n")
+				continue
+			}
+			for _, el := range v {
+				header(b, p, true)
+				if err := table(b, p, el, true); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func value(b *bytes.Buffer, v any) error {
+	switch x := v.(type) {
+	case string:
+		quoteTo(b, x)
+	case bool:
+		b.WriteString(strconv.FormatBool(x))
+	case int:
+		b.WriteString(strconv.Itoa(x))
+	case int64:
+		b.WriteString(strconv.FormatInt(x, 10))
+	case float64:
+		s := strconv.FormatFloat(x, 'g', -1, 64)
+		if !strings.ContainsAny(s, ".eE") && !strings.Contains(s, "Inf") && !strings.Contains(s, "NaN") {
+			s += ".0"
+		}
+		b.WriteString(s)
+	case []string:
+		b.WriteByte('[')
+		for i, s := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			quoteTo(b, s)
+		}
+		b.WriteByte(']')
+	case []any:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if err := value(b, e); err != nil {
+				return err
+			}
+		}
+		b.WriteByte(']')
+	default:
+		return fmt.Errorf("cannot encode %T", v)
+	}
+	return nil
+}
