@@ -94,10 +94,10 @@ func translateV1Rule(rule string) (*v1Rule, error) {
 		case "replacepathregex":
 			re, repl, ok := strings.Cut(arg, " ")
 			if !ok {
-				return nil, fmt.Errorf("ReplacePathRegex needs \"regex replacement\"")
+				return nil, fmt.Errorf("matcher ReplacePathRegex needs \"regex replacement\"")
 			}
 			if _, err := regexp.Compile(re); err != nil {
-				return nil, fmt.Errorf("ReplacePathRegex: %w", err)
+				return nil, fmt.Errorf("matcher ReplacePathRegex: %w", err)
 			}
 			out.middlewares = append(out.middlewares, middleware{"replacePathRegex", map[string]any{"regex": re, "replacement": strings.TrimSpace(repl)}})
 			continue
@@ -105,15 +105,15 @@ func translateV1Rule(rule string) (*v1Rule, error) {
 			m = anyOf(vals, func(v string) string { return "Method(`" + strings.ToUpper(v) + "`)" })
 		case "headers":
 			if len(vals) != 2 {
-				return nil, fmt.Errorf("Headers needs key,value")
+				return nil, fmt.Errorf("matcher Headers needs key,value")
 			}
 			m = "Header(`" + vals[0] + "`, `" + vals[1] + "`)"
 		case "headersregexp":
 			if len(vals) != 2 {
-				return nil, fmt.Errorf("HeadersRegexp needs key,regexp")
+				return nil, fmt.Errorf("matcher HeadersRegexp needs key,regexp")
 			}
 			if _, err := regexp.Compile(vals[1]); err != nil {
-				return nil, fmt.Errorf("HeadersRegexp: %w", err)
+				return nil, fmt.Errorf("matcher HeadersRegexp: %w", err)
 			}
 			m = "HeaderRegexp(`" + vals[0] + "`, `" + vals[1] + "`)"
 		case "query":
@@ -121,7 +121,7 @@ func translateV1Rule(rule string) (*v1Rule, error) {
 			for _, v := range vals {
 				k, val, _ := strings.Cut(v, "=")
 				if k == "" {
-					return nil, fmt.Errorf("Query needs key=value pairs")
+					return nil, fmt.Errorf("matcher Query needs key=value pairs")
 				}
 				qs = append(qs, "Query(`"+k+"`, `"+val+"`)")
 			}
