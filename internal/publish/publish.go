@@ -73,7 +73,10 @@ func (p *Publisher) log() *slog.Logger { return p.Log.With("component", "publish
 // Run watches for changes until ctx ends.
 func (p *Publisher) Run(ctx context.Context) error {
 	log := p.log()
-	backoff := time.Second
+	// The metadata service runs on every host: retry it often, so routes
+	// follow within seconds once it is back.
+	const minBackoff, maxBackoff = 500 * time.Millisecond, 5 * time.Second
+	backoff := minBackoff
 	failing := false
 	for ctx.Err() == nil {
 		maxWait := p.Refresh
@@ -106,13 +109,13 @@ func (p *Publisher) Run(ctx context.Context) error {
 				return nil
 			case <-time.After(jitter(backoff)):
 			}
-			backoff = min(backoff*2, 30*time.Second)
+			backoff = min(backoff*2, maxBackoff)
 			continue
 		}
 		if failing {
 			log.Info("Rancher answers again")
 		}
-		failing, backoff = false, time.Second
+		failing, backoff = false, minBackoff
 	}
 	return nil
 }
