@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,24 +22,15 @@ import (
 	"rancher-traefik/internal/routes"
 )
 
-// newPublisher wires the metadata source to the routes file, or returns nil
-// when discovery is off.
-func newPublisher(cfg *config.Config, log *slog.Logger) *publish.Publisher {
-	switch cfg.RancherMode {
-	case "off":
+// newPublisher wires the chosen source (API or metadata) to the routes
+// file, or returns nil when discovery is off. The API source's event
+// stream, when there is one, is returned to be run beside it.
+func newPublisher(cfg *config.Config, log *slog.Logger) (*publish.Publisher, *rancher.API) {
+	if cfg.RancherMode == "off" {
 		log.Info("Rancher discovery is off (TRAEFIK_RANCHER_MODE=off): only files in the dynamic directory are served", "dir", cfg.DynamicDir())
-		return nil
-	case "auto":
-		why := "TRAEFIK_RANCHER_MODE=auto"
-		if cfg.RancherEndpoint != "" && cfg.RancherAccessKey.IsSet() {
-			why += ": an API endpoint and keys are set, but the API mode is not implemented yet"
-		}
-		log.Info("reading the Rancher metadata service", "url", cfg.RancherMetadataURL, "why", why)
-	default:
-		log.Info("reading the Rancher metadata service", "url", cfg.RancherMetadataURL, "why", "TRAEFIK_RANCHER_MODE=metadata")
+		return nil, nil
 	}
-	return &publish.Publisher{
-		Source:   &rancher.Client{Base: cfg.RancherMetadataURL},
+	p := &publish.Publisher{
 		Options:  cfg.RoutesOptions(),
 		Path:     cfg.RancherFile(),
 		Refresh:  cfg.RancherRefresh,
@@ -46,6 +38,16 @@ func newPublisher(cfg *config.Config, log *slog.Logger) *publish.Publisher {
 		Guard:    cfg.RancherGuard,
 		Log:      log,
 	}
+	useAPI, why := cfg.UseAPI()
+	if useAPI {
+		api := &rancher.API{Endpoint: cfg.RancherEndpoint, AccessKey: cfg.RancherAccessKey.Reveal(), Secret: cfg.RancherSecret.Reveal(), Log: log}
+		log.Info("reading the Rancher server API", "endpoint", cfg.RancherEndpoint, "why", why)
+		p.Source = api
+		return p, api
+	}
+	log.Info("reading the Rancher metadata service", "url", cfg.RancherMetadataURL, "why", why)
+	p.Source = &rancher.Client{Base: cfg.RancherMetadataURL}
+	return p, nil
 }
 
 func newRoutesCmd(e env) *cobra.Command {
@@ -112,7 +114,7 @@ func snapshotFromAnswers(file, version string) (*rancher.Snapshot, error) {
 }
 
 func newMetadataServerCmd(e env) *cobra.Command {
-	var answers, listen string
+	var answers, listen, apiKeys string
 	var xff bool
 	cmd := &cobra.Command{
 		Use:   "metadata-server",
@@ -131,6 +133,13 @@ the version. A file with a top-level "stacks" key is a compact stack file
 			}
 			srv := metadataserver.New(a, log)
 			srv.XFF = xff
+			if apiKeys != "" {
+				access, secret, ok := strings.Cut(apiKeys, ":")
+				if !ok || access == "" || secret == "" {
+					return exitWith(ExitUsage, fmt.Errorf("--api-keys: want ACCESS:SECRET"))
+				}
+				srv.API = &metadataserver.APIKeys{Access: access, Secret: secret}
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			reload := func() error {
@@ -172,6 +181,7 @@ the version. A file with a top-level "stacks" key is a compact stack file
 	cmd.Flags().StringVar(&answers, "answers", "", "answers or stack file (YAML or JSON)")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8090", "address to serve on")
 	cmd.Flags().BoolVar(&xff, "xff", false, "take the client address from X-Forwarded-For")
+	cmd.Flags().StringVar(&apiKeys, "api-keys", "", "also serve the Rancher server API (/v1, /v2-beta, events) with this ACCESS:SECRET key")
 	_ = cmd.MarkFlagRequired("answers")
 	return cmd
 }

@@ -83,7 +83,13 @@ func runRun(ctx context.Context, e env) error {
 	if err := prepare(cfg, log); err != nil {
 		return fail(err)
 	}
-	pub := newPublisher(cfg, log)
+	pub, api := newPublisher(cfg, log)
+	// The event stream runs from the start: events during the first wait count.
+	evCtx, stopEvents := context.WithCancel(ctx)
+	defer stopEvents()
+	if api != nil {
+		go func() { _ = api.Events(evCtx) }()
+	}
 	if pub != nil {
 		// The first routes are in place before Traefik starts.
 		pub.First(ctx, cfg.RancherWait)

@@ -108,6 +108,21 @@ func (c *Config) Redirect() bool {
 	return c.HTTPS == HTTPSOnly || (c.HTTPS == HTTPSOn && c.HTTPSRedirect)
 }
 
+// UseAPI reports whether discovery reads the Rancher server API, and why.
+func (c *Config) UseAPI() (bool, string) {
+	complete := c.RancherEndpoint != "" && c.RancherAccessKey.IsSet() && c.RancherSecret.IsSet()
+	switch c.RancherMode {
+	case "api":
+		return true, "TRAEFIK_RANCHER_MODE=api"
+	case "auto":
+		if complete {
+			return true, "TRAEFIK_RANCHER_MODE=auto and an API endpoint with an access key and secret are set"
+		}
+		return false, "TRAEFIK_RANCHER_MODE=auto and no complete API endpoint and key are set"
+	}
+	return false, "TRAEFIK_RANCHER_MODE=" + c.RancherMode
+}
+
 // RancherFile is the dynamic file the Rancher routes are published to.
 func (c *Config) RancherFile() string { return filepath.Join(c.DynamicDir(), "rancher.toml") }
 
@@ -248,6 +263,9 @@ func (c *Config) validate(failed map[string]bool) []Problem {
 			// Never print the line: it holds a password hash.
 			ps = append(ps, Problem{"TRAEFIK_ADMIN_AUTH_USERS", fmt.Sprintf("entry %d is not of the form user:hash (htpasswd -nB user)", i+1)})
 		}
+	}
+	if c.RancherMode == "api" && !keysFailed && (c.RancherEndpoint == "" || !c.RancherAccessKey.IsSet()) {
+		ps = append(ps, Problem{"TRAEFIK_RANCHER_MODE", "api needs TRAEFIK_RANCHER_ENDPOINT (or CATTLE_URL) and the access key and secret"})
 	}
 	if c.ACMEEnable && c.ACMEChallenge == "tls" && !c.HTTPSEnabled() {
 		ps = append(ps, Problem{"TRAEFIK_ACME_CHALLENGE", "the tls challenge needs the https entry point, but TRAEFIK_HTTPS_ENABLE=false: use http or enable HTTPS"})

@@ -215,16 +215,14 @@ var Vars = []Var{
 		}},
 
 	{Name: "TRAEFIK_RANCHER_MODE", Default: "auto", Group: GroupRancher,
-		Doc: "Where services come from: metadata (the Rancher metadata service), off (no discovery: only your own files in etc/dynamic), or auto (metadata; the API mode of TRAEFIK_RANCHER_ENDPOINT is not implemented yet, so auto uses metadata and says so).",
+		Doc: "Where services come from: api (the Rancher server API at TRAEFIK_RANCHER_ENDPOINT with the access key and secret, as the seed image did), metadata (the metadata service), off (no discovery: only your own files in etc/dynamic), or auto (api when an endpoint and both keys are set, ours or the CATTLE_* ones; else metadata).",
 		parse: func(c *Config, v string) error {
 			switch l := strings.ToLower(v); l {
-			case "auto", "metadata", "off":
+			case "auto", "metadata", "api", "off":
 				c.RancherMode = l
 				return nil
-			case "api":
-				return fmt.Errorf("the API mode is not implemented yet: use metadata (the default) or off")
 			}
-			return fmt.Errorf("%q is not one of auto, metadata, off", v)
+			return fmt.Errorf("%q is not one of auto, metadata, api, off", v)
 		}},
 	{Name: "TRAEFIK_RANCHER_METADATA_URL", Default: "http://rancher-metadata.rancher.internal/2016-07-29", Group: GroupRancher,
 		Doc: "The metadata service, with its version (2015-07-25, 2015-12-19, 2016-07-29 or latest).",

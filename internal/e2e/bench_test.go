@@ -193,9 +193,17 @@ func BenchmarkStopIdle(b *testing.B) {
 }
 
 // BenchmarkChangeToLive measures, with the default settings, the time from
-// the metadata version bump (the emulator reloading a scaled stack) to the
-// first request answered by the new container, through the real Traefik.
+// the change in Rancher (the emulator reloading a scaled stack, which bumps
+// the metadata version and sends the API's events) to the first request
+// answered by the new container, through the real Traefik: from the
+// metadata service, from the API with events, and from the API polling.
 func BenchmarkChangeToLive(b *testing.B) {
+	for _, mode := range []string{"metadata", "api-events", "api-polling"} {
+		b.Run(mode, func(b *testing.B) { changeToLive(b, mode) })
+	}
+}
+
+func changeToLive(b *testing.B, mode string) {
 	ips := []string{"127.0.0.31", "127.0.0.32", "127.0.0.33", "127.0.0.34"}
 	backends(b, ips...)
 	a, err := metadataserver.Parse([]byte(whoamiStack(ips[0])))
@@ -210,8 +218,18 @@ func BenchmarkChangeToLive(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = srv.Serve(ctx, l) }()
-	i := newInstance(b, map[string]string{"TRAEFIK_RANCHER_MODE": "metadata", "TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_ACCESS_LOG": "false",
-		"TRAEFIK_RANCHER_METADATA_URL": "http://" + l.Addr().String() + "/2016-07-29"})
+	env := map[string]string{"TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_ACCESS_LOG": "false"}
+	if mode == "metadata" {
+		env["TRAEFIK_RANCHER_MODE"] = "metadata"
+		env["TRAEFIK_RANCHER_METADATA_URL"] = "http://" + l.Addr().String() + "/2016-07-29"
+	} else {
+		srv.API = &metadataserver.APIKeys{Access: "AK", Secret: "SK", NoEvents: mode == "api-polling"}
+		env["TRAEFIK_RANCHER_MODE"] = "api"
+		env["TRAEFIK_RANCHER_ENDPOINT"] = "http://" + l.Addr().String() + "/v1"
+		env["TRAEFIK_RANCHER_ACCESSKEY"] = "AK"
+		env["TRAEFIK_RANCHER_SECRET"] = "SK"
+	}
+	i := newInstance(b, env)
 	i.start("run")
 	i.waitReady()
 	client := plainClient()
@@ -239,7 +257,7 @@ func BenchmarkChangeToLive(b *testing.B) {
 			if err == nil && code == 200 && strings.HasPrefix(body, next) {
 				break
 			}
-			if time.Since(t0) > 30*time.Second {
+			if time.Since(t0) > 60*time.Second {
 				b.Fatalf("change %d never went live", n)
 			}
 			time.Sleep(2 * time.Millisecond)

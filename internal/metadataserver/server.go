@@ -26,6 +26,8 @@ type Server struct {
 	// XFF takes the client address from X-Forwarded-For (behind a proxy).
 	XFF bool
 	Log *slog.Logger
+	// API, when set, also serves the Rancher server API face.
+	API *APIKeys
 
 	mu      sync.RWMutex
 	answers Answers
@@ -233,6 +235,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		format = "yaml"
 	}
 	path := strings.Trim(r.URL.Path, "/")
+	if s.API != nil && (path == "v1" || path == "v2-beta" || strings.HasPrefix(path, "v1/") || strings.HasPrefix(path, "v2-beta/")) {
+		s.serveAPI(w, r)
+		return
+	}
 	if path == "" {
 		vs := append(append([]string{}, Versions...), "latest")
 		if format == "text" {

@@ -1,0 +1,122 @@
+package rancher
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"rancher-traefik/internal/metadataserver"
+)
+
+func apiEmulator(t *testing.T, path string) (*metadataserver.Server, string) {
+	t.Helper()
+	a, err := metadataserver.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := metadataserver.New(a, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s.API = &metadataserver.APIKeys{Access: "AK", Secret: "SK"}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return s, ts.URL
+}
+
+func TestAPIBase(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://rancher:8080/v1":                  "http://rancher:8080/v2-beta",
+		"http://rancher:8080/v1/":                 "http://rancher:8080/v2-beta",
+		"https://rancher/v2-beta":                 "https://rancher/v2-beta",
+		"http://rancher:8080/v1/projects/1a5":     "http://rancher:8080/v2-beta/projects/1a5",
+		"http://rancher:8080/v2-beta/projects/1a5": "http://rancher:8080/v2-beta/projects/1a5",
+		"http://rancher:8080":                     "http://rancher:8080/v2-beta",
+	} {
+		got, err := (&API{Endpoint: in}).base()
+		if err != nil || got != want {
+			t.Errorf("base(%q) = %q %v, want %q", in, got, err, want)
+		}
+	}
+}
+
+// TestAPIMatchesMetadata: one stack served both ways gives the same model.
+func TestAPIMatchesMetadata(t *testing.T) {
+	_, url := apiEmulator(t, "../metadataserver/testdata/stack.yml")
+	fromMeta, err := (&Client{Base: url + "/2016-07-29"}).Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, endpoint := range []string{url + "/v1", url + "/v2-beta/projects/1a5"} {
+		api := &API{Endpoint: endpoint, AccessKey: "AK", Secret: "SK", PageSize: 1}
+		fromAPI, err := api.Snapshot(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ignore := cmpopts.IgnoreFields(Service{}, "UUID", "Hostname")
+		ignoreC := cmpopts.IgnoreFields(Container{}, "UUID", "Ports")
+		if diff := cmp.Diff(fromAPI.Services, fromMeta.Services, ignore, ignoreC, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("%s: API vs metadata (-api +metadata):\n%s", endpoint, diff)
+		}
+	}
+}
+
+func TestAPIUnauthorized(t *testing.T) {
+	_, url := apiEmulator(t, "../metadataserver/testdata/stack.yml")
+	_, err := (&API{Endpoint: url + "/v1", AccessKey: "AK", Secret: "SECRETWRONG"}).Snapshot(context.Background())
+	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "401 Unauthorized") || !strings.Contains(err.Error(), "check TRAEFIK_RANCHER_ACCESSKEY/SECRET") {
+		t.Errorf("err = %v", err)
+	}
+	if strings.Contains(err.Error(), "SECRETWRONG") || strings.Contains(err.Error(), "AK:") {
+		t.Errorf("the error shows the key: %v", err)
+	}
+}
+
+func TestAPIEventsWakeWaiters(t *testing.T) {
+	s, url := apiEmulator(t, "../metadataserver/testdata/stack.yml")
+	api := &API{Endpoint: url + "/v1", AccessKey: "AK", Secret: "SK", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = api.Events(ctx) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for !api.Connected() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !api.Connected() {
+		t.Fatal("event stream not connected")
+	}
+	snap, err := api.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan string, 1)
+	go func() {
+		v, _ := api.WaitVersion(ctx, snap.Version, 60)
+		done <- v
+	}()
+	time.Sleep(50 * time.Millisecond)
+	a, _ := metadataserver.Load("../metadataserver/testdata/stack.yml")
+	s.Set(a)
+	select {
+	case v := <-done:
+		if v == strings.SplitN(snap.Version, "-", 2)[0] {
+			t.Errorf("WaitVersion returned the same generation %q", v)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("an event did not wake WaitVersion")
+	}
+}
+
+func TestAPIPollsWithoutEvents(t *testing.T) {
+	api := &API{Endpoint: "http://127.0.0.1:1/v1"}
+	start := time.Now()
+	v, err := api.WaitVersion(context.Background(), "0-abc", 1)
+	if err != nil || v == "0" || time.Since(start) < time.Second {
+		t.Errorf("poll: %q %v after %v", v, err, time.Since(start))
+	}
+}
