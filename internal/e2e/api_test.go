@@ -87,7 +87,7 @@ func TestAPIPaginates3500Services(t *testing.T) {
 		fmt.Fprintf(&b, "      - name: s%d\n        labels: {traefik.enable: \"true\", traefik.port: \"80\"}\n        containers:\n          - ip: 10.9.%d.%d\n", n, n/250, n%250+1)
 	}
 	i := newInstance(t, map[string]string{"TRAEFIK_RANCHER_MODE": "api", "TRAEFIK_RANCHER_DOMAIN": "example.com",
-		"TRAEFIK_RANCHER_ACCESSKEY": "AK", "TRAEFIK_RANCHER_SECRET": "SK", "TRAEFIK_BINARY": fakeBin})
+		"TRAEFIK_RANCHER_ACCESSKEY": "AK", "TRAEFIK_RANCHER_SECRET": "SK"})
 	m := &emulator{t: t, file: filepath.Join(i.dir, "stack.yml"), addr: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
 	m.write(b.String())
 	m.startWithKeys("AK:SK")
@@ -111,6 +111,32 @@ func TestAPIPaginates3500Services(t *testing.T) {
 			t.Errorf("router %s missing", name)
 		}
 	}
+	// The real Traefik loads all of them.
+	i.waitReady()
+	eventually(t, 60*time.Second, "3500 routers in Traefik", func() error {
+		code, body, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/api/rawdata", i.admin), nil)
+		if err != nil || code != 200 {
+			return fmt.Errorf("%d %v", code, err)
+		}
+		var raw struct {
+			Routers map[string]struct {
+				Status string `json:"status"`
+			} `json:"routers"`
+		}
+		if err := jsonUnmarshal(body, &raw); err != nil {
+			return err
+		}
+		n := 0
+		for name, r := range raw.Routers {
+			if strings.HasSuffix(name, "-big@file") && r.Status == "enabled" {
+				n++
+			}
+		}
+		if n != 3500 {
+			return fmt.Errorf("%d enabled routers", n)
+		}
+		return nil
+	})
 }
 
 var routerHeader = regexp.MustCompile(`(?m)^\s*\[http\.routers\.[^.\]]+\]$`)
