@@ -8,7 +8,7 @@ LDFLAGS         := -s -w -X rancher-traefik/internal/cli.version=$(VERSION)
 STATICCHECK     := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
-.PHONY: help build traefik test test-e2e bench lint fmt run clean
+.PHONY: help build traefik test test-e2e bench lint fmt demo clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,16 +44,8 @@ lint: ## gofmt, go vet and staticcheck
 fmt: ## format the code
 	gofmt -w cmd internal templates
 
-RUN_DIR := $(CURDIR)/tmp/run
-run: build traefik ## start rancher-traefik + Traefik locally on ports 8080/8443/8000 with a throw-away certificate
-	@mkdir -p $(RUN_DIR)/secrets
-	@$(BIN)/rancher-traefik dev-cert --dir $(RUN_DIR)/secrets --host whoami.example.com --host '*.example.com' --host localhost >/dev/null
-	@echo "Try: curl -k https://localhost:8443/  ·  curl http://localhost:8000/api/http/routers  ·  Ctrl-C stops"
-	TRAEFIK_HOME=$(RUN_DIR)/home TRAEFIK_SECRETS_DIR=$(RUN_DIR)/secrets \
-	TRAEFIK_SSL_CERT=cert.pem TRAEFIK_SSL_PRIVATE_KEY=key.pem \
-	TRAEFIK_HTTP_PORT=8080 TRAEFIK_HTTPS_PORT=8443 TRAEFIK_ADMIN_PORT=8000 \
-	TRAEFIK_BINARY=$(CURDIR)/$(BIN)/traefik TRAEFIK_GRACE_TIMEOUT=2s TRAEFIK_RANCHER_MODE=off \
-	$(BIN)/rancher-traefik run
+demo: build traefik ## the one-command demo: emulator, two backends, rancher-traefik + Traefik on ports 8080/8443/8000
+	examples/demo.sh
 
 clean: ## remove build output (keeps Go's build cache, so Traefik rebuilds in seconds)
 	rm -rf $(BIN) tmp

@@ -153,6 +153,7 @@ listed by "rancher-traefik env".`,
 		newHealthcheckCmd(e),
 		newRoutesCmd(e),
 		newMetadataServerCmd(e),
+		newWhoamiCmd(e),
 	)
 	root.SetHelpTemplate(root.HelpTemplate() + exitCodesHelp())
 	return root

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The one-command demo (make demo): the metadata emulator with a sample
+# stack, two backends, and rancher-traefik + Traefik on unprivileged ports,
+# all on this machine, no Docker, no Rancher. Ctrl-C stops everything.
+#
+#   examples/demo.sh            start
+#   examples/demo.sh scale N    change the stack to N whoami containers (1 or 2)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+dir=${DEMO_DIR:-$root/tmp/demo}
+bin=${RT_BIN:-$root/bin/rancher-traefik}
+traefik=${TRAEFIK_BINARY:-$root/bin/traefik}
+http_port=${DEMO_HTTP_PORT:-8080}
+https_port=${DEMO_HTTPS_PORT:-8443}
+admin_port=${DEMO_ADMIN_PORT:-8000}
+meta_port=${DEMO_METADATA_PORT:-8090}
+backend_port=${DEMO_BACKEND_PORT:-9000}
+
+stack() { # the sample stack with $1 whoami containers
+	cat <<YAML
+stacks:
+  - name: demo
+    services:
+      - name: whoami
+        health_check: true
+        labels:
+          traefik.enable: "true"
+          traefik.port: "$backend_port"
+          traefik.frontend.rule: Host:whoami.example.com
+        containers:
+YAML
+	for n in $(seq 1 "$1"); do
+		printf '          - ip: 127.0.0.%d\n' $((100 + n))
+	done
+}
+
+if [ "${1:-}" = scale ]; then
+	n=${2:?usage: $0 scale N (1 or 2)}
+	[ -f "$dir/stack.yml" ] || { echo "no demo is running in $dir" >&2; exit 1; }
+	stack "$n" >"$dir/stack.yml.tmp"
+	mv "$dir/stack.yml.tmp" "$dir/stack.yml"
+	echo "stack scaled to $n container(s); the routes follow within a second"
+	exit 0
+fi
+
+mkdir -p "$dir/secrets"
+stack 2 >"$dir/stack.yml"
+"$bin" dev-cert --dir "$dir/secrets" --host whoami.example.com --host '*.example.com' --host localhost >/dev/null
+
+pids=()
+cleanup() {
+	trap - EXIT INT TERM
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$bin" whoami --listen "127.0.0.101:$backend_port" --name backend-1 2>/dev/null & pids+=($!)
+"$bin" whoami --listen "127.0.0.102:$backend_port" --name backend-2 2>/dev/null & pids+=($!)
+"$bin" metadata-server --answers "$dir/stack.yml" --listen "127.0.0.1:$meta_port" 2>"$dir/metadata-server.log" & pids+=($!)
+
+cat <<TXT
+
+rancher-traefik demo: Traefik on 127.0.0.1 (HTTP $http_port, HTTPS $https_port, admin $admin_port),
+the metadata emulator on $meta_port serving $dir/stack.yml, two backends.
+
+Try, in another terminal:
+  curl -k --resolve whoami.example.com:$https_port:127.0.0.1 https://whoami.example.com:$https_port/
+  curl -si --resolve whoami.example.com:$http_port:127.0.0.1 http://whoami.example.com:$http_port/ | head -3
+  curl -s http://127.0.0.1:$admin_port/api/http/routers
+Watch the routes follow scaling:
+  $0 scale 1
+  $0 scale 2
+Ctrl-C stops everything.
+
+TXT
+
+TRAEFIK_HOME="$dir/home" TRAEFIK_SECRETS_DIR="$dir/secrets" \
+TRAEFIK_SSL_CERT=cert.pem TRAEFIK_SSL_PRIVATE_KEY=key.pem \
+TRAEFIK_BIND_ADDRESS=127.0.0.1 TRAEFIK_HTTP_PORT="$http_port" TRAEFIK_HTTPS_PORT="$https_port" TRAEFIK_ADMIN_PORT="$admin_port" \
+TRAEFIK_RANCHER_MODE=metadata TRAEFIK_RANCHER_METADATA_URL="http://127.0.0.1:$meta_port/2016-07-29" \
+TRAEFIK_RANCHER_DOMAIN=example.com TRAEFIK_BINARY="$traefik" TRAEFIK_GRACE_TIMEOUT=2s \
+	"$bin" run &
+pids+=($!)
+wait "${pids[-1]}"

@@ -1,0 +1,104 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestDemo runs the README's demo briefly, curls the line it prints, scales
+// the stack with the command it prints, and stops it with Ctrl-C (SIGINT).
+func TestDemo(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatal("curl is needed to run the demo's printed commands (.ci/run installs it)")
+	}
+	dir := t.TempDir()
+	ports := map[string]int{"DEMO_HTTP_PORT": freePort(t), "DEMO_HTTPS_PORT": freePort(t), "DEMO_ADMIN_PORT": freePort(t), "DEMO_METADATA_PORT": freePort(t), "DEMO_BACKEND_PORT": freePort(t)}
+	script, _ := filepath.Abs(filepath.Join("..", "..", "examples", "demo.sh"))
+	cmd := exec.Command("bash", script)
+	cmd.Env = []string{"PATH=" + getenv("PATH"), "HOME=" + dir, "DEMO_DIR=" + dir, "RT_BIN=" + ourBin, "TRAEFIK_BINARY=" + traefikBin}
+	for k, v := range ports {
+		cmd.Env = append(cmd.Env, k+"="+strconv.Itoa(v))
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	defer func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}()
+	var printed syncBuffer
+	go func() {
+		_, _ = io.Copy(&printed, bufio.NewReader(stdout))
+		done <- cmd.Wait()
+	}()
+	var curlLine, scaleLine string
+	eventually(t, 20*time.Second, "the demo prints what to try", func() error {
+		for _, l := range strings.Split(printed.String(), "\n") {
+			l = strings.TrimSpace(l)
+			if strings.HasPrefix(l, "curl -k --resolve whoami.example.com") {
+				curlLine = l
+			}
+			if strings.HasSuffix(l, " scale 1") {
+				scaleLine = l
+			}
+		}
+		if curlLine == "" || scaleLine == "" {
+			return fmt.Errorf("not yet")
+		}
+		return nil
+	})
+	answers := func() map[string]bool {
+		seen := map[string]bool{}
+		for range 6 {
+			out, err := exec.Command("sh", "-c", curlLine).Output()
+			if err != nil {
+				return nil
+			}
+			first, _, _ := strings.Cut(string(out), "\n")
+			seen[first] = true
+		}
+		return seen
+	}
+	eventually(t, 30*time.Second, "both backends through the printed curl line", func() error {
+		if s := answers(); !s["I am backend-1"] || !s["I am backend-2"] {
+			return fmt.Errorf("answered: %v", s)
+		}
+		return nil
+	})
+	scale := exec.Command("sh", "-c", scaleLine)
+	scale.Env = append(cmd.Env[:0:0], cmd.Env...)
+	if out, err := scale.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", scaleLine, err, out)
+	}
+	eventually(t, 10*time.Second, "scaled to one backend", func() error {
+		if s := answers(); len(s) != 1 || !s["I am backend-1"] {
+			return fmt.Errorf("answered: %v", s)
+		}
+		return nil
+	})
+	// Ctrl-C: the terminal sends SIGINT to the whole foreground group.
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the demo did not stop on Ctrl-C\n%s", stderr.String())
+	}
+	if out, _ := exec.Command("sh", "-c", curlLine).CombinedOutput(); strings.Contains(string(out), "I am") {
+		t.Error("still answering after Ctrl-C")
+	}
+}
