@@ -8,7 +8,7 @@ LDFLAGS         := -s -w -X rancher-traefik/internal/cli.version=$(VERSION)
 STATICCHECK     := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
-.PHONY: help build traefik test test-e2e bench lint fmt demo clean
+.PHONY: help build traefik test test-e2e bench lint fmt demo image image-local clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +43,14 @@ lint: ## gofmt, go vet and staticcheck
 
 fmt: ## format the code
 	gofmt -w cmd internal templates
+
+IMAGE ?= rancher-traefik
+image: ## build the image for users from official images (needs a registry)
+	docker build -t $(IMAGE):$(VERSION) --build-arg VERSION=$(VERSION) .
+
+image-local: build traefik ## build the same image FROM scratch out of local files (no registry needed): $(IMAGE):local
+	examples/image-context.sh tmp/image $(BIN)/rancher-traefik $(BIN)/traefik
+	docker build -f Dockerfile.local --build-arg VERSION=$(VERSION) -t $(IMAGE):local tmp/image
 
 demo: build traefik ## the one-command demo: emulator, two backends, rancher-traefik + Traefik on ports 8080/8443/8000
 	examples/demo.sh

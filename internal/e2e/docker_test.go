@@ -1,0 +1,222 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"rancher-traefik/internal/testcert"
+)
+
+const testImage = "rancher-traefik:e2e"
+
+var (
+	imageOnce sync.Once
+	imageErr  error
+)
+
+func docker(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
+// requireImage skips when no Docker daemon answers (saying so), and builds
+// the image FROM scratch out of the binaries under test, once.
+func requireImage(t *testing.T) {
+	t.Helper()
+	if out, err := docker("info", "--format", "{{.ServerVersion}}"); err != nil {
+		t.Skipf("no Docker daemon answers, so the image is not tested: %v %s", err, out)
+	}
+	imageOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "rancher-traefik-image")
+		if err != nil {
+			imageErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		ctxDir := filepath.Join(dir, "context")
+		script, _ := filepath.Abs(filepath.Join("..", "..", "examples", "image-context.sh"))
+		if out, err := exec.Command(script, ctxDir, ourBin, traefikBin).CombinedOutput(); err != nil {
+			imageErr = fmt.Errorf("preparing the image context: %v\n%s", err, out)
+			return
+		}
+		if out, err := docker("build", "-q", "-f", filepath.Join(ctxDir, "Dockerfile.local"), "-t", testImage, ctxDir); err != nil {
+			imageErr = fmt.Errorf("docker build: %v\n%s", err, out)
+		}
+	})
+	if imageErr != nil {
+		t.Fatal(imageErr)
+	}
+}
+
+// dockerNet makes a network of our own with a known subnet, and removes
+// every container on it afterwards.
+func dockerNet(t *testing.T) (name, prefix string) {
+	t.Helper()
+	for range 5 {
+		name = fmt.Sprintf("rte2e-%d", rand.IntN(1<<30))
+		prefix = fmt.Sprintf("172.30.%d.", rand.IntN(250)+1)
+		if _, err := docker("network", "create", "--subnet", prefix+"0/24", name); err == nil {
+			t.Cleanup(func() {
+				ids, _ := docker("ps", "-aq", "--filter", "network="+name)
+				for _, id := range strings.Fields(ids) {
+					_, _ = docker("rm", "-f", id)
+				}
+				_, _ = docker("network", "rm", name)
+			})
+			return name, prefix
+		}
+	}
+	t.Fatal("could not create a docker network")
+	return "", ""
+}
+
+func inspect(t *testing.T, id, format string) string {
+	t.Helper()
+	out, err := docker("inspect", "--format", format, id)
+	if err != nil {
+		t.Fatalf("docker inspect: %v %s", err, out)
+	}
+	return out
+}
+
+// TestImageSeedDeployment runs the image with the seed's environment and
+// secrets mounted at /run/secrets, beside the emulator (API face) and two
+// backends, all from the same image.
+func TestImageSeedDeployment(t *testing.T) {
+	requireImage(t)
+	network, prefix := dockerNet(t)
+	dir := t.TempDir()
+	secrets := filepath.Join(dir, "secrets")
+	if err := os.MkdirAll(secrets, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	chain, err := testcert.New(testcert.Options{Hosts: []string{"*.example.com", "example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"traefik-cert": chain.Bundle(), "traefik-key": chain.KeyPEM, "traefik-access": []byte("AKIMAGE\n"), "traefik-secret": []byte("SKIMAGE\n")} {
+		if err := os.WriteFile(filepath.Join(secrets, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stack := strings.ReplaceAll(whoamiStack(prefix+"10", prefix+"11"), `traefik.port: "8080"`, `traefik.port: "80"`)
+	if err := os.WriteFile(filepath.Join(dir, "stack.yml"), []byte(stack), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for n, ip := range []string{prefix + "10", prefix + "11"} {
+		if out, err := docker("run", "-d", "--network", network, "--ip", ip, testImage, "whoami", "--listen", ":80", "--name", "backend-"+strconv.Itoa(n+1)); err != nil {
+			t.Fatalf("backend: %v %s", err, out)
+		}
+	}
+	emu := network + "-emu"
+	if out, err := docker("run", "-d", "--name", emu, "--network", network, "-v", filepath.Join(dir, "stack.yml")+":/stack.yml:ro",
+		testImage, "metadata-server", "--answers", "/stack.yml", "--listen", ":8090", "--api-keys", "AKIMAGE:SKIMAGE"); err != nil {
+		t.Fatalf("emulator: %v %s", err, out)
+	}
+	hp, sp, ap := freePort(t), freePort(t), freePort(t)
+	id, err := docker("run", "-d", "--network", network, "--health-interval", "1s", "--health-start-period", "1s", "--stop-timeout", "15",
+		"-p", fmt.Sprintf("127.0.0.1:%d:80", hp), "-p", fmt.Sprintf("127.0.0.1:%d:443", sp), "-p", fmt.Sprintf("127.0.0.1:%d:8000", ap),
+		"-v", secrets+":/run/secrets:ro",
+		"-e", "TRAEFIK_SSL_CERT=traefik-cert", "-e", "TRAEFIK_SSL_PRIVATE_KEY=traefik-key",
+		"-e", "TRAEFIK_RANCHER_ACCESSKEY=traefik-access", "-e", "TRAEFIK_RANCHER_SECRET=traefik-secret",
+		"-e", "TRAEFIK_RANCHER_ENDPOINT=http://"+emu+":8090/v1", "-e", "TRAEFIK_RANCHER_DOMAIN=example.com",
+		"-e", "TRAEFIK_GRACE_TIMEOUT=3s", "-e", "TRAEFIK_STOP_TIMEOUT=15s", testImage)
+	if err != nil {
+		t.Fatalf("docker run: %v %s", err, id)
+	}
+	logs := func() string { out, _ := docker("logs", id); return out }
+	defer func() {
+		if t.Failed() {
+			t.Logf("container logs:\n%s", logs())
+		}
+	}()
+
+	roots := certPool(chain)
+	client := tlsClient(roots, sp)
+	eventually(t, 30*time.Second, "both backends", func() error {
+		seen := map[string]bool{}
+		for range 10 {
+			code, body, err := get(client, "https://whoami.example.com/", nil)
+			if err != nil || code != 200 {
+				return fmt.Errorf("%d %v", code, err)
+			}
+			first, _, _ := strings.Cut(body, "\n")
+			seen[first] = true
+		}
+		if !seen["I am backend-1"] || !seen["I am backend-2"] {
+			return fmt.Errorf("answered by %v", seen)
+		}
+		return nil
+	})
+	conn, err := tlsDial(roots, sp, "whoami.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := testcert.Fingerprint(conn.ConnectionState().PeerCertificates[0].Raw); got != chain.Fingerprint() {
+		t.Errorf("served leaf %s, want %s", got, chain.Fingerprint())
+	}
+	conn.Close()
+	code, loc, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/x", hp), http.Header{"Host": {"whoami.example.com"}})
+	if err != nil || code != 301 || !strings.HasPrefix(loc, "Location: https://whoami.example.com") {
+		t.Errorf("redirect: %d %q %v", code, loc, err)
+	}
+	if code, body, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/ping", ap), nil); err != nil || code != 200 || body != "OK" {
+		t.Errorf("/ping: %d %q %v", code, body, err)
+	}
+	eventually(t, 30*time.Second, "Docker reports healthy", func() error {
+		if h := inspect(t, id, "{{.State.Health.Status}}"); h != "healthy" {
+			return fmt.Errorf("health %s", h)
+		}
+		return nil
+	})
+	pid := inspect(t, id, "{{.State.Pid}}")
+	status, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmdline, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+	if !strings.Contains(string(status), "NSpid:\t"+pid+"\t1\n") || !strings.HasPrefix(string(cmdline), "/usr/local/bin/rancher-traefik") {
+		t.Errorf("PID 1 of the container is not rancher-traefik: %q", cmdline)
+	}
+	if l := logs(); strings.Contains(l, "SKIMAGE") || strings.Contains(l, "BEGIN") {
+		t.Error("the logs show a secret")
+	}
+	start := time.Now()
+	if out, err := docker("stop", "-t", "15", id); err != nil {
+		t.Fatalf("docker stop: %v %s", err, out)
+	}
+	if code := inspect(t, id, "{{.State.ExitCode}}"); code != "0" {
+		t.Errorf("exit code %s after docker stop, want 0", code)
+	}
+	t.Logf("docker stop took %v", time.Since(start).Round(time.Millisecond))
+}
+
+// TestImageWarnsAboutShortStopTimeout: a stop timeout shorter than the stop
+// budget is named at start.
+func TestImageWarnsAboutShortStopTimeout(t *testing.T) {
+	requireImage(t)
+	id, err := docker("run", "-d", "--stop-timeout", "5", "-e", "TRAEFIK_STOP_TIMEOUT=5s", "-e", "TRAEFIK_RANCHER_MODE=off", testImage)
+	if err != nil {
+		t.Fatalf("docker run: %v %s", err, id)
+	}
+	defer docker("rm", "-f", id)
+	eventually(t, 20*time.Second, "warning", func() error {
+		out, _ := docker("logs", id)
+		if !strings.Contains(out, "the stop budget (12s) exceeds TRAEFIK_STOP_TIMEOUT (5s)") {
+			return fmt.Errorf("not logged yet")
+		}
+		return nil
+	})
+}
