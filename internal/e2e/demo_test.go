@@ -21,9 +21,15 @@ func TestDemo(t *testing.T) {
 	}
 	dir := t.TempDir()
 	ports := map[string]int{"DEMO_HTTP_PORT": freePort(t), "DEMO_HTTPS_PORT": freePort(t), "DEMO_ADMIN_PORT": freePort(t), "DEMO_METADATA_PORT": freePort(t), "DEMO_BACKEND_PORT": freePort(t)}
-	script, _ := filepath.Abs(filepath.Join("..", "..", "examples", "demo.sh"))
-	cmd := exec.Command("bash", script)
-	cmd.Env = []string{"PATH=" + getenv("PATH"), "HOME=" + dir, "DEMO_DIR=" + dir, "RT_BIN=" + ourBin, "TRAEFIK_BINARY=" + traefikBin}
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	// The README's command, as a user would run it (the binaries are built by make).
+	cmd := exec.Command("make", "-s", "-C", root, "demo")
+	cmd.Env = []string{"PATH=" + getenv("PATH"), "HOME=" + getenv("HOME"), "DEMO_DIR=" + dir}
+	for _, k := range []string{"GOPATH", "GOCACHE", "GOMODCACHE", "GOFLAGS", "GOPROXY", "GOTOOLCHAIN"} {
+		if v := getenv(k); v != "" {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
 	for k, v := range ports {
 		cmd.Env = append(cmd.Env, k+"="+strconv.Itoa(v))
 	}
@@ -47,7 +53,7 @@ func TestDemo(t *testing.T) {
 		done <- cmd.Wait()
 	}()
 	var curlLine, scaleLine string
-	eventually(t, 20*time.Second, "the demo prints what to try", func() error {
+	eventually(t, 10*time.Minute, "the demo prints what to try", func() error {
 		for _, l := range strings.Split(printed.String(), "\n") {
 			l = strings.TrimSpace(l)
 			if strings.HasPrefix(l, "curl -k --resolve whoami.example.com") {
@@ -82,6 +88,7 @@ func TestDemo(t *testing.T) {
 	})
 	scale := exec.Command("sh", "-c", scaleLine)
 	scale.Env = append(cmd.Env[:0:0], cmd.Env...)
+	scale.Dir = root // where the user ran make demo
 	if out, err := scale.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", scaleLine, err, out)
 	}

@@ -17,7 +17,8 @@ import (
 	"rancher-traefik/internal/testcert"
 )
 
-const testImage = "rancher-traefik:e2e"
+// testImage is what `make image-local IMAGE=rancher-traefik-e2e` builds.
+const testImage = "rancher-traefik-e2e:local"
 
 var (
 	imageOnce sync.Once
@@ -39,20 +40,13 @@ func requireImage(t *testing.T) {
 		t.Skipf("no Docker daemon answers, so the image is not tested: %v %s", err, out)
 	}
 	imageOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "rancher-traefik-image")
-		if err != nil {
-			imageErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		ctxDir := filepath.Join(dir, "context")
-		script, _ := filepath.Abs(filepath.Join("..", "..", "examples", "image-context.sh"))
-		if out, err := exec.Command(script, ctxDir, ourBin, traefikBin).CombinedOutput(); err != nil {
-			imageErr = fmt.Errorf("preparing the image context: %v\n%s", err, out)
-			return
-		}
-		if out, err := docker("build", "-q", "-f", filepath.Join(ctxDir, "Dockerfile.local"), "-t", testImage, ctxDir); err != nil {
-			imageErr = fmt.Errorf("docker build: %v\n%s", err, out)
+		// The README's command, as a user would run it.
+		root, _ := filepath.Abs(filepath.Join("..", ".."))
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "make", "-C", root, "image-local", "IMAGE=rancher-traefik-e2e")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			imageErr = fmt.Errorf("make image-local: %v\n%s", err, out)
 		}
 	})
 	if imageErr != nil {

@@ -1,0 +1,119 @@
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestComposeExample runs examples/docker-compose.yml for real: both
+// backends answer through Traefik over HTTPS, scaling stack.yml 2→1 is
+// followed, and down leaves nothing behind.
+func TestComposeExample(t *testing.T) {
+	requireImage(t)
+	if _, err := exec.LookPath("docker-compose"); err != nil {
+		t.Skip("docker-compose is not installed, so the compose example is not tested")
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"docker-compose.yml", "stack.yml"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "examples", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	project := fmt.Sprintf("rte2e%d", rand.IntN(1<<30))
+	https := freePort(t)
+	compose := func(args ...string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "docker-compose", append([]string{"-p", project, "-f", filepath.Join(dir, "docker-compose.yml")}, args...)...)
+		cmd.Env = append(os.Environ(), "RANCHER_TRAEFIK_IMAGE="+testImage, "HTTPS_PORT="+strconv.Itoa(https),
+			"HTTP_PORT="+strconv.Itoa(freePort(t)), "ADMIN_PORT="+strconv.Itoa(freePort(t)))
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	downed := false
+	t.Cleanup(func() {
+		if !downed {
+			_, _ = compose("down", "-v", "--remove-orphans")
+		}
+	})
+	if out, err := compose("up", "-d"); err != nil {
+		t.Fatalf("docker-compose up: %v\n%s", err, out)
+	}
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true,
+		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true}, // Traefik's own self-signed certificate, as documented
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", strconv.Itoa(https)))
+		},
+	}}
+	backendsSeen := func() (map[string]bool, error) {
+		seen := map[string]bool{}
+		for range 10 {
+			code, body, err := get(client, "https://whoami.localhost/", nil)
+			if err != nil || code != 200 {
+				return nil, fmt.Errorf("%d %v", code, err)
+			}
+			first, _, _ := strings.Cut(body, "\n")
+			seen[first] = true
+		}
+		return seen, nil
+	}
+	eventually(t, 60*time.Second, "both backends over HTTPS", func() error {
+		seen, err := backendsSeen()
+		if err != nil {
+			return err
+		}
+		if !seen["I am whoami-1"] || !seen["I am whoami-2"] {
+			return fmt.Errorf("answered by %v", seen)
+		}
+		return nil
+	})
+	// Scale 2 → 1 by editing stack.yml, as the comment in it says.
+	stack, _ := os.ReadFile(filepath.Join(dir, "stack.yml"))
+	edited := strings.Replace(string(stack), "          - ip: 172.29.77.12\n", "", 1)
+	if edited == string(stack) {
+		t.Fatal("stack.yml has no second container to remove")
+	}
+	tmp := filepath.Join(dir, ".stack.yml.tmp")
+	if err := os.WriteFile(tmp, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "stack.yml")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "scaled to one backend", func() error {
+		seen, err := backendsSeen()
+		if err != nil {
+			return err
+		}
+		if len(seen) != 1 || !seen["I am whoami-1"] {
+			return fmt.Errorf("answered by %v", seen)
+		}
+		return nil
+	})
+	if out, err := compose("down"); err != nil {
+		t.Fatalf("docker-compose down: %v\n%s", err, out)
+	}
+	downed = true
+	left, _ := docker("ps", "-aq", "--filter", "label=com.docker.compose.project="+project)
+	nets, _ := docker("network", "ls", "-q", "--filter", "label=com.docker.compose.project="+project)
+	if left != "" || nets != "" {
+		t.Errorf("left behind: containers %q networks %q", left, nets)
+	}
+}
