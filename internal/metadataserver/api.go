@@ -146,8 +146,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v1 := version == "v1"
-	var items []map[string]any
-	resourceType := segs[0]
+	var (
+		items        []map[string]any
+		resourceType string
+	)
 	d := s.apiView(v1)
 	switch {
 	case segs[0] == "subscribe" && !s.API.NoEvents:

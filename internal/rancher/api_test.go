@@ -31,12 +31,12 @@ func apiEmulator(t *testing.T, path string) (*metadataserver.Server, string) {
 
 func TestAPIBase(t *testing.T) {
 	for in, want := range map[string]string{
-		"http://rancher:8080/v1":                  "http://rancher:8080/v2-beta",
-		"http://rancher:8080/v1/":                 "http://rancher:8080/v2-beta",
-		"https://rancher/v2-beta":                 "https://rancher/v2-beta",
-		"http://rancher:8080/v1/projects/1a5":     "http://rancher:8080/v2-beta/projects/1a5",
+		"http://rancher:8080/v1":                   "http://rancher:8080/v2-beta",
+		"http://rancher:8080/v1/":                  "http://rancher:8080/v2-beta",
+		"https://rancher/v2-beta":                  "https://rancher/v2-beta",
+		"http://rancher:8080/v1/projects/1a5":      "http://rancher:8080/v2-beta/projects/1a5",
 		"http://rancher:8080/v2-beta/projects/1a5": "http://rancher:8080/v2-beta/projects/1a5",
-		"http://rancher:8080":                     "http://rancher:8080/v2-beta",
+		"http://rancher:8080":                      "http://rancher:8080/v2-beta",
 	} {
 		got, err := (&API{Endpoint: in}).base()
 		if err != nil || got != want {
