@@ -342,3 +342,45 @@ func TestGoldenRoutesAcceptedByTraefik(t *testing.T) {
 		t.Errorf("only %d items from the file provider", n)
 	}
 }
+
+// TestEmulatorReloadsOnSIGHUP: SIGHUP reloads the answers and bumps the
+// version even when the file did not change; a broken file keeps the last.
+func TestEmulatorReloadsOnSIGHUP(t *testing.T) {
+	dir := t.TempDir()
+	m := startEmulator(t, dir, whoamiStack("10.0.0.1"))
+	version := func() string {
+		_, v, err := get(plainClient(), "http://"+m.addr+"/latest/version", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	v1 := version()
+	if err := m.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "version bumped by SIGHUP", func() error {
+		if v := version(); v == v1 {
+			return fmt.Errorf("still %s", v)
+		}
+		return nil
+	})
+	v2 := version()
+	m.write("stacks: [\n") // broken YAML
+	time.Sleep(500 * time.Millisecond)
+	if err := m.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "reload failure logged", func() error {
+		if !strings.Contains(m.out.String(), "still serving the previous answers") && !strings.Contains(m.out.String(), "still serving the previous one") {
+			return fmt.Errorf("not logged")
+		}
+		return nil
+	})
+	if v := version(); v != v2 {
+		t.Errorf("a broken file changed the version: %s → %s", v2, v)
+	}
+	if code, body, _ := get(plainClient(), "http://"+m.addr+"/latest/services/whoami/containers/0/primary_ip", nil); code != 200 || body != "10.0.0.1" {
+		t.Errorf("answers after a broken reload: %d %q", code, body)
+	}
+}
