@@ -3,32 +3,15 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
 
-// startAPIEmulator runs metadata-server with the API face and key AK:secret.
-func (m *emulator) startWithKeys(keys string) {
-	m.t.Helper()
-	m.cmd = exec.Command(ourBin, "metadata-server", "--answers", m.file, "--listen", m.addr, "--api-keys", keys)
-	m.cmd.Stdout, m.cmd.Stderr = &m.out, &m.out
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := m.cmd.Start(); err != nil {
-		m.t.Fatal(err)
-	}
-	eventually(m.t, 10*time.Second, "emulator up", func() error {
-		code, _, err := get(plainClient(), "http://"+m.addr+"/", nil)
-		if err != nil || code != 200 {
-			return fmt.Errorf("%d %v", code, err)
-		}
-		return nil
-	})
-}
+// startWithKeys runs metadata-server with the API face and key keys.
+func (m *emulator) startWithKeys(keys string) { m.start("--api-keys", keys) }
 
 // TestSeedAPIDeployment runs the seed image's exact environment — the six
 // variables, key and secret as Rancher secrets — against the emulator's API.

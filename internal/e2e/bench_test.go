@@ -20,6 +20,22 @@ import (
 	"rancher-traefik/internal/metadataserver"
 )
 
+// untilAnswered polls url (Host host) until a 200 whose body starts with
+// prefix, and returns the time since t0.
+func untilAnswered(b *testing.B, client *http.Client, url, host, prefix string, t0 time.Time) time.Duration {
+	b.Helper()
+	for {
+		code, body, err := get(client, url, http.Header{"Host": {host}})
+		if err == nil && code == 200 && strings.HasPrefix(body, prefix) {
+			return time.Since(t0)
+		}
+		if time.Since(t0) > 60*time.Second {
+			b.Fatalf("%s never answered %q", host, prefix)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // quantile returns the q-quantile of ds (sorted in place).
 func quantile(ds []time.Duration, q float64) time.Duration {
 	slices.Sort(ds)
@@ -46,17 +62,7 @@ func BenchmarkFileToLive(b *testing.B) {
 				host := fmt.Sprintf("h%d.example.com", n)
 				t0 := time.Now()
 				i.writeDynamic("bench.toml", route("bench", host, "http", addr))
-				for {
-					code, _, err := get(client, fmt.Sprintf("http://127.0.0.1:%d/", i.httpPort), http.Header{"Host": {host}})
-					if err == nil && code == 200 {
-						break
-					}
-					if time.Since(t0) > 30*time.Second {
-						b.Fatalf("route %s never went live", host)
-					}
-					time.Sleep(2 * time.Millisecond)
-				}
-				lat = append(lat, time.Since(t0))
+				lat = append(lat, untilAnswered(b, client, fmt.Sprintf("http://127.0.0.1:%d/", i.httpPort), host, "bench", t0))
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(quantile(lat, 0.5).Milliseconds()), "ms-median")
@@ -234,9 +240,8 @@ func changeToLive(b *testing.B, mode string) {
 	i.waitReady()
 	client := plainClient()
 	url := fmt.Sprintf("http://127.0.0.1:%d/", i.httpPort)
-	host := http.Header{"Host": {"whoami.example.com"}}
 	eventually(b, 20*time.Second, "first route", func() error {
-		code, body, err := get(client, url, host)
+		code, body, err := get(client, url, http.Header{"Host": {"whoami.example.com"}})
 		if err != nil || code != 200 || !strings.HasPrefix(body, ips[0]) {
 			return fmt.Errorf("%d %q %v", code, body, err)
 		}
@@ -252,17 +257,7 @@ func changeToLive(b *testing.B, mode string) {
 		}
 		t0 := time.Now()
 		srv.Set(a)
-		for {
-			code, body, err := get(client, url, host)
-			if err == nil && code == 200 && strings.HasPrefix(body, next) {
-				break
-			}
-			if time.Since(t0) > 60*time.Second {
-				b.Fatalf("change %d never went live", n)
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-		lat = append(lat, time.Since(t0))
+		lat = append(lat, untilAnswered(b, client, url, "whoami.example.com", next, t0))
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(quantile(lat, 0.5).Milliseconds()), "ms-median")

@@ -33,9 +33,10 @@ func startEmulator(t testing.TB, dir, stack string) *emulator {
 	return m
 }
 
-func (m *emulator) start() {
+// start runs metadata-server on the stack file, with extra flags if given.
+func (m *emulator) start(extra ...string) {
 	m.t.Helper()
-	m.cmd = exec.Command(ourBin, "metadata-server", "--answers", m.file, "--listen", m.addr)
+	m.cmd = exec.Command(ourBin, append([]string{"metadata-server", "--answers", m.file, "--listen", m.addr}, extra...)...)
 	m.cmd.Stdout, m.cmd.Stderr = &m.out, &m.out
 	m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := m.cmd.Start(); err != nil {

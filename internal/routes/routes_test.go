@@ -2,20 +2,16 @@ package routes
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/BurntSushi/toml"
 	"github.com/google/go-cmp/cmp"
 
+	goldenfile "rancher-traefik/internal/golden"
 	"rancher-traefik/internal/metadataserver"
 	"rancher-traefik/internal/rancher"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // snapshot reads a stack file the way the product would: through the
 // emulator's expansion and the metadata decoder.
@@ -38,19 +34,7 @@ func snapshot(t testing.TB, path string) *rancher.Snapshot {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (go test -update): %v", err)
-	}
-	if diff := cmp.Diff(string(got), string(want)); diff != "" {
-		t.Errorf("%s (-got +want):\n%s", name, diff)
-	}
+	goldenfile.Check(t, name, got)
 }
 
 func render(t *testing.T, res Result) []byte {
