@@ -167,3 +167,23 @@ func FuzzLabels(f *testing.F) {
 		}
 	})
 }
+
+// TestWarningsNeverShowValues: a credential in the wrong place must not be
+// repeated in a warning.
+func TestWarningsNeverShowValues(t *testing.T) {
+	for _, labels := range []map[string]string{
+		{"traefik.port": "80", "traefik.frontend.headers.customRequestHeaders": "Authorization Basic SECRETX"},
+		{"traefik.http.routers.r.rule": "Host(`a`)", "traefik.http.middlewares.m.basicauth.removeheader": "admin:SECRETX"},
+		{"traefik.http.routers.r.priority": "SECRETX"},
+	} {
+		labels["traefik.enable"] = "true"
+		snap := &rancher.Snapshot{Version: "1", Services: []rancher.Service{{Name: "s", Stack: "st", Kind: "service", Ports: []string{"80/tcp"}, Labels: labels, Containers: []rancher.Container{{PrimaryIP: "10.0.0.1"}}}}}
+		res := Build(snap, Options{Domain: "example.com"})
+		if len(res.Warnings) != 1 {
+			t.Fatalf("%v: warnings %v", labels, res.Warnings)
+		}
+		if strings.Contains(res.Warnings[0].String(), "SECRETX") {
+			t.Errorf("the warning shows the value: %s", res.Warnings[0])
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package routes
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -77,6 +78,8 @@ func buildSchema() *node {
 }
 
 // convert parses a label value of kind k into what the TOML encoder writes.
+// Its errors never show the value: a misplaced credential must not reach
+// the logs.
 func convert(k kind, v string) (any, error) {
 	switch k {
 	case kindString:
@@ -84,25 +87,25 @@ func convert(k kind, v string) (any, error) {
 	case kindBool:
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
 		if err != nil {
-			return nil, fmt.Errorf("%q is not true or false", v)
+			return nil, errors.New("the value is not true or false")
 		}
 		return b, nil
 	case kindInt:
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("%q is not a whole number", v)
+			return nil, errors.New("the value is not a whole number")
 		}
 		return n, nil
 	case kindUint:
 		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("%q is not a whole number ≥ 0", v)
+			return nil, errors.New("the value is not a whole number ≥ 0")
 		}
 		return int64(n), nil
 	case kindFloat:
 		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if err != nil {
-			return nil, fmt.Errorf("%q is not a number", v)
+			return nil, errors.New("the value is not a number")
 		}
 		return f, nil
 	case kindDuration:
@@ -113,7 +116,7 @@ func convert(k kind, v string) (any, error) {
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= 0 {
 			return (time.Duration(n) * time.Second).String(), nil
 		}
-		return nil, fmt.Errorf("%q is not a duration (10s, 1m, or seconds)", v)
+		return nil, errors.New("the value is not a duration (10s, 1m, or seconds)")
 	case kindList:
 		var out []string
 		for p := range strings.SplitSeq(v, ",") {

@@ -296,10 +296,13 @@ func v1Router(s *rancher.Service, o Options, frag map[string]any, name string, f
 		case h.option == "": // SSLRedirect, SSLTemporaryRedirect: handled with the redirects
 		case h.kind == 0: // k:v||k:v
 			m := map[string]any{}
+			n := 0
 			for pair := range strings.SplitSeq(v, "||") {
+				n++
 				hk, hv, ok := strings.Cut(pair, ":")
 				if !ok || strings.TrimSpace(hk) == "" {
-					return 0, errLabel(label, "%q is not Name:value||Name:value", pair)
+					// Header values can be credentials: name the pair, not its text.
+					return 0, errLabel(label, "pair %d is not Name:value (pairs are joined by ||)", n)
 				}
 				m[strings.TrimSpace(hk)] = strings.TrimSpace(hv)
 			}
