@@ -84,15 +84,18 @@ func runRun(ctx context.Context, e env) error {
 		return fail(err)
 	}
 	pub, api := newPublisher(cfg, log)
-	// The event stream runs from the start: events during the first wait count.
-	evCtx, stopEvents := context.WithCancel(ctx)
-	defer stopEvents()
+	// Every goroutine below belongs to g; bg ends when the supervisor does
+	// (or on an early return), which ends them all.
+	g, gctx := errgroup.WithContext(ctx)
+	bg, stopBG := context.WithCancel(gctx)
+	defer func() { stopBG(); _ = g.Wait() }()
 	if api != nil {
-		go func() { _ = api.Events(evCtx) }()
+		// From the start: events during the first wait count.
+		g.Go(func() error { return api.Events(bg) })
 	}
 	if pub != nil {
 		// The first routes are in place before Traefik starts.
-		pub.First(ctx, cfg.RancherWait)
+		pub.First(bg, cfg.RancherWait)
 	}
 	path, err := lookTraefik(cfg.Binary)
 	if err != nil {
@@ -117,18 +120,16 @@ func runRun(ctx context.Context, e env) error {
 	}, r, log)
 	logBudget(log, cfg, sup.Budget())
 
-	g, gctx := errgroup.WithContext(ctx)
-	reapCtx, stopReaping := context.WithCancel(gctx)
-	g.Go(func() error { return r.Run(reapCtx) })
+	g.Go(func() error { return r.Run(bg) })
 	if w := certWatcher(e, cfg, log); w != nil {
-		g.Go(func() error { return w.Run(reapCtx) })
+		g.Go(func() error { return w.Run(bg) })
 	}
 	if pub != nil {
-		g.Go(func() error { return pub.Run(reapCtx) })
+		g.Go(func() error { return pub.Run(bg) })
 	}
 	var code int
 	g.Go(func() error {
-		defer stopReaping()
+		defer stopBG()
 		var err error
 		code, err = sup.Run(gctx, sigs)
 		return err
