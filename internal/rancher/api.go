@@ -218,6 +218,11 @@ func (a *API) Snapshot(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	return mapAPI(rawStacks, rawServices, rawContainers, version)
+}
+
+// mapAPI turns the three collections into a Snapshot.
+func mapAPI(rawStacks, rawServices, rawContainers []json.RawMessage, version string) (*Snapshot, error) {
 	stacks, err := decodeAll[apiStack](rawStacks, "stack")
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package rancher
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -119,4 +120,17 @@ func TestAPIPollsWithoutEvents(t *testing.T) {
 	if err != nil || v == "0" || time.Since(start) < time.Second {
 		t.Errorf("poll: %q %v after %v", v, err, time.Since(start))
 	}
+}
+
+// FuzzMapAPI feeds arbitrary JSON items to the API mapping: errors, never
+// panics; labels of any JSON type decode.
+func FuzzMapAPI(f *testing.F) {
+	f.Add(`{"id":"1st1","name":"s"}`, `{"id":"1s1","name":"a","stackId":"1st1","launchConfig":{"labels":{"x":1,"y":null}}}`, `{"id":"1i1","serviceIds":["1s1"],"primaryIpAddress":"10.0.0.1","healthState":null}`)
+	f.Add(`[]`, `{"launchConfig":7}`, `"x"`)
+	f.Fuzz(func(t *testing.T, stack, service, container string) {
+		snap, err := mapAPI([]json.RawMessage{json.RawMessage(stack)}, []json.RawMessage{json.RawMessage(service)}, []json.RawMessage{json.RawMessage(container)}, "1")
+		if err == nil && snap.Version == "" {
+			t.Fatal("no version")
+		}
+	})
 }
