@@ -16,7 +16,7 @@ help: ## list the targets
 build: ## build bin/rancher-traefik (static)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/rancher-traefik ./cmd/rancher-traefik
 
-traefik: $(BIN)/traefik ## build the pinned Traefik ($(TRAEFIK_VERSION)) once, into bin/traefik
+traefik: $(BIN)/traefik ## build the pinned Traefik (v3.6.12, tools/traefik) once, into bin/traefik
 
 $(BIN)/traefik: tools/traefik/go.mod tools/traefik/go.sum
 	@echo "building Traefik $(TRAEFIK_VERSION) from the Go module proxy (about 6 minutes the first time, seconds after)"
@@ -48,7 +48,7 @@ IMAGE ?= rancher-traefik
 image: ## build the image for users from official images (needs a registry)
 	docker build -t $(IMAGE):$(VERSION) --build-arg VERSION=$(VERSION) .
 
-image-local: build traefik ## build the same image FROM scratch out of local files (no registry needed): $(IMAGE):local
+image-local: build traefik ## build the same image FROM scratch out of local files (no registry needed): rancher-traefik:local
 	examples/image-context.sh tmp/image $(BIN)/rancher-traefik $(BIN)/traefik
 	docker build -f Dockerfile.local --build-arg VERSION=$(VERSION) -t $(IMAGE):local tmp/image
 
