@@ -6,7 +6,7 @@ package tomlenc
 import (
 	"bytes"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -27,6 +27,12 @@ type writer interface {
 }
 
 func quoteTo(b writer, s string) {
+	if plain(s) {
+		_ = b.WriteByte('"')
+		_, _ = b.WriteString(s)
+		_ = b.WriteByte('"')
+		return
+	}
 	_ = b.WriteByte('"')
 	for _, r := range s {
 		switch r {
@@ -51,6 +57,17 @@ func quoteTo(b writer, s string) {
 	_ = b.WriteByte('"')
 }
 
+// plain reports whether s is printable ASCII without " or \\ (most values):
+// it is written as it is.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
 // key writes a bare key when it can, else a quoted one.
 func key(b *bytes.Buffer, k string) {
 	bare := k != ""
@@ -72,12 +89,13 @@ func Encode(b *bytes.Buffer, tree map[string]any) error {
 	return table(b, make([]string, 0, 8), tree, false)
 }
 
-func sortedKeys(m map[string]any) []string {
-	ks := make([]string, 0, len(m))
+// sortedKeys appends m's keys to buf, sorted.
+func sortedKeys(buf []string, m map[string]any) []string {
+	ks := buf[:0]
 	for k := range m {
 		ks = append(ks, k)
 	}
-	sort.Strings(ks)
+	slices.Sort(ks)
 	return ks
 }
 
@@ -112,7 +130,8 @@ func indent(b *bytes.Buffer, n int) {
 }
 
 func table(b *bytes.Buffer, path []string, m map[string]any, _ bool) error {
-	keys := sortedKeys(m)
+	var buf [16]string
+	keys := sortedKeys(buf[:], m)
 	// Plain values first: after a sub-table header they would belong to it.
 	for _, k := range keys {
 		switch m[k].(type) {
