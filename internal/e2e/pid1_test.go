@@ -246,7 +246,7 @@ func TestPID1ReapsOrphans(t *testing.T) {
 // 5 and 6. Every forwarded signal arrives, twice in a row; a child that
 // ignores SIGTERM is killed when the budget runs out, and the code says so.
 func TestPID1ForwardsSignalsThenKills(t *testing.T) {
-	i := newInstance(t, map[string]string{"TRAEFIK_BINARY": fakeBin, "TRAEFIK_GRACE_TIMEOUT": "3s",
+	i := newInstance(t, map[string]string{"TRAEFIK_BINARY": fakeBin, "TRAEFIK_GRACE_TIMEOUT": "5s", // room for the last signals on a loaded machine
 		"TRAEFIK_CHILD_ENV": "FAKE_SIGNALS,FAKE_ON_TERM", "FAKE_ON_TERM": "ignore"})
 	got := filepath.Join(i.dir, "signals")
 	i.env["FAKE_SIGNALS"] = got
