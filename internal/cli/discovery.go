@@ -40,7 +40,7 @@ func newPublisher(cfg *config.Config, log *slog.Logger) (*publish.Publisher, *ra
 	}
 	useAPI, why := cfg.UseAPI()
 	if useAPI {
-		api := &rancher.API{Endpoint: cfg.RancherEndpoint, AccessKey: cfg.RancherAccessKey.Reveal(), Secret: cfg.RancherSecret.Reveal(), Log: log}
+		api := &rancher.API{Endpoint: cfg.RancherEndpoint, AccessKey: cfg.RancherAccessKey, Secret: cfg.RancherSecret, Log: log}
 		log.Info("reading the Rancher server API", "endpoint", cfg.RancherEndpoint, "why", why)
 		p.Source = api
 		return p, api

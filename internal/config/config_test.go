@@ -215,6 +215,7 @@ func FuzzFromEnv(f *testing.F) {
 	f.Add("x", "maybe", "-1", "a b", "a\"\n[x]")
 	f.Fuzz(func(t *testing.T, p, b, d, dom, mail string) {
 		env := map[string]string{
+			"TRAEFIK_RANCHER_CONSTRAINTS": dom, "TRAEFIK_ADMIN_AUTH_USERS": mail, "TRAEFIK_RANCHER_GUARD": d, "TRAEFIK_RANCHER_MODE": b,
 			"TRAEFIK_HTTP_PORT": p, "TRAEFIK_HTTPS_ENABLE": b, "TRAEFIK_ACCESS_LOG": b,
 			"TRAEFIK_GRACE_TIMEOUT": d, "TRAEFIK_RANCHER_DOMAIN": dom, "TRAEFIK_ACME_EMAIL": mail,
 			"TRAEFIK_RANCHER_ENDPOINT": dom, "TRAEFIK_CHILD_ENV": mail,

@@ -7,7 +7,6 @@ package publish
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -147,10 +146,6 @@ func (p *Publisher) refresh(ctx context.Context) error {
 	}
 	return p.publish(snap)
 }
-
-// ErrAwaitingConfirmation is returned while a mass removal waits for a
-// second answer.
-var ErrAwaitingConfirmation = errors.New("waiting for a second answer")
 
 func (p *Publisher) publish(snap *rancher.Snapshot) error {
 	log := p.log()

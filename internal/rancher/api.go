@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"rancher-traefik/internal/secrets"
 )
 
 // API reads the Rancher server API (what the seed image did) into the same
@@ -29,7 +31,7 @@ type API struct {
 	// …/v2-beta, with or without /projects/<id>. It is read as v2-beta,
 	// as Traefik v1.7 did.
 	Endpoint          string
-	AccessKey, Secret string
+	AccessKey, Secret secrets.Secret // never printed
 	HTTP              *http.Client
 	Timeout           time.Duration // per request; 0 means 30 s
 	PageSize          int           // 0 means 1000
@@ -82,7 +84,7 @@ func (a *API) get(ctx context.Context, u string, v any) error {
 	if err != nil {
 		return fmt.Errorf("rancher API %s: %w", redact(u), err)
 	}
-	req.SetBasicAuth(a.AccessKey, a.Secret)
+	req.SetBasicAuth(a.AccessKey.Reveal(), a.Secret.Reveal())
 	req.Header.Set("Accept", "application/json")
 	resp, err := a.client().Do(req)
 	if err != nil {
@@ -387,7 +389,7 @@ func (a *API) stream(ctx context.Context, log *slog.Logger) error {
 	u := strings.Replace(base, "http", "ws", 1) + "/subscribe?eventNames=resource.change&eventNames=ping"
 	hdr := http.Header{}
 	req, _ := http.NewRequest(http.MethodGet, "http://x", nil)
-	req.SetBasicAuth(a.AccessKey, a.Secret)
+	req.SetBasicAuth(a.AccessKey.Reveal(), a.Secret.Reveal())
 	hdr.Set("Authorization", req.Header.Get("Authorization"))
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
 	conn, resp, err := d.DialContext(ctx, u, hdr)

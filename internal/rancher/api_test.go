@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"rancher-traefik/internal/metadataserver"
+	"rancher-traefik/internal/secrets"
 )
 
 func apiEmulator(t *testing.T, path string) (*metadataserver.Server, string) {
@@ -54,7 +55,7 @@ func TestAPIMatchesMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, endpoint := range []string{url + "/v1", url + "/v2-beta/projects/1a5"} {
-		api := &API{Endpoint: endpoint, AccessKey: "AK", Secret: "SK", PageSize: 1}
+		api := &API{Endpoint: endpoint, AccessKey: secrets.New("AK"), Secret: secrets.New("SK"), PageSize: 1}
 		fromAPI, err := api.Snapshot(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -69,7 +70,7 @@ func TestAPIMatchesMetadata(t *testing.T) {
 
 func TestAPIUnauthorized(t *testing.T) {
 	_, url := apiEmulator(t, "../metadataserver/testdata/stack.yml")
-	_, err := (&API{Endpoint: url + "/v1", AccessKey: "AK", Secret: "SECRETWRONG"}).Snapshot(context.Background())
+	_, err := (&API{Endpoint: url + "/v1", AccessKey: secrets.New("AK"), Secret: secrets.New("SECRETWRONG")}).Snapshot(context.Background())
 	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "401 Unauthorized") || !strings.Contains(err.Error(), "check TRAEFIK_RANCHER_ACCESSKEY/SECRET") {
 		t.Errorf("err = %v", err)
 	}
@@ -80,7 +81,7 @@ func TestAPIUnauthorized(t *testing.T) {
 
 func TestAPIEventsWakeWaiters(t *testing.T) {
 	s, url := apiEmulator(t, "../metadataserver/testdata/stack.yml")
-	api := &API{Endpoint: url + "/v1", AccessKey: "AK", Secret: "SK", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	api := &API{Endpoint: url + "/v1", AccessKey: secrets.New("AK"), Secret: secrets.New("SK"), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = api.Events(ctx) }()

@@ -3,10 +3,7 @@ package routes
 import (
 	"net"
 	"net/netip"
-	"regexp"
 )
-
-func compileRegexp(s string) (*regexp.Regexp, error) { return regexp.Compile(s) }
 
 func validCIDR(s string) bool {
 	if _, err := netip.ParsePrefix(s); err == nil {

@@ -2,6 +2,7 @@ package routes
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -222,7 +223,7 @@ func v1Router(s *rancher.Service, o Options, frag map[string]any, name string, f
 		if !hasRepl {
 			return 0, errLabel(label, "needs traefik.frontend.redirect.replacement too")
 		}
-		if _, err := compileRegexp(v); err != nil {
+		if _, err := regexp.Compile(v); err != nil {
 			return 0, errLabel(label, "%v", err)
 		}
 		addMW("redirectRegex", map[string]any{"regex": v, "replacement": repl, "permanent": permanent})
