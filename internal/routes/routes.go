@@ -87,17 +87,29 @@ func errLabel(label, format string, args ...any) error {
 	return &labelError{label: label, err: fmt.Errorf(format, args...)}
 }
 
-// Build translates every service of snap.
+// Build translates every service of snap. Services are translated in
+// parallel (each is independent) and merged in snapshot order, so the
+// result, warnings included, is the same as a sequential build.
 func Build(snap *rancher.Snapshot, o Options) Result {
-	res := Result{Config: map[string]any{}, Servers: map[string]int{}}
-	for i := range snap.Services {
+	type out struct {
+		frag    map[string]any
+		servers map[string]int
+		err     error
+	}
+	outs := make([]out, len(snap.Services))
+	parallel(len(snap.Services), func(i int) {
 		s := &snap.Services[i]
 		if s.System && !o.IncludeSystem {
-			continue
+			return
 		}
-		frag, servers, err := service(s, o)
-		if err == nil && frag != nil {
-			err = mergeChecked(res.Config, frag)
+		outs[i].frag, outs[i].servers, outs[i].err = service(s, o)
+	})
+	res := Result{Config: map[string]any{}, Servers: map[string]int{}}
+	for i := range snap.Services {
+		s, r := &snap.Services[i], outs[i]
+		err := r.err
+		if err == nil && r.frag != nil {
+			err = mergeChecked(res.Config, r.frag)
 		}
 		if err != nil {
 			w := Warning{Stack: s.Stack, Service: s.Name, Msg: err.Error()}
@@ -107,7 +119,7 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 			res.Warnings = append(res.Warnings, w)
 			continue
 		}
-		for r, n := range servers {
+		for r, n := range r.servers {
 			res.Servers[r] = n
 		}
 	}

@@ -6,9 +6,11 @@ package tomlenc
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Quote marshals s as a TOML basic string: printing it cannot inject
@@ -146,6 +148,14 @@ func table(b *bytes.Buffer, path []string, m map[string]any, _ bool) error {
 		}
 		b.WriteByte('\n')
 	}
+	if len(keys) >= parallelMin {
+		return subTablesParallel(b, path, m, keys)
+	}
+	return subTables(b, path, m, keys)
+}
+
+// subTables writes m's sub-tables and arrays of tables, in keys' order.
+func subTables(b *bytes.Buffer, path []string, m map[string]any, keys []string) error {
 	for _, k := range keys {
 		p := append(path, k) // table does not keep p past this call
 		switch v := m[k].(type) {
@@ -171,6 +181,47 @@ func table(b *bytes.Buffer, path []string, m map[string]any, _ bool) error {
 	}
 	return nil
 }
+
+// parallelMin is the fewest keys of one table (10,000 routers, say) that are
+// written by several goroutines, each into its own buffer, joined in order.
+const parallelMin = 512
+
+func subTablesParallel(b *bytes.Buffer, path []string, m map[string]any, keys []string) error {
+	workers := min(runtime.GOMAXPROCS(0), len(keys)/(parallelMin/2))
+	if workers <= 1 {
+		return subTables(b, path, m, keys)
+	}
+	ks := slices.Clone(keys) // the caller's keys may live on its stack
+	per := (len(ks) + workers - 1) / workers
+	bufs := make([]*bytes.Buffer, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := min(w*per, len(ks)), min((w+1)*per, len(ks))
+		bufs[w] = chunkPool.Get().(*bytes.Buffer)
+		wg.Go(func() {
+			// Each goroutine has its own path: subTables appends to it.
+			p := make([]string, len(path), len(path)+8)
+			copy(p, path)
+			errs[w] = subTables(bufs[w], p, m, ks[lo:hi])
+		})
+	}
+	wg.Wait()
+	var err error
+	for w := range workers {
+		if err == nil {
+			err = errs[w]
+			b.Write(bufs[w].Bytes())
+		}
+		bufs[w].Reset()
+		chunkPool.Put(bufs[w])
+	}
+	return err
+}
+
+// chunkPool keeps the chunk buffers of subTablesParallel between calls: a
+// publisher writes the same large tables at every change.
+var chunkPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func value(b *bytes.Buffer, v any) error {
 	switch x := v.(type) {

@@ -2,6 +2,9 @@ package tomlenc
 
 import (
 	"bytes"
+	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/BurntSushi/toml"
@@ -94,4 +97,46 @@ func FuzzKey(f *testing.F) {
 			t.Fatalf("key %q lost: %v", k, got)
 		}
 	})
+}
+
+// TestLargeTablesInParallel: a table with more keys than parallelMin is
+// written by several goroutines; the bytes equal the one-goroutine writing,
+// the result parses back to the tree, and an error in any chunk is returned.
+func TestLargeTablesInParallel(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4)) // several goroutines even on one CPU
+	for _, n := range []int{parallelMin - 1, parallelMin, 3*parallelMin + 7} {
+		routers := map[string]any{}
+		want := map[string]any{}
+		for i := range n {
+			name := fmt.Sprintf("r%05d.x", i)
+			routers[name] = map[string]any{"rule": fmt.Sprintf("Host(`h%d`)", i), "tls": map[string]any{"options": "default"},
+				"servers": []map[string]any{{"url": "http://a"}}, "plain": i}
+			want[name] = map[string]any{"rule": fmt.Sprintf("Host(`h%d`)", i), "tls": map[string]any{"options": "default"},
+				"servers": []map[string]any{{"url": "http://a"}}, "plain": int64(i)}
+		}
+		tree := map[string]any{"http": map[string]any{"routers": routers}}
+		var par bytes.Buffer
+		if err := Encode(&par, tree); err != nil {
+			t.Fatal(err)
+		}
+		var seq bytes.Buffer
+		keys := sortedKeys(nil, routers)
+		if err := subTables(&seq, []string{"http", "routers"}, routers, keys); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(par.String(), seq.String()) {
+			t.Fatalf("%d keys: the parallel writing differs from the sequential one", n)
+		}
+		var got map[string]map[string]map[string]any
+		if _, err := toml.Decode(par.String(), &got); err != nil {
+			t.Fatalf("%d keys: %v", n, err)
+		}
+		if diff := cmp.Diff(got["http"]["routers"], want); diff != "" {
+			t.Errorf("%d keys: round trip (-got +want):\n%s", n, diff)
+		}
+		routers[fmt.Sprintf("r%05d.x", n-1)] = map[string]any{"bad": struct{}{}}
+		if err := Encode(&par, tree); err == nil || !strings.Contains(err.Error(), "cannot encode") {
+			t.Errorf("%d keys: an unsupported type in the last chunk gave %v", n, err)
+		}
+	}
 }
