@@ -1,72 +1,109 @@
 package e2e
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"text/template"
 
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 
 	"rancher-traefik/internal/config"
+	"rancher-traefik/internal/testcert"
 )
+
+var catalogDir = filepath.Join("..", "..", "catalog", "templates", "rancher-traefik", "0")
+
+type catalogQuestion struct {
+	Variable string   `yaml:"variable"`
+	Type     string   `yaml:"type"`
+	Required bool     `yaml:"required"`
+	Options  []string `yaml:"options"`
+	Default  any      `yaml:"default"`
+}
+
+type catalogCompose struct {
+	Services map[string]struct {
+		Image       string            `yaml:"image"`
+		Labels      map[string]string `yaml:"labels"`
+		Environment map[string]string `yaml:"environment"`
+		Secrets     []struct {
+			Source string `yaml:"source"`
+			Target string `yaml:"target"`
+		} `yaml:"secrets"`
+	} `yaml:"services"`
+	Secrets map[string]struct {
+		External bool `yaml:"external"`
+	} `yaml:"secrets"`
+}
+
+func catalogQuestions(t *testing.T) ([]catalogQuestion, []byte) {
+	t.Helper()
+	rcompose, err := os.ReadFile(filepath.Join(catalogDir, "rancher-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rc struct {
+		Catalog struct {
+			Questions []catalogQuestion `yaml:"questions"`
+		} `yaml:".catalog"`
+	}
+	if err := yaml.Unmarshal(rcompose, &rc); err != nil {
+		t.Fatalf("rancher-compose.yml: %v", err)
+	}
+	return rc.Catalog.Questions, rcompose
+}
+
+// renderCatalog does what Rancher 1.6 does with docker-compose.yml.tpl: a Go
+// template over the answers (.Values, all strings), then ${variable}
+// substitution. Only text/template's built-ins are available here, a subset
+// of Rancher's (it adds sprig's functions), so what parses here parses there.
+func renderCatalog(t *testing.T, values map[string]string) []byte {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(catalogDir, "docker-compose.yml.tpl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := template.New("docker-compose.yml.tpl").Option("missingkey=error").Parse(string(src))
+	if err != nil {
+		t.Fatalf("docker-compose.yml.tpl: %v", err)
+	}
+	var b bytes.Buffer
+	if err := tpl.Execute(&b, map[string]any{"Values": values}); err != nil {
+		t.Fatalf("docker-compose.yml.tpl: %v", err)
+	}
+	return regexp.MustCompile(`\$\{(\w+)\}`).ReplaceAllFunc(b.Bytes(), func(m []byte) []byte {
+		v, ok := values[string(m[2:len(m)-1])]
+		if !ok {
+			t.Errorf("%s is not a question", m)
+		}
+		return []byte(v)
+	})
+}
 
 // TestCatalogEntry: both files parse, every question's variable is used,
 // every variable used is a question, and every environment variable set is
 // one rancher-traefik reads.
 func TestCatalogEntry(t *testing.T) {
-	dir := filepath.Join("..", "..", "catalog", "templates", "rancher-traefik", "0")
-	compose, err := os.ReadFile(filepath.Join(dir, "docker-compose.yml"))
+	qs, rcompose := catalogQuestions(t)
+	src, err := os.ReadFile(filepath.Join(catalogDir, "docker-compose.yml.tpl"))
 	if err != nil {
 		t.Fatal(err)
-	}
-	rcompose, err := os.ReadFile(filepath.Join(dir, "rancher-compose.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dc struct {
-		Services map[string]struct {
-			Image       string            `yaml:"image"`
-			Labels      map[string]string `yaml:"labels"`
-			Environment map[string]string `yaml:"environment"`
-		} `yaml:"services"`
-	}
-	if err := yaml.Unmarshal(compose, &dc); err != nil {
-		t.Fatalf("docker-compose.yml: %v", err)
-	}
-	var rc struct {
-		Catalog struct {
-			Questions []struct {
-				Variable string   `yaml:"variable"`
-				Type     string   `yaml:"type"`
-				Options  []string `yaml:"options"`
-				Default  any      `yaml:"default"`
-			} `yaml:"questions"`
-		} `yaml:".catalog"`
-		Services map[string]struct {
-			HealthCheck struct {
-				Port        int    `yaml:"port"`
-				RequestLine string `yaml:"request_line"`
-			} `yaml:"health_check"`
-			Upgrade struct {
-				StartFirst bool `yaml:"start_first"`
-			} `yaml:"upgrade_strategy"`
-		} `yaml:"services"`
-	}
-	if err := yaml.Unmarshal(rcompose, &rc); err != nil {
-		t.Fatalf("rancher-compose.yml: %v", err)
 	}
 	var questions []string
-	for _, q := range rc.Catalog.Questions {
+	for _, q := range qs {
 		questions = append(questions, q.Variable)
 	}
 	sort.Strings(questions)
 	used := map[string]bool{}
-	for _, m := range regexp.MustCompile(`\$\{(\w+)\}`).FindAllStringSubmatch(string(compose), -1) {
-		used[m[1]] = true
+	for _, m := range regexp.MustCompile(`\$\{(\w+)\}|\.Values\.(\w+)`).FindAllStringSubmatch(string(src), -1) {
+		used[m[1]+m[2]] = true
 	}
 	var usedList []string
 	for v := range used {
@@ -81,6 +118,10 @@ func TestCatalogEntry(t *testing.T) {
 			t.Errorf("no question for %s", want)
 		}
 	}
+	var dc catalogCompose
+	if err := yaml.Unmarshal(renderCatalog(t, catalogDefaults(qs)), &dc); err != nil {
+		t.Fatalf("docker-compose.yml.tpl rendered with the defaults: %v", err)
+	}
 	known := map[string]bool{}
 	for _, v := range config.Vars {
 		known[v.Name] = true
@@ -91,11 +132,126 @@ func TestCatalogEntry(t *testing.T) {
 			t.Errorf("the catalog sets %s, which rancher-traefik does not read", name)
 		}
 	}
-	if svc.Labels["io.rancher.scheduler.global"] != "true" || !strings.Contains(svc.Labels["io.rancher.scheduler.affinity:host_label"], "${host_label}") {
+	if svc.Labels["io.rancher.scheduler.global"] != "true" || svc.Labels["io.rancher.scheduler.affinity:host_label"] != "traefik_lb=true" {
 		t.Errorf("not scheduled globally on the host label: %v", svc.Labels)
+	}
+	var rc struct {
+		Services map[string]struct {
+			HealthCheck struct {
+				Port        int    `yaml:"port"`
+				RequestLine string `yaml:"request_line"`
+			} `yaml:"health_check"`
+			Upgrade struct {
+				StartFirst bool `yaml:"start_first"`
+			} `yaml:"upgrade_strategy"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(rcompose, &rc); err != nil {
+		t.Fatalf("rancher-compose.yml: %v", err)
 	}
 	r := rc.Services["traefik"]
 	if r.HealthCheck.Port != 8000 || !strings.Contains(r.HealthCheck.RequestLine, "/ping") || !r.Upgrade.StartFirst {
 		t.Errorf("health check %+v, start_first %v", r.HealthCheck, r.Upgrade.StartFirst)
+	}
+}
+
+func catalogDefaults(qs []catalogQuestion) map[string]string {
+	values := map[string]string{}
+	for _, q := range qs {
+		if q.Default != nil {
+			values[q.Variable] = fmt.Sprint(q.Default)
+		} else {
+			values[q.Variable] = ""
+		}
+	}
+	return values
+}
+
+// TestCatalogSecretsAreOptional renders the entry for the ways people
+// answer the secret questions and loads each result's environment with
+// rancher-traefik's own configuration code, the secrets present as files:
+// an empty answer leaves its variable and its secret out (no dummy secret
+// to create), a given one is wired to a secret Rancher mounts, and the
+// discovery mode is the one the answers mean.
+func TestCatalogSecretsAreOptional(t *testing.T) {
+	qs, _ := catalogQuestions(t)
+	chain, err := testcert.New(testcert.Options{Hosts: []string{"*.example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		"traefik-cert": chain.Bundle(), "traefik-key": chain.KeyPEM,
+		"traefik-access": []byte("AKCATALOG"), "traefik-secret": []byte("SKCATALOG"),
+	}
+	// What Rancher injects through io.rancher.container.create_agent and
+	// agent.role=environment.
+	agent := map[string]string{"CATTLE_URL": "http://rancher:8080/v1", "CATTLE_ACCESS_KEY": "AKAGENT", "CATTLE_SECRET_KEY": "SKAGENT"}
+	for _, tc := range []struct {
+		name    string
+		answers map[string]string
+		agent   bool
+		secrets []string // targets mounted
+		tls     bool
+		api     bool
+	}{
+		{"defaults: certificate, metadata", nil, false, []string{"traefik-cert", "traefik-key"}, true, false},
+		{"defaults with the agent's keys: API", nil, true, []string{"traefik-cert", "traefik-key"}, true, true},
+		{"the seed's: endpoint and key as secrets", map[string]string{"rancher_endpoint": "http://rancher:8080/v1", "access_key_secret": "rancher-ak", "secret_key_secret": "rancher-sk"}, false,
+			[]string{"traefik-access", "traefik-secret", "traefik-cert", "traefik-key"}, true, true},
+		{"no secrets at all (ACME or Traefik's default certificate)", map[string]string{"ssl_cert_secret": "", "ssl_key_secret": "", "rancher_mode": "metadata"}, true, nil, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			values := catalogDefaults(qs)
+			for k, v := range tc.answers {
+				if _, ok := values[k]; !ok {
+					t.Fatalf("no question %s", k)
+				}
+				values[k] = v
+			}
+			out := renderCatalog(t, values)
+			var dc catalogCompose
+			if err := yaml.Unmarshal(out, &dc); err != nil {
+				t.Fatalf("rendered file does not parse: %v\n%s", err, out)
+			}
+			svc := dc.Services["traefik"]
+			var targets []string
+			for _, s := range svc.Secrets {
+				targets = append(targets, s.Target)
+				if s.Source == "" || !dc.Secrets[s.Source].External {
+					t.Errorf("secret %q → %s is not declared external:\n%s", s.Source, s.Target, out)
+				}
+			}
+			if len(dc.Secrets) != len(svc.Secrets) {
+				t.Errorf("%d secrets declared, %d mounted:\n%s", len(dc.Secrets), len(svc.Secrets), out)
+			}
+			if diff := cmp.Diff(tc.secrets, targets); diff != "" {
+				t.Errorf("mounted secrets (-want +got):\n%s\n%s", diff, out)
+			}
+			dir := t.TempDir()
+			for _, target := range targets {
+				if err := os.WriteFile(filepath.Join(dir, target), files[target], 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			env := map[string]string{"TRAEFIK_SECRETS_DIR": dir}
+			for k, v := range svc.Environment {
+				env[k] = v
+			}
+			if tc.agent {
+				for k, v := range agent {
+					env[k] = v
+				}
+			}
+			cfg, err := config.FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+			if err != nil {
+				t.Fatalf("the rendered environment is refused: %v\n%s", err, out)
+			}
+			if cfg.TLSConfigured() != tc.tls {
+				t.Errorf("certificate configured: %v, want %v", cfg.TLSConfigured(), tc.tls)
+			}
+			if api, why := cfg.UseAPI(); api != tc.api {
+				t.Errorf("API mode %v (%s), want %v", api, why, tc.api)
+			}
+		})
 	}
 }

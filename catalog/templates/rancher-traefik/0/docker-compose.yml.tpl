@@ -1,4 +1,10 @@
 version: '2'
+# Rancher renders this file as a Go template (.Values are the answers),
+# then substitutes the answers for the $-references. An empty secret answer
+# leaves its variable and secret out, so nobody has to create dummy
+# secrets: the API key is only needed for the API mode (and Rancher injects
+# CATTLE_* keys through the agent labels below), the certificate only when
+# not using ACME or Traefik's default.
 services:
   traefik:
     image: ${image}
@@ -14,35 +20,61 @@ services:
     environment:
       TRAEFIK_RANCHER_MODE: ${rancher_mode}
       TRAEFIK_RANCHER_ENDPOINT: ${rancher_endpoint}
+{{- if .Values.access_key_secret }}
       TRAEFIK_RANCHER_ACCESSKEY: traefik-access
+{{- end }}
+{{- if .Values.secret_key_secret }}
       TRAEFIK_RANCHER_SECRET: traefik-secret
+{{- end }}
       TRAEFIK_RANCHER_DOMAIN: ${domain}
       TRAEFIK_RANCHER_REFRESH: ${refresh}
       TRAEFIK_RANCHER_EXPOSED: ${exposed}
       TRAEFIK_RANCHER_CONSTRAINTS: ${constraints}
       TRAEFIK_HTTPS_ENABLE: ${https_enable}
+{{- if .Values.ssl_cert_secret }}
       TRAEFIK_SSL_CERT: traefik-cert
+{{- end }}
+{{- if .Values.ssl_key_secret }}
       TRAEFIK_SSL_PRIVATE_KEY: traefik-key
+{{- end }}
       TRAEFIK_ADMIN_AUTH_USERS: ${admin_users}
       TRAEFIK_ACME_ENABLE: ${acme_enable}
       TRAEFIK_ACME_EMAIL: ${acme_email}
       TRAEFIK_STOP_TIMEOUT: 15s
     stop_grace_period: 15s
+{{- if or .Values.access_key_secret .Values.secret_key_secret .Values.ssl_cert_secret .Values.ssl_key_secret }}
     secrets:
+{{- if .Values.access_key_secret }}
       - source: ${access_key_secret}
         target: traefik-access
+{{- end }}
+{{- if .Values.secret_key_secret }}
       - source: ${secret_key_secret}
         target: traefik-secret
+{{- end }}
+{{- if .Values.ssl_cert_secret }}
       - source: ${ssl_cert_secret}
         target: traefik-cert
+{{- end }}
+{{- if .Values.ssl_key_secret }}
       - source: ${ssl_key_secret}
         target: traefik-key
+{{- end }}
 secrets:
+{{- if .Values.access_key_secret }}
   ${access_key_secret}:
     external: true
+{{- end }}
+{{- if .Values.secret_key_secret }}
   ${secret_key_secret}:
     external: true
+{{- end }}
+{{- if .Values.ssl_cert_secret }}
   ${ssl_cert_secret}:
     external: true
+{{- end }}
+{{- if .Values.ssl_key_secret }}
   ${ssl_key_secret}:
     external: true
+{{- end }}
+{{- end }}
