@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -121,9 +122,8 @@ func runRun(ctx context.Context, e env) error {
 	logBudget(log, cfg, sup.Budget())
 
 	g.Go(func() error { return r.Run(bg) })
-	if w := certWatcher(e, cfg, log); w != nil {
-		g.Go(func() error { return w.Run(bg) })
-	}
+	cw := certWatcher(e, cfg, log)
+	g.Go(func() error { return cw.Run(bg) })
 	if pub != nil {
 		g.Go(func() error { return pub.Run(bg) })
 	}
@@ -145,9 +145,11 @@ func runRun(ctx context.Context, e env) error {
 }
 
 // certWatcher watches the files behind TRAEFIK_SSL_CERT and
-// TRAEFIK_SSL_PRIVATE_KEY; a valid new pair is written and tls.toml
-// rewritten, so Traefik serves it without a restart. Nil when the pair was
-// not given as files.
+// TRAEFIK_SSL_PRIVATE_KEY, and the extra NAME.crt/NAME.key pairs in
+// $TRAEFIK_HOME/certs. When they change and every pair is valid, the main
+// pair is written and tls.toml rewritten, so Traefik serves the new
+// certificates without a restart; when any is invalid, nothing is written
+// and the certificates served stay as they were.
 func certWatcher(e env, cfg *config.Config, log *slog.Logger) *filewatch.Watcher {
 	var files []string
 	for _, v := range []string{"TRAEFIK_SSL_CERT", "TRAEFIK_SSL_PRIVATE_KEY"} {
@@ -155,12 +157,14 @@ func certWatcher(e env, cfg *config.Config, log *slog.Logger) *filewatch.Watcher
 			files = append(files, src.Path)
 		}
 	}
-	if len(files) == 0 {
-		return nil
-	}
+	pair0, extras0, _ := loadTLS(cfg)
+	mainServed, extrasServed := mainFingerprint(pair0), extraFingerprints(extras0)
 	return &filewatch.Watcher{
 		Files: files,
-		Log:   log,
+		// The main pair is written there by the reload itself.
+		Globs:  []string{filepath.Join(cfg.CertsDir(), "*.crt"), filepath.Join(cfg.CertsDir(), "*.key")},
+		Ignore: []string{certs.MainCert, certs.MainKey},
+		Log:    log,
 		Reload: func() error {
 			ncfg, err := config.FromEnv(e.lookup)
 			if err != nil {
@@ -174,13 +178,42 @@ func certWatcher(e env, cfg *config.Config, log *slog.Logger) *filewatch.Watcher
 			if err != nil {
 				return err
 			}
-			if changed && pair != nil {
+			if !changed {
+				return nil
+			}
+			if now := extraFingerprints(extras); now != extrasServed {
+				var names []string
+				for _, x := range extras {
+					names = append(names, filepath.Base(x.CertFile))
+					logExpiry(log, x.CertFile, x.Pair, time.Now())
+				}
+				log.Info("extra certificates reloaded", "pairs", len(extras), "files", strings.Join(names, ","))
+				extrasServed = now
+			}
+			if now := mainFingerprint(pair); pair != nil && now != mainServed {
+				mainServed = now
 				log.Info("certificate rotated", "names", strings.Join(pair.Names(), ","), "sha256", certs.Fingerprint(pair.Leaf()), "not_after", pair.Leaf().NotAfter.UTC().Format(time.RFC3339))
 				logExpiry(log, "TRAEFIK_SSL_CERT", pair, time.Now())
 			}
 			return nil
 		},
 	}
+}
+
+func mainFingerprint(p *certs.Pair) string {
+	if p == nil {
+		return ""
+	}
+	return certs.Fingerprint(p.Leaf())
+}
+
+// extraFingerprints identifies the set of extra pairs served.
+func extraFingerprints(extras []certs.Extra) string {
+	var b strings.Builder
+	for _, x := range extras {
+		b.WriteString(x.CertFile + "=" + certs.Fingerprint(x.Pair.Leaf()) + " ")
+	}
+	return b.String()
 }
 
 // portsInUse names the entry point ports another process holds: the most

@@ -157,7 +157,7 @@ var Vars = []Var{
 		Doc:       "The main certificate chain (PEM, leaf first, e.g. a wildcard bundle with its intermediate CA); the default certificate of the https entry point.",
 		setSecret: func(c *Config, s secrets.Secret) { c.SSLCert = s }},
 	{Name: "TRAEFIK_SSL_PRIVATE_KEY", Group: GroupTLS, Secret: true, secret: true,
-		Doc:       "The key of TRAEFIK_SSL_CERT (PEM: PKCS#1, PKCS#8 or EC; no password). Other NAME.crt/NAME.key pairs in $TRAEFIK_HOME/certs are served by SNI.",
+		Doc:       "The key of TRAEFIK_SSL_CERT (PEM: PKCS#1, PKCS#8 or EC; no password). Other NAME.crt/NAME.key pairs in $TRAEFIK_HOME/certs are served by SNI (and followed while running).",
 		setSecret: func(c *Config, s secrets.Secret) { c.SSLKey = s }},
 
 	{Name: "TRAEFIK_RANCHER_ENDPOINT", Group: GroupRancher,

@@ -18,10 +18,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Watcher watches Files (through their directories, with inotify) and polls
-// them every Poll as a fallback. When their content changes it calls Reload.
+// Watcher watches Files and the files matching Globs (through their
+// directories, with inotify) and polls them every Poll as a fallback. When
+// their content, or which files match, changes it calls Reload.
 type Watcher struct {
-	Files  []string
+	Files []string
+	// Globs are filepath.Glob patterns (a directory of certificate pairs,
+	// say); files added, replaced or removed count as changes. Base names
+	// in Ignore are left out (files the reload itself writes there).
+	Globs  []string
+	Ignore []string
 	Reload func() error
 	// Poll is how often the files are compared when no event arrives; 0
 	// means 10 s with inotify and 2 s without.
@@ -79,7 +85,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		if d == last {
 			continue
 		}
-		log.Info("files changed; reloading", "files", w.Files)
+		log.Info("files changed; reloading", "files", w.Files, "globs", w.Globs)
 		if err := w.Reload(); err != nil {
 			// Remember the bad content so it is reported once, not every poll.
 			log.Error(w.rejected(), "err", err)
@@ -95,20 +101,36 @@ func (w *Watcher) rejected() string {
 	return "new certificate rejected; still serving the previous one"
 }
 
-// digest hashes the files' current content (following symlinks).
+// digest hashes the files' current content (following symlinks), and the
+// names and content of the files the globs match.
 func (w *Watcher) digest() string {
 	h := sha256.New()
 	for _, f := range w.Files {
-		fh, err := os.Open(f)
-		if err != nil {
-			fmt.Fprintf(h, "missing %s\n", f)
-			continue
+		hashFile(h, f)
+	}
+	for _, g := range w.Globs {
+		matches, _ := filepath.Glob(g) // the only error is a bad pattern
+		for _, f := range matches {
+			if slices.Contains(w.Ignore, filepath.Base(f)) {
+				continue
+			}
+			fmt.Fprintf(h, "%s\n", f)
+			hashFile(h, f)
 		}
-		_, _ = io.Copy(h, io.LimitReader(fh, 1<<20))
-		fh.Close()
-		h.Write([]byte{0})
+		h.Write([]byte{1})
 	}
 	return string(h.Sum(nil))
+}
+
+func hashFile(h io.Writer, f string) {
+	fh, err := os.Open(f)
+	if err != nil {
+		fmt.Fprintf(h, "missing %s\n", f)
+		return
+	}
+	_, _ = io.Copy(h, io.LimitReader(fh, 1<<20))
+	fh.Close()
+	_, _ = h.Write([]byte{0})
 }
 
 // inotify watches the files' directories and sends on events whenever
@@ -126,6 +148,9 @@ func (w *Watcher) inotify(ctx context.Context, events chan<- struct{}) error {
 		if t, err := filepath.EvalSymlinks(f); err == nil {
 			dirs = append(dirs, filepath.Dir(t))
 		}
+	}
+	for _, g := range w.Globs {
+		dirs = append(dirs, filepath.Dir(g))
 	}
 	slices.Sort(dirs)
 	dirs = slices.Compact(dirs)

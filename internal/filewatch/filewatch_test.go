@@ -133,3 +133,49 @@ func TestPollFallbackAndErrorsReportedOnce(t *testing.T) {
 		t.Errorf("a rejected change was retried %d times, want once", n)
 	}
 }
+
+// TestGlobs: a file that starts or stops matching, or whose content changes,
+// reloads; an ignored name and an unmatched file do not.
+func TestGlobs(t *testing.T) {
+	for _, inotify := range []bool{true, false} {
+		dir := t.TempDir()
+		write(t, filepath.Join(dir, "a.crt"), "A")
+		write(t, filepath.Join(dir, "main.crt"), "M")
+		var reloads atomic.Int32
+		w := &Watcher{Globs: []string{filepath.Join(dir, "*.crt")}, Ignore: []string{"main.crt"}, Settle: 20 * time.Millisecond,
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Reload: func() error { reloads.Add(1); return nil }, noInotify: !inotify}
+		if !inotify {
+			w.Poll = 30 * time.Millisecond
+		}
+		start(t, w)
+		time.Sleep(50 * time.Millisecond)
+		steps := []struct {
+			name   string
+			do     func()
+			reload bool
+		}{
+			{"a file added", func() { write(t, filepath.Join(dir, "b.crt"), "B") }, true},
+			{"a file replaced", func() { write(t, filepath.Join(dir, "a.crt"), "A2") }, true},
+			{"the ignored file rewritten", func() { write(t, filepath.Join(dir, "main.crt"), "M2") }, false},
+			{"an unmatched file added", func() { write(t, filepath.Join(dir, "b.key"), "K") }, false},
+			{"a file removed", func() {
+				if err := os.Remove(filepath.Join(dir, "b.crt")); err != nil {
+					t.Fatal(err)
+				}
+			}, true},
+		}
+		want := int32(0)
+		for _, st := range steps {
+			st.do()
+			if st.reload {
+				want++
+				eventually(t, st.name, func() bool { return reloads.Load() == want })
+			} else {
+				time.Sleep(200 * time.Millisecond)
+				if n := reloads.Load(); n != want {
+					t.Errorf("inotify %v, %s: %d reloads, want %d", inotify, st.name, n, want)
+				}
+			}
+		}
+	}
+}
