@@ -3,12 +3,15 @@
 GO              ?= go
 BIN             := bin
 TRAEFIK_VERSION := v3.6.12
+# COMPOSE_VERSION is the one tools/compose/go.mod pins.
+COMPOSE_VERSION := v2.40.3
+COMPOSE_V2      := $(BIN)/docker-compose-$(COMPOSE_VERSION)
 VERSION         ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS         := -s -w -X rancher-traefik/internal/cli.version=$(VERSION)
 STATICCHECK     := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
-.PHONY: help build traefik test test-e2e bench lint fmt demo image image-local clean
+.PHONY: help build traefik compose test test-e2e bench lint fmt demo image image-local clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,13 +28,21 @@ $(BIN)/traefik: tools/traefik/go.mod tools/traefik/go.sum
 		-o $(CURDIR)/$(BIN)/traefik github.com/traefik/traefik/v3/cmd/traefik
 	@touch $@
 
-test: build traefik ## run every test: formatting, vet, unit, integration and end to end (real Traefik)
+compose: $(COMPOSE_V2) ## build Compose v2 (v2.40.3) from the Go module proxy, to test the compose example with it
+
+$(COMPOSE_V2): tools/compose/go.mod tools/compose/go.sum
+	@echo "building Compose $(COMPOSE_VERSION) from the Go module proxy (a few minutes the first time, seconds after)"
+	CGO_ENABLED=0 $(GO) build -C tools/compose -trimpath -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$(COMPOSE_VERSION)" -o $(CURDIR)/$@ github.com/docker/compose/v2/cmd
+	@touch $@
+
+test: build traefik ## run every test: formatting, vet, unit, integration and end to end (real Traefik; Docker and both Composes where a daemon answers)
 	@unformatted="$$(gofmt -l cmd internal templates)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	@if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory compose; fi
 	$(GO) vet ./...
-	TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(GO) test -count=1 -timeout 30m ./...
+	env $$([ -x $(COMPOSE_V2) ] && echo COMPOSE_V2_BINARY=$(CURDIR)/$(COMPOSE_V2)) TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(GO) test -count=1 -timeout 30m ./...
 
 test-e2e: build traefik ## run only the end-to-end tests
-	TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(GO) test -count=1 -timeout 30m -v ./internal/e2e/
+	env $$([ -x $(COMPOSE_V2) ] && echo COMPOSE_V2_BINARY=$(CURDIR)/$(COMPOSE_V2)) TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(GO) test -count=1 -timeout 30m -v ./internal/e2e/
 
 bench: build traefik ## run the benchmarks and print their figures
 	TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...

@@ -16,14 +16,42 @@ import (
 	"time"
 )
 
-// TestComposeExample runs examples/docker-compose.yml for real: both
-// backends answer through Traefik over HTTPS, scaling stack.yml 2→1 is
-// followed, and down leaves nothing behind.
+// TestComposeExample runs examples/docker-compose.yml for real, with
+// Debian's docker-compose 1.x and with Compose v2 (built from the Go module
+// proxy by `make compose`; `make test` passes its path in
+// COMPOSE_V2_BINARY): both backends answer through Traefik over HTTPS,
+// scaling stack.yml 2→1 is followed, and down leaves nothing behind.
 func TestComposeExample(t *testing.T) {
 	requireImage(t)
-	if _, err := exec.LookPath("docker-compose"); err != nil {
-		t.Skip("docker-compose is not installed, so the compose example is not tested")
+	for _, tc := range []struct {
+		name, bin, missing string
+		given              bool // a path given must work
+	}{
+		{"docker-compose 1.x", "docker-compose", "docker-compose is not installed", false},
+		{"Compose v2", os.Getenv("COMPOSE_V2_BINARY"), "COMPOSE_V2_BINARY is not set (make test sets it after make compose)", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.bin == "" {
+				t.Skip(tc.missing + ", so the compose example is not tested with " + tc.name)
+			}
+			path, err := exec.LookPath(tc.bin)
+			if err != nil && tc.given {
+				t.Fatalf("%s: %v", tc.bin, err)
+			}
+			if err != nil {
+				t.Skipf("%s, so the compose example is not tested with %s: %v", tc.missing, tc.name, err)
+			}
+			out, err := exec.Command(path, "version").CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s version: %v\n%s", path, err, out)
+			}
+			t.Logf("%s", strings.TrimSpace(string(out)))
+			composeExample(t, path)
+		})
 	}
+}
+
+func composeExample(t *testing.T, composeBin string) {
 	dir := t.TempDir()
 	for _, f := range []string{"docker-compose.yml", "stack.yml"} {
 		b, err := os.ReadFile(filepath.Join("..", "..", "examples", f))
@@ -39,7 +67,7 @@ func TestComposeExample(t *testing.T) {
 	compose := func(args ...string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, "docker-compose", append([]string{"-p", project, "-f", filepath.Join(dir, "docker-compose.yml")}, args...)...)
+		cmd := exec.CommandContext(ctx, composeBin, append([]string{"-p", project, "-f", filepath.Join(dir, "docker-compose.yml")}, args...)...)
 		cmd.Env = append(os.Environ(), "RANCHER_TRAEFIK_IMAGE="+testImage, "HTTPS_PORT="+strconv.Itoa(https),
 			"HTTP_PORT="+strconv.Itoa(freePort(t)), "ADMIN_PORT="+strconv.Itoa(freePort(t)))
 		out, err := cmd.CombinedOutput()
