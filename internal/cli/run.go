@@ -81,6 +81,10 @@ func runRun(ctx context.Context, e env) error {
 	}
 	log.Info("rancher-traefik starting", "version", version, "pid", os.Getpid(), "home", cfg.Home)
 	logSources(log, cfg)
+	// The certificate files are read: from now on a change to them counts,
+	// however long Traefik's start takes.
+	cw := certWatcher(e, cfg, log)
+	cw.Prime()
 	if err := prepare(cfg, log); err != nil {
 		return fail(err)
 	}
@@ -122,7 +126,6 @@ func runRun(ctx context.Context, e env) error {
 	logBudget(log, cfg, sup.Budget())
 
 	g.Go(func() error { return r.Run(bg) })
-	cw := certWatcher(e, cfg, log)
 	g.Go(func() error { return cw.Run(bg) })
 	if pub != nil {
 		g.Go(func() error { return pub.Run(bg) })

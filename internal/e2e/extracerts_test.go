@@ -113,3 +113,49 @@ func TestExtraCertificatesFollowed(t *testing.T) {
 		t.Error("the main certificate was reported rotated, but it never changed")
 	}
 }
+
+// TestCertificateChangedWhileStarting: the main pair replaced after it was
+// read but before Traefik started (here while start-up waits for a Rancher
+// that does not answer) is served once Traefik runs — the watch counts from
+// the moment the files were read, not from when Traefik was up.
+func TestCertificateChangedWhileStarting(t *testing.T) {
+	i := newInstance(t, map[string]string{
+		"TRAEFIK_RANCHER_MODE":         "metadata",
+		"TRAEFIK_RANCHER_METADATA_URL": fmt.Sprintf("http://127.0.0.1:%d/2016-07-29", freePort(t)), // nothing listens
+		"TRAEFIK_RANCHER_WAIT":         "5s",                                                       // retries end about 3 s in
+	})
+	a := i.withCert("start.example.com")
+	i.start("run")
+	written := filepath.Join(i.home, "certs", "traefik.crt")
+	eventually(t, 10*time.Second, "certificate A written", func() error {
+		b, err := os.ReadFile(written)
+		if err != nil || !strings.Contains(string(b), strings.TrimSpace(string(a.LeafPEM))) {
+			return fmt.Errorf("not yet: %v", err)
+		}
+		return nil
+	})
+	if strings.Contains(i.stderr.String(), "no answer from Rancher yet") {
+		t.Fatal("Traefik was already starting: the change would not fall in the start-up window")
+	}
+	b, err := testcert.New(testcert.Options{Hosts: []string{"start.example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i.writeSecret("traefik-key", b.KeyPEM)
+	i.writeSecret("traefik-cert", b.Bundle())
+	i.waitReady()
+	if !strings.Contains(i.stderr.String(), "no answer from Rancher yet") {
+		t.Error("start-up did not wait for Rancher: the test did not test the window")
+	}
+	eventually(t, 15*time.Second, "certificate B served", func() error {
+		conn, err := tlsDialInsecure(i.httpsPort, "start.example.com")
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		if got := testcert.Fingerprint(conn.ConnectionState().PeerCertificates[0].Raw); got != b.Fingerprint() {
+			return fmt.Errorf("serving %s, want B %s", got, b.Fingerprint())
+		}
+		return nil
+	})
+}

@@ -40,7 +40,19 @@ type Watcher struct {
 	// certificates.
 	Rejected string
 
-	noInotify bool // tests: exercise the polling path alone
+	baseline *string // set by Prime
+
+	noInotify bool   // tests: exercise the polling path alone
+	ready     func() // tests: called once the watch is set up and the files read
+}
+
+// Prime reads the files now as the state Run compares against, so a change
+// between Prime and the start of Run (Traefik starting, Rancher's first
+// answer awaited) is still seen: call it right after reading the files
+// that are served.
+func (w *Watcher) Prime() {
+	d := w.digest()
+	w.baseline = &d
 }
 
 // Run watches until ctx ends. Reload errors are logged, never fatal: the
@@ -66,21 +78,35 @@ func (w *Watcher) Run(ctx context.Context) error {
 			poll = 2 * time.Second
 		}
 	}
-	last := w.digest()
+	// Primed: compare at once with what was read then (no event told of a
+	// change made before the watch began).
+	var last string
+	checkNow := w.baseline != nil
+	if checkNow {
+		last = *w.baseline
+	} else {
+		last = w.digest()
+	}
+	if w.ready != nil {
+		w.ready()
+	}
 	ticker := time.NewTicker(poll)
 	defer ticker.Stop()
 	var settleC <-chan time.Time
 	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-events:
-			settleC = time.After(settle)
-			continue
-		case <-settleC:
-			settleC = nil
-		case <-ticker.C:
+		if !checkNow {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-events:
+				settleC = time.After(settle)
+				continue
+			case <-settleC:
+				settleC = nil
+			case <-ticker.C:
+			}
 		}
+		checkNow = false
 		d := w.digest()
 		if d == last {
 			continue

@@ -35,10 +35,13 @@ func write(t *testing.T, path, s string) {
 	}
 }
 
+// start runs w until the test ends, and returns once it watches.
 func start(t *testing.T, w *Watcher) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	ready := make(chan struct{})
+	w.ready = func() { close(ready) }
 	go func() { done <- w.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
@@ -46,6 +49,11 @@ func start(t *testing.T, w *Watcher) {
 			t.Errorf("Run: %v", err)
 		}
 	})
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("Run ended before watching: %v", err)
+	}
 }
 
 func TestReloadsOnChange(t *testing.T) {
@@ -101,7 +109,6 @@ func TestReloadsOnChange(t *testing.T) {
 			var reloads atomic.Int32
 			start(t, &Watcher{Files: []string{cert, key}, Poll: tt.poll, Settle: 20 * time.Millisecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 				Reload: func() error { reloads.Add(1); return nil }})
-			time.Sleep(50 * time.Millisecond)
 			tt.change(t, dir)
 			eventually(t, "reload", func() bool { return reloads.Load() == 1 })
 			// Touching without a content change does not reload.
@@ -123,7 +130,6 @@ func TestPollFallbackAndErrorsReportedOnce(t *testing.T) {
 	w := &Watcher{Files: []string{cert}, Poll: 30 * time.Millisecond, noInotify: true, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Reload: func() error { reloads.Add(1); return errors.New("invalid") }}
 	start(t, w)
-	time.Sleep(50 * time.Millisecond)
 	if err := os.WriteFile(cert, []byte("B"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +154,6 @@ func TestGlobs(t *testing.T) {
 			w.Poll = 30 * time.Millisecond
 		}
 		start(t, w)
-		time.Sleep(50 * time.Millisecond)
 		steps := []struct {
 			name   string
 			do     func()
@@ -175,6 +180,32 @@ func TestGlobs(t *testing.T) {
 				if n := reloads.Load(); n != want {
 					t.Errorf("inotify %v, %s: %d reloads, want %d", inotify, st.name, n, want)
 				}
+			}
+		}
+	}
+}
+
+// TestPrimedChangeBeforeRun: a change made after Prime but before Run began
+// (no event will tell of it) is reloaded at once; an unchanged file is not.
+func TestPrimedChangeBeforeRun(t *testing.T) {
+	for _, changed := range []bool{true, false} {
+		dir := t.TempDir()
+		cert := filepath.Join(dir, "cert")
+		write(t, cert, "A")
+		var reloads atomic.Int32
+		w := &Watcher{Files: []string{cert}, Poll: time.Hour, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Reload: func() error { reloads.Add(1); return nil }}
+		w.Prime()
+		if changed {
+			write(t, cert, "B")
+		}
+		start(t, w)
+		if changed {
+			eventually(t, "reload of the change made before Run", func() bool { return reloads.Load() == 1 })
+		} else {
+			time.Sleep(200 * time.Millisecond)
+			if n := reloads.Load(); n != 0 {
+				t.Errorf("%d reloads without a change", n)
 			}
 		}
 	}

@@ -47,7 +47,8 @@ type Publisher struct {
 // (a rancher.toml left by an earlier run stays), and Run keeps trying.
 func (p *Publisher) First(ctx context.Context, wait time.Duration) {
 	log := p.log()
-	deadline := time.Now().Add(wait)
+	start := time.Now()
+	deadline := start.Add(wait)
 	delay := 200 * time.Millisecond
 	for {
 		err := p.refresh(ctx)
@@ -55,7 +56,7 @@ func (p *Publisher) First(ctx context.Context, wait time.Duration) {
 			return
 		}
 		if time.Now().Add(delay).After(deadline) || ctx.Err() != nil {
-			log.Warn("no answer from Rancher yet: starting Traefik without fresh Rancher routes; they follow as soon as Rancher answers", "waited", wait.String(), "err", err)
+			log.Warn("no answer from Rancher yet: starting Traefik without fresh Rancher routes; they follow as soon as Rancher answers", "waited", time.Since(start).Round(time.Millisecond).String(), "limit", wait.String(), "err", err)
 			return
 		}
 		select {
