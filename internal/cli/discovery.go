@@ -150,13 +150,13 @@ the version. A file with a top-level "stacks" key is a compact stack file
 				srv.Set(a)
 				return nil
 			}
+			// Primed now: an edit made while the server starts counts.
+			w := &filewatch.Watcher{Files: []string{answers}, Reload: reload, Log: log, Settle: 50 * time.Millisecond, Poll: 2 * time.Second,
+				Rejected: "the new answers file is invalid; still serving the previous one"}
+			w.Prime()
 			g, gctx := errgroup.WithContext(ctx)
 			g.Go(func() error { return srv.ListenAndServe(gctx, listen) })
-			g.Go(func() error {
-				w := &filewatch.Watcher{Files: []string{answers}, Reload: reload, Log: log, Settle: 50 * time.Millisecond, Poll: 2 * time.Second,
-					Rejected: "the new answers file is invalid; still serving the previous one"}
-				return w.Run(gctx)
-			})
+			g.Go(func() error { return w.Run(gctx) })
 			g.Go(func() error {
 				hup := make(chan os.Signal, 1)
 				signal.Notify(hup, syscall.SIGHUP)
