@@ -20,9 +20,14 @@ import (
 )
 
 // asPID1 makes start run rancher-traefik as PID 1 of a new PID namespace.
+// Not as root, a user namespace of its own makes that allowed (where the
+// kernel lets unprivileged users make one).
 func (i *instance) asPID1() {
 	// --kill-child: if unshare dies, the namespace goes with it.
 	i.wrap = []string{"unshare", "--pid", "--fork", "--mount-proc", "--kill-child"}
+	if os.Geteuid() != 0 {
+		i.wrap = append(i.wrap[:1], append([]string{"--user", "--map-root-user"}, i.wrap[1:]...)...)
+	}
 }
 
 // children lists the pids whose parent is pid.
