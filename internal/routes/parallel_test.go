@@ -17,8 +17,9 @@ import (
 // services claiming one name wins (the first in the snapshot).
 func TestParallelBuildEqualsSequential(t *testing.T) {
 	snap := bigSnapshot(3 * minChunk)
-	// Every 97th service claims the router name of the one before it, and
-	// every 89th has a bad label.
+	// Every 97th service claims the names of the one before it (a clash
+	// when that one speaks the v1 dialect, as even ones do), and every 89th
+	// has a bad port label (which only the v1 dialect reads).
 	for i := 97; i < len(snap.Services); i += 97 {
 		prev := snap.Services[i-1]
 		snap.Services[i] = rancher.Service{Name: prev.Name, Stack: prev.Stack, Kind: "service",

@@ -210,8 +210,9 @@ func subTablesParallel(b *bytes.Buffer, path []string, m map[string]any, keys []
 	var err error
 	for w := range workers {
 		if err == nil {
-			err = errs[w]
-			b.Write(bufs[w].Bytes())
+			if err = errs[w]; err == nil {
+				b.Write(bufs[w].Bytes())
+			}
 		}
 		bufs[w].Reset()
 		chunkPool.Put(bufs[w])
