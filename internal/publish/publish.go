@@ -77,7 +77,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 	// follow within seconds once it is back.
 	const minBackoff, maxBackoff = 500 * time.Millisecond, 5 * time.Second
 	backoff := minBackoff
-	failing := false
+	failures := 0 // in a row
 	for ctx.Err() == nil {
 		maxWait := p.Refresh
 		if p.pending != nil {
@@ -98,12 +98,17 @@ func (p *Publisher) Run(ctx context.Context) error {
 			return nil
 		}
 		if err != nil {
-			if !failing {
+			// One failure is retried quietly: a blip (or Rancher's metadata
+			// stopping beside us) is not an outage; the second is reported.
+			failures++
+			switch failures {
+			case 1:
+				log.Debug("Rancher did not answer; retrying", "err", err)
+			case 2:
 				log.Warn("Rancher is not answering; keeping the last good routes", "err", err)
-			} else {
+			default:
 				log.Debug("Rancher still not answering", "err", err)
 			}
-			failing = true
 			select {
 			case <-ctx.Done():
 				return nil
@@ -112,10 +117,10 @@ func (p *Publisher) Run(ctx context.Context) error {
 			backoff = min(backoff*2, maxBackoff)
 			continue
 		}
-		if failing {
+		if failures >= 2 {
 			log.Info("Rancher answers again")
 		}
-		failing, backoff = false, minBackoff
+		failures, backoff = 0, minBackoff
 	}
 	return nil
 }

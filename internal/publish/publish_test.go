@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -198,5 +199,57 @@ func TestFirstWithoutRancher(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "starting Traefik without fresh Rancher routes") {
 		t.Error("not logged")
+	}
+}
+
+// TestOneFailureIsNotAnOutage: one failed answer is retried quietly (a blip,
+// or the metadata service stopping beside us); two in a row are reported
+// once, and the recovery too. The routes follow either way.
+func TestOneFailureIsNotAnOutage(t *testing.T) {
+	for _, tc := range []struct {
+		failures int
+		warned   bool
+	}{{1, false}, {2, true}, {3, true}} {
+		t.Run(fmt.Sprintf("%d failures", tc.failures), func(t *testing.T) {
+			a, err := metadataserver.Parse([]byte(stack(2)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := metadataserver.New(a, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			var failNext atomic.Int32
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				// Snapshots fail while failNext counts down; the version
+				// long-poll keeps answering.
+				if !strings.HasSuffix(r.URL.Path, "/version") && failNext.Add(-1) >= 0 {
+					http.Error(w, "restarting", http.StatusServiceUnavailable)
+					return
+				}
+				srv.ServeHTTP(w, r)
+			}))
+			t.Cleanup(ts.Close)
+			logs := &logBuf{}
+			p := &Publisher{
+				Source: &rancher.Client{Base: ts.URL + "/2016-07-29"}, Options: routes.Options{Domain: "example.com"},
+				Path: filepath.Join(t.TempDir(), "rancher.toml"), Refresh: 5, Debounce: 10 * time.Millisecond, Guard: 0.5,
+				Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			}
+			p.First(context.Background(), 5*time.Second)
+			run(t, p)
+			failNext.Store(int32(tc.failures))
+			b, _ := metadataserver.Parse([]byte(stack(3)))
+			srv.Set(b)
+			wait(t, "3 routers", func() bool { return routersIn(t, p.Path) == 3 })
+			wait(t, "the change logged", func() bool { return strings.Contains(logs.String(), "added=http/svc2-s") })
+			out := logs.String()
+			if n := strings.Count(out, "level=WARN"); (n == 1) != tc.warned || n > 1 {
+				t.Errorf("%d warnings, want %v:\n%s", n, tc.warned, out)
+			}
+			if tc.warned != strings.Contains(out, `msg="Rancher answers again"`) {
+				t.Errorf("recovery logged %v, want %v:\n%s", !tc.warned, tc.warned, out)
+			}
+			if n := strings.Count(out, "Rancher did not answer; retrying"); n != 1 {
+				t.Errorf("the first failure logged %d times at debug level, want 1:\n%s", n, out)
+			}
+		})
 	}
 }
