@@ -5,6 +5,9 @@
 #
 #   examples/demo.sh            start
 #   examples/demo.sh scale N    change the stack to N whoami containers (1 or 2)
+#
+# bin/traefik, built from the Go module proxy, has no dashboard UI: the demo
+# serves the API alone (TRAEFIK_ADMIN_DASHBOARD=false).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -82,6 +85,7 @@ TRAEFIK_SSL_CERT=cert.pem TRAEFIK_SSL_PRIVATE_KEY=key.pem \
 TRAEFIK_BIND_ADDRESS=127.0.0.1 TRAEFIK_HTTP_PORT="$http_port" TRAEFIK_HTTPS_PORT="$https_port" TRAEFIK_ADMIN_PORT="$admin_port" \
 TRAEFIK_RANCHER_MODE=metadata TRAEFIK_RANCHER_METADATA_URL="http://127.0.0.1:$meta_port/2016-07-29" \
 TRAEFIK_RANCHER_DOMAIN=example.com TRAEFIK_BINARY="$traefik" TRAEFIK_GRACE_TIMEOUT=2s \
+TRAEFIK_ADMIN_DASHBOARD=false \
 	"$bin" run &
 pids+=($!)
 wait "${pids[-1]}"

@@ -39,7 +39,9 @@ type Config struct {
 	HTTPSRedirect bool
 
 	AdminEnable bool
-	AdminUsers  secrets.Secret
+	// AdminDashboard serves the dashboard with the API.
+	AdminDashboard bool
+	AdminUsers     secrets.Secret
 
 	LogLevel  string
 	LogFormat string

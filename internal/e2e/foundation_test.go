@@ -239,3 +239,48 @@ func TestAdminOpenWarns(t *testing.T) {
 		t.Error("no warning that the API is open")
 	}
 }
+
+// TestDashboardOff: TRAEFIK_ADMIN_DASHBOARD=false serves the API alone, and
+// Traefik has no dashboard to complain of. The Traefik under test is built
+// by make traefik, without the dashboard UI: with the dashboard on, it says
+// so at start — which shows the complaint is seen when there is one.
+func TestDashboardOff(t *testing.T) {
+	complained := func(i *instance) bool {
+		return strings.Contains(i.stdout.String()+i.stderr.String(), "Error appending dashboard")
+	}
+	var took time.Duration
+	for _, dashboard := range []string{"true", "false"} {
+		i := newInstance(t, map[string]string{"TRAEFIK_ADMIN_DASHBOARD": dashboard})
+		start := time.Now()
+		i.start("run")
+		i.waitReady()
+		eventually(t, 15*time.Second, "API", func() error {
+			code, _, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/api/http/routers", i.admin), nil)
+			if err != nil || code != 200 {
+				return fmt.Errorf("%d %v", code, err)
+			}
+			return nil
+		})
+		toml, err := os.ReadFile(filepath.Join(i.home, "etc", "traefik.toml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(toml), "dashboard = "+dashboard) {
+			t.Errorf("traefik.toml does not say dashboard = %s", dashboard)
+		}
+		if dashboard == "true" {
+			eventually(t, 15*time.Second, "Traefik's complaint of a missing dashboard UI", func() error {
+				if !complained(i) {
+					return fmt.Errorf("not (yet) in its output")
+				}
+				return nil
+			})
+			took = time.Since(start)
+			continue
+		}
+		time.Sleep(max(2*took-time.Since(start), 500*time.Millisecond))
+		if complained(i) {
+			t.Error("Traefik complained about the dashboard although it is off")
+		}
+	}
+}

@@ -64,6 +64,7 @@ type StaticData struct {
 	ProvidersThrottle  Lit
 	DynamicDir         Lit
 	API                bool
+	Dashboard          bool
 	APIAuth            bool
 	LogLevel           Lit
 	LogFormat          Lit
@@ -92,6 +93,7 @@ func NewStaticData(c *config.Config, version string) StaticData {
 		ProvidersThrottle:  Duration(c.ProvidersThrottle),
 		DynamicDir:         String(c.DynamicDir()),
 		API:                c.AdminEnable,
+		Dashboard:          c.AdminEnable && c.AdminDashboard,
 		APIAuth:            c.AdminEnable && c.AdminUsers.IsSet(),
 		LogLevel:           String(c.LogLevel),
 		LogFormat:          String(format),
