@@ -120,7 +120,11 @@ func prepare(cfg *config.Config, log *slog.Logger) error {
 			return err
 		}
 		if cfg.AdminEnable {
-			log.Warn("TRAEFIK_ADMIN_AUTH_USERS is not set: the API and dashboard are open to anyone who reaches the admin port", "port", cfg.AdminPort)
+			what := "the API and dashboard are"
+			if !cfg.AdminDashboard {
+				what = "the API is"
+			}
+			log.Warn("TRAEFIK_ADMIN_AUTH_USERS is not set: "+what+" open to anyone who reaches the admin port", "port", cfg.AdminPort)
 		}
 	}
 	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), adminFile), render.AdminTemplate, render.AdminData{UsersFile: render.String(cfg.AdminUsersFile())}, auth); err != nil {
