@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -98,9 +99,42 @@ func runRun(ctx context.Context, e env) error {
 		// From the start: events during the first wait count.
 		g.Go(func() error { return api.Events(bg) })
 	}
+	// Signals pass through relay to the supervisor. Until Traefik starts, a
+	// stop signal also ends the start-up at once: waiting up to
+	// TRAEFIK_RANCHER_WAIT for Rancher, then starting Traefik only to stop
+	// it, would outlast the orchestrator's stop timeout.
+	relay := make(chan os.Signal, 32)
+	startCtx, cancelStart := context.WithCancel(bg)
+	defer cancelStart()
+	var starting atomic.Bool
+	var stoppedEarly atomic.Value // os.Signal
+	starting.Store(true)
+	g.Go(func() error {
+		for {
+			select {
+			case <-bg.Done():
+				return nil
+			case sig := <-sigs:
+				if starting.Load() && (sig == syscall.SIGTERM || sig == syscall.SIGINT) {
+					stoppedEarly.Store(sig)
+					cancelStart()
+				}
+				select {
+				case relay <- sig:
+				case <-bg.Done():
+					return nil
+				}
+			}
+		}
+	})
 	if pub != nil {
 		// The first routes are in place before Traefik starts.
-		pub.First(bg, cfg.RancherWait)
+		pub.First(startCtx, cfg.RancherWait)
+	}
+	starting.Store(false)
+	if sig, ok := stoppedEarly.Load().(os.Signal); ok {
+		log.Info("stop requested before Traefik started; exiting", "signal", sig.String())
+		return nil
 	}
 	path, err := lookTraefik(cfg.Binary)
 	if err != nil {
@@ -134,7 +168,7 @@ func runRun(ctx context.Context, e env) error {
 	g.Go(func() error {
 		defer stopBG()
 		var err error
-		code, err = sup.Run(gctx, sigs)
+		code, err = sup.Run(gctx, relay)
 		return err
 	})
 	if err := g.Wait(); err != nil {

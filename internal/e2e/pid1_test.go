@@ -446,3 +446,45 @@ func TestPID1CertificateRotation(t *testing.T) {
 		t.Error("Traefik was restarted by the rotation")
 	}
 }
+
+// TestStopWhileWaitingForRancher: SIGTERM while start-up waits for a Rancher
+// that does not answer ends the container at once with 0, without starting
+// Traefik — not after TRAEFIK_RANCHER_WAIT, past Docker's stop timeout.
+func TestStopWhileWaitingForRancher(t *testing.T) {
+	for _, pid1 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pid1=%v", pid1), func(t *testing.T) {
+			i := newInstance(t, map[string]string{
+				"TRAEFIK_RANCHER_MODE":         "metadata",
+				"TRAEFIK_RANCHER_METADATA_URL": fmt.Sprintf("http://127.0.0.1:%d/2016-07-29", freePort(t)), // nothing listens
+				"TRAEFIK_RANCHER_WAIT":         "60s",
+			})
+			if pid1 {
+				i.asPID1()
+			}
+			i.start("run")
+			i.waitLog(0, `msg="reading the Rancher metadata service"`, 10*time.Second)
+			start := time.Now()
+			if pid1 {
+				i.kill1(syscall.SIGTERM)
+			} else {
+				i.signal(syscall.SIGTERM)
+			}
+			// Half of TRAEFIK_RANCHER_WAIT: ending within it shows the wait
+			// was cut short.
+			if code := i.wait(30 * time.Second); code != 0 {
+				t.Errorf("exit %d, want 0", code)
+			}
+			took := time.Since(start)
+			out := i.stderr.String()
+			if !strings.Contains(out, `msg="stop requested before Traefik started; exiting" signal=terminated`) {
+				t.Errorf("the early stop was not logged:\n%s", out)
+			}
+			for _, s := range []string{"traefik started", "starting Traefik without fresh Rancher routes"} {
+				if strings.Contains(out, s) {
+					t.Errorf("logged %q:\n%s", s, out)
+				}
+			}
+			t.Logf("SIGTERM → exit in %v", took.Round(time.Millisecond))
+		})
+	}
+}

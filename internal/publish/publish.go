@@ -55,7 +55,10 @@ func (p *Publisher) First(ctx context.Context, wait time.Duration) {
 		if err == nil {
 			return
 		}
-		if time.Now().Add(delay).After(deadline) || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			return // stopping: Traefik will not start
+		}
+		if time.Now().Add(delay).After(deadline) {
 			log.Warn("no answer from Rancher yet: starting Traefik without fresh Rancher routes; they follow as soon as Rancher answers", "waited", time.Since(start).Round(time.Millisecond).String(), "limit", wait.String(), "err", err)
 			return
 		}
