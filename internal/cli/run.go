@@ -100,9 +100,10 @@ func runRun(ctx context.Context, e env) error {
 		g.Go(func() error { return api.Events(bg) })
 	}
 	// Signals pass through relay to the supervisor. Until Traefik starts, a
-	// stop signal also ends the start-up at once: waiting up to
+	// stop signal also ends the start-up at once (waiting up to
 	// TRAEFIK_RANCHER_WAIT for Rancher, then starting Traefik only to stop
-	// it, would outlast the orchestrator's stop timeout.
+	// it, would outlast the orchestrator's stop timeout), and the others are
+	// dropped.
 	relay := make(chan os.Signal, 32)
 	startCtx, cancelStart := context.WithCancel(bg)
 	defer cancelStart()
@@ -115,7 +116,13 @@ func runRun(ctx context.Context, e env) error {
 			case <-bg.Done():
 				return nil
 			case sig := <-sigs:
-				if starting.Load() && (sig == syscall.SIGTERM || sig == syscall.SIGINT) {
+				if starting.Load() {
+					if sig != syscall.SIGTERM && sig != syscall.SIGINT {
+						// Nothing to pass it to yet; forwarded later, it could
+						// reach Traefik before its handlers are set.
+						log.Info("signal before Traefik started; ignored", "signal", sig.String())
+						continue
+					}
 					stoppedEarly.Store(sig)
 					cancelStart()
 				}

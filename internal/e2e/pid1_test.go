@@ -449,7 +449,8 @@ func TestPID1CertificateRotation(t *testing.T) {
 
 // TestStopWhileWaitingForRancher: SIGTERM while start-up waits for a Rancher
 // that does not answer ends the container at once with 0, without starting
-// Traefik — not after TRAEFIK_RANCHER_WAIT, past Docker's stop timeout.
+// Traefik — not after TRAEFIK_RANCHER_WAIT, past Docker's stop timeout. A
+// signal of another kind meanwhile is dropped.
 func TestStopWhileWaitingForRancher(t *testing.T) {
 	for _, pid1 := range []bool{false, true} {
 		t.Run(fmt.Sprintf("pid1=%v", pid1), func(t *testing.T) {
@@ -463,12 +464,16 @@ func TestStopWhileWaitingForRancher(t *testing.T) {
 			}
 			i.start("run")
 			i.waitLog(0, `msg="reading the Rancher metadata service"`, 10*time.Second)
-			start := time.Now()
+			send := i.signal
 			if pid1 {
-				i.kill1(syscall.SIGTERM)
-			} else {
-				i.signal(syscall.SIGTERM)
+				send = i.kill1
 			}
+			// A HUP has nobody to go to yet: dropped, not kept for Traefik's
+			// first instants (before its handlers, it would kill it).
+			send(syscall.SIGHUP)
+			i.waitLog(0, `msg="signal before Traefik started; ignored" signal=hangup`, 10*time.Second)
+			start := time.Now()
+			send(syscall.SIGTERM)
 			// Half of TRAEFIK_RANCHER_WAIT: ending within it shows the wait
 			// was cut short.
 			if code := i.wait(30 * time.Second); code != 0 {
