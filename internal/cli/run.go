@@ -117,7 +117,7 @@ func runRun(ctx context.Context, e env) error {
 				return nil
 			case sig := <-sigs:
 				if starting.Load() {
-					if sig != syscall.SIGTERM && sig != syscall.SIGINT {
+					if !supervisor.IsStop(sig) {
 						// Nothing to pass it to yet; forwarded later, it could
 						// reach Traefik before its handlers are set.
 						log.Info("signal before Traefik started; ignored", "signal", sig.String())

@@ -157,14 +157,15 @@ func (s *Supervisor) sleep(ctx context.Context, sigs <-chan os.Signal, d time.Du
 		case <-ctx.Done():
 			return true
 		case sig := <-sigs:
-			if isStop(sig) {
+			if IsStop(sig) {
 				return true
 			}
 		}
 	}
 }
 
-func isStop(sig os.Signal) bool { return sig == unix.SIGTERM || sig == unix.SIGINT }
+// IsStop reports whether sig asks to stop (SIGTERM, SIGINT).
+func IsStop(sig os.Signal) bool { return sig == unix.SIGTERM || sig == unix.SIGINT }
 
 // runOnce starts one child and waits for it, forwarding signals. stopped
 // reports that a stop was requested (the child ended after it).
@@ -222,7 +223,7 @@ func (s *Supervisor) runOnce(ctx context.Context, sigs <-chan os.Signal) (st rea
 				stop(unix.SIGTERM, "shutdown")
 			}
 		case sig := <-sigs:
-			if isStop(sig) && !stopped {
+			if IsStop(sig) && !stopped {
 				stop(sig, sig.String())
 				continue
 			}
