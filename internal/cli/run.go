@@ -89,6 +89,15 @@ func runRun(ctx context.Context, e env) error {
 	if err := prepare(cfg, log); err != nil {
 		return fail(err)
 	}
+	// Before any wait for Rancher: a missing Traefik is reported at once.
+	path, err := lookTraefik(cfg.Binary)
+	if err != nil {
+		return fail(err)
+	}
+	r, err := reaper.New(log)
+	if err != nil {
+		return fail(err)
+	}
 	pub, api := newPublisher(cfg, log)
 	// Every goroutine below belongs to g; bg ends when the supervisor does
 	// (or on an early return), which ends them all.
@@ -142,14 +151,6 @@ func runRun(ctx context.Context, e env) error {
 	if sig, ok := stoppedEarly.Load().(os.Signal); ok {
 		log.Info("stop requested before Traefik started; exiting", "signal", sig.String())
 		return nil
-	}
-	path, err := lookTraefik(cfg.Binary)
-	if err != nil {
-		return fail(err)
-	}
-	r, err := reaper.New(log)
-	if err != nil {
-		return fail(err)
 	}
 	sup := supervisor.New(supervisor.Options{
 		Path:         path,

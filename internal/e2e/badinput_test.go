@@ -154,7 +154,11 @@ func TestTraefikBinaryProblems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			i := newInstance(t, map[string]string{"TRAEFIK_BINARY": tt.bin})
+			// Rancher does not answer and start-up would wait ten minutes
+			// for it: the problem is reported before that wait (run gives
+			// up after one minute).
+			i := newInstance(t, map[string]string{"TRAEFIK_BINARY": tt.bin, "TRAEFIK_RANCHER_MODE": "metadata",
+				"TRAEFIK_RANCHER_METADATA_URL": fmt.Sprintf("http://127.0.0.1:%d/2016-07-29", freePort(t)), "TRAEFIK_RANCHER_WAIT": "10m"})
 			code, _, stderr := i.run("run")
 			if code != tt.wantCode || !strings.Contains(stderr, tt.wantErr) {
 				t.Errorf("got %d %q, want %d with %q", code, stderr, tt.wantCode, tt.wantErr)
