@@ -104,6 +104,9 @@ func runRun(ctx context.Context, e env) error {
 	g, gctx := errgroup.WithContext(ctx)
 	bg, stopBG := context.WithCancel(gctx)
 	defer func() { stopBG(); _ = g.Wait() }()
+	// Reaping from now: as PID 1, orphans are ours during the start-up wait
+	// too.
+	g.Go(func() error { return r.Run(bg) })
 	if api != nil {
 		// From the start: events during the first wait count.
 		g.Go(func() error { return api.Events(bg) })
@@ -167,7 +170,6 @@ func runRun(ctx context.Context, e env) error {
 	}, r, log)
 	logBudget(log, cfg, sup.Budget())
 
-	g.Go(func() error { return r.Run(bg) })
 	g.Go(func() error { return cw.Run(bg) })
 	if pub != nil {
 		g.Go(func() error { return pub.Run(bg) })

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -207,6 +208,27 @@ func TestPID1CrashLoop(t *testing.T) {
 	}
 }
 
+// nsProcs counts the processes of the PID namespace ns, and its zombies.
+func nsProcs(ns string) (procs, zombies int) {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, st := range stats {
+		dir := filepath.Dir(st)
+		if l, err := os.Readlink(dir + "/ns/pid"); err != nil || l != ns {
+			continue
+		}
+		b, err := os.ReadFile(st)
+		if err != nil {
+			continue
+		}
+		procs++
+		// The state follows the command name in parentheses.
+		if f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:])); len(f) > 0 && f[0] == "Z" {
+			zombies++
+		}
+	}
+	return procs, zombies
+}
+
 // 4. 1,000 orphans left behind: every one reaped, no zombie remains.
 func TestPID1ReapsOrphans(t *testing.T) {
 	i := newInstance(t, map[string]string{"TRAEFIK_BINARY": fakeBin, "TRAEFIK_CHILD_ENV": "FAKE_ORPHANS", "FAKE_ORPHANS": "1000"})
@@ -219,24 +241,7 @@ func TestPID1ReapsOrphans(t *testing.T) {
 	}
 	// The namespace settles at two processes: PID 1 and the stand-in.
 	eventually(t, 60*time.Second, "orphans reaped", func() error {
-		procs, zombies := 0, 0
-		stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-		for _, st := range stats {
-			dir := filepath.Dir(st)
-			if l, err := os.Readlink(dir + "/ns/pid"); err != nil || l != ns {
-				continue
-			}
-			b, err := os.ReadFile(st)
-			if err != nil {
-				continue
-			}
-			procs++
-			// The state follows the command name in parentheses.
-			if f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:])); len(f) > 0 && f[0] == "Z" {
-				zombies++
-			}
-		}
-		if zombies != 0 || procs != 2 {
+		if procs, zombies := nsProcs(ns); zombies != 0 || procs != 2 {
 			return fmt.Errorf("%d processes, %d zombies", procs, zombies)
 		}
 		return nil
@@ -491,5 +496,39 @@ func TestStopWhileWaitingForRancher(t *testing.T) {
 			}
 			t.Logf("SIGTERM → exit in %v", took.Round(time.Millisecond))
 		})
+	}
+}
+
+// TestPID1ReapsDuringStartupWait: while start-up waits for Rancher (no
+// Traefik yet), an orphan left in the container — by a `docker exec`, say —
+// is reaped too.
+func TestPID1ReapsDuringStartupWait(t *testing.T) {
+	i := newInstance(t, map[string]string{
+		"TRAEFIK_RANCHER_MODE":         "metadata",
+		"TRAEFIK_RANCHER_METADATA_URL": fmt.Sprintf("http://127.0.0.1:%d/2016-07-29", freePort(t)), // nothing listens
+		"TRAEFIK_RANCHER_WAIT":         "60s",
+	})
+	i.asPID1()
+	i.start("run")
+	i.waitLog(0, `msg="reading the Rancher metadata service"`, 10*time.Second)
+	p1 := i.pid1()
+	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", p1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A shell in the namespace leaves a short sleep behind: it is
+	// re-parented to PID 1, and becomes a zombie when it ends unless reaped.
+	out, err := exec.Command("nsenter", "--target", strconv.Itoa(p1), "--pid", "--", "sh", "-c", "sleep 0.3 & exit 0").CombinedOutput()
+	if err != nil {
+		t.Fatalf("nsenter: %v\n%s", err, out)
+	}
+	eventually(t, 10*time.Second, "the orphan ended and reaped", func() error {
+		if procs, zombies := nsProcs(ns); zombies != 0 || procs != 1 {
+			return fmt.Errorf("%d processes, %d zombies", procs, zombies)
+		}
+		return nil
+	})
+	if strings.Contains(i.stderr.String(), "traefik started") {
+		t.Fatal("Traefik started: the orphan was not left during the start-up wait")
 	}
 }
