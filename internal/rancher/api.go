@@ -361,16 +361,28 @@ var relevant = map[string]bool{"service": true, "externalService": true, "loadBa
 // back to polling every maxWait seconds.
 func (a *API) Events(ctx context.Context) error {
 	log := a.Log.With("component", "rancher-api")
-	backoff := time.Second
+	const minBackoff = time.Second
+	backoff := minBackoff
+	warned := false // since the stream was last up
 	for ctx.Err() == nil {
 		err := a.stream(ctx, log)
 		a.mu.Lock()
+		wasUp := a.connected
 		a.connected = false
 		a.mu.Unlock()
 		if ctx.Err() != nil {
 			return nil
 		}
-		log.Warn("Rancher event stream unavailable; polling instead", "err", err, "retry_in", backoff.String())
+		if wasUp {
+			// It ran: the next failure is news, and retries start quick.
+			backoff, warned = minBackoff, false
+		}
+		if !warned {
+			log.Warn("Rancher event stream unavailable; polling instead", "err", err, "retry_in", backoff.String())
+			warned = true
+		} else {
+			log.Debug("Rancher event stream still unavailable", "err", err, "retry_in", backoff.String())
+		}
 		select {
 		case <-ctx.Done():
 			return nil
