@@ -33,6 +33,7 @@ type catalogCompose struct {
 		Image       string            `yaml:"image"`
 		Labels      map[string]string `yaml:"labels"`
 		Environment map[string]string `yaml:"environment"`
+		Volumes     []string          `yaml:"volumes"`
 		Secrets     []struct {
 			Source string `yaml:"source"`
 			Target string `yaml:"target"`
@@ -41,6 +42,7 @@ type catalogCompose struct {
 	Secrets map[string]struct {
 		External bool `yaml:"external"`
 	} `yaml:"secrets"`
+	Volumes map[string]any `yaml:"volumes"`
 }
 
 func catalogQuestions(t *testing.T) ([]catalogQuestion, []byte) {
@@ -198,7 +200,7 @@ func TestCatalogSecretsAreOptional(t *testing.T) {
 		{"defaults with the agent's keys: API", nil, true, []string{"traefik-cert", "traefik-key"}, true, true},
 		{"the seed's: endpoint and key as secrets", map[string]string{"rancher_endpoint": "http://rancher:8080/v1", "access_key_secret": "rancher-ak", "secret_key_secret": "rancher-sk"}, false,
 			[]string{"traefik-access", "traefik-secret", "traefik-cert", "traefik-key"}, true, true},
-		{"no secrets at all (ACME or Traefik's default certificate)", map[string]string{"ssl_cert_secret": "", "ssl_key_secret": "", "rancher_mode": "metadata"}, true, nil, false, false},
+		{"no secrets at all (ACME or Traefik's default certificate)", map[string]string{"ssl_cert_secret": "", "ssl_key_secret": "", "rancher_mode": "metadata", "acme_enable": "true", "acme_email": "ops@example.com"}, true, nil, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			values := catalogDefaults(qs)
@@ -245,6 +247,16 @@ func TestCatalogSecretsAreOptional(t *testing.T) {
 			cfg, err := config.FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 			if err != nil {
 				t.Fatalf("the rendered environment is refused: %v\n%s", err, out)
+			}
+			// ACME's storage outlives the container, on each host: a plain
+			// Docker volume (none declared at the top, which would make it
+			// a Rancher volume tying the service to one host).
+			wantVolumes := []string(nil)
+			if cfg.ACMEEnable {
+				wantVolumes = []string{"rancher-traefik-acme:" + filepath.Dir(cfg.ACMEStorage())}
+			}
+			if diff := cmp.Diff(wantVolumes, svc.Volumes); diff != "" || len(dc.Volumes) != 0 {
+				t.Errorf("volumes (-want +got):\n%s\ntop-level volumes: %v", diff, dc.Volumes)
 			}
 			if cfg.TLSConfigured() != tc.tls {
 				t.Errorf("certificate configured: %v, want %v", cfg.TLSConfigured(), tc.tls)

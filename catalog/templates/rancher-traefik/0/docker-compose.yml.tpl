@@ -42,6 +42,13 @@ services:
       TRAEFIK_ACME_EMAIL: ${acme_email}
       TRAEFIK_STOP_TIMEOUT: 15s
     stop_grace_period: 15s
+{{- if eq .Values.acme_enable "true" }}
+    # ACME account and certificates survive upgrades (new containers): a
+    # Docker volume on each host, not declared below, so Rancher does not
+    # tie the global service to the host of one volume.
+    volumes:
+      - rancher-traefik-acme:/opt/traefik/acme
+{{- end }}
 {{- if or .Values.access_key_secret .Values.secret_key_secret .Values.ssl_cert_secret .Values.ssl_key_secret }}
     secrets:
 {{- if .Values.access_key_secret }}
