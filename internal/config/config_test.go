@@ -136,6 +136,7 @@ func TestBadInput(t *testing.T) {
 		{"two entry points on one port", map[string]string{"TRAEFIK_HTTPS_PORT": "8000"}, []string{`TRAEFIK_HTTPS_PORT: port 8000 is already used by TRAEFIK_ADMIN_PORT: two entry points cannot share a port`}},
 		{"unknown https mode", map[string]string{"TRAEFIK_HTTPS_ENABLE": "maybe"}, []string{`TRAEFIK_HTTPS_ENABLE: "maybe" is not one of true, only, false`}},
 		{"bad boolean", map[string]string{"TRAEFIK_ACCESS_LOG": "sometimes"}, []string{`TRAEFIK_ACCESS_LOG: "sometimes" is not a boolean (true or false)`}},
+		{"bad dashboard switch", map[string]string{"TRAEFIK_ADMIN_DASHBOARD": "maybe"}, []string{`TRAEFIK_ADMIN_DASHBOARD: "maybe" is not a boolean (true or false)`}},
 		{"bad level", map[string]string{"TRAEFIK_LOG_LEVEL": "loud"}, []string{`TRAEFIK_LOG_LEVEL: "loud" is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL, PANIC`}},
 		{"bad duration", map[string]string{"TRAEFIK_GRACE_TIMEOUT": "soon"}, []string{`TRAEFIK_GRACE_TIMEOUT: "soon" is not a duration (e.g. 10s, 500ms, or seconds)`}},
 		{"negative duration", map[string]string{"TRAEFIK_GRACE_TIMEOUT": "-1s"}, []string{`TRAEFIK_GRACE_TIMEOUT: "-1s" is negative`}},
@@ -218,7 +219,7 @@ func FuzzFromEnv(f *testing.F) {
 			"TRAEFIK_RANCHER_CONSTRAINTS": dom, "TRAEFIK_ADMIN_AUTH_USERS": mail, "TRAEFIK_RANCHER_GUARD": d, "TRAEFIK_RANCHER_MODE": b,
 			"TRAEFIK_HTTP_PORT": p, "TRAEFIK_HTTPS_ENABLE": b, "TRAEFIK_ACCESS_LOG": b,
 			"TRAEFIK_GRACE_TIMEOUT": d, "TRAEFIK_RANCHER_DOMAIN": dom, "TRAEFIK_ACME_EMAIL": mail,
-			"TRAEFIK_RANCHER_ENDPOINT": dom, "TRAEFIK_CHILD_ENV": mail,
+			"TRAEFIK_RANCHER_ENDPOINT": dom, "TRAEFIK_CHILD_ENV": mail, "TRAEFIK_ADMIN_DASHBOARD": b,
 		}
 		_, err := FromEnv(lookupOf(env))
 		if err == nil {
