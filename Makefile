@@ -44,8 +44,9 @@ test: build traefik ## run every test: formatting, vet, unit, integration and en
 test-e2e: build traefik ## run only the end-to-end tests
 	env $$([ -x $(COMPOSE_V2) ] && echo COMPOSE_V2_BINARY=$(CURDIR)/$(COMPOSE_V2)) TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(GO) test -count=1 -timeout 30m -v ./internal/e2e/
 
-bench: build traefik ## run the benchmarks and print their figures
-	TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...
+BENCHFLAGS ?=
+bench: build traefik ## run the benchmarks and print their figures (BENCHFLAGS passes go test flags, e.g. -benchtime=30x)
+	TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m $(BENCHFLAGS) ./...
 
 lint: ## gofmt, go vet and staticcheck
 	@unformatted="$$(gofmt -l cmd internal templates)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
