@@ -6,6 +6,7 @@ import (
 	"io"
 	"os/exec"
 	"path/filepath"
+	"rancher-traefik/internal/testlog"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,7 +39,7 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncBuffer
+	var stderr testlog.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -47,7 +48,7 @@ func TestDemo(t *testing.T) {
 	defer func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}()
-	var printed syncBuffer
+	var printed testlog.Buffer
 	go func() {
 		_, _ = io.Copy(&printed, bufio.NewReader(stdout))
 		done <- cmd.Wait()

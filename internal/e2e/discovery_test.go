@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"rancher-traefik/internal/testlog"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,7 +22,7 @@ type emulator struct {
 	file string
 	addr string
 	cmd  *exec.Cmd
-	out  syncBuffer
+	out  testlog.Buffer
 }
 
 func startEmulator(t testing.TB, dir, stack string) *emulator {

@@ -17,12 +17,12 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"rancher-traefik/internal/testcert"
+	"rancher-traefik/internal/testlog"
 )
 
 var (
@@ -75,24 +75,6 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// syncBuffer is a bytes.Buffer safe for a process writing while a test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // instance is one rancher-traefik process and its directories.
 type instance struct {
 	t                          testing.TB
@@ -102,7 +84,7 @@ type instance struct {
 	chain                      *testcert.Chain // the main certificate, when given
 
 	cmd            *exec.Cmd
-	stdout, stderr syncBuffer
+	stdout, stderr testlog.Buffer
 	done           chan struct{}
 	exitCode       int
 	wrap           []string // command prefix, e.g. unshare

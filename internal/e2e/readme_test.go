@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"rancher-traefik/internal/testlog"
 	"strings"
 	"syscall"
 	"testing"
@@ -86,7 +87,7 @@ func TestREADMEWithoutRancher(t *testing.T) {
 		ln.Close()
 	}
 	srv := ours(args...)
-	var srvOut syncBuffer
+	var srvOut testlog.Buffer
 	srv.Stdout, srv.Stderr = &srvOut, &srvOut
 	srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := srv.Start(); err != nil {

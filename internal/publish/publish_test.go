@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"rancher-traefik/internal/metadataserver"
 	"rancher-traefik/internal/rancher"
 	"rancher-traefik/internal/routes"
+	"rancher-traefik/internal/testlog"
 )
 
 func stack(n int) string {
@@ -29,24 +29,7 @@ func stack(n int) string {
 	return b.String()
 }
 
-type logBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func setup(t *testing.T, guard float64) (*metadataserver.Server, *Publisher, *logBuf) {
+func setup(t *testing.T, guard float64) (*metadataserver.Server, *Publisher, *testlog.Buffer) {
 	t.Helper()
 	a, err := metadataserver.Parse([]byte(stack(4)))
 	if err != nil {
@@ -55,7 +38,7 @@ func setup(t *testing.T, guard float64) (*metadataserver.Server, *Publisher, *lo
 	srv := metadataserver.New(a, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	logs := &logBuf{}
+	logs := &testlog.Buffer{}
 	p := &Publisher{
 		Source: &rancher.Client{Base: ts.URL + "/2016-07-29"}, Options: routes.Options{Domain: "example.com"},
 		Path: filepath.Join(t.TempDir(), "rancher.toml"), Refresh: 5, Debounce: 10 * time.Millisecond, Guard: guard,
@@ -227,7 +210,7 @@ func TestOneFailureIsNotAnOutage(t *testing.T) {
 				srv.ServeHTTP(w, r)
 			}))
 			t.Cleanup(ts.Close)
-			logs := &logBuf{}
+			logs := &testlog.Buffer{}
 			p := &Publisher{
 				Source: &rancher.Client{Base: ts.URL + "/2016-07-29"}, Options: routes.Options{Domain: "example.com"},
 				Path: filepath.Join(t.TempDir(), "rancher.toml"), Refresh: 5, Debounce: 10 * time.Millisecond, Guard: 0.5,

@@ -16,6 +16,7 @@ import (
 
 	"rancher-traefik/internal/metadataserver"
 	"rancher-traefik/internal/secrets"
+	"rancher-traefik/internal/testlog"
 )
 
 // flakyStream serves the emulator's API, refusing the event stream while
@@ -63,23 +64,6 @@ func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return c, rw, err
 }
 
-type syncLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestEventStreamOutagesLoggedOnce: while the stream cannot be had, the
 // first failure is a warning and the retries are not; once it ran again, a
 // new loss is warned about again and retried from the shortest delay.
@@ -94,7 +78,7 @@ func TestEventStreamOutagesLoggedOnce(t *testing.T) {
 	f.down.Store(true)
 	ts := httptest.NewServer(f)
 	t.Cleanup(ts.Close)
-	logs := &syncLog{}
+	logs := &testlog.Buffer{}
 	api := &API{Endpoint: ts.URL + "/v1", AccessKey: secrets.New("AK"), Secret: secrets.New("SK"),
 		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	ctx, cancel := context.WithCancel(context.Background())
