@@ -124,7 +124,7 @@ func BenchmarkPrepare(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := prepare(cfg, log); err != nil {
+		if _, err := prepare(cfg, log); err != nil {
 			b.Fatal(err)
 		}
 	}

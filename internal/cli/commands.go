@@ -36,7 +36,7 @@ func newRenderCmd(e env) *cobra.Command {
 				_, err = e.stdout.Write(b)
 				return fail(err)
 			}
-			if err := prepare(cfg, log); err != nil {
+			if _, err := prepare(cfg, log); err != nil {
 				return fail(err)
 			}
 			log.Info("configuration written", "file", cfg.StaticFile(), "dynamic", cfg.DynamicDir())

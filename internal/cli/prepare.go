@@ -81,19 +81,19 @@ func logExpiry(log *slog.Logger, what string, p *certs.Pair, now time.Time) {
 
 // prepare writes every file Traefik needs: the TLS files, the dynamic
 // tls.toml and admin.toml, and traefik.toml. Files are written atomically and
-// only when changed.
-func prepare(cfg *config.Config, log *slog.Logger) error {
+// only when changed. It says which certificates are served.
+func prepare(cfg *config.Config, log *slog.Logger) (servedCerts, error) {
 	for _, d := range []struct {
 		path string
 		mode fs.FileMode
 	}{{filepath.Dir(cfg.StaticFile()), 0o755}, {cfg.DynamicDir(), 0o755}, {cfg.CertsDir(), 0o755}, {filepath.Dir(cfg.ACMEStorage()), 0o700}} {
 		if err := os.MkdirAll(d.path, d.mode); err != nil {
-			return exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
+			return servedCerts{}, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
 		}
 	}
 	pair, extras, problems := loadTLS(cfg)
 	if len(problems) > 0 {
-		return exitWith(ExitTLS, &config.Error{Problems: problems})
+		return servedCerts{}, exitWith(ExitTLS, &config.Error{Problems: problems})
 	}
 	now := time.Now()
 	if pair != nil {
@@ -106,18 +106,18 @@ func prepare(cfg *config.Config, log *slog.Logger) error {
 	}
 	r := render.Renderer{Dir: cfg.TemplateDir}
 	if _, err := writeTLS(cfg, r, pair, extras); err != nil {
-		return err
+		return servedCerts{}, err
 	}
 
 	auth := cfg.AdminEnable && cfg.AdminUsers.IsSet()
 	if auth {
 		users := strings.Join(cfg.AdminUserLines(), "\n") + "\n"
 		if _, err := atomicfile.Write(cfg.AdminUsersFile(), []byte(users), 0o600); err != nil {
-			return exitWith(ExitConfig, fmt.Errorf("TRAEFIK_ADMIN_AUTH_USERS: %w", err))
+			return servedCerts{}, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_ADMIN_AUTH_USERS: %w", err))
 		}
 	} else {
 		if err := removeIfExists(cfg.AdminUsersFile()); err != nil {
-			return err
+			return servedCerts{}, err
 		}
 		if cfg.AdminEnable {
 			what := "the API and dashboard are"
@@ -128,19 +128,19 @@ func prepare(cfg *config.Config, log *slog.Logger) error {
 		}
 	}
 	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), adminFile), render.AdminTemplate, render.AdminData{UsersFile: render.String(cfg.AdminUsersFile())}, auth); err != nil {
-		return err
+		return servedCerts{}, err
 	}
 
 	static, err := renderStatic(cfg)
 	if err != nil {
-		return err
+		return servedCerts{}, err
 	}
 	changed, err := atomicfile.Write(cfg.StaticFile(), static, 0o644)
 	if err != nil {
-		return exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
+		return servedCerts{}, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
 	}
 	log.Debug("static configuration written", "file", cfg.StaticFile(), "changed", changed)
-	return nil
+	return servedOf(pair, extras), nil
 }
 
 // writeTLS writes the main pair and tls.toml, which lists every certificate

@@ -84,11 +84,13 @@ func runRun(ctx context.Context, e env) error {
 	logSources(log, cfg)
 	// The certificate files are read: from now on a change to them counts,
 	// however long Traefik's start takes.
-	cw := certWatcher(e, cfg, log)
+	cw := certWatcher(cfg, log)
 	cw.Prime()
-	if err := prepare(cfg, log); err != nil {
+	served, err := prepare(cfg, log)
+	if err != nil {
 		return fail(err)
 	}
+	cw.Reload = reloadCerts(e, log, served)
 	// Before any wait for Rancher: a missing Traefik is reported at once.
 	path, err := lookTraefik(cfg.Binary)
 	if err != nil {
@@ -193,74 +195,78 @@ func runRun(ctx context.Context, e env) error {
 
 // certWatcher watches the files behind TRAEFIK_SSL_CERT and
 // TRAEFIK_SSL_PRIVATE_KEY, and the extra NAME.crt/NAME.key pairs in
-// $TRAEFIK_HOME/certs. When they change and every pair is valid, the main
-// pair is written and tls.toml rewritten, so Traefik serves the new
-// certificates without a restart; when any is invalid, nothing is written
-// and the certificates served stay as they were.
-func certWatcher(e env, cfg *config.Config, log *slog.Logger) *filewatch.Watcher {
+// $TRAEFIK_HOME/certs. Its Reload is set by reloadCerts once prepare has
+// said what is served.
+func certWatcher(cfg *config.Config, log *slog.Logger) *filewatch.Watcher {
 	var files []string
 	for _, v := range []string{"TRAEFIK_SSL_CERT", "TRAEFIK_SSL_PRIVATE_KEY"} {
 		if src := cfg.Sources[v]; src.Kind == secrets.SourceFile || src.Kind == secrets.SourceAlias {
 			files = append(files, src.Path)
 		}
 	}
-	pair0, extras0, _ := loadTLS(cfg)
-	mainServed, extrasServed := mainFingerprint(pair0), extraFingerprints(extras0)
 	return &filewatch.Watcher{
 		Files: files,
 		// The main pair is written there by the reload itself.
 		Globs:  []string{filepath.Join(cfg.CertsDir(), "*.crt"), filepath.Join(cfg.CertsDir(), "*.key")},
 		Ignore: []string{certs.MainCert, certs.MainKey},
 		Log:    log,
-		Reload: func() error {
-			ncfg, err := config.FromEnv(e.lookup)
-			if err != nil {
-				return err
-			}
-			pair, extras, problems := loadTLS(ncfg)
-			if len(problems) > 0 {
-				return &config.Error{Problems: problems}
-			}
-			changed, err := writeTLS(ncfg, render.Renderer{Dir: ncfg.TemplateDir}, pair, extras)
-			if err != nil {
-				return err
-			}
-			if !changed {
-				return nil
-			}
-			if now := extraFingerprints(extras); now != extrasServed {
-				var names []string
-				for _, x := range extras {
-					names = append(names, filepath.Base(x.CertFile))
-					logExpiry(log, x.CertFile, x.Pair, time.Now())
-				}
-				log.Info("extra certificates reloaded", "pairs", len(extras), "files", strings.Join(names, ","))
-				extrasServed = now
-			}
-			if now := mainFingerprint(pair); pair != nil && now != mainServed {
-				mainServed = now
-				log.Info("certificate rotated", "names", strings.Join(pair.Names(), ","), "sha256", certs.Fingerprint(pair.Leaf()), "not_after", pair.Leaf().NotAfter.UTC().Format(time.RFC3339))
-				logExpiry(log, "TRAEFIK_SSL_CERT", pair, time.Now())
-			}
+	}
+}
+
+// reloadCerts re-reads every pair. When all are valid, the main pair is
+// written and tls.toml rewritten, so Traefik serves the new certificates
+// without a restart; when any is invalid, nothing is written and the
+// certificates served (from served on) stay as they were.
+func reloadCerts(e env, log *slog.Logger, served servedCerts) func() error {
+	return func() error {
+		ncfg, err := config.FromEnv(e.lookup)
+		if err != nil {
+			return err
+		}
+		pair, extras, problems := loadTLS(ncfg)
+		if len(problems) > 0 {
+			return &config.Error{Problems: problems}
+		}
+		changed, err := writeTLS(ncfg, render.Renderer{Dir: ncfg.TemplateDir}, pair, extras)
+		if err != nil {
+			return err
+		}
+		if !changed {
 			return nil
-		},
+		}
+		now := servedOf(pair, extras)
+		if now.extras != served.extras {
+			var names []string
+			for _, x := range extras {
+				names = append(names, filepath.Base(x.CertFile))
+				logExpiry(log, x.CertFile, x.Pair, time.Now())
+			}
+			log.Info("extra certificates reloaded", "pairs", len(extras), "files", strings.Join(names, ","))
+		}
+		if pair != nil && now.main != served.main {
+			log.Info("certificate rotated", "names", strings.Join(pair.Names(), ","), "sha256", now.main, "not_after", pair.Leaf().NotAfter.UTC().Format(time.RFC3339))
+			logExpiry(log, "TRAEFIK_SSL_CERT", pair, time.Now())
+		}
+		served = now
+		return nil
 	}
 }
 
-func mainFingerprint(p *certs.Pair) string {
-	if p == nil {
-		return ""
-	}
-	return certs.Fingerprint(p.Leaf())
-}
+// servedCerts identifies the certificates served: the main leaf's
+// fingerprint, and each extra pair's file and fingerprint.
+type servedCerts struct{ main, extras string }
 
-// extraFingerprints identifies the set of extra pairs served.
-func extraFingerprints(extras []certs.Extra) string {
+func servedOf(pair *certs.Pair, extras []certs.Extra) servedCerts {
+	var s servedCerts
+	if pair != nil {
+		s.main = certs.Fingerprint(pair.Leaf())
+	}
 	var b strings.Builder
 	for _, x := range extras {
 		b.WriteString(x.CertFile + "=" + certs.Fingerprint(x.Pair.Leaf()) + " ")
 	}
-	return b.String()
+	s.extras = b.String()
+	return s
 }
 
 // portsInUse names the entry point ports another process holds: the most
