@@ -1,0 +1,397 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"rancher-traefik/internal/testcert"
+)
+
+// Scenarios about routes and requests: Rancher changing, failing or lying
+// under load. Each waits for what it changed to be live in Traefik (its
+// API, polled with a bound), never for a guessed time.
+
+// Scale 1→5→1 under load. A container scaled away is drained once Traefik
+// no longer routes to it (as Rancher stops it: SIGTERM, then its grace).
+func chaosScale(t *testing.T, row *chaosRow) {
+	ips := chaosIPs(1, 5)
+	r := newRig(t, rigOptions{services: map[string][]chaosCtr{"web": running(ips[0])}})
+	l := r.load(true, 8, pick(300, 600), "web")
+	row.watch(t, l)
+	cycles := pick(1, 5)
+	steps := 0
+	for range cycles {
+		for n := 2; n <= 5; n++ {
+			r.backend(ips[n-1])
+			r.set("web", running(ips[:n]...))
+			r.waitLive("web")
+			under(t, l, 50)
+			steps++
+		}
+		for n := 4; n >= 1; n-- {
+			r.set("web", running(ips[:n]...))
+			r.waitLive("web")
+			r.backends[ips[n]].drain()
+			under(t, l, 50)
+			steps++
+		}
+	}
+	s := l.stop()
+	noFailures(t, "scale", s)
+	for _, ip := range ips {
+		if s.Backends[ip] == 0 {
+			t.Errorf("container %s never answered", ip)
+		}
+	}
+	row.check("%d cycles, %d steps, each live in Traefik's API before the next; all 5 containers answered; 0 failed", cycles, steps)
+}
+
+// under waits until n more requests went through: each step is taken
+// under real traffic.
+func under(t *testing.T, l *load, n int64) {
+	t.Helper()
+	if err := l.waitRequests(l.snapshot().Requests, n, 60*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Start-first upgrade: the new containers start and join, then the old
+// ones are marked stopped and killed (kill -9) at that same instant — the
+// requests Traefik still sends them must be retried elsewhere (§5).
+func chaosUpgrade(t *testing.T, row *chaosRow) {
+	ips := chaosIPs(2, 4)
+	gens := [2][]string{ips[:2], ips[2:]}
+	r := newRig(t, rigOptions{services: map[string][]chaosCtr{"app": running(gens[0]...)}})
+	l := r.load(true, 8, pick(400, 800), "app")
+	row.watch(t, l)
+	rounds := pick(4, 20)
+	for round := range rounds {
+		old, next := gens[round%2], gens[(round+1)%2]
+		for _, ip := range next {
+			r.backend(ip)
+		}
+		r.set("app", running(append(append([]string{}, old...), next...)...))
+		r.waitLive("app")
+		under(t, l, 50)
+		stopped := running(next...)
+		for _, ip := range old {
+			stopped = append(stopped, chaosCtr{ip: ip, state: "stopped"})
+		}
+		r.set("app", stopped)
+		for _, ip := range old {
+			r.backends[ip].kill()
+		}
+		r.waitLive("app")
+		r.set("app", running(next...)) // Rancher removes them later
+	}
+	s := l.stop()
+	noFailures(t, "start-first upgrade", s)
+	row.check("%d rounds of 2 containers: new ones live in Traefik, old ones marked stopped and killed at once; 0 failed (a request caught by a killed container is retried on another)", rounds)
+}
+
+// Certificate rotation three ways under load, a TLS handshake per request.
+func chaosCertRotation(t *testing.T, row *chaosRow) {
+	ips := chaosIPs(3, 2)
+	r := newRig(t, rigOptions{noStart: true, services: map[string][]chaosCtr{"tls": running(ips...)}})
+	secrets := r.i.secrets
+	pairs := []*testcert.Chain{chaosCert(t), chaosCert(t), chaosCert(t), chaosCert(t)}
+	for _, p := range pairs {
+		r.roots.AddCert(p.CA)
+	}
+	// The secrets start as Kubernetes-style symlinks: NAME → ..data/NAME,
+	// ..data → ..v0.
+	writeVersion := func(n int) {
+		dir := filepath.Join(secrets, fmt.Sprintf("..v%d", n))
+		must(t, os.MkdirAll(dir, 0o700))
+		must(t, os.WriteFile(filepath.Join(dir, "traefik-cert"), pairs[n].Bundle(), 0o600))
+		must(t, os.WriteFile(filepath.Join(dir, "traefik-key"), pairs[n].KeyPEM, 0o600))
+	}
+	writeVersion(0)
+	must(t, os.Symlink("..v0", filepath.Join(secrets, "..data")))
+	for _, name := range []string{"traefik-cert", "traefik-key"} {
+		must(t, os.Remove(filepath.Join(secrets, name))) // withCert's plain files
+		must(t, os.Symlink(filepath.Join("..data", name), filepath.Join(secrets, name)))
+	}
+	r.i.start("run")
+	r.i.waitReady()
+	r.waitLive("tls")
+	served := func(want *testcert.Chain) func() error {
+		return func() error {
+			conn, err := tlsDial(r.roots, r.i.httpsPort, "tls.chaos.test")
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			if got := testcert.Fingerprint(conn.ConnectionState().PeerCertificates[0].Raw); got != want.Fingerprint() {
+				return fmt.Errorf("serving %s", got[:12])
+			}
+			return nil
+		}
+	}
+	eventually(t, 20*time.Second, "first pair served", served(pairs[0]))
+	l := r.load(false, 4, pick(150, 300), "tls")
+	row.watch(t, l)
+	rotations := []struct {
+		name   string
+		rotate func(n int)
+	}{
+		{"symlink swap", func(n int) {
+			writeVersion(n)
+			tmp := filepath.Join(secrets, "..data_tmp")
+			must(t, os.Symlink(fmt.Sprintf("..v%d", n), tmp))
+			must(t, os.Rename(tmp, filepath.Join(secrets, "..data")))
+		}},
+		{"rename", func(n int) {
+			for _, f := range []struct {
+				name string
+				data []byte
+			}{{"traefik-key", pairs[n].KeyPEM}, {"traefik-cert", pairs[n].Bundle()}} {
+				tmp := filepath.Join(secrets, "."+f.name+".new")
+				must(t, os.WriteFile(tmp, f.data, 0o600))
+				must(t, os.Rename(tmp, filepath.Join(secrets, f.name)))
+			}
+		}},
+		{"copy in place", func(n int) {
+			must(t, os.WriteFile(filepath.Join(secrets, "traefik-key"), pairs[n].KeyPEM, 0o600))
+			must(t, os.WriteFile(filepath.Join(secrets, "traefik-cert"), pairs[n].Bundle(), 0o600))
+		}},
+	}
+	for n, rot := range rotations {
+		under(t, l, 20)
+		rot.rotate(n + 1)
+		eventually(t, 30*time.Second, rot.name+": new pair served", served(pairs[n+1]))
+	}
+	under(t, l, 20)
+	s := l.stop()
+	noFailures(t, "certificate rotation", s)
+	if strings.Contains(r.i.stderr.String(), "restarting") {
+		t.Error("Traefik was restarted by a rotation")
+	}
+	row.check("3 rotations (symlink swap, rename, copy in place), each new leaf served by a fresh handshake; no restart; 0 failed")
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The metadata service stopped (connection refused) for a while: the last
+// routes keep serving, and changes made meanwhile follow once it is back.
+func chaosMetadataStopped(t *testing.T, row *chaosRow) {
+	ips := chaosIPs(4, 3)
+	r := newRig(t, rigOptions{services: map[string][]chaosCtr{"a": running(ips[0]), "b": running(ips[1])}})
+	l := r.load(true, 8, pick(300, 600), "a", "b")
+	row.watch(t, l)
+	under(t, l, 50)
+	outage := pick(5*time.Second, 30*time.Second)
+	before := r.routesFile()
+	r.m.stop()
+	time.Sleep(outage) // the outage itself: its length is the scenario
+	if after := r.routesFile(); after != before {
+		t.Errorf("rancher.toml changed during the outage")
+	}
+	r.backend(ips[2])
+	r.mu.Lock()
+	r.services["b"] = running(ips[1], ips[2])
+	r.mu.Unlock()
+	r.writeAll()
+	r.m.start()
+	r.waitLive("b")
+	s := l.stop()
+	noFailures(t, "metadata stopped", s)
+	if !strings.Contains(r.i.stderr.String(), "Rancher is not answering; keeping the last good routes") {
+		t.Error("the outage was not logged")
+	}
+	row.check("metadata down %v (connection refused): routes unchanged, outage logged once, a scale-up made meanwhile live after; 0 failed", outage)
+}
+
+// guardServices is four services: a mass removal removes four routers.
+func guardServices(net int) map[string][]chaosCtr {
+	ips := chaosIPs(net, 4)
+	return map[string][]chaosCtr{"g1": running(ips[0]), "g2": running(ips[1]), "g3": running(ips[2]), "g4": running(ips[3])}
+}
+
+// An empty tree (stacks: []) for half the guard hold — a metadata service
+// restarting or resyncing — then the real answer again: nothing is removed
+// (§1: held for TRAEFIK_RANCHER_GUARD_HOLD, cancelled by the recovery).
+func chaosGuardShort(t *testing.T, row *chaosRow) {
+	hold := pick(6*time.Second, 30*time.Second)
+	r := newRig(t, rigOptions{proxy: true, services: guardServices(5), env: map[string]string{"TRAEFIK_RANCHER_GUARD_HOLD": hold.String()}})
+	l := r.load(true, 8, pick(300, 600), "g1", "g2", "g3", "g4")
+	row.watch(t, l)
+	before := r.routesFile()
+	mark := time.Now()
+	r.m.write("stacks: []\n")
+	empty := r.proxy.waitTree(mark, "the empty answer served", func(n int) bool { return n == 0 })
+	time.Sleep(time.Until(empty.At.Add(hold / 2))) // the glitch itself: half the hold
+	mark = time.Now()
+	r.writeAll()
+	r.proxy.waitTree(mark, "the full answer served again", func(n int) bool { return n == 4 })
+	for _, s := range []string{"g1", "g2", "g3", "g4"} {
+		r.waitLive(s)
+	}
+	under(t, l, 100)
+	s := l.stop()
+	noFailures(t, "empty answer shorter than the hold", s)
+	if after := r.routesFile(); after != before {
+		t.Errorf("rancher.toml changed across a glitch shorter than the hold")
+	}
+	row.check("stacks: [] for %v (hold %v): no router removed, rancher.toml unchanged; 0 failed", hold/2, hold)
+}
+
+var routesChanged = regexp.MustCompile(`msg="routes changed"[^\n]*routers=0\b`)
+
+// An empty tree that stays longer than the hold is a real mass deletion:
+// applied once, not before the hold has passed, and no request fails
+// before it is.
+func chaosGuardLong(t *testing.T, row *chaosRow) {
+	hold := pick(4*time.Second, 20*time.Second)
+	r := newRig(t, rigOptions{proxy: true, services: guardServices(6), env: map[string]string{"TRAEFIK_RANCHER_GUARD_HOLD": hold.String()}})
+	l := r.load(true, 8, pick(300, 600), "g1", "g2", "g3", "g4")
+	counted := false
+	t.Cleanup(func() { // a scenario that stopped early still counts its requests
+		if !counted {
+			row.count(l.stop())
+		}
+	})
+	routesPath := filepath.Join(r.i.home, "etc", "dynamic", "rancher.toml")
+	logMark := len(r.i.stderr.String())
+	mark := time.Now()
+	r.m.write("stacks: []\n")
+	empty := r.proxy.waitTree(mark, "the empty answer served", func(n int) bool { return n == 0 })
+	var applied time.Time
+	eventually(t, 3*hold+30*time.Second, "the removal applied", func() error {
+		b, err := os.ReadFile(routesPath)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(b), "[http.routers.") {
+			return fmt.Errorf("routers still published")
+		}
+		fi, err := os.Stat(routesPath)
+		if err != nil {
+			return err
+		}
+		applied = fi.ModTime()
+		return nil
+	})
+	// Traefik drops the routes: requests from now on get 404.
+	eventually(t, 30*time.Second, "404 once applied", func() error {
+		code, _, err := get(chaosClient(r.roots, r.i.httpsPort, 1, false), r.url("g1"), nil)
+		if err != nil || code != 404 {
+			return fmt.Errorf("%d %v", code, err)
+		}
+		return nil
+	})
+	s := l.stop()
+	counted = true
+	// 404s after the removal are what a real deletion means; before it, none.
+	before := s.FailedBefore(applied)
+	row.Requests += s.Requests
+	if before > 0 {
+		row.count(loadStats{Causes: map[string]int64{"before the removal": before}})
+	}
+	if before != 0 {
+		t.Errorf("%d requests failed before the removal was applied (%s); first: %s", before, s.CausesString(), s.FirstErr)
+	}
+	if took := applied.Sub(empty.At); took < hold {
+		t.Errorf("the removal was applied %v after the empty answer, before the hold (%v) passed", took.Round(time.Millisecond), hold)
+	} else {
+		row.check("applied %v after the first empty answer (hold %v)", took.Round(100*time.Millisecond), hold)
+	}
+	if n := len(routesChanged.FindAllString(r.i.stderr.String()[logMark:], -1)); n != 1 {
+		t.Errorf("the removal was logged %d times as applied, want once", n)
+	}
+	// The services come back: routes follow.
+	r.writeAll()
+	for _, s := range []string{"g1", "g2", "g3", "g4"} {
+		r.waitLive(s)
+	}
+	row.check("stacks: [] kept: removal applied once, 0 failed before it (%d × 404 after it, expected: the services are gone); routes back when they return", s.Failed())
+}
+
+// Garbage from the metadata service — a truncated tree, an HTML page, an
+// empty body, a 500 — while a scale-up happens behind it: the last good
+// routes stay, and the scale-up is live once the answers are good again.
+func chaosGarbage(t *testing.T, row *chaosRow) {
+	ips := chaosIPs(7, 6)
+	r := newRig(t, rigOptions{proxy: true, services: map[string][]chaosCtr{"web": running(ips[0]), "api": running(ips[5])}})
+	l := r.load(true, 8, pick(300, 600), "web", "api")
+	row.watch(t, l)
+	faults := pick(3, 10)
+	for n, mode := range []string{"truncated", "html", "empty", "500"} {
+		before := r.routesFile()
+		mark := r.proxy.faultCount()
+		r.proxy.setMode(mode)
+		r.backend(ips[n+1])
+		r.set("web", running(ips[:n+2]...)) // a change Rancher makes meanwhile
+		r.proxy.waitFaults(mark, faults)
+		if after := r.routesFile(); after != before {
+			t.Errorf("%s: rancher.toml changed while the answers were bad", mode)
+		}
+		r.proxy.setMode("")
+		r.waitLive("web")
+	}
+	s := l.stop()
+	noFailures(t, "garbage answers", s)
+	row.check("each kind answered ≥%d times: rancher.toml unchanged meanwhile, the scale-up made behind it live after; 0 failed", faults)
+}
+
+// A metadata service that accepts connections and never answers, with a
+// small TRAEFIK_RANCHER_WAIT: Traefik starts within the wait (§2: a cap,
+// not a per-request timeout), serving the routes an earlier run left.
+func chaosNeverAnswers(t *testing.T, row *chaosRow) {
+	wait := pick(3*time.Second, 5*time.Second)
+	ips := chaosIPs(8, 2)
+	r := newRig(t, rigOptions{proxy: true, noStart: true, services: map[string][]chaosCtr{"web": running(ips[0])},
+		env: map[string]string{"TRAEFIK_RANCHER_WAIT": wait.String()}})
+	// rancher.toml as an earlier run left it.
+	code, toml, stderr := r.i.run("routes", "--answers", r.m.file)
+	if code != 0 {
+		t.Fatalf("routes: %s", stderr)
+	}
+	r.i.writeDynamic("rancher.toml", toml)
+	r.proxy.setMode("hang")
+	start := time.Now()
+	r.i.start("run")
+	r.i.waitLog(0, "traefik started", 60*time.Second)
+	took := time.Since(start)
+	m := regexp.MustCompile(`starting Traefik without fresh Rancher routes[^\n]* waited=(\S+)`).FindStringSubmatch(r.i.stderr.String())
+	if m == nil {
+		t.Fatalf("no start-up without Rancher logged:\n%s", r.i.stderr.String())
+	}
+	waited, err := time.ParseDuration(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The bug this guards against waited a whole request timeout (10 s)
+	// past the wait; a cap ends within it (plus scheduling).
+	if waited > wait+2*time.Second {
+		t.Errorf("start-up waited %v for Rancher, TRAEFIK_RANCHER_WAIT=%v", waited, wait)
+	}
+	row.check("TRAEFIK_RANCHER_WAIT=%v: Traefik started after %v (logged waited=%v)", wait, took.Round(100*time.Millisecond), waited)
+	r.i.waitReady()
+	r.waitLive("web")
+	l := r.load(true, 8, pick(300, 600), "web")
+	row.watch(t, l)
+	if err := l.waitRequests(0, pick(int64(300), 3000), 60*time.Second); err != nil {
+		t.Error(err)
+	}
+	if r.proxy.faultCount() == 0 {
+		t.Error("no request hung at the metadata service")
+	}
+	r.backend(ips[1])
+	r.proxy.setMode("")
+	r.set("web", running(ips...))
+	r.waitLive("web")
+	s := l.stop()
+	noFailures(t, "never answers", s)
+	row.check("the earlier run's routes served meanwhile; routes follow once it answers; 0 failed")
+}
