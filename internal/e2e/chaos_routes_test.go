@@ -48,7 +48,7 @@ func chaosScale(t *testing.T, row *chaosRow) {
 			t.Errorf("container %s never answered", ip)
 		}
 	}
-	row.check("%d cycles, %d steps, each live in Traefik's API before the next; all 5 containers answered; 0 failed", cycles, steps)
+	row.check("%d cycles, %d steps, each live in Traefik's API before the next; all 5 containers answered", cycles, steps)
 }
 
 // under waits until n more requests went through: each step is taken
@@ -91,7 +91,7 @@ func chaosUpgrade(t *testing.T, row *chaosRow) {
 	}
 	s := l.stop()
 	noFailures(t, "start-first upgrade", s)
-	row.check("%d rounds of 2 containers: new ones live in Traefik, old ones marked stopped and killed at once; 0 failed (a request caught by a killed container is retried on another)", rounds)
+	row.check("%d rounds of 2 containers: new ones live in Traefik, old ones marked stopped and killed at once (a request caught by a killed container must be retried on another)", rounds)
 }
 
 // Certificate rotation three ways under load, a TLS handshake per request.
@@ -172,7 +172,7 @@ func chaosCertRotation(t *testing.T, row *chaosRow) {
 	if strings.Contains(r.i.stderr.String(), "restarting") {
 		t.Error("Traefik was restarted by a rotation")
 	}
-	row.check("3 rotations (symlink swap, rename, copy in place), each new leaf served by a fresh handshake; no restart; 0 failed")
+	row.check("3 rotations (symlink swap, rename, copy in place), each new leaf served by a fresh handshake; no restart")
 }
 
 func must(t testing.TB, err error) {
@@ -209,7 +209,7 @@ func chaosMetadataStopped(t *testing.T, row *chaosRow) {
 	if !strings.Contains(r.i.stderr.String(), "Rancher is not answering; keeping the last good routes") {
 		t.Error("the outage was not logged")
 	}
-	row.check("metadata down %v (connection refused): routes unchanged, outage logged once, a scale-up made meanwhile live after; 0 failed", outage)
+	row.check("metadata down %v (connection refused): routes unchanged, outage logged once, a scale-up made meanwhile live after", outage)
 }
 
 // guardServices is four services: a mass removal removes four routers.
@@ -243,7 +243,7 @@ func chaosGuardShort(t *testing.T, row *chaosRow) {
 	if after := r.routesFile(); after != before {
 		t.Errorf("rancher.toml changed across a glitch shorter than the hold")
 	}
-	row.check("stacks: [] for %v (hold %v): no router removed, rancher.toml unchanged; 0 failed", hold/2, hold)
+	row.check("stacks: [] for %v (hold %v): no router removed, rancher.toml unchanged", hold/2, hold)
 }
 
 var routesChanged = regexp.MustCompile(`msg="routes changed"[^\n]*routers=0\b`)
@@ -301,11 +301,11 @@ func chaosGuardLong(t *testing.T, row *chaosRow) {
 	if before != 0 {
 		t.Errorf("%d requests failed before the removal was applied (%s); first: %s", before, s.CausesString(), s.FirstErr)
 	}
-	if took := applied.Sub(empty.At); took < hold {
+	took := applied.Sub(empty.At)
+	if took < hold {
 		t.Errorf("the removal was applied %v after the empty answer, before the hold (%v) passed", took.Round(time.Millisecond), hold)
-	} else {
-		row.check("applied %v after the first empty answer (hold %v)", took.Round(100*time.Millisecond), hold)
 	}
+	row.check("removal applied %v after the first empty answer (hold %v, must not be sooner)", took.Round(100*time.Millisecond), hold)
 	if n := len(routesChanged.FindAllString(r.i.stderr.String()[logMark:], -1)); n != 1 {
 		t.Errorf("the removal was logged %d times as applied, want once", n)
 	}
@@ -314,7 +314,7 @@ func chaosGuardLong(t *testing.T, row *chaosRow) {
 	for _, s := range []string{"g1", "g2", "g3", "g4"} {
 		r.waitLive(s)
 	}
-	row.check("stacks: [] kept: removal applied once, 0 failed before it (%d × 404 after it, expected: the services are gone); routes back when they return", s.Failed())
+	row.check("applied once; no failure before it (after it, %d × 404, not counted: the services are gone); routes back when they return", s.Failed())
 }
 
 // Garbage from the metadata service — a truncated tree, an HTML page, an
@@ -325,7 +325,7 @@ func chaosGarbage(t *testing.T, row *chaosRow) {
 	r := newRig(t, rigOptions{proxy: true, services: map[string][]chaosCtr{"web": running(ips[0]), "api": running(ips[5])}})
 	l := r.load(true, 8, pick(300, 600), "web", "api")
 	row.watch(t, l)
-	faults := pick(3, 10)
+	faults := pick(3, 6)
 	for n, mode := range []string{"truncated", "html", "empty", "500"} {
 		before := r.routesFile()
 		mark := r.proxy.faultCount()
@@ -341,7 +341,7 @@ func chaosGarbage(t *testing.T, row *chaosRow) {
 	}
 	s := l.stop()
 	noFailures(t, "garbage answers", s)
-	row.check("each kind answered ≥%d times: rancher.toml unchanged meanwhile, the scale-up made behind it live after; 0 failed", faults)
+	row.check("each kind answered ≥%d times: rancher.toml unchanged meanwhile, the scale-up made behind it live after", faults)
 }
 
 // A metadata service that accepts connections and never answers, with a
@@ -393,5 +393,5 @@ func chaosNeverAnswers(t *testing.T, row *chaosRow) {
 	r.waitLive("web")
 	s := l.stop()
 	noFailures(t, "never answers", s)
-	row.check("the earlier run's routes served meanwhile; routes follow once it answers; 0 failed")
+	row.check("the earlier run's routes served meanwhile; routes follow once it answers")
 }
