@@ -96,20 +96,6 @@ func (s loadStats) FailedBefore(t time.Time) int64 {
 	return n
 }
 
-// add merges o into s.
-func (s *loadStats) add(o loadStats) {
-	s.Requests += o.Requests
-	for k, v := range o.Causes {
-		if s.Causes == nil {
-			s.Causes = map[string]int64{}
-		}
-		s.Causes[k] += v
-	}
-	if s.FirstErr == "" {
-		s.FirstErr = o.FirstErr
-	}
-}
-
 // load is a running load.
 type load struct {
 	cfg    loadConfig

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -12,13 +11,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/BurntSushi/toml"
 
 	"rancher-traefik/internal/testlog"
 )
@@ -90,223 +85,21 @@ func staticRoute(t *testing.T, i *instance, ip, host string) {
 	i.writeDynamic("chaos.toml", route("chaos", host, "https", addr))
 }
 
-// expectRoute waits (bounded) until host answers through Traefik.
-func expectRoute(t *testing.T, i *instance, host string) {
+// expectRoute waits (bounded) until host answers through Traefik, and
+// says how many requests that took.
+func expectRoute(t *testing.T, i *instance, host string) int64 {
 	t.Helper()
 	c := chaosClient(certPool(i.chain), i.httpsPort, 1, false)
+	var n int64
 	eventually(t, 30*time.Second, "route "+host, func() error {
+		n++
 		code, _, err := get(c, "https://"+host+"/", nil)
 		if err != nil || code != 200 {
 			return fmt.Errorf("%d %v", code, err)
 		}
 		return nil
 	})
-}
-
-// Kill -9 of rancher-traefik (PID 1 of its namespace: everything in it
-// dies) at random instants while Rancher changes fast and every change is
-// written: every rancher.toml ever seen parses, and no temp file a kill
-// left survives the next start (§6).
-func chaosKillLoop(t *testing.T, row *chaosRow) {
-	services := pick(200, 400)
-	r := newRig(t, rigOptions{noStart: true, services: map[string][]chaosCtr{}})
-	dyn := filepath.Join(r.i.home, "etc", "dynamic")
-	must(t, os.MkdirAll(dyn, 0o755))
-	path := filepath.Join(dyn, "rancher.toml")
-	// What a kill during a write leaves (kills below may leave more): the
-	// next start must remove it.
-	planted := filepath.Join(dyn, ".rancher.toml.2718281828.tmp")
-	must(t, os.WriteFile(planted, []byte("[http.routers.half"), 0o644))
-	stack := func(gen int) string { // services × 2 containers, moving each generation
-		all := map[string][]chaosCtr{}
-		for s := range services {
-			all[fmt.Sprintf("s%03d", s)] = running(fmt.Sprintf("127.%d.%d.1", 100+gen%100, s%250), fmt.Sprintf("127.%d.%d.2", 100+gen%100, s%250))
-		}
-		return chaosStack(r.port, all)
-	}
-	r.m.write(stack(0))
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	stopAll := sync.OnceFunc(func() { close(stop); wg.Wait() })
-	defer stopAll()
-	// Fast changes: a new generation every 30 ms (bounded by the scenario).
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for gen := 1; gen < 100000; gen++ {
-			select {
-			case <-stop:
-				return
-			case <-time.After(30 * time.Millisecond):
-			}
-			r.m.write(stack(gen))
-		}
-	}()
-	// Traefik's view: read and parse the file every 2 ms.
-	var parses, parseErrs atomic.Int64
-	var firstParseErr atomic.Value
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for n := 0; n < 10_000_000; n++ {
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-			b, err := os.ReadFile(path)
-			if err != nil {
-				continue
-			}
-			var v map[string]any
-			if _, err := toml.Decode(string(b), &v); err != nil {
-				parseErrs.Add(1)
-				firstParseErr.CompareAndSwap(nil, err.Error())
-			}
-			parses.Add(1)
-		}
-	}()
-	r.i.env["TRAEFIK_BINARY"] = fakeBin // the writes are under test, not Traefik
-	r.i.env["TRAEFIK_RANCHER_DEBOUNCE"] = "1ms"
-	r.i.asPID1()
-	kills := pick(25, 340)
-	// left: temp files a kill left (and the planted one), not yet checked
-	// against a later start; stale: those still there after one.
-	left := map[string]bool{planted: true}
-	stale := map[string]bool{}
-	leftByKills := 0
-	checkStale := func() {
-		for f := range left {
-			if _, err := os.Stat(f); err == nil {
-				stale[f] = true
-			}
-		}
-		left = map[string]bool{}
-	}
-	for k := range kills {
-		// Temp files an earlier kill left are gone once it has published.
-		killPID1During(t, r.i, checkStale)
-		tmps, _ := filepath.Glob(filepath.Join(dyn, ".rancher.toml.*.tmp"))
-		for _, f := range tmps {
-			if !stale[f] {
-				left[f] = true
-				leftByKills++
-			}
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("kill %d: %v", k, err)
-		}
-		var v map[string]any
-		if _, err := toml.Decode(string(b), &v); err != nil {
-			t.Fatalf("kill %d: rancher.toml does not parse: %v", k, err)
-		}
-	}
-	stopAll()
-	// A last clean run with the real Traefik: stale temp files are removed
-	// at start, and Traefik loads every router of the file.
-	r.i.wrap = nil
-	r.i.env["TRAEFIK_BINARY"] = traefikBin
-	r.i.start("run")
-	r.i.waitReady()
-	checkStale()
-	b, err := os.ReadFile(path)
-	must(t, err)
-	var file struct {
-		HTTP struct {
-			Routers map[string]any `toml:"routers"`
-		} `toml:"http"`
-	}
-	if _, err := toml.Decode(string(b), &file); err != nil {
-		t.Fatalf("rancher.toml: %v", err)
-	}
-	eventually(t, 30*time.Second, "every router loaded by Traefik", func() error {
-		n, err := traefikRouters(r.i)
-		if err != nil {
-			return err
-		}
-		if n != len(file.HTTP.Routers) {
-			return fmt.Errorf("Traefik has %d enabled file routers, the file %d", n, len(file.HTTP.Routers))
-		}
-		return nil
-	})
-	if parseErrs.Load() != 0 {
-		t.Errorf("%d of %d reads of rancher.toml did not parse: %v", parseErrs.Load(), parses.Load(), firstParseErr.Load())
-	}
-	if len(stale) != 0 {
-		t.Errorf("%d temp files left by a kill (or planted) were still there after a later start published", len(stale))
-	}
-	row.check("%d kill -9 at random instants among writes of %d services every 30 ms: every rancher.toml (%d reads meanwhile, one after each kill) parsed; temp files left behind (1 planted half-written, %d by kills): %d still there after a later start; Traefik loaded all %d routers after",
-		kills, services, parses.Load(), leftByKills, len(stale), len(file.HTTP.Routers))
-}
-
-// killPID1During starts rancher-traefik as PID 1 of a PID namespace, waits
-// for its first publish, runs published, then kill -9s it at a random
-// instant among the writes that follow (the namespace dies with it).
-func killPID1During(t *testing.T, i *instance, published func()) {
-	t.Helper()
-	argv := append(append([]string{}, i.wrap...), ourBin, "run")
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = i.environ()
-	var out testlog.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	must(t, cmd.Start())
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	defer func() {
-		_ = cmd.Process.Kill() // unshare --kill-child takes the namespace along
-		<-done
-		if t.Failed() {
-			t.Logf("the last run's output:\n%s", out.String())
-		}
-	}()
-	var p1 int
-	eventually(t, 10*time.Second, "PID 1", func() error {
-		c := children(cmd.Process.Pid)
-		if len(c) != 1 {
-			return fmt.Errorf("unshare has %d children", len(c))
-		}
-		p1 = c[0]
-		return nil
-	})
-	eventually(t, 30*time.Second, "first publish", func() error {
-		if !strings.Contains(out.String(), `msg="routes changed"`) {
-			return fmt.Errorf("not yet")
-		}
-		return nil
-	})
-	published()
-	time.Sleep(time.Duration(rand.IntN(60)) * time.Millisecond) // a random instant among the writes
-	must(t, syscall.Kill(p1, syscall.SIGKILL))
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the namespace did not end within 30 s of kill -9 of its PID 1")
-	}
-}
-
-// traefikRouters counts the enabled routers Traefik has from the file
-// provider (its API).
-func traefikRouters(i *instance) (int, error) {
-	code, body, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/api/http/routers?per_page=10000", i.admin), nil)
-	if err != nil || code != 200 {
-		return 0, fmt.Errorf("API: %d %v", code, err)
-	}
-	var routers []struct {
-		Name   string `json:"name"`
-		Status string `json:"status"`
-	}
-	if err := jsonUnmarshal(body, &routers); err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, r := range routers {
-		if strings.HasSuffix(r.Name, "@file") && r.Status == "enabled" && r.Name != "chaos@file" {
-			n++
-		}
-	}
-	return n, nil
+	return n
 }
 
 // Signals in Traefik's first instants (§3): SIGTERM at 0/10/20/50 ms after
@@ -322,19 +115,18 @@ func chaosEarlySignals(t *testing.T, row *chaosRow) {
 		for _, d := range delays {
 			for try := range tries {
 				n++
-				if err := earlySignal(t, exe, sig, d); err != nil {
+				if err := earlySignal(t, row, exe, sig, d); err != nil {
 					bad = append(bad, fmt.Sprintf("%s at %v (try %d): %v", sig, d, try+1, err))
 				}
 			}
 		}
 	}
-	row.Requests += int64(n * 2)
 	row.check("%d starts: SIGTERM at each delay → exit 0, no restart; SIGHUP at each delay → same Traefik serves, no restart, then exit 0 on SIGTERM; %d went wrong", n, len(bad))
 }
 
 // earlySignal starts rancher-traefik, signals it delay after Traefik's
 // exec and checks the outcome.
-func earlySignal(t *testing.T, exe string, sig syscall.Signal, delay time.Duration) error {
+func earlySignal(t *testing.T, row *chaosRow, exe string, sig syscall.Signal, delay time.Duration) error {
 	var err error
 	t.Run(fmt.Sprintf("%s+%v", sig, delay), func(t *testing.T) {
 		i := newInstance(t, map[string]string{"TRAEFIK_ACCESS_LOG": "false", "TRAEFIK_RESTART_BACKOFF": "300ms"})
@@ -348,7 +140,7 @@ func earlySignal(t *testing.T, exe string, sig syscall.Signal, delay time.Durati
 		i.signal(sig)
 		if sig == syscall.SIGHUP {
 			i.waitReady()
-			expectRoute(t, i, "early.chaos.test")
+			row.Requests += expectRoute(t, i, "early.chaos.test")
 			if !alive(pid, pidStart) {
 				t.Errorf("Traefik (pid %d) died of the HUP", pid)
 			}
@@ -401,7 +193,7 @@ func chaosClosedStdout(t *testing.T, row *chaosRow) {
 	pidStart := procStart(pid)
 	t.Cleanup(func() { killIfAlive(pid, pidStart) })
 	i.waitReady()
-	expectRoute(t, i, "pipe.chaos.test")
+	row.Requests += expectRoute(t, i, "pipe.chaos.test")
 	pr.Close() // the reader goes away
 	<-copied
 	_ = cmd.Process.Signal(syscall.SIGINT)
@@ -429,8 +221,7 @@ func chaosSupervisorKilled(t *testing.T, row *chaosRow) {
 	pidStart := procStart(pid)
 	t.Cleanup(func() { killIfAlive(pid, pidStart) })
 	i.waitReady()
-	expectRoute(t, i, "orphan.chaos.test")
-	row.Requests++
+	row.Requests += expectRoute(t, i, "orphan.chaos.test")
 	us, usStart := i.cmd.Process.Pid, procStart(i.cmd.Process.Pid)
 	i.signal(syscall.SIGKILL)
 	// Not i.wait: while an orphaned Traefik holds our stdout pipe, Wait
