@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"sort"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -306,5 +308,84 @@ func chaosClient(roots *x509.CertPool, port, conns int, keepAlive bool) *http.Cl
 				return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 			},
 		},
+	}
+}
+
+// TestLoadClientCauses: each cause the chaos table names comes from the
+// failure it names, provoked for real on loopback.
+func TestLoadClientCauses(t *testing.T) {
+	serve := func(t *testing.T, handle func(net.Conn)) string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				go handle(c)
+			}
+		}()
+		return l.Addr().String()
+	}
+	readRequest := func(c net.Conn) { _, _ = c.Read(make([]byte, 4096)) }
+	hang := make(chan struct{})
+	t.Cleanup(func() { close(hang) })
+	untrusted := chaosCert(t) // a CA the client does not trust
+	tests := []struct {
+		name   string
+		target func(t *testing.T) string // host:port
+		scheme string
+		want   string
+	}{
+		{"refused", func(t *testing.T) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))) }, "http", "refused"},
+		{"reset", func(t *testing.T) string {
+			return serve(t, func(c net.Conn) {
+				readRequest(c)
+				_ = c.(*net.TCPConn).SetLinger(0) // close with a RST
+				c.Close()
+			})
+		}, "http", "reset"},
+		{"eof", func(t *testing.T) string { return serve(t, func(c net.Conn) { readRequest(c); c.Close() }) }, "http", "eof"},
+		{"timeout", func(t *testing.T) string { return serve(t, func(c net.Conn) { <-hang; c.Close() }) }, "http", "timeout"},
+		{"tls", func(t *testing.T) string {
+			pair, err := tls.X509KeyPair(untrusted.Bundle(), untrusted.KeyPEM)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{pair}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := &http.Server{Handler: http.NotFoundHandler(), ErrorLog: log.New(io.Discard, "", 0)}
+			go func() { _ = srv.Serve(l) }()
+			t.Cleanup(func() { srv.Close() })
+			return l.Addr().String()
+		}, "https", "tls"},
+		{"status", func(t *testing.T) string {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) })}
+			go func() { _ = srv.Serve(l) }()
+			t.Cleanup(func() { srv.Close() })
+			return l.Addr().String()
+		}, "http", "502"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := tt.target(t)
+			client := &http.Client{Timeout: 300 * time.Millisecond, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: x509.NewCertPool()}}}
+			l := startLoad(loadConfig{Client: client, URLs: []string{tt.scheme + "://" + addr + "/"}, Workers: 1, MaxRequests: 3})
+			l.wg.Wait() // it ends by itself after MaxRequests
+			s := l.stop()
+			if s.Requests != 3 || s.Causes[tt.want] != 3 {
+				t.Errorf("counted %d requests, causes %s; want 3 × %s (first: %s)", s.Requests, s.CausesString(), tt.want, s.FirstErr)
+			}
+		})
 	}
 }
