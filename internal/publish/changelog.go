@@ -80,4 +80,3 @@ func fingerprint(cfg map[string]any, router string) string {
 	b, _ := json.Marshal([]any{r, ss[svcName]})
 	return string(b)
 }
-

@@ -108,7 +108,9 @@ func TestFollowsChangesAndGuardsMassRemoval(t *testing.T) {
 	if took := time.Since(start); took < hold {
 		t.Errorf("the removal was applied after %v, before the end of the %v hold", took, hold)
 	}
-	wait(t, "application logged", func() bool { return strings.Contains(logs.String(), "the removal still stands at the end of the hold: applying it") })
+	wait(t, "application logged", func() bool {
+		return strings.Contains(logs.String(), "the removal still stands at the end of the hold: applying it")
+	})
 }
 
 func mustSnap(t *testing.T, a metadataserver.Answers) *rancher.Snapshot {
