@@ -113,18 +113,6 @@ func TestFollowsChangesAndGuardsMassRemoval(t *testing.T) {
 	})
 }
 
-func mustSnap(t *testing.T, a metadataserver.Answers) *rancher.Snapshot {
-	t.Helper()
-	srv := metadataserver.New(a, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	s, err := (&rancher.Client{Base: ts.URL + "/2016-07-29"}).Snapshot(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // TestBadAnswersKeepLastGood: errors, truncated bodies and timeouts leave
 // the file as it was.
 func TestBadAnswersKeepLastGood(t *testing.T) {
