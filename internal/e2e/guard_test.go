@@ -125,7 +125,7 @@ func guardInstance(t *testing.T, hold string, ips ...string) (*instance, *emulat
 }
 
 const (
-	logHeld      = `msg="an answer removes most routes: keeping them for the hold`
+	logHeld      = `msg="an answer removes TRAEFIK_RANCHER_GUARD of the routes or more: keeping them for TRAEFIK_RANCHER_GUARD_HOLD`
 	logStillHeld = `msg="the removal is still held"`
 	logCancel    = `msg="an answer restores the routes: the held removal is cancelled"`
 	logApplied   = `msg="the removal still stands at the end of the hold: applying it"`

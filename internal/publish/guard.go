@@ -55,7 +55,7 @@ func (p *Publisher) judge(answer map[string]any) verdict {
 	case h == nil:
 		h = &heldRemoval{since: now, until: now.Add(p.GuardHold)}
 		return verdict{write: union(p.good, answer), held: h, note: func(log *slog.Logger) {
-			log.Warn("an answer removes most routes: keeping them for the hold, in case Rancher is restarting or resyncing; the removal applies at the end of it if Rancher still says so",
+			log.Warn("an answer removes TRAEFIK_RANCHER_GUARD of the routes or more: keeping them for TRAEFIK_RANCHER_GUARD_HOLD in case Rancher is restarting or resyncing; the removal applies then if Rancher still says so",
 				"removes", len(removed), "of", len(baseline), "hold", p.GuardHold.String(), "applies_at", h.until.Format(time.RFC3339), "removed_names", names(removed))
 		}}
 	case now.Before(h.until):

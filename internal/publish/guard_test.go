@@ -188,7 +188,7 @@ func TestGuardHold(t *testing.T) {
 				msg  string
 				want int
 			}{
-				{"an answer removes most routes", tt.holds},
+				{"an answer removes TRAEFIK_RANCHER_GUARD of the routes or more", tt.holds},
 				{"an answer restores the routes: the held removal is cancelled", tt.cancels},
 				{"the removal still stands at the end of the hold: applying it", tt.applies},
 			} {
@@ -224,7 +224,7 @@ func TestGuardLogSaysWhen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := `level=WARN msg="an answer removes most routes: keeping them for the hold, in case Rancher is restarting or resyncing; the removal applies at the end of it if Rancher still says so" component=publish removes=2 of=3 hold=45s applies_at=2024-05-01T12:00:45Z removed_names=http/svc1-s,http/svc2-s`
+	want := `level=WARN msg="an answer removes TRAEFIK_RANCHER_GUARD of the routes or more: keeping them for TRAEFIK_RANCHER_GUARD_HOLD in case Rancher is restarting or resyncing; the removal applies then if Rancher still says so" component=publish removes=2 of=3 hold=45s applies_at=2024-05-01T12:00:45Z removed_names=http/svc1-s,http/svc2-s`
 	if !strings.Contains(logs.String(), want) {
 		t.Errorf("the hold's warning, want\n%s\nin\n%s", want, logs.String())
 	}
@@ -288,7 +288,7 @@ func TestRunGuardHold(t *testing.T) {
 		}
 		return a
 	}
-	const held = "an answer removes most routes"
+	const held = "an answer removes TRAEFIK_RANCHER_GUARD of the routes or more"
 	t.Run("an empty answer shorter than the hold removes nothing", func(t *testing.T) {
 		srv := metadataserver.New(parse(stack(4)), slog.New(slog.NewTextHandler(io.Discard, nil)))
 		var failed atomic.Int32

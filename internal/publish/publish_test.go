@@ -100,7 +100,9 @@ func TestFollowsChangesAndGuardsMassRemoval(t *testing.T) {
 	// Removing 5 of 6 at once is held for the hold, then applied.
 	start := time.Now()
 	set(1)
-	wait(t, "guard engaged", func() bool { return strings.Contains(logs.String(), "an answer removes most routes") })
+	wait(t, "guard engaged", func() bool {
+		return strings.Contains(logs.String(), "an answer removes TRAEFIK_RANCHER_GUARD of the routes or more")
+	})
 	if n := routersIn(t, p.Path); n != 6 {
 		t.Errorf("the answer removing most routes was applied at once: %d routers", n)
 	}
