@@ -31,12 +31,13 @@ func newPublisher(cfg *config.Config, log *slog.Logger) (*publish.Publisher, *ra
 		return nil, nil
 	}
 	p := &publish.Publisher{
-		Options:  cfg.RoutesOptions(),
-		Path:     cfg.RancherFile(),
-		Refresh:  cfg.RancherRefresh,
-		Debounce: cfg.RancherDebounce,
-		Guard:    cfg.RancherGuard,
-		Log:      log,
+		Options:   cfg.RoutesOptions(),
+		Path:      cfg.RancherFile(),
+		Refresh:   cfg.RancherRefresh,
+		Debounce:  cfg.RancherDebounce,
+		Guard:     cfg.RancherGuard,
+		GuardHold: cfg.RancherGuardHold,
+		Log:       log,
 	}
 	useAPI, why := cfg.UseAPI()
 	if useAPI {

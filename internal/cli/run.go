@@ -82,6 +82,7 @@ func runRun(ctx context.Context, e env) error {
 	}
 	log.Info("rancher-traefik starting", "version", version, "pid", os.Getpid(), "home", cfg.Home)
 	logSources(log, cfg)
+	removeStaleTemps(cfg, log)
 	// The certificate files are read: from now on a change to them counts,
 	// however long Traefik's start takes.
 	cw := certWatcher(cfg, log)

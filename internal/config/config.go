@@ -65,6 +65,7 @@ type Config struct {
 	RancherWait          time.Duration
 	RancherDebounce      time.Duration
 	RancherGuard         float64
+	RancherGuardHold     time.Duration
 
 	ACMEEnable    bool
 	ACMEEmail     string

@@ -140,6 +140,7 @@ func TestBadInput(t *testing.T) {
 		{"bad level", map[string]string{"TRAEFIK_LOG_LEVEL": "loud"}, []string{`TRAEFIK_LOG_LEVEL: "loud" is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL, PANIC`}},
 		{"bad duration", map[string]string{"TRAEFIK_GRACE_TIMEOUT": "soon"}, []string{`TRAEFIK_GRACE_TIMEOUT: "soon" is not a duration (e.g. 10s, 500ms, or seconds)`}},
 		{"negative duration", map[string]string{"TRAEFIK_GRACE_TIMEOUT": "-1s"}, []string{`TRAEFIK_GRACE_TIMEOUT: "-1s" is negative`}},
+		{"guard hold too long", map[string]string{"TRAEFIK_RANCHER_GUARD_HOLD": "2h"}, []string{`TRAEFIK_RANCHER_GUARD_HOLD: "2h" is longer than an hour: routes to deleted services would stay that long`}},
 		{"relative home", map[string]string{"TRAEFIK_HOME": "opt"}, []string{`TRAEFIK_HOME: "opt" is not an absolute path`}},
 		{"bad endpoint", map[string]string{"TRAEFIK_RANCHER_ENDPOINT": "rancher:8080"}, []string{`TRAEFIK_RANCHER_ENDPOINT: "rancher:8080" is not an http(s) URL`}},
 		{"endpoint with credentials", map[string]string{"TRAEFIK_RANCHER_ENDPOINT": "http://AK:SECRETSK@rancher/v1"}, []string{`TRAEFIK_RANCHER_ENDPOINT: the URL holds credentials (user:password@): remove them; the API key has variables of its own`}},

@@ -266,13 +266,31 @@ var Vars = []Var{
 		Doc:   "Quiet period after a change before routes are rebuilt, so a burst of changes is published once (at most 10 times this late).",
 		parse: func(c *Config, v string) (err error) { c.RancherDebounce, err = duration(v); return }},
 	{Name: "TRAEFIK_RANCHER_GUARD", Default: "0.5", Group: GroupRancher,
-		Doc: "Outage guard: an update that removes more than this fraction of the routers is applied only when a second answer agrees; 0 turns the guard off.",
+		Doc: "Outage guard: an answer that removes this fraction of the routers or more is a mass removal, held for TRAEFIK_RANCHER_GUARD_HOLD; 0 turns the guard off.",
 		parse: func(c *Config, v string) error {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || f < 0 || f > 1 {
 				return fmt.Errorf("%q is not a fraction from 0 to 1", v)
 			}
 			c.RancherGuard = f
+			return nil
+		}},
+	// 30 s: a restarted Rancher 1.6 metadata service serves the answers it
+	// last saved (it saves them every 30 s; a new container has none: an
+	// empty tree) until its download from the server is in, seconds on a
+	// healthy server, tens on a busy one. A longer hold delays a real mass
+	// deletion: its routes answer 502 meanwhile, not 404.
+	{Name: "TRAEFIK_RANCHER_GUARD_HOLD", Default: "30s", Group: GroupRancher,
+		Doc: "How long a mass removal (see TRAEFIK_RANCHER_GUARD) is held: it applies only if Rancher still says so at the end, and an answer that restores the routes meanwhile cancels it; other changes are published meanwhile. 0 applies it at once.",
+		parse: func(c *Config, v string) error {
+			d, err := duration(v)
+			if err != nil {
+				return err
+			}
+			if d > time.Hour {
+				return fmt.Errorf("%q is longer than an hour: routes to deleted services would stay that long", v)
+			}
+			c.RancherGuardHold = d
 			return nil
 		}},
 

@@ -4,9 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,9 +30,23 @@ func emulator(t *testing.T, path string) (*metadataserver.Server, string) {
 	return s, ts.URL
 }
 
-func fixture(name string) string {
+// fixture finds the real Rancher metadata answers in a shared/fixtures
+// directory beside the checkout or one of its parents (a worktree sits one
+// level deeper than the main checkout); without it, the test is skipped: a
+// fresh clone has no such directory.
+func fixture(t *testing.T, name string) string {
+	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "fixtures", "rancher-metadata", name)
+	for dir := filepath.Dir(file); ; dir = filepath.Dir(dir) {
+		p := filepath.Join(dir, "shared", "fixtures", "rancher-metadata", name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		if filepath.Dir(dir) == dir {
+			t.Skipf("the Rancher metadata fixture %s is not beside this checkout", name)
+			return ""
+		}
+	}
 }
 
 func TestSnapshotOfFixtures(t *testing.T) {
@@ -38,7 +55,7 @@ func TestSnapshotOfFixtures(t *testing.T) {
 		Containers: []Container{{Name: "Default_alena_1", PrimaryIP: "10.42.75.49", UUID: "57ad0af4-01a9-44cb-862c-0e2ed80c6bdb"}}}
 	for _, version := range []string{"2015-07-25", "2015-12-19", "latest"} {
 		t.Run(version, func(t *testing.T) {
-			_, url := emulator(t, fixture("answers.yml"))
+			_, url := emulator(t, fixture(t, "answers.yml"))
 			c := &Client{Base: url + "/" + version}
 			snap, err := c.Snapshot(context.Background())
 			if err != nil {
@@ -131,30 +148,63 @@ func TestDecodeBad(t *testing.T) {
 	}
 }
 
+// TestWaitVersion: a long-poll in flight returns the new version when the
+// answers change. The change is made once the server has the long-poll
+// request in hand (it signals), so the answer cannot predate the change.
 func TestWaitVersion(t *testing.T) {
-	s, url := emulator(t, "../metadataserver/testdata/stack.yml")
-	c := &Client{Base: url + "/latest"}
+	a, err := metadataserver.Load("../metadataserver/testdata/stack.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := metadataserver.New(a, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var polling atomic.Pointer[chan string] // the value of each long-poll that arrives
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if q := r.URL.Query(); q.Get("wait") == "true" {
+			if ch := polling.Load(); ch != nil {
+				*ch <- q.Get("value")
+			}
+		}
+		s.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	c := &Client{Base: ts.URL + "/latest"}
 	v, err := c.WaitVersion(context.Background(), "init", 5)
 	if err != nil || v != s.Version() {
 		t.Fatalf("WaitVersion(init) = %q %v", v, err)
 	}
+	arrived := make(chan string, 1)
+	polling.Store(&arrived)
 	done := make(chan string, 1)
 	go func() {
 		nv, _ := c.WaitVersion(context.Background(), v, 30)
 		done <- nv
 	}()
-	time.Sleep(50 * time.Millisecond)
-	a, _ := metadataserver.Load("../metadataserver/testdata/stack.yml")
-	s.Set(a)
+	select {
+	case value := <-arrived:
+		if value != v {
+			t.Fatalf("the long-poll waits for a change from %q, want from %q", value, v)
+		}
+	case nv := <-done:
+		t.Fatalf("WaitVersion returned %q without a long-poll reaching the server", nv)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the long-poll never reached the server")
+	}
 	select {
 	case nv := <-done:
-		if nv == v {
-			t.Error("WaitVersion returned the old version after a reload")
+		t.Fatalf("the long-poll returned %q before any change", nv)
+	default:
+	}
+	b, _ := metadataserver.Load("../metadataserver/testdata/stack.yml")
+	s.Set(b)
+	select {
+	case nv := <-done:
+		if nv == v || nv != s.Version() {
+			t.Errorf("WaitVersion returned %q after a reload; old %q, new %q", nv, v, s.Version())
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("WaitVersion did not return on change")
 	}
-	if _, err := (&Client{Base: url + "/1999-01-01"}).WaitVersion(context.Background(), "x", 1); err == nil {
+	if _, err := (&Client{Base: ts.URL + "/1999-01-01"}).WaitVersion(context.Background(), "x", 1); err == nil {
 		t.Error("unknown version: no error")
 	}
 }
