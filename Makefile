@@ -21,9 +21,12 @@ build: ## build bin/rancher-traefik (static)
 
 traefik: $(BIN)/traefik ## build the pinned Traefik (v3.6.12, tools/traefik) once, into bin/traefik
 
+# The first builds take minutes and go -v would print thousands of lines:
+# tools/progress.sh says what is built, how long it usually takes, and how far
+# it is (a line every 200 packages, or every 30 s of silence).
 $(BIN)/traefik: tools/traefik/go.mod tools/traefik/go.sum
-	@echo "building Traefik $(TRAEFIK_VERSION) from the Go module proxy (about 6 minutes the first time, seconds after)"
-	CGO_ENABLED=0 $(GO) build -C tools/traefik -trimpath \
+	@CGO_ENABLED=0 GO=$(GO) tools/progress.sh "Traefik $(TRAEFIK_VERSION)" "6 to 13 minutes" tools/traefik github.com/traefik/traefik/v3/cmd/traefik -- \
+		$(GO) build -C tools/traefik -v -trimpath \
 		-ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$(TRAEFIK_VERSION)" \
 		-o $(CURDIR)/$(BIN)/traefik github.com/traefik/traefik/v3/cmd/traefik
 	@touch $@
@@ -31,8 +34,8 @@ $(BIN)/traefik: tools/traefik/go.mod tools/traefik/go.sum
 compose: $(COMPOSE_V2) ## build Compose v2 (v2.40.3) from the Go module proxy, to test the compose example with it
 
 $(COMPOSE_V2): tools/compose/go.mod tools/compose/go.sum
-	@echo "building Compose $(COMPOSE_VERSION) from the Go module proxy (a few minutes the first time, seconds after)"
-	CGO_ENABLED=0 $(GO) build -C tools/compose -trimpath -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$(COMPOSE_VERSION)" -o $(CURDIR)/$@ github.com/docker/compose/v2/cmd
+	@CGO_ENABLED=0 GO=$(GO) tools/progress.sh "Compose $(COMPOSE_VERSION)" "about 4 minutes" tools/compose github.com/docker/compose/v2/cmd -- \
+		$(GO) build -C tools/compose -v -trimpath -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$(COMPOSE_VERSION)" -o $(CURDIR)/$@ github.com/docker/compose/v2/cmd
 	@touch $@
 
 test: build traefik ## run every test: formatting, vet, unit, integration and end to end (real Traefik; Docker and both Composes where a daemon answers)
