@@ -11,7 +11,7 @@ LDFLAGS         := -s -w -X rancher-traefik/internal/cli.version=$(VERSION)
 STATICCHECK     := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
-.PHONY: help build traefik compose test test-e2e bench lint fmt demo image image-local clean
+.PHONY: help build traefik compose test test-e2e bench lint fmt demo image image-local push clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -60,12 +60,22 @@ fmt: ## format the code
 	gofmt -w cmd internal templates
 
 IMAGE ?= rancher-traefik
-image: ## build the image for users from official images (needs a registry)
+image: ## build the image for users from official images (needs Docker Hub): rancher-traefik:VERSION
 	docker build -t $(IMAGE):$(VERSION) --build-arg VERSION=$(VERSION) .
 
 image-local: build traefik ## build the same image FROM scratch out of local files (no registry needed): rancher-traefik:local
 	examples/image-context.sh tmp/image $(BIN)/rancher-traefik $(BIN)/traefik
 	docker build -f Dockerfile.local --build-arg VERSION=$(VERSION) -t $(IMAGE):local tmp/image
+
+# The registry your Rancher hosts pull from; TAG is the local image to push
+# (make image's VERSION, or local for make image-local's).
+REGISTRY ?=
+TAG      ?= $(VERSION)
+push: ## push the image to your registry as REGISTRY/rancher-traefik:VERSION (make push REGISTRY=registry.example.com:5000 VERSION=v1.0.0)
+	@[ -n "$(REGISTRY)" ] || { echo "make push needs REGISTRY, the registry your Rancher hosts pull from: make push REGISTRY=registry.example.com:5000 VERSION=v1.0.0" >&2; exit 2; }
+	docker tag $(IMAGE):$(TAG) $(REGISTRY)/$(IMAGE):$(VERSION)
+	docker push $(REGISTRY)/$(IMAGE):$(VERSION)
+	@echo "pushed: answer the catalog's Image question with $(REGISTRY)/$(IMAGE):$(VERSION)"
 
 demo: build traefik ## the one-command demo: emulator, two backends, rancher-traefik + Traefik on ports 8080/8443/8000
 	examples/demo.sh
