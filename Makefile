@@ -63,9 +63,12 @@ IMAGE ?= rancher-traefik
 image: ## build the image for users from official images (needs Docker Hub): rancher-traefik:VERSION
 	docker build -t $(IMAGE):$(VERSION) --build-arg VERSION=$(VERSION) .
 
+# IMAGE_CONTEXT is where image-local prepares the build context (the tests
+# give a directory of their own, which they remove).
+IMAGE_CONTEXT ?= tmp/image
 image-local: build traefik ## build the same image FROM scratch out of local files (no registry needed): rancher-traefik:local
-	examples/image-context.sh tmp/image $(BIN)/rancher-traefik $(BIN)/traefik
-	docker build -f Dockerfile.local --build-arg VERSION=$(VERSION) -t $(IMAGE):local tmp/image
+	examples/image-context.sh $(IMAGE_CONTEXT) $(BIN)/rancher-traefik $(BIN)/traefik
+	docker build -f Dockerfile.local --build-arg VERSION=$(VERSION) -t $(IMAGE):local $(IMAGE_CONTEXT)
 
 # The registry your Rancher hosts pull from; TAG is the local image to push
 # (make image's VERSION, or local for make image-local's).

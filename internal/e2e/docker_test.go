@@ -32,12 +32,12 @@ var (
 	imageOnce sync.Once
 	imageErr  error
 	// imageBuilt is set once requireImage has run make image-local, whose
-	// image (192 MB) and build context removeTestImage removes after the
-	// last test: the docker and compose tests share one build.
+	// image (192 MB) removeTestImage removes after the last test: the
+	// docker and compose tests share one build.
 	imageBuilt bool
-	// contextWasThere: tmp/image existed before the build (a user's own
-	// make image-local), so it is left alone.
-	contextWasThere bool
+	// imageContext is the build context make image-local prepared for this
+	// run, removed with the image.
+	imageContext string
 )
 
 func docker(args ...string) (string, error) {
@@ -59,10 +59,12 @@ func requireImage(t *testing.T) {
 		root, _ := filepath.Abs(filepath.Join("..", ".."))
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 		defer cancel()
-		_, err := os.Stat(filepath.Join(root, imageContext))
-		contextWasThere = err == nil
 		imageBuilt = true // a failed build may still leave a part behind
-		cmd := exec.CommandContext(ctx, "make", "-C", root, "image-local", "IMAGE="+imageName)
+		imageContext, imageErr = os.MkdirTemp("", "rancher-traefik-e2e-image")
+		if imageErr != nil {
+			return
+		}
+		cmd := exec.CommandContext(ctx, "make", "-C", root, "image-local", "IMAGE="+imageName, "IMAGE_CONTEXT="+imageContext)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			imageErr = fmt.Errorf("make image-local: %v\n%s", err, out)
 		}
@@ -72,11 +74,8 @@ func requireImage(t *testing.T) {
 	}
 }
 
-// imageContext is where make image-local prepares the image's build context.
-const imageContext = "tmp/image"
-
 // removeTestImage removes what requireImage made, once every test is done
-// (TestMain): the image, and the build context when it was not there before.
+// (TestMain): the image and its build context.
 func removeTestImage() error {
 	if !imageBuilt {
 		return nil
@@ -89,9 +88,8 @@ func removeTestImage() error {
 	} else if !strings.Contains(out, "No such image") {
 		errs = append(errs, fmt.Errorf("docker image inspect %s: %v %s", testImage, err, out))
 	}
-	if !contextWasThere {
-		root, _ := filepath.Abs(filepath.Join("..", ".."))
-		if err := os.RemoveAll(filepath.Join(root, imageContext)); err != nil {
+	if imageContext != "" {
+		if err := os.RemoveAll(imageContext); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -260,8 +258,9 @@ func TestImageWarnsAboutShortStopTimeout(t *testing.T) {
 }
 
 // TestImageIsRemovedAfterTheTests runs one image test in a go test of its
-// own and checks that the image it built and the build context are gone
-// when it ends, and no container of it is left.
+// own, with a temporary directory of its own, and checks that when it ends
+// the image it built is gone, no container of it is left, and the
+// temporary directory (build context included) is empty.
 func TestImageIsRemovedAfterTheTests(t *testing.T) {
 	if out, err := docker("info", "--format", "{{.ServerVersion}}"); err != nil {
 		t.Skipf("no Docker daemon answers, so the image is not tested: %v %s", err, out)
@@ -269,16 +268,13 @@ func TestImageIsRemovedAfterTheTests(t *testing.T) {
 	if os.Getenv("RANCHER_TRAEFIK_E2E_IMAGE") != "" {
 		t.Skip("already inside the run this test checks")
 	}
-	root, _ := filepath.Abs(filepath.Join("..", ".."))
-	if _, err := os.Stat(filepath.Join(root, imageContext)); err == nil {
-		t.Skipf("%s is there already (a build of yours or of this run), so whether the run removes its own cannot be told", imageContext)
-	}
 	name := fmt.Sprintf("rancher-traefik-e2e-removal-%d", os.Getpid())
+	tmp := t.TempDir()
 	const inner = "TestImageWarnsAboutShortStopTimeout"
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-v", "-run", "^"+inner+"$", ".")
-	cmd.Env = append(os.Environ(), "RANCHER_TRAEFIK_E2E_IMAGE="+name, "TRAEFIK_TEST_BINARY="+traefikBin)
+	cmd.Env = append(os.Environ(), "RANCHER_TRAEFIK_E2E_IMAGE="+name, "TRAEFIK_TEST_BINARY="+traefikBin, "TMPDIR="+tmp)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "--- PASS: "+inner) {
 		t.Fatalf("go test -run %s: %v\n%s", inner, err, out)
@@ -290,7 +286,11 @@ func TestImageIsRemovedAfterTheTests(t *testing.T) {
 	if ids, _ := docker("ps", "-aq", "--filter", "ancestor="+name+":local"); ids != "" {
 		t.Errorf("containers of the test image are left: %s", ids)
 	}
-	if _, err := os.Stat(filepath.Join(root, imageContext)); err == nil {
-		t.Errorf("%s is left behind", imageContext)
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		var names []string
+		for _, e := range left {
+			names = append(names, e.Name())
+		}
+		t.Errorf("the run left %v in its temporary directory", names)
 	}
 }
