@@ -94,6 +94,8 @@ reports and golden tests.`,
 	}
 	cmd.Flags().StringVar(&metadataURL, "metadata-url", "", "metadata service URL with its version (default TRAEFIK_RANCHER_METADATA_URL)")
 	cmd.Flags().StringVar(&answers, "answers", "", "replay an answers or stack file instead of asking a server")
+	// One snapshot has one source: with both, which one was used would be a guess.
+	cmd.MarkFlagsMutuallyExclusive("answers", "metadata-url")
 	return cmd
 }
 

@@ -77,6 +77,7 @@ func runRun(ctx context.Context, e env) error {
 	defer signal.Stop(sigs)
 
 	cfg, log, err := loadConfig(e)
+	warnUnknown(log, e)
 	if err != nil {
 		return fail(err)
 	}

@@ -51,17 +51,34 @@ func TestComposeExample(t *testing.T) {
 	}
 }
 
-func composeExample(t *testing.T, composeBin string) {
-	dir := t.TempDir()
+// exampleSubnet is the network examples/docker-compose.yml pins (stack.yml
+// lists the backends' addresses in it).
+const exampleSubnet = "172.29.77."
+
+// copyExample copies the compose example into dir, on subnet instead of the
+// pinned one: runs sharing a Docker daemon (or a user's own copy of the
+// example running) would otherwise clash on the pinned subnet.
+func copyExample(t *testing.T, dir, subnet string) {
+	t.Helper()
 	for _, f := range []string{"docker-compose.yml", "stack.yml"} {
 		b, err := os.ReadFile(filepath.Join("..", "..", "examples", f))
 		if err != nil {
 			t.Fatal(err)
 		}
+		if !strings.Contains(string(b), exampleSubnet) {
+			t.Fatalf("examples/%s no longer uses the subnet %s0/24; update this test", f, exampleSubnet)
+		}
+		b = []byte(strings.ReplaceAll(string(b), exampleSubnet, subnet))
 		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+func composeExample(t *testing.T, composeBin string) {
+	dir := t.TempDir()
+	subnet := fmt.Sprintf("172.29.%d.", rand.IntN(250)+1)
+	copyExample(t, dir, subnet)
 	project := fmt.Sprintf("rte2e%d", rand.IntN(1<<30))
 	https := freePort(t)
 	compose := func(args ...string) (string, error) {
@@ -79,8 +96,18 @@ func composeExample(t *testing.T, composeBin string) {
 			_, _ = compose("down", "-v", "--remove-orphans")
 		}
 	})
-	if out, err := compose("up", "-d"); err != nil {
-		t.Fatalf("docker-compose up: %v\n%s", err, out)
+	for try := 1; ; try++ {
+		out, err := compose("up", "-d")
+		if err == nil {
+			break
+		}
+		if !strings.Contains(out, "Pool overlaps") || try == 5 {
+			t.Fatalf("docker-compose up: %v\n%s", err, out)
+		}
+		// Another network holds that subnet: take another one.
+		_, _ = compose("down", "-v", "--remove-orphans")
+		subnet = fmt.Sprintf("172.29.%d.", rand.IntN(250)+1)
+		copyExample(t, dir, subnet)
 	}
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
@@ -114,7 +141,7 @@ func composeExample(t *testing.T, composeBin string) {
 	})
 	// Scale 2 → 1 by editing stack.yml, as the comment in it says.
 	stack, _ := os.ReadFile(filepath.Join(dir, "stack.yml"))
-	edited := strings.Replace(string(stack), "          - ip: 172.29.77.12\n", "", 1)
+	edited := strings.Replace(string(stack), "          - ip: "+subnet+"12\n", "", 1)
 	if edited == string(stack) {
 		t.Fatal("stack.yml has no second container to remove")
 	}

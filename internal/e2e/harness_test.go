@@ -62,7 +62,15 @@ func testMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "the real Traefik is needed at %s (run `make traefik`, or set TRAEFIK_TEST_BINARY): %v\n", traefikBin, err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	// The tests remove what they create; the image is shared by several.
+	if err := removeTestImage(); err != nil {
+		fmt.Fprintf(os.Stderr, "removing the test image: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
 }
 
 // handedOut are the ports freePort gave in this process: the kernel may

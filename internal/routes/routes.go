@@ -112,11 +112,7 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 			err = mergeChecked(res.Config, r.frag)
 		}
 		if err != nil {
-			w := Warning{Stack: s.Stack, Service: s.Name, Msg: err.Error()}
-			if le, ok := err.(*labelError); ok {
-				w.Label = le.label
-			}
-			res.Warnings = append(res.Warnings, w)
+			res.Warnings = append(res.Warnings, warnings(s.Stack, s.Name, err)...)
 			continue
 		}
 		for r, n := range r.servers {
