@@ -240,32 +240,12 @@ func v1Router(s *rancher.Service, o Options, frag map[string]any, name string, f
 			}
 		}
 	}
-	users := ""
-	usersLabel := ""
-	for _, k := range []string{"frontend.auth.basic", "frontend.auth.basic.users"} {
-		if label, v, ok := f.get(k); ok {
-			users, usersLabel = v, label
-		}
+	kind, auth, err := v1Auth(f, o)
+	if err != nil {
+		return 0, err
 	}
-	if users != "" {
-		list, _ := convert(kindList, users)
-		for i, u := range list.([]string) {
-			if n, h, ok := strings.Cut(u, ":"); !ok || n == "" || h == "" {
-				return 0, errLabel(usersLabel, "entry %d is not user:hash", i+1) // never print the hash
-			}
-		}
-		auth := map[string]any{"users": list}
-		if label, v, ok := f.get("frontend.auth.basic.removeheader"); ok {
-			b, err := convert(kindBool, v)
-			if err != nil {
-				return 0, errLabel(label, "%v", err)
-			}
-			auth["removeHeader"] = b
-		}
-		if _, v, ok := f.get("frontend.auth.basic.realm"); ok {
-			auth["realm"] = v
-		}
-		addMW("basicAuth", auth)
+	if auth != nil {
+		addMW(kind, auth)
 	}
 	for _, k := range []string{"frontend.whitelist.sourcerange", "frontend.whitelistsourcerange"} {
 		if label, v, ok := f.get(k); ok {
