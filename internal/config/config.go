@@ -102,6 +102,11 @@ func (c *Config) ACMEStorage() string { return filepath.Join(c.Home, "acme", "ac
 // AdminUsersFile holds the htpasswd lines for the API, outside the watched directory.
 func (c *Config) AdminUsersFile() string { return filepath.Join(c.Home, "etc", "admin-users") }
 
+// CredentialsDir holds the credential files written from labels (basic and
+// digest auth users, TLS client keys), 0600 in a 0700 directory, outside the
+// watched directory; Traefik's configuration names only their paths.
+func (c *Config) CredentialsDir() string { return filepath.Join(c.Home, "etc", "auth") }
+
 // HTTPSEnabled reports whether the https entry point exists.
 func (c *Config) HTTPSEnabled() bool { return c.HTTPS != HTTPSOff }
 
@@ -133,6 +138,7 @@ func (c *Config) RoutesOptions() routes.Options {
 	return routes.Options{
 		Domain: c.RancherDomain, ExposedByDefault: c.RancherExposed, ServiceFilter: c.RancherServiceFilter,
 		IncludeSystem: c.RancherSystem, Constraints: c.RancherConstraints, HTTPS: c.HTTPSEnabled(), ACME: c.ACMEEnable,
+		CredentialDir: c.CredentialsDir(), // CredentialKey: see cli, which keeps it in that directory
 	}
 }
 

@@ -180,10 +180,16 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 		log.Info("a second answer agrees: applying the removal", "removes", len(removed))
 	}
 	p.pending = nil
+	// Credential files first (the new configuration names them), stale ones
+	// once it is in place.
+	if _, err := writeCredentials(p.Options.CredentialDir, res.Credentials); err != nil {
+		return err
+	}
 	changed, err := atomicfile.Write(p.Path, b, 0o644)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", p.Path, err)
 	}
+	p.removeStaleCredentials(res.Credentials)
 	if changed {
 		added := diff(newRouters, oldRouters)
 		var modified []string
