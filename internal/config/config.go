@@ -42,6 +42,9 @@ type Config struct {
 	// AdminDashboard serves the dashboard with the API.
 	AdminDashboard bool
 	AdminUsers     secrets.Secret
+	// AdminInsecure serves the API open to the network (without users, the
+	// API answers only clients on loopback).
+	AdminInsecure bool
 
 	LogLevel  string
 	LogFormat string
@@ -271,6 +274,9 @@ func (c *Config) validate(failed map[string]bool) []Problem {
 			// Never print the line: it holds a password hash.
 			ps = append(ps, Problem{"TRAEFIK_ADMIN_AUTH_USERS", fmt.Sprintf("entry %d is not of the form user:hash (htpasswd -nB user)", i+1)})
 		}
+	}
+	if c.AdminInsecure && c.AdminUsers.IsSet() {
+		ps = append(ps, Problem{"TRAEFIK_ADMIN_INSECURE", "true serves the API without authentication, but TRAEFIK_ADMIN_AUTH_USERS is set: set one of them"})
 	}
 	if c.RancherMode == "api" && !keysFailed && (c.RancherEndpoint == "" || !c.RancherAccessKey.IsSet()) {
 		ps = append(ps, Problem{"TRAEFIK_RANCHER_MODE", "api needs TRAEFIK_RANCHER_ENDPOINT (or CATTLE_URL) and the access key and secret"})
