@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -64,15 +65,35 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
-// freePort returns a loopback port nobody listens on right now.
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{} // by freePort, in this test process
+)
+
+// freePort returns a loopback port nobody listens on right now, and never
+// the same one twice in this process: on a busy machine (thousands of
+// connections in TIME_WAIT) the kernel was seen handing the same port to
+// consecutive bind(0)s, and an instance got one port for all three entry
+// points.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 1000 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		portsMu.Lock()
+		fresh := !portsGiven[port]
+		portsGiven[port] = true
+		portsMu.Unlock()
+		if fresh {
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no port not handed out before")
+	return 0
 }
 
 // instance is one rancher-traefik process and its directories.
