@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"rancher-traefik/internal/secrets"
@@ -125,26 +125,33 @@ func extractCredentials(frag map[string]any, o Options) (Credentials, error) {
 	if len(mws) == 0 {
 		return nil, nil
 	}
-	names := make([]string, 0, len(mws))
+	var buf [8]string // a service has a few middlewares
+	names := buf[:0]
 	for n := range mws {
 		names = append(names, n)
 	}
-	sort.Strings(names)
-	creds := Credentials{}
+	slices.Sort(names) // the first problem in name order is reported
+	var creds Credentials
 	for _, name := range names {
 		mw, _ := mws[name].(map[string]any)
-		if err := extractMiddleware(creds, o, name, mw); err != nil {
+		if err := extractMiddleware(&creds, o, name, mw); err != nil {
 			return nil, err
 		}
-	}
-	if len(creds) == 0 {
-		return nil, nil
 	}
 	return creds, nil
 }
 
-func extractMiddleware(creds Credentials, o Options, name string, mw map[string]any) error {
-	label := "traefik.http.middlewares." + name + "."
+// add records a credential, making the map on first use (most services
+// have none).
+func (c *Credentials) add(path, content string) {
+	if *c == nil {
+		*c = Credentials{}
+	}
+	(*c)[path] = secrets.New(content)
+}
+
+func extractMiddleware(creds *Credentials, o Options, name string, mw map[string]any) error {
+	label := func(rest string) string { return "traefik.http.middlewares." + name + "." + rest } // for errors only
 	for kind, v := range mw {
 		settings, _ := v.(map[string]any)
 		if settings == nil {
@@ -152,18 +159,18 @@ func extractMiddleware(creds Credentials, o Options, name string, mw map[string]
 		}
 		switch kind {
 		case "basicAuth", "digestAuth":
-			if err := extractUsers(creds, o, name, label+strings.ToLower(kind), settings, kind == "digestAuth"); err != nil {
+			if err := extractUsers(creds, o, name, label(strings.ToLower(kind)), settings, kind == "digestAuth"); err != nil {
 				return err
 			}
 		case "forwardAuth":
 			tls, _ := settings["tls"].(map[string]any)
-			if err := extractKey(creds, o, name, label+"forwardauth.tls", tls); err != nil {
+			if err := extractKey(creds, o, name, label("forwardauth.tls"), tls); err != nil {
 				return err
 			}
 		case "rateLimit":
 			redis, _ := settings["redis"].(map[string]any)
 			tls, _ := redis["tls"].(map[string]any)
-			if err := extractKey(creds, o, name, label+"ratelimit.redis.tls", tls); err != nil {
+			if err := extractKey(creds, o, name, label("ratelimit.redis.tls"), tls); err != nil {
 				return err
 			}
 		}
@@ -172,7 +179,7 @@ func extractMiddleware(creds Credentials, o Options, name string, mw map[string]
 }
 
 // extractUsers moves users into a usersFile.
-func extractUsers(creds Credentials, o Options, name, label string, settings map[string]any, digest bool) error {
+func extractUsers(creds *Credentials, o Options, name, label string, settings map[string]any, digest bool) error {
 	users, _ := settings["users"].([]string)
 	if file, ok := settings["usersFile"].(string); ok {
 		if len(users) > 0 {
@@ -197,7 +204,7 @@ func extractUsers(creds Credentials, o Options, name, label string, settings map
 	}
 	content := strings.Join(users, "\n") + "\n"
 	path := credentialPath(o, name, kind, content)
-	creds[path] = secrets.New(content)
+	creds.add(path, content)
 	delete(settings, "users")
 	settings["usersFile"] = path
 	return nil
@@ -205,7 +212,7 @@ func extractUsers(creds Credentials, o Options, name, label string, settings map
 
 // extractKey moves a client TLS key given as PEM text into a file, and the
 // certificate with it when it is text too.
-func extractKey(creds Credentials, o Options, name, label string, tls map[string]any) error {
+func extractKey(creds *Credentials, o Options, name, label string, tls map[string]any) error {
 	key, _ := tls["key"].(string)
 	if !isPEM(key) {
 		return nil
@@ -215,11 +222,11 @@ func extractKey(creds Credentials, o Options, name, label string, tls map[string
 		return errLabel(label+".cert", "is a path while tls.key is PEM text: Traefik takes both as text or both as paths")
 	}
 	kp := credentialPath(o, name, credKey, key)
-	creds[kp] = secrets.New(key)
+	creds.add(kp, key)
 	tls["key"] = kp
 	if cert != "" {
 		cp := credentialPath(o, name, credCert, cert)
-		creds[cp] = secrets.New(cert)
+		creds.add(cp, cert)
 		tls["cert"] = cp
 	}
 	return nil
