@@ -120,6 +120,13 @@ func isTemp(name, base string) bool {
 // missing directory is not an error.
 func RemoveStale(path string) ([]string, error) {
 	dir, base := filepath.Split(path)
+	return RemoveStaleIn(dir, func(b string) bool { return b == base })
+}
+
+// RemoveStaleIn is RemoveStale for every file of dir whose base name own
+// accepts, whether that file exists or not (a killed first write leaves
+// only its temporary file).
+func RemoveStaleIn(dir string, own func(base string) bool) ([]string, error) {
 	if dir == "" {
 		dir = "."
 	}
@@ -132,7 +139,8 @@ func RemoveStale(path string) ([]string, error) {
 	}
 	var removed []string
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !isTemp(e.Name(), base) {
+		base, ok := tempBase(e.Name())
+		if !e.Type().IsRegular() || !ok || !own(base) {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
@@ -142,4 +150,22 @@ func RemoveStale(path string) ([]string, error) {
 		removed = append(removed, p)
 	}
 	return removed, nil
+}
+
+// tempBase returns the base name a temporary file of Write's is for.
+func tempBase(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, ".")
+	if !ok {
+		return "", false
+	}
+	rest, ok = strings.CutSuffix(rest, tempSuffix)
+	if !ok {
+		return "", false
+	}
+	i := strings.LastIndexByte(rest, '.')
+	if i <= 0 {
+		return "", false
+	}
+	base := rest[:i]
+	return base, isTemp(name, base)
 }

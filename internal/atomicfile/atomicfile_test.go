@@ -229,3 +229,39 @@ func unknown(t *testing.T, dir string, known []string) []string {
 	}
 	return out
 }
+
+// TestRemoveStaleIn: the temporary files of every base name the caller owns
+// go, whether the file itself exists or not (a killed first write); others
+// stay.
+func TestRemoveStaleIn(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]bool{ // name → removed
+		".a.x.123.tmp":  true,  // a.x never written in full
+		"..key.7.tmp":   true,  // the key file ".key"
+		"a.x":           false, // the file itself
+		".b.x.123.tmp":  false, // not ours
+		".a.x.12a.tmp":  false, // not Write's form
+		".a.x.tmp":      false,
+		"a.x.123.tmp":   false,
+		".a.x.123.tmpx": false,
+	}
+	for n := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := RemoveStaleIn(dir, func(base string) bool { return base == "a.x" || base == ".key" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(removed)
+	want := []string{filepath.Join(dir, "..key.7.tmp"), filepath.Join(dir, ".a.x.123.tmp")}
+	if !slices.Equal(removed, want) {
+		t.Errorf("removed %v, want %v", removed, want)
+	}
+	for n, gone := range files {
+		if _, err := os.Stat(filepath.Join(dir, n)); (err != nil) != gone {
+			t.Errorf("%s: removed=%v, want %v", n, err != nil, gone)
+		}
+	}
+}

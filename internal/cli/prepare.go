@@ -109,25 +109,7 @@ func prepare(cfg *config.Config, log *slog.Logger) (servedCerts, error) {
 		return servedCerts{}, err
 	}
 
-	auth := cfg.AdminEnable && cfg.AdminUsers.IsSet()
-	if auth {
-		users := strings.Join(cfg.AdminUserLines(), "\n") + "\n"
-		if _, err := atomicfile.Write(cfg.AdminUsersFile(), []byte(users), 0o600); err != nil {
-			return servedCerts{}, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_ADMIN_AUTH_USERS: %w", err))
-		}
-	} else {
-		if err := removeIfExists(cfg.AdminUsersFile()); err != nil {
-			return servedCerts{}, err
-		}
-		if cfg.AdminEnable {
-			what := "the API and dashboard are"
-			if !cfg.AdminDashboard {
-				what = "the API is"
-			}
-			log.Warn("TRAEFIK_ADMIN_AUTH_USERS is not set: "+what+" open to anyone who reaches the admin port", "port", cfg.AdminPort)
-		}
-	}
-	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), adminFile), render.AdminTemplate, render.AdminData{UsersFile: render.String(cfg.AdminUsersFile())}, auth); err != nil {
+	if err := writeAdmin(cfg, r, log); err != nil {
 		return servedCerts{}, err
 	}
 
@@ -141,6 +123,39 @@ func prepare(cfg *config.Config, log *slog.Logger) (servedCerts, error) {
 	}
 	log.Debug("static configuration written", "file", cfg.StaticFile(), "changed", changed)
 	return servedOf(pair, extras), nil
+}
+
+// writeAdmin writes admin.toml and the API's users file. With users, the
+// API and dashboard are behind basic auth on the admin port; without, they
+// answer loopback clients only (TRAEFIK_ADMIN_INSECURE=true: everyone, through
+// Traefik's api.insecure, and no admin.toml).
+func writeAdmin(cfg *config.Config, r render.Renderer, log *slog.Logger) error {
+	auth := cfg.AdminEnable && cfg.AdminUsers.IsSet()
+	if auth {
+		users := strings.Join(cfg.AdminUserLines(), "\n") + "\n"
+		if _, err := atomicfile.Write(cfg.AdminUsersFile(), []byte(users), 0o600); err != nil {
+			return exitWith(ExitConfig, fmt.Errorf("TRAEFIK_ADMIN_AUTH_USERS: %w", err))
+		}
+	} else if err := removeIfExists(cfg.AdminUsersFile()); err != nil {
+		return err
+	}
+	what, are, answer := "the API and dashboard", "are", "answer"
+	if !cfg.AdminDashboard {
+		what, are, answer = "the API", "is", "answers"
+	}
+	data := render.AdminData{}
+	switch {
+	case !cfg.AdminEnable:
+	case auth:
+		data.UsersFile = render.String(cfg.AdminUsersFile())
+	case cfg.AdminInsecure:
+		log.Warn("TRAEFIK_ADMIN_INSECURE=true: "+what+" "+are+" open to anyone who reaches the admin port, with every route, backend address and header value", "port", cfg.AdminPort)
+	default:
+		log.Info("TRAEFIK_ADMIN_AUTH_USERS is not set: "+what+" "+answer+" only clients on loopback (inside the container); set users to reach it through the admin port", "port", cfg.AdminPort)
+	}
+	// Insecure: Traefik's own api.insecure routes the API, admin.toml goes.
+	_, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), adminFile), render.AdminTemplate, data, cfg.AdminEnable && (auth || !cfg.AdminInsecure))
+	return err
 }
 
 // writeTLS writes the main pair and tls.toml, which lists every certificate

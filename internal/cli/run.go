@@ -102,7 +102,10 @@ func runRun(ctx context.Context, e env) error {
 	if err != nil {
 		return fail(err)
 	}
-	pub, api := newPublisher(cfg, log)
+	pub, api, err := newPublisher(cfg, log)
+	if err != nil {
+		return fail(err)
+	}
 	// Every goroutine below belongs to g; bg ends when the supervisor does
 	// (or on an early return), which ends them all.
 	g, gctx := errgroup.WithContext(ctx)

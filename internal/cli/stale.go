@@ -7,6 +7,7 @@ import (
 	"rancher-traefik/internal/atomicfile"
 	"rancher-traefik/internal/certs"
 	"rancher-traefik/internal/config"
+	"rancher-traefik/internal/routes"
 )
 
 // ownFiles are the files run writes atomically under TRAEFIK_HOME.
@@ -36,5 +37,15 @@ func removeStaleTemps(cfg *config.Config, log *slog.Logger) {
 		if err != nil {
 			log.Warn("could not remove a temporary file left by an interrupted write", "err", err)
 		}
+	}
+	// Credential files (their temporary files hold label credentials too).
+	removed, err := atomicfile.RemoveStaleIn(cfg.CredentialsDir(), func(base string) bool {
+		return routes.CredentialFileName(base) || base == credentialKeyFile
+	})
+	for _, r := range removed {
+		log.Info("removed a temporary file left by an interrupted write", "file", r)
+	}
+	if err != nil {
+		log.Warn("could not remove a temporary file left by an interrupted write", "err", err)
 	}
 }

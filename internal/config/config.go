@@ -42,6 +42,9 @@ type Config struct {
 	// AdminDashboard serves the dashboard with the API.
 	AdminDashboard bool
 	AdminUsers     secrets.Secret
+	// AdminInsecure serves the API open to the network (without users, the
+	// API answers only clients on loopback).
+	AdminInsecure bool
 
 	LogLevel  string
 	LogFormat string
@@ -103,6 +106,11 @@ func (c *Config) ACMEStorage() string { return filepath.Join(c.Home, "acme", "ac
 // AdminUsersFile holds the htpasswd lines for the API, outside the watched directory.
 func (c *Config) AdminUsersFile() string { return filepath.Join(c.Home, "etc", "admin-users") }
 
+// CredentialsDir holds the credential files written from labels (basic and
+// digest auth users, TLS client keys), 0600 in a 0700 directory, outside the
+// watched directory; Traefik's configuration names only their paths.
+func (c *Config) CredentialsDir() string { return filepath.Join(c.Home, "etc", "auth") }
+
 // HTTPSEnabled reports whether the https entry point exists.
 func (c *Config) HTTPSEnabled() bool { return c.HTTPS != HTTPSOff }
 
@@ -134,6 +142,7 @@ func (c *Config) RoutesOptions() routes.Options {
 	return routes.Options{
 		Domain: c.RancherDomain, ExposedByDefault: c.RancherExposed, ServiceFilter: c.RancherServiceFilter,
 		IncludeSystem: c.RancherSystem, Constraints: c.RancherConstraints, HTTPS: c.HTTPSEnabled(), ACME: c.ACMEEnable,
+		CredentialDir: c.CredentialsDir(), // CredentialKey: see cli, which keeps it in that directory
 	}
 }
 
@@ -266,6 +275,9 @@ func (c *Config) validate(failed map[string]bool) []Problem {
 			// Never print the line: it holds a password hash.
 			ps = append(ps, Problem{"TRAEFIK_ADMIN_AUTH_USERS", fmt.Sprintf("entry %d is not of the form user:hash (htpasswd -nB user)", i+1)})
 		}
+	}
+	if c.AdminInsecure && c.AdminUsers.IsSet() {
+		ps = append(ps, Problem{"TRAEFIK_ADMIN_INSECURE", "true serves the API without authentication, but TRAEFIK_ADMIN_AUTH_USERS is set: set one of them"})
 	}
 	if c.RancherMode == "api" && !keysFailed && (c.RancherEndpoint == "" || !c.RancherAccessKey.IsSet()) {
 		ps = append(ps, Problem{"TRAEFIK_RANCHER_MODE", "api needs TRAEFIK_RANCHER_ENDPOINT (or CATTLE_URL) and the access key and secret"})

@@ -137,6 +137,10 @@ func TestBadInput(t *testing.T) {
 		{"unknown https mode", map[string]string{"TRAEFIK_HTTPS_ENABLE": "maybe"}, []string{`TRAEFIK_HTTPS_ENABLE: "maybe" is not one of true, only, false`}},
 		{"bad boolean", map[string]string{"TRAEFIK_ACCESS_LOG": "sometimes"}, []string{`TRAEFIK_ACCESS_LOG: "sometimes" is not a boolean (true or false)`}},
 		{"bad dashboard switch", map[string]string{"TRAEFIK_ADMIN_DASHBOARD": "maybe"}, []string{`TRAEFIK_ADMIN_DASHBOARD: "maybe" is not a boolean (true or false)`}},
+		{"bad insecure switch", map[string]string{"TRAEFIK_ADMIN_INSECURE": "open"}, []string{`TRAEFIK_ADMIN_INSECURE: "open" is not a boolean (true or false)`}},
+		{"insecure with users", map[string]string{"TRAEFIK_ADMIN_INSECURE": "true", "TRAEFIK_ADMIN_AUTH_USERS": "admin:SECRETVALUE"}, []string{
+			`TRAEFIK_ADMIN_INSECURE: true serves the API without authentication, but TRAEFIK_ADMIN_AUTH_USERS is set: set one of them`,
+		}},
 		{"bad level", map[string]string{"TRAEFIK_LOG_LEVEL": "loud"}, []string{`TRAEFIK_LOG_LEVEL: "loud" is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL, PANIC`}},
 		{"bad duration", map[string]string{"TRAEFIK_GRACE_TIMEOUT": "soon"}, []string{`TRAEFIK_GRACE_TIMEOUT: "soon" is not a duration (e.g. 10s, 500ms, or seconds)`}},
 		{"negative duration", map[string]string{"TRAEFIK_GRACE_TIMEOUT": "-1s"}, []string{`TRAEFIK_GRACE_TIMEOUT: "-1s" is negative`}},
@@ -221,6 +225,7 @@ func FuzzFromEnv(f *testing.F) {
 			"TRAEFIK_HTTP_PORT": p, "TRAEFIK_HTTPS_ENABLE": b, "TRAEFIK_ACCESS_LOG": b,
 			"TRAEFIK_GRACE_TIMEOUT": d, "TRAEFIK_RANCHER_DOMAIN": dom, "TRAEFIK_ACME_EMAIL": mail,
 			"TRAEFIK_RANCHER_ENDPOINT": dom, "TRAEFIK_CHILD_ENV": mail, "TRAEFIK_ADMIN_DASHBOARD": b,
+			"TRAEFIK_ADMIN_INSECURE": b,
 		}
 		_, err := FromEnv(lookupOf(env))
 		if err == nil {

@@ -116,8 +116,11 @@ var Vars = []Var{
 		Doc:   "Serve Traefik's dashboard with the API (false: the API alone). A Traefik built from the Go module proxy, as by make traefik, has no dashboard UI and says so at start: the demo and the compose example turn it off.",
 		parse: func(c *Config, v string) (err error) { c.AdminDashboard, err = boolean(v); return }},
 	{Name: "TRAEFIK_ADMIN_AUTH_USERS", Group: GroupAdmin, Secret: true, secret: true,
-		Doc:       "htpasswd lines (user:hash, one per line or comma separated); when set the API and dashboard require basic auth. Unset: they are open (a warning is logged).",
+		Doc:       "htpasswd lines (user:hash, one per line or comma separated); when set the API and dashboard require basic auth on the admin port. Unset: they answer only clients on loopback, in the container's own network namespace, and the network gets 404; /ping stays open either way. See TRAEFIK_ADMIN_INSECURE.",
 		setSecret: func(c *Config, s secrets.Secret) { c.AdminUsers = s }},
+	{Name: "TRAEFIK_ADMIN_INSECURE", Default: "false", Group: GroupAdmin,
+		Doc:   "true serves the API and dashboard without authentication to anyone who reaches the admin port, as the seed image did (a warning is logged). They show every route, backend address and header value. Cannot be combined with TRAEFIK_ADMIN_AUTH_USERS.",
+		parse: func(c *Config, v string) (err error) { c.AdminInsecure, err = boolean(v); return }},
 
 	{Name: "TRAEFIK_LOG_LEVEL", Default: "INFO", Group: GroupLogs,
 		Doc: "TRACE, DEBUG, INFO, WARN, ERROR, FATAL or PANIC, for Traefik and rancher-traefik.",

@@ -117,7 +117,7 @@ func TestCatalogEntry(t *testing.T) {
 	if diff := cmp.Diff(usedList, questions); diff != "" {
 		t.Errorf("variables used vs questions (-used +questions):\n%s", diff)
 	}
-	for _, want := range []string{"rancher_endpoint", "access_key_secret", "secret_key_secret", "host_label", "http_port", "https_port", "admin_port", "domain", "https_enable", "ssl_cert_secret", "ssl_key_secret", "refresh", "rancher_mode", "exposed", "constraints", "admin_users", "acme_enable"} {
+	for _, want := range []string{"rancher_endpoint", "access_key_secret", "secret_key_secret", "host_label", "http_port", "https_port", "admin_port", "domain", "https_enable", "ssl_cert_secret", "ssl_key_secret", "refresh", "rancher_mode", "exposed", "constraints", "admin_users", "admin_insecure", "acme_enable"} {
 		if !used[want] {
 			t.Errorf("no question for %s", want)
 		}

@@ -192,9 +192,19 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 	if err != nil {
 		return err
 	}
+	// Credential files first (the new configuration names them).
+	if _, err := writeCredentials(p.Options.CredentialDir, res.Credentials); err != nil {
+		return err
+	}
 	changed, err := atomicfile.Write(p.Path, b, 0o644)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", p.Path, err)
+	}
+	// Stale credential files go once the configuration without them is in
+	// place — not while a removal is held: the held routers still name the
+	// files of the configuration before.
+	if v.held == nil {
+		p.removeStaleCredentials(res.Credentials)
 	}
 	if v.note != nil {
 		v.note(p.log())

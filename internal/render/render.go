@@ -66,6 +66,7 @@ type StaticData struct {
 	API                bool
 	Dashboard          bool
 	APIAuth            bool
+	APIInsecure        bool // the API open on the admin entry point (api.insecure)
 	LogLevel           Lit
 	LogFormat          Lit
 	AccessLog          bool
@@ -95,6 +96,7 @@ func NewStaticData(c *config.Config, version string) StaticData {
 		API:                c.AdminEnable,
 		Dashboard:          c.AdminEnable && c.AdminDashboard,
 		APIAuth:            c.AdminEnable && c.AdminUsers.IsSet(),
+		APIInsecure:        c.AdminEnable && c.AdminInsecure && !c.AdminUsers.IsSet(),
 		LogLevel:           String(c.LogLevel),
 		LogFormat:          String(format),
 		AccessLog:          c.AccessLog,
@@ -131,7 +133,9 @@ type TLSData struct {
 	Fingerprints Lit
 }
 
-// AdminData is what admin.toml.tmpl sees.
+// AdminData is what admin.toml.tmpl sees: the API behind basic auth with
+// the users in UsersFile, or, UsersFile empty, answering loopback clients
+// only.
 type AdminData struct {
 	UsersFile Lit
 }

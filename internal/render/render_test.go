@@ -41,6 +41,7 @@ func TestStaticGolden(t *testing.T) {
 		{"acme-http.toml", map[string]string{"TRAEFIK_ACME_ENABLE": "true", "TRAEFIK_ACME_CHALLENGE": "http", "TRAEFIK_HTTPS_ENABLE": "false"}},
 		{"admin-auth.toml", map[string]string{"TRAEFIK_ADMIN_AUTH_USERS": "admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/"}},
 		{"admin-off.toml", map[string]string{"TRAEFIK_ADMIN_ENABLE": "false"}},
+		{"admin-insecure.toml", map[string]string{"TRAEFIK_ADMIN_INSECURE": "true"}},
 		{"dashboard-off.toml", map[string]string{"TRAEFIK_ADMIN_DASHBOARD": "false"}},
 		{"custom-ports.toml", map[string]string{"TRAEFIK_HTTP_PORT": "8080", "TRAEFIK_HTTPS_PORT": "8443", "TRAEFIK_ADMIN_PORT": "9000", "TRAEFIK_BIND_ADDRESS": "127.0.0.1", "TRAEFIK_HOME": "/srv/traefik", "TRAEFIK_GRACE_TIMEOUT": "3s", "TRAEFIK_LOG_FORMAT": "json", "TRAEFIK_ACCESS_LOG": "false", "TRAEFIK_DEBUG": "true"}},
 	}
@@ -71,6 +72,11 @@ func TestTLSAndAdminGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "admin.toml", got)
+	got, err = Renderer{}.Render(AdminTemplate, AdminData{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "admin-loopback.toml", got)
 }
 
 func TestStringCannotInject(t *testing.T) {

@@ -62,6 +62,7 @@ func TestBuildGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
+			tt.opts.CredentialDir, tt.opts.CredentialKey = testCredDir, testCredKey
 			res := Build(snap, tt.opts)
 			out := render(t, res)
 			golden(t, tt.golden, out)

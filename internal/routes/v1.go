@@ -245,31 +245,10 @@ func v1Router(s *rancher.Service, o Options, frag map[string]any, name string, f
 			}
 		}
 	}
-	users := ""
-	usersLabel := ""
-	for _, k := range []string{"frontend.auth.basic", "frontend.auth.basic.users"} {
-		if label, v, ok := f.get(k); ok {
-			users, usersLabel = v, label
-		}
-	}
-	if users != "" {
-		list, _ := convert(kindList, users)
-		for i, u := range list.([]string) {
-			if n, h, ok := strings.Cut(u, ":"); !ok || n == "" || h == "" {
-				p.add(errLabel(usersLabel, "entry %d is not user:hash", i+1)) // never print the hash
-				break
-			}
-		}
-		auth := map[string]any{"users": list}
-		if label, v, ok := f.get("frontend.auth.basic.removeheader"); ok {
-			if b, err := convert(kindBool, v); !p.at(label, err) {
-				auth["removeHeader"] = b
-			}
-		}
-		if _, v, ok := f.get("frontend.auth.basic.realm"); ok {
-			auth["realm"] = v
-		}
-		addMW("basicAuth", auth)
+	if kind, auth, err := v1Auth(f, o); err != nil {
+		p.add(err)
+	} else if auth != nil {
+		addMW(kind, auth)
 	}
 	for _, k := range []string{"frontend.whitelist.sourcerange", "frontend.whitelistsourcerange"} {
 		if label, v, ok := f.get(k); ok {

@@ -38,6 +38,7 @@ services:
       TRAEFIK_SSL_PRIVATE_KEY: traefik-key
 {{- end }}
       TRAEFIK_ADMIN_AUTH_USERS: ${admin_users}
+      TRAEFIK_ADMIN_INSECURE: ${admin_insecure}
       TRAEFIK_ACME_ENABLE: ${acme_enable}
       TRAEFIK_ACME_EMAIL: ${acme_email}
       TRAEFIK_STOP_TIMEOUT: 15s
