@@ -109,13 +109,14 @@ func TestEligibility(t *testing.T) {
 
 func TestDecodeBad(t *testing.T) {
 	for name, in := range map[string]string{
-		"not JSON":         `<html>`,
-		"truncated":        `{"version":"1","services":[{"name":"a"`,
-		"no version":       `{"services":[]}`,
-		"no services":      `{"version":"1"}`,
-		"service not obj":  `{"version":"1","services":[5]}`,
-		"container bad":    `{"version":"1","services":[{"name":"a","containers":[7]}]}`,
-		"version not text": `{"version":{},"services":[]}`,
+		"not JSON":          `<html>`,
+		"truncated":         `{"version":"1","services":[{"name":"a"`,
+		"no version":        `{"services":[]}`,
+		"no services":       `{"version":"1"}`,
+		"service not obj":   `{"version":"1","services":[5]}`,
+		"container bad":     `{"version":"1","services":[{"name":"a","containers":[7]}]}`,
+		"version not text":  `{"version":{},"services":[]}`,
+		"services not list": `{"version":"1","services":{}}`,
 	} {
 		if _, err := Decode([]byte(in)); err == nil {
 			t.Errorf("%s: Decode succeeded", name)
@@ -128,6 +129,10 @@ func TestDecodeBad(t *testing.T) {
 	}
 	if diff := cmp.Diff(snap.Services[0].Labels, map[string]string{"x": "", "n": "3", "b": "true"}); diff != "" {
 		t.Errorf("labels (-got +want):\n%s", diff)
+	}
+	// An environment without services: the real server answers null.
+	if snap, err := Decode([]byte(`{"version":"1","services":null,"containers":null,"stacks":null}`)); err != nil || len(snap.Services) != 0 {
+		t.Errorf("services null: %+v %v, want an empty snapshot", snap, err)
 	}
 }
 
