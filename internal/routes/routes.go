@@ -21,6 +21,9 @@ type Options struct {
 	Constraints      []Constraint
 	HTTPS            bool // routers default to the https entry point with TLS
 	ACME             bool // the acme certificate resolver exists
+	// HTTPSPort is the port clients reach HTTPS on (TRAEFIK_HTTPS_PUBLIC_PORT):
+	// redirects to https name it. 0 leaves the port out (the scheme's own).
+	HTTPSPort int
 }
 
 // Constraint is a Traefik v1 style constraint on the traefik.tags label:
