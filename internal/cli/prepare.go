@@ -18,8 +18,9 @@ import (
 
 // Names of the dynamic files rancher-traefik owns in the watched directory.
 const (
-	tlsFile   = "tls.toml"
-	adminFile = "admin.toml"
+	tlsFile         = "tls.toml"
+	adminFile       = "admin.toml"
+	middlewaresFile = "middlewares.toml"
 )
 
 // loadConfig reads the environment and makes the logger it asks for. On a
@@ -80,8 +81,9 @@ func logExpiry(log *slog.Logger, what string, p *certs.Pair, now time.Time) {
 }
 
 // prepare writes every file Traefik needs: the TLS files, the dynamic
-// tls.toml and admin.toml, and traefik.toml. Files are written atomically and
-// only when changed. It says which certificates are served.
+// tls.toml, admin.toml and middlewares.toml, and traefik.toml. Files are
+// written atomically and only when changed. It says which certificates are
+// served.
 func prepare(cfg *config.Config, log *slog.Logger) (servedCerts, error) {
 	for _, d := range []struct {
 		path string
@@ -127,7 +129,10 @@ func prepare(cfg *config.Config, log *slog.Logger) (servedCerts, error) {
 			log.Warn("TRAEFIK_ADMIN_AUTH_USERS is not set: "+what+" open to anyone who reaches the admin port", "port", cfg.AdminPort)
 		}
 	}
-	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), adminFile), render.AdminTemplate, render.AdminData{UsersFile: render.String(cfg.AdminUsersFile())}, auth); err != nil {
+	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), adminFile), render.AdminTemplate, render.AdminData{UsersFile: render.String(cfg.AdminUsersFile()), Metrics: cfg.MetricsEnable}, auth); err != nil {
+		return servedCerts{}, err
+	}
+	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), middlewaresFile), render.MiddlewaresTemplate, render.MiddlewaresData{}, cfg.Compression); err != nil {
 		return servedCerts{}, err
 	}
 
@@ -168,7 +173,11 @@ func writeTLS(cfg *config.Config, r render.Renderer, pair *certs.Pair, extras []
 		fps = append(fps, certs.Fingerprint(x.Pair.Leaf()))
 	}
 	data.Fingerprints = render.String(strings.Join(fps, " "))
-	c, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), tlsFile), render.TLSTemplate, data, len(data.Certificates) > 0)
+	if cfg.HTTPSEnabled() {
+		o := render.NewTLSOptions(cfg.HTTPSMinTLS)
+		data.Options = &o
+	}
+	c, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), tlsFile), render.TLSTemplate, data, len(data.Certificates) > 0 || data.Options != nil)
 	return changed || c, err
 }
 
