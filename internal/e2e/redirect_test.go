@@ -9,10 +9,17 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"rancher-traefik/internal/config"
 )
 
 // forward listens on a free loopback port and relays every connection to
@@ -175,5 +182,66 @@ func TestRedirectsKeepPublicPort(t *testing.T) {
 		t.Run("SSLRedirect", func(t *testing.T) {
 			followThrough(t, certPool(c), publicHTTP, publicHTTPS, "secure.example.com", "secure /path")
 		})
+	})
+}
+
+// composeRedirect: the compose example's HTTP port redirects to its mapped
+// HTTPS port (TRAEFIK_HTTPS_PUBLIC_PORT), and the redirect leads to whoami.
+func composeRedirect(t *testing.T, httpPort, httpsPort int) {
+	t.Helper()
+	var visited []string
+	c := followingClient(nil, &visited)
+	c.Transport.(*http.Transport).TLSClientConfig = &tls.Config{InsecureSkipVerify: true} // Traefik's own certificate, as documented
+	want := fmt.Sprintf("https://whoami.localhost:%d/", httpsPort)
+	code, body, err := get(c, fmt.Sprintf("http://whoami.localhost:%d/", httpPort), nil)
+	if err != nil || code != 200 || len(visited) != 1 || visited[0] != want || !strings.HasPrefix(body, "I am whoami-") {
+		t.Errorf("http://whoami.localhost:%d/: %d %v, redirected to %v (want [%s]), body %.40q", httpPort, code, err, visited, want, body)
+	}
+}
+
+// TestPublicPortFollowsTheMapping: the catalog entry and the compose example
+// set TRAEFIK_HTTPS_PUBLIC_PORT to the host side of their HTTPS mapping.
+func TestPublicPortFollowsTheMapping(t *testing.T) {
+	t.Run("catalog", func(t *testing.T) {
+		qs, _ := catalogQuestions(t)
+		values := catalogDefaults(qs)
+		values["https_port"] = "8443"
+		var dc catalogCompose
+		if err := yaml.Unmarshal(renderCatalog(t, values), &dc); err != nil {
+			t.Fatal(err)
+		}
+		env := dc.Services["traefik"].Environment
+		cfg, err := config.FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.PublicHTTPSPort() != 8443 || cfg.HTTPSPort != 443 {
+			t.Errorf("public port %d, https port %d, want 8443 and 443 for the mapping 8443:443", cfg.PublicHTTPSPort(), cfg.HTTPSPort)
+		}
+	})
+	t.Run("compose example", func(t *testing.T) {
+		b, err := os.ReadFile(filepath.Join("..", "..", "examples", "docker-compose.yml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dc struct {
+			Services map[string]struct {
+				Ports       []string          `yaml:"ports"`
+				Environment map[string]string `yaml:"environment"`
+			} `yaml:"services"`
+		}
+		if err := yaml.Unmarshal(b, &dc); err != nil {
+			t.Fatal(err)
+		}
+		svc := dc.Services["traefik"]
+		mapped := ""
+		for _, p := range svc.Ports {
+			if host, ok := strings.CutSuffix(p, ":443"); ok {
+				mapped = host[strings.Index(host, ":")+1:] // after the bind address
+			}
+		}
+		if got := svc.Environment["TRAEFIK_HTTPS_PUBLIC_PORT"]; mapped == "" || got != mapped {
+			t.Errorf("TRAEFIK_HTTPS_PUBLIC_PORT is %q, the mapping to 443 is %q", got, mapped)
+		}
 	})
 }
