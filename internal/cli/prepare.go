@@ -106,6 +106,9 @@ func prepare(cfg *config.Config, log *slog.Logger) (servedCerts, error) {
 	for _, x := range extras {
 		logExpiry(log, x.CertFile, x.Pair, now)
 	}
+	if cfg.InsecureSkipVerify {
+		log.Warn("TRAEFIK_INSECURE_SKIP_VERIFY=true: the certificates of https backends are not verified")
+	}
 	r := render.Renderer{Dir: cfg.TemplateDir}
 	if _, err := writeTLS(cfg, r, pair, extras); err != nil {
 		return servedCerts{}, err

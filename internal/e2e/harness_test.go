@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -64,15 +65,33 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
-// freePort returns a loopback port nobody listens on right now.
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
+
+// freePort returns a loopback port nobody listens on right now, never the
+// same one twice in this process: the kernel hands a port just closed out
+// again (seen under load: an instance got one port for two entry points).
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		portsMu.Lock()
+		given := portsGiven[p]
+		portsGiven[p] = true
+		portsMu.Unlock()
+		if !given {
+			return p
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no port that was not handed out before, after 100 tries")
+	return 0
 }
 
 // instance is one rancher-traefik process and its directories.

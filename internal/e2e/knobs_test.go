@@ -265,6 +265,9 @@ var knobCases = []knobCase{
 		if resp.StatusCode != want || (on && string(body) != "secure") {
 			t.Errorf("answered %d %q, want %d", resp.StatusCode, body, want)
 		}
+		if warned := strings.Contains(k.stderr.String(), "level=WARN msg=\"TRAEFIK_INSECURE_SKIP_VERIFY=true: the certificates of https backends are not verified\""); warned != on {
+			t.Errorf("warned that backend certificates are not verified: %v", warned)
+		}
 	}},
 	{"TRAEFIK_HTTP3_ENABLE: Alt-Svc names the public port, UDP is bound", func(t *testing.T, k *knobInstance, on bool) {
 		resp, _, err := k.httpsGet("k.example.com", "/", nil)

@@ -216,3 +216,40 @@ func FuzzString(f *testing.F) {
 		}
 	})
 }
+
+// FuzzKnobs feeds arbitrary values to the knobs that reach traefik.toml and
+// tls.toml as lists, ports and versions: what the configuration accepts
+// renders to TOML that parses, with nothing injected.
+func FuzzKnobs(f *testing.F) {
+	f.Add("10.0.0.0/8, ::1", "127.0.0.1", "1.2", "8443", "30s")
+	f.Add("a\"]\n[x]", "1.2.3.4/33", "VersionTLS13", "0", "-1")
+	f.Fuzz(func(t *testing.T, trusted, proxy, minTLS, public, timeout string) {
+		env := map[string]string{
+			"TRAEFIK_TRUSTED_IPS": trusted, "TRAEFIK_PROXY_PROTOCOL": proxy, "TRAEFIK_HTTPS_MIN_TLS": minTLS,
+			"TRAEFIK_HTTPS_PUBLIC_PORT": public, "TRAEFIK_READ_TIMEOUT": timeout, "TRAEFIK_HTTP3_ENABLE": "true",
+			"TRAEFIK_COMPRESSION": "true", "TRAEFIK_METRICS_ENABLE": "true",
+		}
+		c, err := config.FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		if err != nil {
+			return
+		}
+		static, err := Renderer{}.Render(StaticTemplate, NewStaticData(c, "v"))
+		if err != nil {
+			t.Fatalf("traefik.toml: %v", err)
+		}
+		o := NewTLSOptions(c.HTTPSMinTLS)
+		tlsFile, err := Renderer{}.Render(TLSTemplate, TLSData{Options: &o, Fingerprints: String("")})
+		if err != nil {
+			t.Fatalf("tls.toml: %v", err)
+		}
+		for _, b := range [][]byte{static, tlsFile} {
+			var v map[string]any
+			if _, err := toml.Decode(string(b), &v); err != nil {
+				t.Fatalf("does not parse: %v\n%s", err, b)
+			}
+			if _, ok := v["x"]; ok {
+				t.Fatalf("a table was injected:\n%s", b)
+			}
+		}
+	})
+}
