@@ -18,8 +18,9 @@ import (
 
 // Names of the dynamic files rancher-traefik owns in the watched directory.
 const (
-	tlsFile   = "tls.toml"
-	adminFile = "admin.toml"
+	tlsFile         = "tls.toml"
+	adminFile       = "admin.toml"
+	middlewaresFile = "middlewares.toml"
 )
 
 // loadConfig reads the environment and makes the logger it asks for. On a
@@ -80,8 +81,9 @@ func logExpiry(log *slog.Logger, what string, p *certs.Pair, now time.Time) {
 }
 
 // prepare writes every file Traefik needs: the TLS files, the dynamic
-// tls.toml and admin.toml, and traefik.toml. Files are written atomically and
-// only when changed. It says which certificates are served.
+// tls.toml, admin.toml and middlewares.toml, and traefik.toml. Files are
+// written atomically and only when changed. It says which certificates are
+// served.
 func prepare(cfg *config.Config, log *slog.Logger) (servedCerts, error) {
 	for _, d := range []struct {
 		path string
@@ -104,12 +106,18 @@ func prepare(cfg *config.Config, log *slog.Logger) (servedCerts, error) {
 	for _, x := range extras {
 		logExpiry(log, x.CertFile, x.Pair, now)
 	}
+	if cfg.InsecureSkipVerify {
+		log.Warn("TRAEFIK_INSECURE_SKIP_VERIFY=true: the certificates of https backends are not verified")
+	}
 	r := render.Renderer{Dir: cfg.TemplateDir}
 	if _, err := writeTLS(cfg, r, pair, extras); err != nil {
 		return servedCerts{}, err
 	}
 
 	if err := writeAdmin(cfg, r, log); err != nil {
+		return servedCerts{}, err
+	}
+	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), middlewaresFile), render.MiddlewaresTemplate, render.MiddlewaresData{}, cfg.Compression); err != nil {
 		return servedCerts{}, err
 	}
 
@@ -148,6 +156,7 @@ func writeAdmin(cfg *config.Config, r render.Renderer, log *slog.Logger) error {
 	case !cfg.AdminEnable:
 	case auth:
 		data.UsersFile = render.String(cfg.AdminUsersFile())
+		data.Metrics = cfg.MetricsEnable
 	case cfg.AdminInsecure:
 		log.Warn("TRAEFIK_ADMIN_INSECURE=true: "+what+" "+are+" open to anyone who reaches the admin port, with every route, backend address and header value", "port", cfg.AdminPort)
 	default:
@@ -183,7 +192,11 @@ func writeTLS(cfg *config.Config, r render.Renderer, pair *certs.Pair, extras []
 		fps = append(fps, certs.Fingerprint(x.Pair.Leaf()))
 	}
 	data.Fingerprints = render.String(strings.Join(fps, " "))
-	c, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), tlsFile), render.TLSTemplate, data, len(data.Certificates) > 0)
+	if cfg.HTTPSEnabled() {
+		o := render.NewTLSOptions(cfg.HTTPSMinTLS)
+		data.Options = &o
+	}
+	c, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), tlsFile), render.TLSTemplate, data, len(data.Certificates) > 0 || data.Options != nil)
 	return changed || c, err
 }
 

@@ -37,6 +37,22 @@ type Config struct {
 	AdminPort     int
 	HTTPS         HTTPSMode
 	HTTPSRedirect bool
+	// HTTPSPublicPort is TRAEFIK_HTTPS_PUBLIC_PORT, 0 when unset: see
+	// PublicHTTPSPort.
+	HTTPSPublicPort  int
+	HTTP3            bool
+	Compression      bool
+	TrustedIPs       []string
+	ProxyProtocolIPs []string
+	ReadTimeout      time.Duration
+	WriteTimeout     time.Duration
+	IdleTimeout      time.Duration
+
+	InsecureSkipVerify    bool
+	DialTimeout           time.Duration
+	ResponseHeaderTimeout time.Duration
+
+	MetricsEnable bool
 
 	AdminEnable bool
 	// AdminDashboard serves the dashboard with the API.
@@ -52,6 +68,8 @@ type Config struct {
 
 	SSLCert secrets.Secret
 	SSLKey  secrets.Secret
+	// HTTPSMinTLS is the lowest TLS version served: "1.0" to "1.3".
+	HTTPSMinTLS string
 
 	RancherEndpoint  string
 	RancherAccessKey secrets.Secret
@@ -114,6 +132,16 @@ func (c *Config) CredentialsDir() string { return filepath.Join(c.Home, "etc", "
 // HTTPSEnabled reports whether the https entry point exists.
 func (c *Config) HTTPSEnabled() bool { return c.HTTPS != HTTPSOff }
 
+// PublicHTTPSPort is the port clients reach HTTPS on: redirects and the
+// HTTP/3 advertisement name it. Behind a port mapping it differs from the
+// https entry point's own port.
+func (c *Config) PublicHTTPSPort() int {
+	if c.HTTPSPublicPort != 0 {
+		return c.HTTPSPublicPort
+	}
+	return c.HTTPSPort
+}
+
 // Redirect reports whether HTTP redirects to HTTPS.
 func (c *Config) Redirect() bool {
 	return c.HTTPS == HTTPSOnly || (c.HTTPS == HTTPSOn && c.HTTPSRedirect)
@@ -143,6 +171,7 @@ func (c *Config) RoutesOptions() routes.Options {
 		Domain: c.RancherDomain, ExposedByDefault: c.RancherExposed, ServiceFilter: c.RancherServiceFilter,
 		IncludeSystem: c.RancherSystem, Constraints: c.RancherConstraints, HTTPS: c.HTTPSEnabled(), ACME: c.ACMEEnable,
 		CredentialDir: c.CredentialsDir(), // CredentialKey: see cli, which keeps it in that directory
+		HTTPSPort:     c.PublicHTTPSPort(),
 	}
 }
 
@@ -281,6 +310,9 @@ func (c *Config) validate(failed map[string]bool) []Problem {
 	}
 	if c.RancherMode == "api" && !keysFailed && (c.RancherEndpoint == "" || !c.RancherAccessKey.IsSet()) {
 		ps = append(ps, Problem{"TRAEFIK_RANCHER_MODE", "api needs TRAEFIK_RANCHER_ENDPOINT (or CATTLE_URL) and the access key and secret"})
+	}
+	if c.HTTP3 && !c.HTTPSEnabled() {
+		ps = append(ps, Problem{"TRAEFIK_HTTP3_ENABLE", "HTTP/3 is served on the https entry point, but TRAEFIK_HTTPS_ENABLE=false: enable HTTPS or leave HTTP/3 off"})
 	}
 	if c.ACMEEnable && c.ACMEChallenge == "tls" && !c.HTTPSEnabled() {
 		ps = append(ps, Problem{"TRAEFIK_ACME_CHALLENGE", "the tls challenge needs the https entry point, but TRAEFIK_HTTPS_ENABLE=false: use http or enable HTTPS"})

@@ -33,7 +33,7 @@ func TestDefaults(t *testing.T) {
 		"http": 80, "https": 443, "admin": 8000,
 		"mode": HTTPSOn, "redirect": true, "admin enable": true,
 		"level": "INFO", "format": "text", "access": true,
-		"grace": 10 * time.Second, "acme": false, "challenge": "tls",
+		"grace": 8 * time.Second, "acme": false, "challenge": "tls",
 		"static": "/opt/traefik/etc/traefik.toml", "dynamic": "/opt/traefik/etc/dynamic", "certs": "/opt/traefik/certs", "acme storage": "/opt/traefik/acme/acme.json",
 	}
 	if diff := cmp.Diff(got, want); diff != "" {

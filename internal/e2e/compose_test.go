@@ -80,13 +80,13 @@ func composeExample(t *testing.T, composeBin string) {
 	subnet := fmt.Sprintf("172.29.%d.", rand.IntN(250)+1)
 	copyExample(t, dir, subnet)
 	project := fmt.Sprintf("rte2e%d", rand.IntN(1<<30))
-	https := freePort(t)
+	https, httpPort, admin := freePort(t), freePort(t), freePort(t)
 	compose := func(args ...string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, composeBin, append([]string{"-p", project, "-f", filepath.Join(dir, "docker-compose.yml")}, args...)...)
 		cmd.Env = append(os.Environ(), "RANCHER_TRAEFIK_IMAGE="+testImage, "HTTPS_PORT="+strconv.Itoa(https),
-			"HTTP_PORT="+strconv.Itoa(freePort(t)), "ADMIN_PORT="+strconv.Itoa(freePort(t)))
+			"HTTP_PORT="+strconv.Itoa(httpPort), "ADMIN_PORT="+strconv.Itoa(admin))
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
@@ -139,6 +139,10 @@ func composeExample(t *testing.T, composeBin string) {
 		}
 		return nil
 	})
+	// HTTP redirects to the mapped HTTPS port, and following it works.
+	composeRedirect(t, httpPort, https)
+	// Every container, the helpers too, reports healthy.
+	composeHealthy(t, project)
 	// Scale 2 → 1 by editing stack.yml, as the comment in it says.
 	stack, _ := os.ReadFile(filepath.Join(dir, "stack.yml"))
 	edited := strings.Replace(string(stack), "          - ip: "+subnet+"12\n", "", 1)
@@ -171,4 +175,34 @@ func composeExample(t *testing.T, composeBin string) {
 	if left != "" || nets != "" {
 		t.Errorf("left behind: containers %q networks %q", left, nets)
 	}
+}
+
+// composeHealthy waits until each of the example's four containers reports
+// healthy in docker ps: Traefik by the image's HEALTHCHECK, the emulator and
+// the whoami backends by their own (they would inherit the image's, which
+// asks a Traefik that is not there). Unhealthy at any time fails at once.
+func composeHealthy(t *testing.T, project string) {
+	t.Helper()
+	out, err := docker("ps", "-q", "--filter", "label=com.docker.compose.project="+project)
+	ids := strings.Fields(out)
+	if err != nil || len(ids) != 4 {
+		t.Fatalf("docker ps: %v, %d containers, want 4: %s", err, len(ids), out)
+	}
+	eventually(t, 90*time.Second, "every container healthy", func() error {
+		var waiting []string
+		for _, id := range ids {
+			name, status, _ := strings.Cut(inspect(t, id, "{{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}no-healthcheck{{end}}"), " ")
+			switch status {
+			case "healthy":
+			case "unhealthy", "no-healthcheck":
+				t.Fatalf("%s is %s", name, status)
+			default:
+				waiting = append(waiting, name+" "+status)
+			}
+		}
+		if len(waiting) > 0 {
+			return fmt.Errorf("not yet: %v", waiting)
+		}
+		return nil
+	})
 }

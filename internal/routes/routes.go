@@ -27,6 +27,9 @@ type Options struct {
 	// kept secret (see credentialPath).
 	CredentialDir string
 	CredentialKey secrets.Secret
+	// HTTPSPort is the port clients reach HTTPS on (TRAEFIK_HTTPS_PUBLIC_PORT):
+	// redirects to https name it. 0 leaves the port out (the scheme's own).
+	HTTPSPort int
 }
 
 // Constraint is a Traefik v1 style constraint on the traefik.tags label:

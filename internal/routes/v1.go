@@ -218,7 +218,7 @@ func v1Router(s *rancher.Service, o Options, frag map[string]any, name string, f
 	if label, v, ok := f.get("frontend.redirect.entrypoint"); ok {
 		switch ep := strings.ToLower(strings.TrimSpace(v)); ep {
 		case "https", "http":
-			addMW("redirectScheme", map[string]any{"scheme": ep, "permanent": permanent})
+			addMW("redirectScheme", redirectScheme(ep, permanent, o))
 		default:
 			p.add(errLabel(label, "redirects to entry point %q: only http and https exist", v))
 		}
@@ -240,7 +240,7 @@ func v1Router(s *rancher.Service, o Options, frag map[string]any, name string, f
 				continue
 			}
 			if b.(bool) {
-				addMW("redirectScheme", map[string]any{"scheme": "https", "permanent": k == "frontend.headers.sslredirect"})
+				addMW("redirectScheme", redirectScheme("https", k == "frontend.headers.sslredirect", o))
 				break
 			}
 		}

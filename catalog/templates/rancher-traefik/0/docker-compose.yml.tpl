@@ -31,6 +31,8 @@ services:
       TRAEFIK_RANCHER_EXPOSED: ${exposed}
       TRAEFIK_RANCHER_CONSTRAINTS: ${constraints}
       TRAEFIK_HTTPS_ENABLE: ${https_enable}
+      # Redirects name the host's port (the mapping's left side), not 443.
+      TRAEFIK_HTTPS_PUBLIC_PORT: ${https_port}
 {{- if .Values.ssl_cert_secret }}
       TRAEFIK_SSL_CERT: traefik-cert
 {{- end }}
