@@ -57,15 +57,6 @@ func TestUnknownVarsSortedOnce(t *testing.T) {
 	}
 }
 
-// pendingNames are variables issue 14 §4 adds in the same round (the
-// knobs operators expect): legacy rows may name them before they exist.
-var pendingNames = map[string]bool{
-	"TRAEFIK_COMPRESSION": true, "TRAEFIK_HTTPS_MIN_TLS": true, "TRAEFIK_TRUSTED_IPS": true,
-	"TRAEFIK_INSECURE_SKIP_VERIFY": true, "TRAEFIK_METRICS_ENABLE": true,
-	"TRAEFIK_READ_TIMEOUT": true, "TRAEFIK_WRITE_TIMEOUT": true, "TRAEFIK_IDLE_TIMEOUT": true,
-	"TRAEFIK_DIAL_TIMEOUT": true, "TRAEFIK_RESPONSE_HEADER_TIMEOUT": true,
-}
-
 // TestLegacyTable: each old name appears once, is not a name rancher-traefik
 // reads (it would never be reported), says where it comes from, and points
 // at a variable that exists.
@@ -81,17 +72,12 @@ func TestLegacyTable(t *testing.T) {
 			t.Errorf("%s names no image", l.Name)
 		case l.Use == "" && l.Note == "":
 			t.Errorf("%s is not supported and says nothing of what to do instead", l.Name)
-		case l.Use != "" && !Known(l.Use) && !pendingNames[l.Use]:
+		case l.Use != "" && !Known(l.Use):
 			t.Errorf("%s: its replacement %s is not a variable rancher-traefik reads", l.Name, l.Use)
 		case strings.ContainsAny(l.Note, "\n"):
 			t.Errorf("%s: the note spans lines", l.Name)
 		}
 		seen[l.Name] = true
-	}
-	for n := range pendingNames {
-		if Known(n) {
-			t.Logf("%s now exists: it can leave pendingNames", n)
-		}
 	}
 }
 
