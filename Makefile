@@ -11,7 +11,7 @@ LDFLAGS         := -s -w -X rancher-traefik/internal/cli.version=$(VERSION)
 STATICCHECK     := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
-.PHONY: help build traefik compose test test-e2e chaos bench lint fmt demo image image-local clean
+.PHONY: help build traefik compose test test-e2e chaos bench lint fmt demo image image-local push clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -21,9 +21,12 @@ build: ## build bin/rancher-traefik (static)
 
 traefik: $(BIN)/traefik ## build the pinned Traefik (v3.6.12, tools/traefik) once, into bin/traefik
 
+# The first builds take minutes and go -v would print thousands of lines:
+# tools/progress.sh says what is built, how long it usually takes, and how far
+# it is (a line every 200 packages, or every 30 s of silence).
 $(BIN)/traefik: tools/traefik/go.mod tools/traefik/go.sum
-	@echo "building Traefik $(TRAEFIK_VERSION) from the Go module proxy (about 6 minutes the first time, seconds after)"
-	CGO_ENABLED=0 $(GO) build -C tools/traefik -trimpath \
+	@CGO_ENABLED=0 GO=$(GO) tools/progress.sh "Traefik $(TRAEFIK_VERSION)" "6 to 13 minutes" tools/traefik github.com/traefik/traefik/v3/cmd/traefik -- \
+		$(GO) build -C tools/traefik -v -trimpath \
 		-ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$(TRAEFIK_VERSION)" \
 		-o $(CURDIR)/$(BIN)/traefik github.com/traefik/traefik/v3/cmd/traefik
 	@touch $@
@@ -31,8 +34,8 @@ $(BIN)/traefik: tools/traefik/go.mod tools/traefik/go.sum
 compose: $(COMPOSE_V2) ## build Compose v2 (v2.40.3) from the Go module proxy, to test the compose example with it
 
 $(COMPOSE_V2): tools/compose/go.mod tools/compose/go.sum
-	@echo "building Compose $(COMPOSE_VERSION) from the Go module proxy (a few minutes the first time, seconds after)"
-	CGO_ENABLED=0 $(GO) build -C tools/compose -trimpath -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$(COMPOSE_VERSION)" -o $(CURDIR)/$@ github.com/docker/compose/v2/cmd
+	@CGO_ENABLED=0 GO=$(GO) tools/progress.sh "Compose $(COMPOSE_VERSION)" "about 4 minutes" tools/compose github.com/docker/compose/v2/cmd -- \
+		$(GO) build -C tools/compose -v -trimpath -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$(COMPOSE_VERSION)" -o $(CURDIR)/$@ github.com/docker/compose/v2/cmd
 	@touch $@
 
 test: build traefik ## run every test: formatting, vet, unit, integration and end to end (real Traefik; Docker and both Composes where a daemon answers)
@@ -61,12 +64,25 @@ fmt: ## format the code
 	gofmt -w cmd internal templates
 
 IMAGE ?= rancher-traefik
-image: ## build the image for users from official images (needs a registry)
+image: ## build the image for users from official images (needs Docker Hub): rancher-traefik:VERSION
 	docker build -t $(IMAGE):$(VERSION) --build-arg VERSION=$(VERSION) .
 
+# IMAGE_CONTEXT is where image-local prepares the build context (the tests
+# give a directory of their own, which they remove).
+IMAGE_CONTEXT ?= tmp/image
 image-local: build traefik ## build the same image FROM scratch out of local files (no registry needed): rancher-traefik:local
-	examples/image-context.sh tmp/image $(BIN)/rancher-traefik $(BIN)/traefik
-	docker build -f Dockerfile.local --build-arg VERSION=$(VERSION) -t $(IMAGE):local tmp/image
+	examples/image-context.sh $(IMAGE_CONTEXT) $(BIN)/rancher-traefik $(BIN)/traefik
+	docker build -f Dockerfile.local --build-arg VERSION=$(VERSION) -t $(IMAGE):local $(IMAGE_CONTEXT)
+
+# The registry your Rancher hosts pull from; TAG is the local image to push
+# (make image's VERSION, or local for make image-local's).
+REGISTRY ?=
+TAG      ?= $(VERSION)
+push: ## push the image to your registry as REGISTRY/rancher-traefik:VERSION (make push REGISTRY=registry.example.com:5000 VERSION=v1.0.0)
+	@[ -n "$(REGISTRY)" ] || { echo "make push needs REGISTRY, the registry your Rancher hosts pull from: make push REGISTRY=registry.example.com:5000 VERSION=v1.0.0" >&2; exit 2; }
+	docker tag $(IMAGE):$(TAG) $(REGISTRY)/$(IMAGE):$(VERSION)
+	docker push $(REGISTRY)/$(IMAGE):$(VERSION)
+	@echo "pushed: answer the catalog's Image question with $(REGISTRY)/$(IMAGE):$(VERSION)"
 
 demo: build traefik ## the one-command demo: emulator, two backends, rancher-traefik + Traefik on ports 8080/8443/8000
 	examples/demo.sh

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The one-command demo (make demo): the metadata emulator with a sample
 # stack, two backends, and rancher-traefik + Traefik on unprivileged ports,
-# all on this machine, no Docker, no Rancher. Ctrl-C stops everything.
+# all on this machine, no Docker, no Rancher. Ctrl-C stops everything, and
+# the demo exits 0: a stop you asked for is no error.
 #
 #   examples/demo.sh            start
-#   examples/demo.sh scale N    change the stack to N whoami containers (1 or 2)
+#   examples/demo.sh scale N    change the stack to N whoami containers (1 or 2:
+#                               the demo runs two backends)
 #
 # bin/traefik, built from the Go module proxy, has no dashboard UI: the demo
 # serves the API alone (TRAEFIK_ADMIN_DASHBOARD=false).
@@ -38,8 +40,20 @@ YAML
 	done
 }
 
+backends=2 # backend-1 on 127.0.0.101, backend-2 on 127.0.0.102
+
 if [ "${1:-}" = scale ]; then
-	n=${2:?usage: $0 scale N (1 or 2)}
+	n=${2:-}
+	case $n in
+	"" | *[!0-9]* | 0*)
+		echo "usage: $0 scale N, N from 1 to $backends (got \"$n\")" >&2
+		exit 2
+		;;
+	esac
+	if [ "${#n}" -gt 3 ] || [ "$n" -gt "$backends" ]; then
+		echo "$0: cannot scale to $n: the demo runs $backends backends (127.0.0.101 and 127.0.0.102), so N is 1 to $backends; more containers would only get 502s" >&2
+		exit 2
+	fi
 	[ -f "$dir/stack.yml" ] || { echo "no demo is running in $dir" >&2; exit 1; }
 	stack "$n" >"$dir/stack.yml.tmp"
 	mv "$dir/stack.yml.tmp" "$dir/stack.yml"
@@ -48,7 +62,7 @@ if [ "${1:-}" = scale ]; then
 fi
 
 mkdir -p "$dir/secrets"
-stack 2 >"$dir/stack.yml"
+stack "$backends" >"$dir/stack.yml"
 "$bin" dev-cert --dir "$dir/secrets" --host whoami.example.com --host '*.example.com' --host localhost >/dev/null
 
 pids=()
@@ -58,7 +72,8 @@ cleanup() {
 	wait 2>/dev/null || true
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+# Ctrl-C (or a TERM) is how the demo is meant to end: exit 0, after cleanup.
+trap 'exit 0' INT TERM
 
 "$bin" whoami --listen "127.0.0.101:$backend_port" --name backend-1 2>/dev/null & pids+=($!)
 "$bin" whoami --listen "127.0.0.102:$backend_port" --name backend-2 2>/dev/null & pids+=($!)

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Write makes path hold data with permission perm. It reports whether the file
@@ -25,7 +26,7 @@ func Write(path string, data []byte, perm fs.FileMode) (changed bool, err error)
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	tmp, err := os.CreateTemp(dir, tempPrefix(base)+"*"+tempSuffix)
 	if err != nil {
 		return false, fmt.Errorf("creating temporary file for %s: %w", path, err)
 	}
@@ -83,4 +84,88 @@ func syncDir(dir string) {
 	}
 	_ = d.Sync()
 	_ = d.Close()
+}
+
+// The temporary file of base is tempPrefix(base) + decimal digits +
+// tempSuffix: os.CreateTemp puts a random unsigned number where the pattern
+// has its "*".
+const tempSuffix = ".tmp"
+
+func tempPrefix(base string) string { return "." + base + "." }
+
+// isTemp reports whether name is a temporary file Write makes for base.
+func isTemp(name, base string) bool {
+	digits, ok := strings.CutPrefix(name, tempPrefix(base))
+	if !ok {
+		return false
+	}
+	digits, ok = strings.CutSuffix(digits, tempSuffix)
+	if !ok || digits == "" {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// RemoveStale removes the temporary files a Write of path left behind when
+// its process was killed between creating and renaming them (kill -9, OOM,
+// power loss). Only names Write itself makes for path are touched — a
+// regular file ".<base>.<digits>.tmp" beside it — so a file of anyone else
+// stays. Call it before any Write of path starts: a temporary file of a
+// write in progress looks the same. It returns the paths removed; a
+// missing directory is not an error.
+func RemoveStale(path string) ([]string, error) {
+	dir, base := filepath.Split(path)
+	return RemoveStaleIn(dir, func(b string) bool { return b == base })
+}
+
+// RemoveStaleIn is RemoveStale for every file of dir whose base name own
+// accepts, whether that file exists or not (a killed first write leaves
+// only its temporary file).
+func RemoveStaleIn(dir string, own func(base string) bool) ([]string, error) {
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", dir, err)
+	}
+	var removed []string
+	for _, e := range entries {
+		base, ok := tempBase(e.Name())
+		if !e.Type().IsRegular() || !ok || !own(base) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("removing the stale temporary file %s: %w", p, err)
+		}
+		removed = append(removed, p)
+	}
+	return removed, nil
+}
+
+// tempBase returns the base name a temporary file of Write's is for.
+func tempBase(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, ".")
+	if !ok {
+		return "", false
+	}
+	rest, ok = strings.CutSuffix(rest, tempSuffix)
+	if !ok {
+		return "", false
+	}
+	i := strings.LastIndexByte(rest, '.')
+	if i <= 0 {
+		return "", false
+	}
+	base := rest[:i]
+	return base, isTemp(name, base)
 }

@@ -95,13 +95,17 @@ func fail(err error) error {
 // env is what commands read from the outside world; tests replace it.
 type env struct {
 	lookup func(string) (string, bool)
-	stdout io.Writer
-	stderr io.Writer
+	// environ lists the environment as NAME=value (os.Environ); only the
+	// names are used, to find variables rancher-traefik does not read. Nil
+	// means none.
+	environ func() []string
+	stdout  io.Writer
+	stderr  io.Writer
 }
 
 // Main runs the command line and returns the process exit code.
 func Main() int {
-	return Execute(context.Background(), os.Args[1:], env{lookup: os.LookupEnv, stdout: os.Stdout, stderr: os.Stderr})
+	return Execute(context.Background(), os.Args[1:], env{lookup: os.LookupEnv, environ: os.Environ, stdout: os.Stdout, stderr: os.Stderr})
 }
 
 // Execute runs args and returns the exit code. Errors our commands return

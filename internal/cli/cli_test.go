@@ -74,7 +74,12 @@ func TestEnvCommandListsEveryVariable(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"bogus"}, {"run", "extra"}, {"render", "--nope"}} {
+	for _, args := range [][]string{
+		{"bogus"}, {"run", "extra"}, {"render", "--nope"},
+		{"dev-cert"}, {"dev-cert", "--dir", "d"}, {"dev-cert", "--host", "a.example.com"},
+		{"routes", "--answers", "stack.yml", "--metadata-url", "http://127.0.0.1:1/2016-07-29"},
+		{"env", "--markdown", "--effective"},
+	} {
 		var out, errb bytes.Buffer
 		code := Execute(context.Background(), args, env{lookup: func(string) (string, bool) { return "", false }, stdout: &out, stderr: &errb})
 		if code != ExitUsage {

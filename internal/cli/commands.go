@@ -22,6 +22,7 @@ func newRenderCmd(e env) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			cfg, log, err := loadConfig(e)
+			warnUnknown(log, e)
 			if err != nil {
 				return fail(err)
 			}
@@ -47,51 +48,20 @@ func newRenderCmd(e env) *cobra.Command {
 	return cmd
 }
 
-func newCheckCmd(e env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "check",
-		Short: "Validate the environment, secrets and certificates; print every problem, one per line",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			cfg, err := config.FromEnv(e.lookup)
-			var problems []config.Problem
-			code := ExitOK
-			if err != nil {
-				ce, ok := err.(*config.Error)
-				if !ok {
-					return fail(err)
-				}
-				problems = append(problems, ce.Problems...)
-				code = ExitConfig
-			}
-			_, _, tlsProblems := loadTLS(cfg)
-			if len(tlsProblems) > 0 && code == ExitOK {
-				code = ExitTLS
-			}
-			problems = append(problems, tlsProblems...)
-			if _, err := renderStatic(cfg); err != nil && code == ExitOK {
-				return fail(err)
-			}
-			for _, p := range problems {
-				fmt.Fprintln(e.stdout, p.String())
-			}
-			if code != ExitOK {
-				fmt.Fprintf(e.stderr, "%d problem(s) found\n", len(problems))
-				return exitWith(code, nil)
-			}
-			fmt.Fprintln(e.stderr, "configuration is valid")
-			return nil
-		},
-	}
-}
-
 func newEnvCmd(e env) *cobra.Command {
-	var markdown bool
+	var markdown, effective bool
 	cmd := &cobra.Command{
 		Use:   "env",
-		Short: "List every environment variable with its default and meaning",
-		Args:  cobra.NoArgs,
+		Short: "List every environment variable with its default and meaning (--effective: the value in force)",
+		Long: `env lists every variable rancher-traefik reads, with its default and meaning.
+With --effective it shows instead the value in force for each and where it
+comes from: default, environment, a file, or a Rancher secret. Secret values
+print as [redacted]; a refused value says why.`,
+		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
+			if effective {
+				return fail(printEffective(e.stdout, e.lookup))
+			}
 			if markdown {
 				_, err := fmt.Fprint(e.stdout, EnvMarkdown())
 				return fail(err)
@@ -105,6 +75,8 @@ func newEnvCmd(e env) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&markdown, "markdown", false, "print a Markdown table (for the README)")
+	cmd.Flags().BoolVar(&effective, "effective", false, "print the value in force and its source (default, environment, file, Rancher secret); secrets as [redacted]")
+	cmd.MarkFlagsMutuallyExclusive("markdown", "effective")
 	return cmd
 }
 
@@ -142,7 +114,7 @@ func newDevCertCmd(e env) *cobra.Command {
 		hosts []string
 	)
 	cmd := &cobra.Command{
-		Use:   "dev-cert",
+		Use:   "dev-cert --dir DIR --host NAME...",
 		Short: "Write a throw-away CA-signed certificate (cert.pem, key.pem, ca.pem) for local testing",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
@@ -166,7 +138,11 @@ func newDevCertCmd(e env) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dir, "dir", ".", "directory to write into")
-	cmd.Flags().StringSliceVar(&hosts, "host", []string{"localhost", "*.localhost", "*.example.com", "127.0.0.1"}, "names and IPs the certificate is for")
+	// Both are required: a bare dev-cert wrote three files into whatever
+	// directory it was run from, for names nobody chose.
+	cmd.Flags().StringVar(&dir, "dir", "", "directory to write cert.pem, key.pem and ca.pem into (created if missing)")
+	cmd.Flags().StringSliceVar(&hosts, "host", nil, "a name or IP the certificate is for (repeat, or comma separated)")
+	_ = cmd.MarkFlagRequired("dir")
+	_ = cmd.MarkFlagRequired("host")
 	return cmd
 }

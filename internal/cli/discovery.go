@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -20,34 +21,40 @@ import (
 	"rancher-traefik/internal/publish"
 	"rancher-traefik/internal/rancher"
 	"rancher-traefik/internal/routes"
+	"rancher-traefik/internal/secrets"
 )
 
 // newPublisher wires the chosen source (API or metadata) to the routes
 // file, or returns nil when discovery is off. The API source's event
 // stream, when there is one, is returned to be run beside it.
-func newPublisher(cfg *config.Config, log *slog.Logger) (*publish.Publisher, *rancher.API) {
+func newPublisher(cfg *config.Config, log *slog.Logger) (*publish.Publisher, *rancher.API, error) {
 	if cfg.RancherMode == "off" {
 		log.Info("Rancher discovery is off (TRAEFIK_RANCHER_MODE=off): only files in the dynamic directory are served", "dir", cfg.DynamicDir())
-		return nil, nil
+		return nil, nil, nil
+	}
+	opts, err := routesOptions(cfg)
+	if err != nil {
+		return nil, nil, err
 	}
 	p := &publish.Publisher{
-		Options:  cfg.RoutesOptions(),
-		Path:     cfg.RancherFile(),
-		Refresh:  cfg.RancherRefresh,
-		Debounce: cfg.RancherDebounce,
-		Guard:    cfg.RancherGuard,
-		Log:      log,
+		Options:   opts,
+		Path:      cfg.RancherFile(),
+		Refresh:   cfg.RancherRefresh,
+		Debounce:  cfg.RancherDebounce,
+		Guard:     cfg.RancherGuard,
+		GuardHold: cfg.RancherGuardHold,
+		Log:       log,
 	}
 	useAPI, why := cfg.UseAPI()
 	if useAPI {
 		api := &rancher.API{Endpoint: cfg.RancherEndpoint, AccessKey: cfg.RancherAccessKey, Secret: cfg.RancherSecret, Log: log}
 		log.Info("reading the Rancher server API", "endpoint", cfg.RancherEndpoint, "why", why)
 		p.Source = api
-		return p, api
+		return p, api, nil
 	}
 	log.Info("reading the Rancher metadata service", "url", cfg.RancherMetadataURL, "why", why)
 	p.Source = &rancher.Client{Base: cfg.RancherMetadataURL}
-	return p, nil
+	return p, nil, nil
 }
 
 func newRoutesCmd(e env) *cobra.Command {
@@ -79,7 +86,15 @@ reports and golden tests.`,
 			if err != nil {
 				return fail(err)
 			}
-			res := routes.Build(snap, cfg.RoutesOptions())
+			opts, err := routesOptions(cfg)
+			if err != nil {
+				// Offline, say, where TRAEFIK_HOME cannot be written: the
+				// routes print the same with credential files named by a
+				// key of this run.
+				fmt.Fprintln(e.stderr, "note: credential file names differ from run's: "+err.Error())
+				opts.CredentialKey = secrets.New(rand.Text())
+			}
+			res := routes.Build(snap, opts)
 			for _, w := range res.Warnings {
 				fmt.Fprintln(e.stderr, "warning: "+w.String())
 			}
@@ -93,6 +108,8 @@ reports and golden tests.`,
 	}
 	cmd.Flags().StringVar(&metadataURL, "metadata-url", "", "metadata service URL with its version (default TRAEFIK_RANCHER_METADATA_URL)")
 	cmd.Flags().StringVar(&answers, "answers", "", "replay an answers or stack file instead of asking a server")
+	// One snapshot has one source: with both, which one was used would be a guess.
+	cmd.MarkFlagsMutuallyExclusive("answers", "metadata-url")
 	return cmd
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -15,20 +16,30 @@ import (
 )
 
 func newHealthcheckCmd(e env) *cobra.Command {
-	var timeout time.Duration
+	var (
+		timeout time.Duration
+		target  string
+	)
 	cmd := &cobra.Command{
 		Use:   "healthcheck",
 		Short: "Exit 0 when Traefik's /ping answers 200 on the admin port, else 1 with the reason",
 		Long: `healthcheck asks Traefik's /ping on the admin entry point, for Docker's
 HEALTHCHECK and Rancher's health check (no curl needed in the image). It reads
-the same environment as run to find the port.`,
+the same environment as run to find the port. With --url it asks that URL
+instead: the health check of the image's other roles (metadata-server,
+whoami), which inherit the image's HEALTHCHECK.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.FromEnv(e.lookup)
-			if err != nil {
-				return exitWith(1, fmt.Errorf("unhealthy: the environment is invalid: %w", err))
+			if target == "" {
+				cfg, err := config.FromEnv(e.lookup)
+				if err != nil {
+					return exitWith(1, fmt.Errorf("unhealthy: the environment is invalid: %w", err))
+				}
+				target = pingURL(cfg)
+			} else if u, err := url.Parse(target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return exitWith(ExitUsage, fmt.Errorf("--url %q is not an http(s) URL", target))
 			}
-			if err := ping(cmd.Context(), cfg, timeout); err != nil {
+			if err := ping(cmd.Context(), target, timeout); err != nil {
 				return exitWith(1, fmt.Errorf("unhealthy: %w", err))
 			}
 			fmt.Fprintln(e.stdout, "healthy")
@@ -36,6 +47,7 @@ the same environment as run to find the port.`,
 		},
 	}
 	cmd.Flags().DurationVar(&timeout, "timeout", 3*time.Second, "how long to wait for the answer")
+	cmd.Flags().StringVar(&target, "url", "", "ask this http(s) URL for a 200 instead of Traefik's /ping (e.g. http://127.0.0.1:8090/latest/version for metadata-server)")
 	return cmd
 }
 
@@ -49,24 +61,23 @@ func pingURL(cfg *config.Config) string {
 	return "http://" + net.JoinHostPort(host, strconv.Itoa(cfg.AdminPort)) + "/ping"
 }
 
-func ping(ctx context.Context, cfg *config.Config, timeout time.Duration) error {
+func ping(ctx context.Context, target string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	url := pingURL(cfg)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		return fmt.Errorf("building request: %w", err)
 	}
 	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}).Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("%s did not answer within %s", url, timeout)
+			return fmt.Errorf("%s did not answer within %s", target, timeout)
 		}
-		return fmt.Errorf("%s: %w", url, err)
+		return fmt.Errorf("%s: %w", target, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s answered %s", url, resp.Status)
+		return fmt.Errorf("%s answered %s", target, resp.Status)
 	}
 	return nil
 }

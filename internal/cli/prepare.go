@@ -18,8 +18,9 @@ import (
 
 // Names of the dynamic files rancher-traefik owns in the watched directory.
 const (
-	tlsFile   = "tls.toml"
-	adminFile = "admin.toml"
+	tlsFile         = "tls.toml"
+	adminFile       = "admin.toml"
+	middlewaresFile = "middlewares.toml"
 )
 
 // loadConfig reads the environment and makes the logger it asks for. On a
@@ -80,8 +81,9 @@ func logExpiry(log *slog.Logger, what string, p *certs.Pair, now time.Time) {
 }
 
 // prepare writes every file Traefik needs: the TLS files, the dynamic
-// tls.toml and admin.toml, and traefik.toml. Files are written atomically and
-// only when changed. It says which certificates are served.
+// tls.toml, admin.toml and middlewares.toml, and traefik.toml. Files are
+// written atomically and only when changed. It says which certificates are
+// served.
 func prepare(cfg *config.Config, log *slog.Logger) (servedCerts, error) {
 	for _, d := range []struct {
 		path string
@@ -104,30 +106,18 @@ func prepare(cfg *config.Config, log *slog.Logger) (servedCerts, error) {
 	for _, x := range extras {
 		logExpiry(log, x.CertFile, x.Pair, now)
 	}
+	if cfg.InsecureSkipVerify {
+		log.Warn("TRAEFIK_INSECURE_SKIP_VERIFY=true: the certificates of https backends are not verified")
+	}
 	r := render.Renderer{Dir: cfg.TemplateDir}
 	if _, err := writeTLS(cfg, r, pair, extras); err != nil {
 		return servedCerts{}, err
 	}
 
-	auth := cfg.AdminEnable && cfg.AdminUsers.IsSet()
-	if auth {
-		users := strings.Join(cfg.AdminUserLines(), "\n") + "\n"
-		if _, err := atomicfile.Write(cfg.AdminUsersFile(), []byte(users), 0o600); err != nil {
-			return servedCerts{}, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_ADMIN_AUTH_USERS: %w", err))
-		}
-	} else {
-		if err := removeIfExists(cfg.AdminUsersFile()); err != nil {
-			return servedCerts{}, err
-		}
-		if cfg.AdminEnable {
-			what := "the API and dashboard are"
-			if !cfg.AdminDashboard {
-				what = "the API is"
-			}
-			log.Warn("TRAEFIK_ADMIN_AUTH_USERS is not set: "+what+" open to anyone who reaches the admin port", "port", cfg.AdminPort)
-		}
+	if err := writeAdmin(cfg, r, log); err != nil {
+		return servedCerts{}, err
 	}
-	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), adminFile), render.AdminTemplate, render.AdminData{UsersFile: render.String(cfg.AdminUsersFile())}, auth); err != nil {
+	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), middlewaresFile), render.MiddlewaresTemplate, render.MiddlewaresData{}, cfg.Compression); err != nil {
 		return servedCerts{}, err
 	}
 
@@ -141,6 +131,40 @@ func prepare(cfg *config.Config, log *slog.Logger) (servedCerts, error) {
 	}
 	log.Debug("static configuration written", "file", cfg.StaticFile(), "changed", changed)
 	return servedOf(pair, extras), nil
+}
+
+// writeAdmin writes admin.toml and the API's users file. With users, the
+// API and dashboard are behind basic auth on the admin port; without, they
+// answer loopback clients only (TRAEFIK_ADMIN_INSECURE=true: everyone, through
+// Traefik's api.insecure, and no admin.toml).
+func writeAdmin(cfg *config.Config, r render.Renderer, log *slog.Logger) error {
+	auth := cfg.AdminEnable && cfg.AdminUsers.IsSet()
+	if auth {
+		users := strings.Join(cfg.AdminUserLines(), "\n") + "\n"
+		if _, err := atomicfile.Write(cfg.AdminUsersFile(), []byte(users), 0o600); err != nil {
+			return exitWith(ExitConfig, fmt.Errorf("TRAEFIK_ADMIN_AUTH_USERS: %w", err))
+		}
+	} else if err := removeIfExists(cfg.AdminUsersFile()); err != nil {
+		return err
+	}
+	what, are, answer := "the API and dashboard", "are", "answer"
+	if !cfg.AdminDashboard {
+		what, are, answer = "the API", "is", "answers"
+	}
+	data := render.AdminData{}
+	switch {
+	case !cfg.AdminEnable:
+	case auth:
+		data.UsersFile = render.String(cfg.AdminUsersFile())
+		data.Metrics = cfg.MetricsEnable
+	case cfg.AdminInsecure:
+		log.Warn("TRAEFIK_ADMIN_INSECURE=true: "+what+" "+are+" open to anyone who reaches the admin port, with every route, backend address and header value", "port", cfg.AdminPort)
+	default:
+		log.Info("TRAEFIK_ADMIN_AUTH_USERS is not set: "+what+" "+answer+" only clients on loopback (inside the container); set users to reach it through the admin port", "port", cfg.AdminPort)
+	}
+	// Insecure: Traefik's own api.insecure routes the API, admin.toml goes.
+	_, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), adminFile), render.AdminTemplate, data, cfg.AdminEnable && (auth || !cfg.AdminInsecure))
+	return err
 }
 
 // writeTLS writes the main pair and tls.toml, which lists every certificate
@@ -168,7 +192,11 @@ func writeTLS(cfg *config.Config, r render.Renderer, pair *certs.Pair, extras []
 		fps = append(fps, certs.Fingerprint(x.Pair.Leaf()))
 	}
 	data.Fingerprints = render.String(strings.Join(fps, " "))
-	c, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), tlsFile), render.TLSTemplate, data, len(data.Certificates) > 0)
+	if cfg.HTTPSEnabled() {
+		o := render.NewTLSOptions(cfg.HTTPSMinTLS)
+		data.Options = &o
+	}
+	c, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), tlsFile), render.TLSTemplate, data, len(data.Certificates) > 0 || data.Options != nil)
 	return changed || c, err
 }
 

@@ -77,11 +77,13 @@ func runRun(ctx context.Context, e env) error {
 	defer signal.Stop(sigs)
 
 	cfg, log, err := loadConfig(e)
+	warnUnknown(log, e)
 	if err != nil {
 		return fail(err)
 	}
 	log.Info("rancher-traefik starting", "version", version, "pid", os.Getpid(), "home", cfg.Home)
 	logSources(log, cfg)
+	removeStaleTemps(cfg, log)
 	// The certificate files are read: from now on a change to them counts,
 	// however long Traefik's start takes.
 	cw := certWatcher(cfg, log)
@@ -100,7 +102,10 @@ func runRun(ctx context.Context, e env) error {
 	if err != nil {
 		return fail(err)
 	}
-	pub, api := newPublisher(cfg, log)
+	pub, api, err := newPublisher(cfg, log)
+	if err != nil {
+		return fail(err)
+	}
 	// Every goroutine below belongs to g; bg ends when the supervisor does
 	// (or on an early return), which ends them all.
 	g, gctx := errgroup.WithContext(ctx)

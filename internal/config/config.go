@@ -37,11 +37,30 @@ type Config struct {
 	AdminPort     int
 	HTTPS         HTTPSMode
 	HTTPSRedirect bool
+	// HTTPSPublicPort is TRAEFIK_HTTPS_PUBLIC_PORT, 0 when unset: see
+	// PublicHTTPSPort.
+	HTTPSPublicPort  int
+	HTTP3            bool
+	Compression      bool
+	TrustedIPs       []string
+	ProxyProtocolIPs []string
+	ReadTimeout      time.Duration
+	WriteTimeout     time.Duration
+	IdleTimeout      time.Duration
+
+	InsecureSkipVerify    bool
+	DialTimeout           time.Duration
+	ResponseHeaderTimeout time.Duration
+
+	MetricsEnable bool
 
 	AdminEnable bool
 	// AdminDashboard serves the dashboard with the API.
 	AdminDashboard bool
 	AdminUsers     secrets.Secret
+	// AdminInsecure serves the API open to the network (without users, the
+	// API answers only clients on loopback).
+	AdminInsecure bool
 
 	LogLevel  string
 	LogFormat string
@@ -49,6 +68,8 @@ type Config struct {
 
 	SSLCert secrets.Secret
 	SSLKey  secrets.Secret
+	// HTTPSMinTLS is the lowest TLS version served: "1.0" to "1.3".
+	HTTPSMinTLS string
 
 	RancherEndpoint  string
 	RancherAccessKey secrets.Secret
@@ -65,6 +86,7 @@ type Config struct {
 	RancherWait          time.Duration
 	RancherDebounce      time.Duration
 	RancherGuard         float64
+	RancherGuardHold     time.Duration
 
 	ACMEEnable    bool
 	ACMEEmail     string
@@ -102,8 +124,23 @@ func (c *Config) ACMEStorage() string { return filepath.Join(c.Home, "acme", "ac
 // AdminUsersFile holds the htpasswd lines for the API, outside the watched directory.
 func (c *Config) AdminUsersFile() string { return filepath.Join(c.Home, "etc", "admin-users") }
 
+// CredentialsDir holds the credential files written from labels (basic and
+// digest auth users, TLS client keys), 0600 in a 0700 directory, outside the
+// watched directory; Traefik's configuration names only their paths.
+func (c *Config) CredentialsDir() string { return filepath.Join(c.Home, "etc", "auth") }
+
 // HTTPSEnabled reports whether the https entry point exists.
 func (c *Config) HTTPSEnabled() bool { return c.HTTPS != HTTPSOff }
+
+// PublicHTTPSPort is the port clients reach HTTPS on: redirects and the
+// HTTP/3 advertisement name it. Behind a port mapping it differs from the
+// https entry point's own port.
+func (c *Config) PublicHTTPSPort() int {
+	if c.HTTPSPublicPort != 0 {
+		return c.HTTPSPublicPort
+	}
+	return c.HTTPSPort
+}
 
 // Redirect reports whether HTTP redirects to HTTPS.
 func (c *Config) Redirect() bool {
@@ -133,6 +170,8 @@ func (c *Config) RoutesOptions() routes.Options {
 	return routes.Options{
 		Domain: c.RancherDomain, ExposedByDefault: c.RancherExposed, ServiceFilter: c.RancherServiceFilter,
 		IncludeSystem: c.RancherSystem, Constraints: c.RancherConstraints, HTTPS: c.HTTPSEnabled(), ACME: c.ACMEEnable,
+		CredentialDir: c.CredentialsDir(), // CredentialKey: see cli, which keeps it in that directory
+		HTTPSPort:     c.PublicHTTPSPort(),
 	}
 }
 
@@ -266,8 +305,14 @@ func (c *Config) validate(failed map[string]bool) []Problem {
 			ps = append(ps, Problem{"TRAEFIK_ADMIN_AUTH_USERS", fmt.Sprintf("entry %d is not of the form user:hash (htpasswd -nB user)", i+1)})
 		}
 	}
+	if c.AdminInsecure && c.AdminUsers.IsSet() {
+		ps = append(ps, Problem{"TRAEFIK_ADMIN_INSECURE", "true serves the API without authentication, but TRAEFIK_ADMIN_AUTH_USERS is set: set one of them"})
+	}
 	if c.RancherMode == "api" && !keysFailed && (c.RancherEndpoint == "" || !c.RancherAccessKey.IsSet()) {
 		ps = append(ps, Problem{"TRAEFIK_RANCHER_MODE", "api needs TRAEFIK_RANCHER_ENDPOINT (or CATTLE_URL) and the access key and secret"})
+	}
+	if c.HTTP3 && !c.HTTPSEnabled() {
+		ps = append(ps, Problem{"TRAEFIK_HTTP3_ENABLE", "HTTP/3 is served on the https entry point, but TRAEFIK_HTTPS_ENABLE=false: enable HTTPS or leave HTTP/3 off"})
 	}
 	if c.ACMEEnable && c.ACMEChallenge == "tls" && !c.HTTPSEnabled() {
 		ps = append(ps, Problem{"TRAEFIK_ACME_CHALLENGE", "the tls challenge needs the https entry point, but TRAEFIK_HTTPS_ENABLE=false: use http or enable HTTPS"})

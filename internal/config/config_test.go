@@ -33,7 +33,7 @@ func TestDefaults(t *testing.T) {
 		"http": 80, "https": 443, "admin": 8000,
 		"mode": HTTPSOn, "redirect": true, "admin enable": true,
 		"level": "INFO", "format": "text", "access": true,
-		"grace": 10 * time.Second, "acme": false, "challenge": "tls",
+		"grace": 8 * time.Second, "acme": false, "challenge": "tls",
 		"static": "/opt/traefik/etc/traefik.toml", "dynamic": "/opt/traefik/etc/dynamic", "certs": "/opt/traefik/certs", "acme storage": "/opt/traefik/acme/acme.json",
 	}
 	if diff := cmp.Diff(got, want); diff != "" {
@@ -137,9 +137,14 @@ func TestBadInput(t *testing.T) {
 		{"unknown https mode", map[string]string{"TRAEFIK_HTTPS_ENABLE": "maybe"}, []string{`TRAEFIK_HTTPS_ENABLE: "maybe" is not one of true, only, false`}},
 		{"bad boolean", map[string]string{"TRAEFIK_ACCESS_LOG": "sometimes"}, []string{`TRAEFIK_ACCESS_LOG: "sometimes" is not a boolean (true or false)`}},
 		{"bad dashboard switch", map[string]string{"TRAEFIK_ADMIN_DASHBOARD": "maybe"}, []string{`TRAEFIK_ADMIN_DASHBOARD: "maybe" is not a boolean (true or false)`}},
+		{"bad insecure switch", map[string]string{"TRAEFIK_ADMIN_INSECURE": "open"}, []string{`TRAEFIK_ADMIN_INSECURE: "open" is not a boolean (true or false)`}},
+		{"insecure with users", map[string]string{"TRAEFIK_ADMIN_INSECURE": "true", "TRAEFIK_ADMIN_AUTH_USERS": "admin:SECRETVALUE"}, []string{
+			`TRAEFIK_ADMIN_INSECURE: true serves the API without authentication, but TRAEFIK_ADMIN_AUTH_USERS is set: set one of them`,
+		}},
 		{"bad level", map[string]string{"TRAEFIK_LOG_LEVEL": "loud"}, []string{`TRAEFIK_LOG_LEVEL: "loud" is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL, PANIC`}},
 		{"bad duration", map[string]string{"TRAEFIK_GRACE_TIMEOUT": "soon"}, []string{`TRAEFIK_GRACE_TIMEOUT: "soon" is not a duration (e.g. 10s, 500ms, or seconds)`}},
 		{"negative duration", map[string]string{"TRAEFIK_GRACE_TIMEOUT": "-1s"}, []string{`TRAEFIK_GRACE_TIMEOUT: "-1s" is negative`}},
+		{"guard hold too long", map[string]string{"TRAEFIK_RANCHER_GUARD_HOLD": "2h"}, []string{`TRAEFIK_RANCHER_GUARD_HOLD: "2h" is longer than an hour: routes to deleted services would stay that long`}},
 		{"relative home", map[string]string{"TRAEFIK_HOME": "opt"}, []string{`TRAEFIK_HOME: "opt" is not an absolute path`}},
 		{"bad endpoint", map[string]string{"TRAEFIK_RANCHER_ENDPOINT": "rancher:8080"}, []string{`TRAEFIK_RANCHER_ENDPOINT: "rancher:8080" is not an http(s) URL`}},
 		{"endpoint with credentials", map[string]string{"TRAEFIK_RANCHER_ENDPOINT": "http://AK:SECRETSK@rancher/v1"}, []string{`TRAEFIK_RANCHER_ENDPOINT: the URL holds credentials (user:password@): remove them; the API key has variables of its own`}},
@@ -220,6 +225,7 @@ func FuzzFromEnv(f *testing.F) {
 			"TRAEFIK_HTTP_PORT": p, "TRAEFIK_HTTPS_ENABLE": b, "TRAEFIK_ACCESS_LOG": b,
 			"TRAEFIK_GRACE_TIMEOUT": d, "TRAEFIK_RANCHER_DOMAIN": dom, "TRAEFIK_ACME_EMAIL": mail,
 			"TRAEFIK_RANCHER_ENDPOINT": dom, "TRAEFIK_CHILD_ENV": mail, "TRAEFIK_ADMIN_DASHBOARD": b,
+			"TRAEFIK_ADMIN_INSECURE": b,
 		}
 		_, err := FromEnv(lookupOf(env))
 		if err == nil {

@@ -36,6 +36,7 @@ type Var struct {
 const (
 	GroupPaths   = "Paths"
 	GroupEntry   = "Entry points"
+	GroupBackend = "Backends"
 	GroupAdmin   = "Admin API and dashboard"
 	GroupLogs    = "Logs"
 	GroupTLS     = "TLS"
@@ -53,7 +54,7 @@ var Vars = []Var{
 		Doc:   "Where Rancher mounts secrets; a secret variable whose value names a file here reads that file.",
 		parse: func(c *Config, v string) (err error) { c.SecretsDir, err = absPath(v); return }},
 	{Name: "TRAEFIK_TEMPLATE_DIR", Group: GroupPaths,
-		Doc: "Directory of template overrides: a file here replaces the built-in template of the same name (traefik.toml.tmpl, tls.toml.tmpl, admin.toml.tmpl).",
+		Doc: "Directory of template overrides: a file here replaces the built-in template of the same name (traefik.toml.tmpl, tls.toml.tmpl, admin.toml.tmpl, middlewares.toml.tmpl).",
 		parse: func(c *Config, v string) (err error) {
 			if v == "" {
 				return nil
@@ -102,12 +103,46 @@ var Vars = []Var{
 	{Name: "TRAEFIK_HTTPS_REDIRECT", Default: "true", Group: GroupEntry,
 		Doc:   "With TRAEFIK_HTTPS_ENABLE=true, false turns the HTTP→HTTPS redirect off.",
 		parse: func(c *Config, v string) (err error) { c.HTTPSRedirect, err = boolean(v); return }},
-	{Name: "TRAEFIK_GRACE_TIMEOUT", Default: "10s", Group: GroupEntry,
-		Doc:   "How long Traefik lets in-flight requests finish when stopping (entry points' transport.lifeCycle.graceTimeOut).",
+	{Name: "TRAEFIK_HTTPS_PUBLIC_PORT", Group: GroupEntry,
+		Doc:   "The port clients reach HTTPS on, when Docker or Rancher maps another one to TRAEFIK_HTTPS_PORT (8443 for -p 8443:443): every HTTP→HTTPS redirect names it, and HTTP/3 is advertised on it. Empty: TRAEFIK_HTTPS_PORT.",
+		parse: func(c *Config, v string) (err error) { c.HTTPSPublicPort, err = optionalPort(v); return }},
+	{Name: "TRAEFIK_HTTP3_ENABLE", Default: "false", Group: GroupEntry,
+		Doc:   "Serve HTTP/3 (QUIC, over UDP) on the https entry point's port too, advertised to clients by an Alt-Svc header naming TRAEFIK_HTTPS_PUBLIC_PORT. Publish the UDP port as well (-p 443:443/udp).",
+		parse: func(c *Config, v string) (err error) { c.HTTP3, err = boolean(v); return }},
+	{Name: "TRAEFIK_COMPRESSION", Default: "false", Group: GroupEntry,
+		Doc:   "Compress responses of 1 KiB or more (gzip, Brotli or zstd, as the client accepts) on the http and https entry points: every router there gets a compress middleware.",
+		parse: func(c *Config, v string) (err error) { c.Compression, err = boolean(v); return }},
+	{Name: "TRAEFIK_TRUSTED_IPS", Group: GroupEntry,
+		Doc:   "IP addresses and CIDR ranges (comma separated) of the proxies in front of Traefik: their X-Forwarded-* headers are kept on the http and https entry points; anyone else's are replaced (forwardedHeaders.trustedIPs).",
+		parse: func(c *Config, v string) (err error) { c.TrustedIPs, err = ipList(v); return }},
+	{Name: "TRAEFIK_PROXY_PROTOCOL", Group: GroupEntry,
+		Doc:   "IP addresses and CIDR ranges (comma separated) of the load balancers that send a PROXY protocol header (v1 or v2) to the http and https entry points: the client address it carries is used. A header from anyone else is ignored (proxyProtocol.trustedIPs).",
+		parse: func(c *Config, v string) (err error) { c.ProxyProtocolIPs, err = ipList(v); return }},
+	{Name: "TRAEFIK_READ_TIMEOUT", Default: "60s", Group: GroupEntry,
+		Doc:   "Longest time to read a whole request, body included, on the http and https entry points (transport.respondingTimeouts.readTimeout); 0 means none.",
+		parse: func(c *Config, v string) (err error) { c.ReadTimeout, err = duration(v); return }},
+	{Name: "TRAEFIK_WRITE_TIMEOUT", Default: "0s", Group: GroupEntry,
+		Doc:   "Longest time to write a response on the http and https entry points (transport.respondingTimeouts.writeTimeout); 0 means none, as long downloads and websockets need.",
+		parse: func(c *Config, v string) (err error) { c.WriteTimeout, err = duration(v); return }},
+	{Name: "TRAEFIK_IDLE_TIMEOUT", Default: "180s", Group: GroupEntry,
+		Doc:   "How long an idle keep-alive connection of a client stays open on the http and https entry points (transport.respondingTimeouts.idleTimeout); 0 means forever.",
+		parse: func(c *Config, v string) (err error) { c.IdleTimeout, err = duration(v); return }},
+	{Name: "TRAEFIK_GRACE_TIMEOUT", Default: "8s", Group: GroupEntry,
+		Doc:   "How long Traefik lets in-flight requests finish when stopping (entry points' transport.lifeCycle.graceTimeOut). The default fits Docker's and Rancher's 10 s stop timeout (see TRAEFIK_STOP_TIMEOUT).",
 		parse: func(c *Config, v string) (err error) { c.GraceTimeout, err = duration(v); return }},
 	{Name: "TRAEFIK_PROVIDERS_THROTTLE", Default: "50ms", Group: GroupEntry,
 		Doc:   "Traefik's providersThrottleDuration: how long it waits after a configuration change before applying it.",
 		parse: func(c *Config, v string) (err error) { c.ProvidersThrottle, err = duration(v); return }},
+
+	{Name: "TRAEFIK_INSECURE_SKIP_VERIFY", Default: "false", Group: GroupBackend,
+		Doc:   "Accept any certificate from https backends (traefik.protocol=https), self-signed ones included (serversTransport.insecureSkipVerify). Off, a backend's certificate must be valid for its address and signed by a CA of the image's bundle.",
+		parse: func(c *Config, v string) (err error) { c.InsecureSkipVerify, err = boolean(v); return }},
+	{Name: "TRAEFIK_DIAL_TIMEOUT", Default: "30s", Group: GroupBackend,
+		Doc:   "Longest time to open a connection to a backend (serversTransport.forwardingTimeouts.dialTimeout); 0 means none.",
+		parse: func(c *Config, v string) (err error) { c.DialTimeout, err = duration(v); return }},
+	{Name: "TRAEFIK_RESPONSE_HEADER_TIMEOUT", Default: "0s", Group: GroupBackend,
+		Doc:   "Longest time to wait for a backend's response headers once the request is sent; past it the client gets 504 (serversTransport.forwardingTimeouts.responseHeaderTimeout). 0 means none.",
+		parse: func(c *Config, v string) (err error) { c.ResponseHeaderTimeout, err = duration(v); return }},
 
 	{Name: "TRAEFIK_ADMIN_ENABLE", Default: "true", Group: GroupAdmin,
 		Doc:   "Serve the API and dashboard on the admin port. /ping is served there either way, for health checks.",
@@ -116,8 +151,15 @@ var Vars = []Var{
 		Doc:   "Serve Traefik's dashboard with the API (false: the API alone). A Traefik built from the Go module proxy, as by make traefik, has no dashboard UI and says so at start: the demo and the compose example turn it off.",
 		parse: func(c *Config, v string) (err error) { c.AdminDashboard, err = boolean(v); return }},
 	{Name: "TRAEFIK_ADMIN_AUTH_USERS", Group: GroupAdmin, Secret: true, secret: true,
-		Doc:       "htpasswd lines (user:hash, one per line or comma separated); when set the API and dashboard require basic auth. Unset: they are open (a warning is logged).",
+		Doc:       "htpasswd lines (user:hash, one per line or comma separated); when set the API and dashboard require basic auth on the admin port. Unset: they answer only clients on loopback, in the container's own network namespace, and the network gets 404; /ping stays open either way. See TRAEFIK_ADMIN_INSECURE.",
 		setSecret: func(c *Config, s secrets.Secret) { c.AdminUsers = s }},
+	{Name: "TRAEFIK_ADMIN_INSECURE", Default: "false", Group: GroupAdmin,
+		Doc:   "true serves the API and dashboard without authentication to anyone who reaches the admin port, as the seed image did (a warning is logged). They show every route, backend address and header value. Cannot be combined with TRAEFIK_ADMIN_AUTH_USERS.",
+		parse: func(c *Config, v string) (err error) { c.AdminInsecure, err = boolean(v); return }},
+
+	{Name: "TRAEFIK_METRICS_ENABLE", Default: "false", Group: GroupAdmin,
+		Doc:   "Serve Prometheus metrics at /metrics on the admin port, with entry point, router and service labels. Behind basic auth when TRAEFIK_ADMIN_AUTH_USERS is set and the API is served; open otherwise, like /ping.",
+		parse: func(c *Config, v string) (err error) { c.MetricsEnable, err = boolean(v); return }},
 
 	{Name: "TRAEFIK_LOG_LEVEL", Default: "INFO", Group: GroupLogs,
 		Doc: "TRACE, DEBUG, INFO, WARN, ERROR, FATAL or PANIC, for Traefik and rancher-traefik.",
@@ -162,6 +204,10 @@ var Vars = []Var{
 	{Name: "TRAEFIK_SSL_PRIVATE_KEY", Group: GroupTLS, Secret: true, secret: true,
 		Doc:       "The key of TRAEFIK_SSL_CERT (PEM: PKCS#1, PKCS#8 or EC; no password). Other NAME.crt/NAME.key pairs in $TRAEFIK_HOME/certs are served by SNI (and followed while running).",
 		setSecret: func(c *Config, s secrets.Secret) { c.SSLKey = s }},
+
+	{Name: "TRAEFIK_HTTPS_MIN_TLS", Default: "1.2", Group: GroupTLS,
+		Doc:   "Lowest TLS version the https entry point accepts, and with it the cipher policy (tls.options.default): 1.2 (ECDHE key exchange with AES-GCM or ChaCha20 only), 1.3 (TLS 1.3 alone), or 1.1 and 1.0 for old clients (adding ECDHE with AES-CBC). VersionTLS12 and the like are accepted too.",
+		parse: func(c *Config, v string) (err error) { c.HTTPSMinTLS, err = tlsVersion(v); return }},
 
 	{Name: "TRAEFIK_RANCHER_ENDPOINT", Group: GroupRancher,
 		Doc: "Rancher server API URL, e.g. http://rancher:8080/v1 (falls back to CATTLE_URL).",
@@ -266,13 +312,31 @@ var Vars = []Var{
 		Doc:   "Quiet period after a change before routes are rebuilt, so a burst of changes is published once (at most 10 times this late).",
 		parse: func(c *Config, v string) (err error) { c.RancherDebounce, err = duration(v); return }},
 	{Name: "TRAEFIK_RANCHER_GUARD", Default: "0.5", Group: GroupRancher,
-		Doc: "Outage guard: an update that removes more than this fraction of the routers is applied only when a second answer agrees; 0 turns the guard off.",
+		Doc: "Outage guard: an answer that removes this fraction of the routers or more is a mass removal, held for TRAEFIK_RANCHER_GUARD_HOLD; 0 turns the guard off.",
 		parse: func(c *Config, v string) error {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || f < 0 || f > 1 {
 				return fmt.Errorf("%q is not a fraction from 0 to 1", v)
 			}
 			c.RancherGuard = f
+			return nil
+		}},
+	// 30 s: a restarted Rancher 1.6 metadata service serves the answers it
+	// last saved (it saves them every 30 s; a new container has none: an
+	// empty tree) until its download from the server is in, seconds on a
+	// healthy server, tens on a busy one. A longer hold delays a real mass
+	// deletion: its routes answer 502 meanwhile, not 404.
+	{Name: "TRAEFIK_RANCHER_GUARD_HOLD", Default: "30s", Group: GroupRancher,
+		Doc: "How long a mass removal (see TRAEFIK_RANCHER_GUARD) is held: it applies only if Rancher still says so at the end, and an answer that restores the routes meanwhile cancels it; other changes are published meanwhile. 0 applies it at once.",
+		parse: func(c *Config, v string) error {
+			d, err := duration(v)
+			if err != nil {
+				return err
+			}
+			if d > time.Hour {
+				return fmt.Errorf("%q is longer than an hour: routes to deleted services would stay that long", v)
+			}
+			c.RancherGuardHold = d
 			return nil
 		}},
 
@@ -383,6 +447,43 @@ func port(v string) (int, error) {
 		return 0, fmt.Errorf("port %d is out of range 1-65535", n)
 	}
 	return n, nil
+}
+
+// optionalPort is a port, or 0 when v is empty.
+func optionalPort(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	return port(v)
+}
+
+// ipList reads IP addresses and CIDR ranges, comma or space separated.
+func ipList(v string) ([]string, error) {
+	var out []string
+	for f := range strings.FieldsFuncSeq(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		if net.ParseIP(f) == nil {
+			if _, _, err := net.ParseCIDR(f); err != nil {
+				return nil, fmt.Errorf("%q is not an IP address or CIDR range", f)
+			}
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// tlsVersion reads 1.0-1.3, or Traefik's names VersionTLS10-VersionTLS13
+// (rawmind0/alpine-traefik's TRAEFIK_HTTPS_MIN_TLS took those), as "1.x".
+func tlsVersion(v string) (string, error) {
+	l := strings.ToLower(v)
+	switch l {
+	case "versiontls10", "versiontls11", "versiontls12", "versiontls13":
+		l = "1." + l[len(l)-1:]
+	}
+	switch l {
+	case "1.0", "1.1", "1.2", "1.3":
+		return l, nil
+	}
+	return "", fmt.Errorf("%q is not a TLS version: 1.0, 1.1, 1.2 or 1.3", v)
 }
 
 func boolean(v string) (bool, error) {

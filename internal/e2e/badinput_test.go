@@ -205,29 +205,43 @@ func TestRenderCommand(t *testing.T) {
 	}
 }
 
-// TestNoSecretLeaks runs check, render and run at DEBUG with canary secret
-// values, and looks for the canaries everywhere we write.
+// TestNoSecretLeaks runs check, render, routes and run at DEBUG with
+// canary secret values — the environment's and credentials in service
+// labels — and looks for the canaries everywhere we write and in the body
+// of every endpoint of Traefik's API.
 func TestNoSecretLeaks(t *testing.T) {
-	i := newInstance(t, map[string]string{"TRAEFIK_LOG_LEVEL": "DEBUG"})
+	i := newInstance(t, map[string]string{"TRAEFIK_LOG_LEVEL": "DEBUG", "TRAEFIK_RANCHER_DOMAIN": "example.com", "TRAEFIK_RANCHER_MODE": "api"})
 	c := i.withCert("canary.example.com")
-	keyBody := strings.Join(strings.Split(string(c.KeyPEM), "\n")[1:3], "")
+	client, err := testcert.New(testcert.Options{Hosts: []string{"client.example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemBody := func(p []byte) string { return strings.Join(strings.Split(string(p), "\n")[1:3], "")[10:50] }
+	labelUsers := shaUser("canary", "label-canary-password")
 	canaries := map[string]string{
-		"key body":      keyBody[10:50],
-		"access key":    "CANARYACCESSKEY0001",
-		"secret key":    "CANARYSECRETKEY0002",
-		"cattle secret": "CANARYCATTLESECRET3",
-		"admin hash":    "",
+		"key body":          pemBody(c.KeyPEM),
+		"access key":        "CANARYACCESSKEY0001",
+		"secret key":        "CANARYSECRETKEY0002",
+		"cattle secret":     "CANARYCATTLESECRET3",
+		"admin hash":        "",
+		"label basic hash":  strings.SplitN(labelUsers, ":", 2)[1],
+		"label digest hash": "c0ffee0123456789canary0123456789",
+		"label TLS key":     pemBody(client.KeyPEM),
 	}
 	users := shaUser("admin", "canary-password")
 	canaries["admin hash"] = strings.SplitN(users, ":", 2)[1]
-	i.env["TRAEFIK_RANCHER_ENDPOINT"] = "http://127.0.0.1:1/v1"
+	m := &emulator{t: t, file: filepath.Join(i.dir, "stack.yml"), addr: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+	m.write(canaryStack(labelUsers, "dig:traefik:"+canaries["label digest hash"], client.KeyPEM, client.LeafPEM))
+	m.startWithKeys(canaries["access key"] + ":" + canaries["secret key"])
+	t.Cleanup(m.stop)
+	i.env["TRAEFIK_RANCHER_ENDPOINT"] = "http://" + m.addr + "/v1"
 	i.env["TRAEFIK_RANCHER_ACCESSKEY"] = canaries["access key"]
 	i.env["TRAEFIK_RANCHER_SECRET_FILE"] = i.writeSecret("rancher-secret", []byte(canaries["secret key"]+"\n"))
 	i.env["CATTLE_SECRET_KEY"] = canaries["cattle secret"]
 	i.env["TRAEFIK_ADMIN_AUTH_USERS"] = users
 
 	var outputs []string
-	for _, args := range [][]string{{"check"}, {"render"}, {"render", "--stdout"}, {"env"}, {"version"}} {
+	for _, args := range [][]string{{"check"}, {"render"}, {"render", "--stdout"}, {"env"}, {"version"}, {"routes", "--metadata-url", m.url()}} {
 		code, stdout, stderr := i.run(args...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, stderr)
@@ -236,12 +250,22 @@ func TestNoSecretLeaks(t *testing.T) {
 	}
 	i.start("run")
 	i.waitReady()
+	admin := basicAuth("admin", "canary-password")
+	// Traefik has read the credential files: the router using them works.
+	eventually(t, 20*time.Second, "the canary router enabled", func() error {
+		code, body, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/api/http/routers/canv2@file", i.admin), admin)
+		if err != nil || code != 200 || !strings.Contains(body, `"status":"enabled"`) {
+			return fmt.Errorf("%d %v %s", code, err, body)
+		}
+		return nil
+	})
+	outputs = append(outputs, apiBodies(t, i, admin)...)
 	i.signal(15)
 	if code := i.wait(20 * time.Second); code != 0 {
 		t.Errorf("run exited %d", code)
 	}
 	outputs = append(outputs, "run stdout:\n"+i.stdout.String(), "run stderr:\n"+i.stderr.String())
-	for _, f := range []string{"etc/traefik.toml", "etc/dynamic/tls.toml", "etc/dynamic/admin.toml"} {
+	for _, f := range []string{"etc/traefik.toml", "etc/dynamic/tls.toml", "etc/dynamic/admin.toml", "etc/dynamic/rancher.toml"} {
 		b, err := os.ReadFile(filepath.Join(i.home, f))
 		if err != nil {
 			t.Fatal(err)
@@ -258,4 +282,32 @@ func TestNoSecretLeaks(t *testing.T) {
 			}
 		}
 	}
+}
+
+// canaryStack is a v1 service with basic-auth users, and a v2 one with
+// digest-auth users and a forward-auth client key given as PEM text.
+func canaryStack(basicUsers, digestUsers string, key, cert []byte) string {
+	return fmt.Sprintf(`stacks:
+  - name: canary
+    services:
+      - name: v1
+        labels:
+          traefik.enable: "true"
+          traefik.port: "8080"
+          traefik.frontend.auth.basic.users: %q
+        containers:
+          - ip: 127.0.0.71
+      - name: v2
+        labels:
+          traefik.enable: "true"
+          traefik.http.routers.canv2.rule: Host(%s)
+          traefik.http.routers.canv2.middlewares: candig,canfwd
+          traefik.http.middlewares.candig.digestauth.users: %q
+          traefik.http.middlewares.canfwd.forwardauth.address: https://127.0.0.1:1/auth
+          traefik.http.middlewares.canfwd.forwardauth.tls.key: %q
+          traefik.http.middlewares.canfwd.forwardauth.tls.cert: %q
+          traefik.http.services.canv2.loadbalancer.server.port: "8080"
+        containers:
+          - ip: 127.0.0.72
+`, basicUsers, "`canary-v2.example.com`", digestUsers, key, cert)
 }

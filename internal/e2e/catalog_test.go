@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/xml"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -115,7 +117,7 @@ func TestCatalogEntry(t *testing.T) {
 	if diff := cmp.Diff(usedList, questions); diff != "" {
 		t.Errorf("variables used vs questions (-used +questions):\n%s", diff)
 	}
-	for _, want := range []string{"rancher_endpoint", "access_key_secret", "secret_key_secret", "host_label", "http_port", "https_port", "admin_port", "domain", "https_enable", "ssl_cert_secret", "ssl_key_secret", "refresh", "rancher_mode", "exposed", "constraints", "admin_users", "acme_enable"} {
+	for _, want := range []string{"rancher_endpoint", "access_key_secret", "secret_key_secret", "host_label", "http_port", "https_port", "admin_port", "domain", "https_enable", "ssl_cert_secret", "ssl_key_secret", "refresh", "rancher_mode", "exposed", "constraints", "admin_users", "admin_insecure", "acme_enable"} {
 		if !used[want] {
 			t.Errorf("no question for %s", want)
 		}
@@ -265,5 +267,157 @@ func TestCatalogSecretsAreOptional(t *testing.T) {
 				t.Errorf("API mode %v (%s), want %v", api, why, tc.api)
 			}
 		})
+	}
+}
+
+// TestCatalogREADME: the version folder's README documents every question
+// of rancher-compose.yml, with its default, and no question that is gone.
+func TestCatalogREADME(t *testing.T) {
+	qs, _ := catalogQuestions(t)
+	b, err := os.ReadFile(filepath.Join(catalogDir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, section := range []string{"## What it deploys", "## Questions", "## Upgrade notes"} {
+		if !strings.Contains(readme, "\n"+section+"\n") {
+			t.Errorf("README.md has no %q section", section)
+		}
+	}
+	// Rows: | Label | `variable` | default | meaning |
+	rows := map[string]string{}
+	for _, m := range regexp.MustCompile("(?m)^\\| [^|]+ \\| `(\\w+)` \\| ([^|]+) \\|").FindAllStringSubmatch(readme, -1) {
+		rows[m[1]] = strings.TrimSpace(m[2])
+	}
+	for _, q := range qs {
+		row, ok := rows[q.Variable]
+		if !ok {
+			t.Errorf("README.md does not explain the question %s", q.Variable)
+			continue
+		}
+		want := "empty"
+		if d := fmt.Sprint(q.Default); q.Default != nil && d != "" {
+			want = "`" + d + "`"
+		}
+		if row != want {
+			t.Errorf("README.md gives %s the default %s; rancher-compose.yml has %s", q.Variable, row, want)
+		}
+		delete(rows, q.Variable)
+	}
+	for v := range rows {
+		t.Errorf("README.md explains %s, which is no question of rancher-compose.yml", v)
+	}
+}
+
+// TestCatalogIcon: the entry has its icon where Rancher's catalog service
+// looks for it — a file of the template folder whose name starts with
+// "catalogIcon-" (rancher/catalog-service reads the template folder that
+// way; the community catalog names it catalogIcon-<entry>.svg) — and it is
+// a self-contained SVG.
+func TestCatalogIcon(t *testing.T) {
+	entry := filepath.Dir(catalogDir)
+	var icons []string
+	ls, err := os.ReadDir(entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ls {
+		if strings.HasPrefix(e.Name(), "catalogIcon-") {
+			icons = append(icons, e.Name())
+		}
+	}
+	want := "catalogIcon-" + filepath.Base(entry) + ".svg"
+	if diff := cmp.Diff(icons, []string{want}); diff != "" {
+		t.Fatalf("icons of %s (-got +want):\n%s", entry, diff)
+	}
+	b, err := os.ReadFile(filepath.Join(entry, want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var svg struct {
+		XMLName xml.Name
+		ViewBox string `xml:"viewBox,attr"`
+		Width   string `xml:"width,attr"`
+		Height  string `xml:"height,attr"`
+	}
+	if err := xml.Unmarshal(b, &svg); err != nil {
+		t.Fatalf("%s is not XML: %v", want, err)
+	}
+	if svg.XMLName.Local != "svg" || svg.XMLName.Space != "http://www.w3.org/2000/svg" || svg.ViewBox == "" || svg.Width == "" || svg.Height == "" {
+		t.Errorf("%s: root %v, viewBox %q, size %sx%s: want an <svg> of the SVG namespace with a viewBox and a size", want, svg.XMLName, svg.ViewBox, svg.Width, svg.Height)
+	}
+	for _, bad := range []string{"<script", "href=", "<image", "url(http"} {
+		if strings.Contains(string(b), bad) {
+			t.Errorf("%s holds %s: the icon must not load anything", want, bad)
+		}
+	}
+}
+
+// TestCatalogPublishing: the entry links to the project's URL as the README
+// documents it, its default image is the name the README's build command
+// gives, and the README's push command pushes that image to a registry.
+func TestCatalogPublishing(t *testing.T) {
+	entry := filepath.Dir(catalogDir)
+	var cfg struct {
+		Version    string `yaml:"version"`
+		ProjectURL string `yaml:"projectURL"`
+	}
+	b, err := os.ReadFile(filepath.Join(entry, "config.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		t.Fatalf("config.yml: %v", err)
+	}
+	readmeBytes, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(readmeBytes)
+	if !strings.HasPrefix(cfg.ProjectURL, "https://") || strings.Contains(cfg.ProjectURL, ".invalid") || !strings.Contains(readme, "`"+cfg.ProjectURL+"`") {
+		t.Errorf("projectURL %q: want an https URL that README.md documents", cfg.ProjectURL)
+	}
+	qs, rcompose := catalogQuestions(t)
+	var rc struct {
+		Catalog struct {
+			Version string `yaml:"version"`
+		} `yaml:".catalog"`
+	}
+	if err := yaml.Unmarshal(rcompose, &rc); err != nil {
+		t.Fatal(err)
+	}
+	if rc.Catalog.Version != cfg.Version {
+		t.Errorf("rancher-compose.yml is version %s, config.yml %s", rc.Catalog.Version, cfg.Version)
+	}
+	image := catalogDefaults(qs)["image"]
+	if want := "rancher-traefik:" + cfg.Version; image != want {
+		t.Errorf("default image %q, want %q: what make image VERSION=%s builds", image, want, cfg.Version)
+	}
+	for _, shown := range []string{"make image VERSION=" + cfg.Version, "make push REGISTRY=registry.example.com:5000 VERSION=" + cfg.Version} {
+		if !strings.Contains(readme, shown) {
+			t.Errorf("README.md does not show %q", shown)
+		}
+	}
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	// What the README's commands run (make -n prints, runs nothing).
+	out, err := exec.Command("make", "-s", "-n", "-C", root, "image", "push", "REGISTRY=registry.example.com:5000", "VERSION="+cfg.Version).CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n image push: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"docker build -t " + image + " ",
+		"docker tag " + image + " registry.example.com:5000/" + image,
+		"docker push registry.example.com:5000/" + image,
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("make image push does not run %q:\n%s", want, out)
+		}
+	}
+	// Without a registry, push says what it needs and runs no docker.
+	cmd := exec.Command("make", "-s", "-C", root, "push")
+	cmd.Env = append(os.Environ(), "PATH=/nonexistent") // a docker call would fail differently
+	out, _ = cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 2 || !strings.Contains(string(out), "make push needs REGISTRY") {
+		t.Errorf("make push without REGISTRY: exit %d:\n%s", cmd.ProcessState.ExitCode(), out)
 	}
 }

@@ -51,25 +51,42 @@ func TestComposeExample(t *testing.T) {
 	}
 }
 
-func composeExample(t *testing.T, composeBin string) {
-	dir := t.TempDir()
+// exampleSubnet is the network examples/docker-compose.yml pins (stack.yml
+// lists the backends' addresses in it).
+const exampleSubnet = "172.29.77."
+
+// copyExample copies the compose example into dir, on subnet instead of the
+// pinned one: runs sharing a Docker daemon (or a user's own copy of the
+// example running) would otherwise clash on the pinned subnet.
+func copyExample(t *testing.T, dir, subnet string) {
+	t.Helper()
 	for _, f := range []string{"docker-compose.yml", "stack.yml"} {
 		b, err := os.ReadFile(filepath.Join("..", "..", "examples", f))
 		if err != nil {
 			t.Fatal(err)
 		}
+		if !strings.Contains(string(b), exampleSubnet) {
+			t.Fatalf("examples/%s no longer uses the subnet %s0/24; update this test", f, exampleSubnet)
+		}
+		b = []byte(strings.ReplaceAll(string(b), exampleSubnet, subnet))
 		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+func composeExample(t *testing.T, composeBin string) {
+	dir := t.TempDir()
+	subnet := fmt.Sprintf("172.29.%d.", rand.IntN(250)+1)
+	copyExample(t, dir, subnet)
 	project := fmt.Sprintf("rte2e%d", rand.IntN(1<<30))
-	https := freePort(t)
+	https, httpPort, admin := freePort(t), freePort(t), freePort(t)
 	compose := func(args ...string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, composeBin, append([]string{"-p", project, "-f", filepath.Join(dir, "docker-compose.yml")}, args...)...)
 		cmd.Env = append(os.Environ(), "RANCHER_TRAEFIK_IMAGE="+testImage, "HTTPS_PORT="+strconv.Itoa(https),
-			"HTTP_PORT="+strconv.Itoa(freePort(t)), "ADMIN_PORT="+strconv.Itoa(freePort(t)))
+			"HTTP_PORT="+strconv.Itoa(httpPort), "ADMIN_PORT="+strconv.Itoa(admin))
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
@@ -79,8 +96,18 @@ func composeExample(t *testing.T, composeBin string) {
 			_, _ = compose("down", "-v", "--remove-orphans")
 		}
 	})
-	if out, err := compose("up", "-d"); err != nil {
-		t.Fatalf("docker-compose up: %v\n%s", err, out)
+	for try := 1; ; try++ {
+		out, err := compose("up", "-d")
+		if err == nil {
+			break
+		}
+		if !strings.Contains(out, "Pool overlaps") || try == 5 {
+			t.Fatalf("docker-compose up: %v\n%s", err, out)
+		}
+		// Another network holds that subnet: take another one.
+		_, _ = compose("down", "-v", "--remove-orphans")
+		subnet = fmt.Sprintf("172.29.%d.", rand.IntN(250)+1)
+		copyExample(t, dir, subnet)
 	}
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
@@ -112,9 +139,13 @@ func composeExample(t *testing.T, composeBin string) {
 		}
 		return nil
 	})
+	// HTTP redirects to the mapped HTTPS port, and following it works.
+	composeRedirect(t, httpPort, https)
+	// Every container, the helpers too, reports healthy.
+	composeHealthy(t, project)
 	// Scale 2 → 1 by editing stack.yml, as the comment in it says.
 	stack, _ := os.ReadFile(filepath.Join(dir, "stack.yml"))
-	edited := strings.Replace(string(stack), "          - ip: 172.29.77.12\n", "", 1)
+	edited := strings.Replace(string(stack), "          - ip: "+subnet+"12\n", "", 1)
 	if edited == string(stack) {
 		t.Fatal("stack.yml has no second container to remove")
 	}
@@ -144,4 +175,34 @@ func composeExample(t *testing.T, composeBin string) {
 	if left != "" || nets != "" {
 		t.Errorf("left behind: containers %q networks %q", left, nets)
 	}
+}
+
+// composeHealthy waits until each of the example's four containers reports
+// healthy in docker ps: Traefik by the image's HEALTHCHECK, the emulator and
+// the whoami backends by their own (they would inherit the image's, which
+// asks a Traefik that is not there). Unhealthy at any time fails at once.
+func composeHealthy(t *testing.T, project string) {
+	t.Helper()
+	out, err := docker("ps", "-q", "--filter", "label=com.docker.compose.project="+project)
+	ids := strings.Fields(out)
+	if err != nil || len(ids) != 4 {
+		t.Fatalf("docker ps: %v, %d containers, want 4: %s", err, len(ids), out)
+	}
+	eventually(t, 90*time.Second, "every container healthy", func() error {
+		var waiting []string
+		for _, id := range ids {
+			name, status, _ := strings.Cut(inspect(t, id, "{{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}no-healthcheck{{end}}"), " ")
+			switch status {
+			case "healthy":
+			case "unhealthy", "no-healthcheck":
+				t.Fatalf("%s is %s", name, status)
+			default:
+				waiting = append(waiting, name+" "+status)
+			}
+		}
+		if len(waiting) > 0 {
+			return fmt.Errorf("not yet: %v", waiting)
+		}
+		return nil
+	})
 }

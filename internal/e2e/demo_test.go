@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"rancher-traefik/internal/testlog"
@@ -15,7 +17,9 @@ import (
 )
 
 // TestDemo runs the README's demo briefly, curls the line it prints, scales
-// the stack with the command it prints, and stops it with Ctrl-C (SIGINT).
+// the stack with the command it prints (refusing a count it has no backends
+// for), and stops it with Ctrl-C (SIGINT): a clean stop, without make
+// reporting an error.
 func TestDemo(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Fatal("curl is needed to run the demo's printed commands (.ci/run installs it)")
@@ -99,12 +103,39 @@ func TestDemo(t *testing.T) {
 		}
 		return nil
 	})
+	// The demo has two backends: more containers would only answer 502.
+	stackBefore, err := os.ReadFile(filepath.Join(dir, "stack.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"5", "0", "two"} {
+		bad := exec.Command("sh", "-c", strings.TrimSuffix(scaleLine, " 1")+" "+n)
+		bad.Env, bad.Dir = scale.Env, root
+		out, err := bad.CombinedOutput()
+		if code := bad.ProcessState.ExitCode(); code != 2 || !strings.Contains(string(out), "1 to 2") {
+			t.Errorf("scale %s: exit %d (%v), want 2 and the range 1 to 2:\n%s", n, code, err, out)
+		}
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "stack.yml")); string(after) != string(stackBefore) {
+		t.Errorf("a refused scale changed the stack:\n%s", after)
+	}
 	// Ctrl-C: the terminal sends SIGINT to the whole foreground group.
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	var waitErr error
 	select {
-	case <-done:
+	case waitErr = <-done:
 	case <-time.After(20 * time.Second):
 		t.Fatalf("the demo did not stop on Ctrl-C\n%s", stderr.String())
+	}
+	// GNU make re-raises the SIGINT it got from the terminal, so make itself
+	// ends by that signal; the demo under it must end with 0, which make
+	// would otherwise report as "make: *** [Makefile:N: demo] Error 130".
+	if strings.Contains(stderr.String(), "make: ***") {
+		t.Errorf("make reports the demo failed on Ctrl-C:\n%s", stderr.String())
+	}
+	var ee *exec.ExitError
+	if waitErr != nil && !(errors.As(waitErr, &ee) && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGINT) {
+		t.Errorf("make ended with %v", waitErr)
 	}
 	if out, _ := exec.Command("sh", "-c", curlLine).CombinedOutput(); strings.Contains(string(out), "I am") {
 		t.Error("still answering after Ctrl-C")

@@ -290,19 +290,33 @@ func TestRoutesCommand(t *testing.T) {
 }
 
 // TestGoldenRoutesAcceptedByTraefik loads every router the routes golden
-// test produces into the real Traefik: none may be refused.
+// test produces into the real Traefik, published as run publishes them
+// (with the credential files they name): none may be refused.
 func TestGoldenRoutesAcceptedByTraefik(t *testing.T) {
 	// ACME must exist for the certResolver label; its server is an unused
 	// loopback port, so nothing leaves the machine.
 	i := newInstance(t, map[string]string{"TRAEFIK_RANCHER_DOMAIN": "example.com", "TRAEFIK_ACME_ENABLE": "true",
-		"TRAEFIK_ACME_CASERVER": fmt.Sprintf("http://127.0.0.1:%d/directory", freePort(t)), "TRAEFIK_ACME_EMAIL": "ops@example.com"})
+		"TRAEFIK_ACME_CASERVER": fmt.Sprintf("http://127.0.0.1:%d/directory", freePort(t)), "TRAEFIK_ACME_EMAIL": "ops@example.com",
+		"TRAEFIK_RANCHER_MODE": "metadata"})
 	i.withCert("whoami.example.com")
+	stack, err := os.ReadFile(filepath.Join("..", "routes", "testdata", "stacks.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := startEmulator(t, i.dir, string(stack))
+	i.env["TRAEFIK_RANCHER_METADATA_URL"] = m.url()
 	code, routesTOML, stderr := i.run("routes", "--answers", filepath.Join("..", "routes", "testdata", "stacks.yml"))
 	if code != 0 {
 		t.Fatalf("routes: %s", stderr)
 	}
-	i.writeDynamic("rancher.toml", routesTOML)
 	i.start("run")
+	eventually(t, 20*time.Second, "the routes published", func() error {
+		b, err := os.ReadFile(filepath.Join(i.home, "etc", "dynamic", "rancher.toml"))
+		if err != nil || string(b) != routesTOML {
+			return fmt.Errorf("rancher.toml is not what routes printed (%v)", err)
+		}
+		return nil
+	})
 	i.waitReady()
 	type item struct {
 		Status string   `json:"status"`

@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -17,12 +19,25 @@ import (
 	"rancher-traefik/internal/testcert"
 )
 
-// testImage is what `make image-local IMAGE=rancher-traefik-e2e` builds.
-const testImage = "rancher-traefik-e2e:local"
+// imageName is the IMAGE given to make image-local: a name of this run's
+// own, so that test runs sharing a Docker daemon neither replace nor remove
+// each other's image. RANCHER_TRAEFIK_E2E_IMAGE sets it (for
+// TestImageIsRemovedAfterTheTests).
+var imageName = cmp.Or(os.Getenv("RANCHER_TRAEFIK_E2E_IMAGE"), fmt.Sprintf("rancher-traefik-e2e-%d", os.Getpid()))
+
+// testImage is what make image-local builds: IMAGE:local.
+var testImage = imageName + ":local"
 
 var (
 	imageOnce sync.Once
 	imageErr  error
+	// imageBuilt is set once requireImage has run make image-local, whose
+	// image (192 MB) removeTestImage removes after the last test: the
+	// docker and compose tests share one build.
+	imageBuilt bool
+	// imageContext is the build context make image-local prepared for this
+	// run, removed with the image.
+	imageContext string
 )
 
 func docker(args ...string) (string, error) {
@@ -44,7 +59,12 @@ func requireImage(t *testing.T) {
 		root, _ := filepath.Abs(filepath.Join("..", ".."))
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, "make", "-C", root, "image-local", "IMAGE=rancher-traefik-e2e")
+		imageBuilt = true // a failed build may still leave a part behind
+		imageContext, imageErr = os.MkdirTemp("", "rancher-traefik-e2e-image")
+		if imageErr != nil {
+			return
+		}
+		cmd := exec.CommandContext(ctx, "make", "-C", root, "image-local", "IMAGE="+imageName, "IMAGE_CONTEXT="+imageContext)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			imageErr = fmt.Errorf("make image-local: %v\n%s", err, out)
 		}
@@ -52,6 +72,28 @@ func requireImage(t *testing.T) {
 	if imageErr != nil {
 		t.Fatal(imageErr)
 	}
+}
+
+// removeTestImage removes what requireImage made, once every test is done
+// (TestMain): the image and its build context.
+func removeTestImage() error {
+	if !imageBuilt {
+		return nil
+	}
+	var errs []error
+	if out, err := docker("image", "inspect", "--format", "{{.Id}}", testImage); err == nil {
+		if out, err := docker("rmi", "-f", testImage); err != nil {
+			errs = append(errs, fmt.Errorf("docker rmi %s: %v %s", testImage, err, out))
+		}
+	} else if !strings.Contains(out, "No such image") {
+		errs = append(errs, fmt.Errorf("docker image inspect %s: %v %s", testImage, err, out))
+	}
+	if imageContext != "" {
+		if err := os.RemoveAll(imageContext); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // dockerNet makes a network of our own with a known subnet, and removes
@@ -198,19 +240,77 @@ func TestImageSeedDeployment(t *testing.T) {
 }
 
 // TestImageWarnsAboutShortStopTimeout: a stop timeout shorter than the stop
-// budget is named at start.
+// budget is named at start; with the defaults, which fit Docker's 10 s, the
+// budget is logged without a warning.
 func TestImageWarnsAboutShortStopTimeout(t *testing.T) {
 	requireImage(t)
-	id, err := docker("run", "-d", "--stop-timeout", "5", "-e", "TRAEFIK_STOP_TIMEOUT=5s", "-e", "TRAEFIK_RANCHER_MODE=off", testImage)
-	if err != nil {
-		t.Fatalf("docker run: %v %s", err, id)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"short", []string{"--stop-timeout", "5", "-e", "TRAEFIK_STOP_TIMEOUT=5s"}, "the stop budget (10s) exceeds TRAEFIK_STOP_TIMEOUT (5s)"},
+		{"defaults", nil, `msg="stop budget" total=10s`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id, err := docker(append(append([]string{"run", "-d"}, tc.args...), "-e", "TRAEFIK_RANCHER_MODE=off", testImage)...)
+			if err != nil {
+				t.Fatalf("docker run: %v %s", err, id)
+			}
+			defer docker("rm", "-f", id)
+			var out string
+			// The budget is logged before Traefik starts.
+			eventually(t, 20*time.Second, "traefik started", func() error {
+				out, _ = docker("logs", id)
+				if !strings.Contains(out, `msg="traefik started"`) {
+					return fmt.Errorf("not logged yet")
+				}
+				return nil
+			})
+			if !strings.Contains(out, tc.want) {
+				t.Errorf("%q not logged:\n%s", tc.want, out)
+			}
+			if warned := strings.Contains(out, "exceeds TRAEFIK_STOP_TIMEOUT"); warned != (tc.name == "short") {
+				t.Errorf("warned about the stop budget: %v\n%s", warned, out)
+			}
+		})
 	}
-	defer docker("rm", "-f", id)
-	eventually(t, 20*time.Second, "warning", func() error {
-		out, _ := docker("logs", id)
-		if !strings.Contains(out, "the stop budget (12s) exceeds TRAEFIK_STOP_TIMEOUT (5s)") {
-			return fmt.Errorf("not logged yet")
+}
+
+// TestImageIsRemovedAfterTheTests runs one image test in a go test of its
+// own, with a temporary directory of its own, and checks that when it ends
+// the image it built is gone, no container of it is left, and the
+// temporary directory (build context included) is empty.
+func TestImageIsRemovedAfterTheTests(t *testing.T) {
+	if out, err := docker("info", "--format", "{{.ServerVersion}}"); err != nil {
+		t.Skipf("no Docker daemon answers, so the image is not tested: %v %s", err, out)
+	}
+	if os.Getenv("RANCHER_TRAEFIK_E2E_IMAGE") != "" {
+		t.Skip("already inside the run this test checks")
+	}
+	name := fmt.Sprintf("rancher-traefik-e2e-removal-%d", os.Getpid())
+	tmp := t.TempDir()
+	const inner = "TestImageWarnsAboutShortStopTimeout"
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-v", "-run", "^"+inner+"$", ".")
+	cmd.Env = append(os.Environ(), "RANCHER_TRAEFIK_E2E_IMAGE="+name, "TRAEFIK_TEST_BINARY="+traefikBin, "TMPDIR="+tmp)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+inner) {
+		t.Fatalf("go test -run %s: %v\n%s", inner, err, out)
+	}
+	if out, err := docker("image", "inspect", name+":local"); err == nil || !strings.Contains(out, "No such image") {
+		t.Errorf("the image %s:local is still there after the tests: %v %s", name, err, out)
+		_, _ = docker("rmi", "-f", name+":local")
+	}
+	if ids, _ := docker("ps", "-aq", "--filter", "ancestor="+name+":local"); ids != "" {
+		t.Errorf("containers of the test image are left: %s", ids)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		var names []string
+		for _, e := range left {
+			names = append(names, e.Name())
 		}
-		return nil
-	})
+		t.Errorf("the run left %v in its temporary directory", names)
+	}
 }

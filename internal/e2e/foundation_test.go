@@ -227,19 +227,6 @@ func TestAdminAuth(t *testing.T) {
 	}
 }
 
-func TestAdminOpenWarns(t *testing.T) {
-	i := newInstance(t, nil)
-	i.start("run")
-	i.waitReady()
-	code, _, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/api/http/routers", i.admin), nil)
-	if err != nil || code != 200 {
-		t.Errorf("open API: %d %v", code, err)
-	}
-	if !strings.Contains(i.stderr.String(), "TRAEFIK_ADMIN_AUTH_USERS is not set") {
-		t.Error("no warning that the API is open")
-	}
-}
-
 // TestDashboardOff: TRAEFIK_ADMIN_DASHBOARD=false serves the API alone, and
 // Traefik has no dashboard to complain of. The Traefik under test is built
 // by make traefik, without the dashboard UI: with the dashboard on, it says

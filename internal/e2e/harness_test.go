@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -61,18 +62,45 @@ func testMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "the real Traefik is needed at %s (run `make traefik`, or set TRAEFIK_TEST_BINARY): %v\n", traefikBin, err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	// The tests remove what they create; the image is shared by several.
+	if err := removeTestImage(); err != nil {
+		fmt.Fprintf(os.Stderr, "removing the test image: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
 }
 
-// freePort returns a loopback port nobody listens on right now.
+// handedOut are the ports freePort gave in this process: the kernel may
+// offer a port again as soon as its probe listener closes, and two entry
+// points of one instance must never share one.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
+// freePort returns a loopback port nobody listens on right now and that no
+// earlier call of this process returned.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !handedOut.ports[port] {
+			handedOut.ports[port] = true
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no loopback port that was not handed out already")
+	return 0
 }
 
 // instance is one rancher-traefik process and its directories.

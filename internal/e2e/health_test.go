@@ -47,3 +47,24 @@ func TestExpiredCertificateStillServed(t *testing.T) {
 		t.Errorf("serving %s, want the expired leaf %s", got, c.Fingerprint())
 	}
 }
+
+// TestHealthcheckURL: healthcheck --url asks another server of the image
+// (the compose example's emulator and whoami use it), with no environment.
+func TestHealthcheckURL(t *testing.T) {
+	i := newInstance(t, nil)
+	m := startEmulator(t, i.dir, whoamiStack("127.0.0.11"))
+	for _, tc := range []struct {
+		url  string
+		code int
+		out  string
+	}{
+		{m.url() + "/version", 0, "healthy"},
+		{"http://" + m.addr + "/nope", 1, "rancher-traefik: unhealthy: http://" + m.addr + "/nope answered 404 Not Found"},
+		{"ftp://" + m.addr + "/", 64, `rancher-traefik: --url "ftp://` + m.addr + `/" is not an http(s) URL`},
+	} {
+		code, stdout, stderr := i.run("healthcheck", "--url", tc.url)
+		if got := strings.TrimSpace(stdout + stderr); code != tc.code || got != tc.out {
+			t.Errorf("healthcheck --url %s: %d %q, want %d %q", tc.url, code, got, tc.code, tc.out)
+		}
+	}
+}

@@ -231,7 +231,9 @@ func nsProcs(ns string) (procs, zombies int) {
 
 // 4. 1,000 orphans left behind: every one reaped, no zombie remains.
 func TestPID1ReapsOrphans(t *testing.T) {
-	i := newInstance(t, map[string]string{"TRAEFIK_BINARY": fakeBin, "TRAEFIK_CHILD_ENV": "FAKE_ORPHANS", "FAKE_ORPHANS": "1000"})
+	i := newInstance(t, map[string]string{"TRAEFIK_BINARY": fakeBin, "TRAEFIK_CHILD_ENV": "FAKE_ORPHANS,FAKE_READY", "FAKE_ORPHANS": "1000"})
+	ready := filepath.Join(i.dir, "ready")
+	i.env["FAKE_READY"] = ready
 	i.asPID1()
 	i.start("run")
 	p1 := i.pid1()
@@ -239,6 +241,12 @@ func TestPID1ReapsOrphans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Counting before the stand-in has left its orphans would see two
+	// processes at once (and stop it before it has any).
+	eventually(t, 60*time.Second, "the orphans started", func() error {
+		_, err := os.Stat(ready)
+		return err
+	})
 	// The namespace settles at two processes: PID 1 and the stand-in.
 	eventually(t, 60*time.Second, "orphans reaped", func() error {
 		if procs, zombies := nsProcs(ns); zombies != 0 || procs != 2 {

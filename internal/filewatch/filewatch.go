@@ -42,8 +42,9 @@ type Watcher struct {
 
 	baseline *string // set by Prime
 
-	noInotify bool   // tests: exercise the polling path alone
-	ready     func() // tests: called once the watch is set up and the files read
+	noInotify  bool   // tests: exercise the polling path alone
+	ready      func() // tests: called once the watch is set up and the files read
+	readerDone func() // tests: called as the inotify reader ends
 }
 
 // Prime reads the files now as the state Run compares against, so a change
@@ -67,9 +68,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 	inotifyOK := true
 	if w.noInotify {
 		inotifyOK = false
-	} else if err := w.inotify(ctx, events); err != nil {
+	} else if stop, err := w.inotify(events); err != nil {
 		inotifyOK = false
 		log.Warn("inotify unavailable; polling the files instead", "err", err)
+	} else {
+		defer stop() // the reader ends before Run returns
 	}
 	poll := w.Poll
 	if poll <= 0 {
@@ -160,11 +163,12 @@ func hashFile(h io.Writer, f string) {
 }
 
 // inotify watches the files' directories and sends on events whenever
-// anything in them changes.
-func (w *Watcher) inotify(ctx context.Context, events chan<- struct{}) error {
+// anything in them changes. stop closes the watch and returns once its
+// reader has ended.
+func (w *Watcher) inotify(events chan<- struct{}) (stop func(), err error) {
 	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
 	if err != nil {
-		return fmt.Errorf("inotify_init1: %w", err)
+		return nil, fmt.Errorf("inotify_init1: %w", err)
 	}
 	var dirs []string
 	for _, f := range w.Files {
@@ -184,15 +188,18 @@ func (w *Watcher) inotify(ctx context.Context, events chan<- struct{}) error {
 	for _, d := range dirs {
 		if _, err := unix.InotifyAddWatch(fd, d, mask); err != nil {
 			unix.Close(fd)
-			return fmt.Errorf("watching %s: %w", d, err)
+			return nil, fmt.Errorf("watching %s: %w", d, err)
 		}
 	}
+	// Non-blocking, so the runtime's poller waits for it and Close wakes a
+	// pending Read.
 	f := os.NewFile(uintptr(fd), "inotify")
+	done := make(chan struct{})
 	go func() {
-		<-ctx.Done()
-		f.Close()
-	}()
-	go func() {
+		defer close(done)
+		if w.readerDone != nil {
+			defer w.readerDone()
+		}
 		buf := make([]byte, 64*1024)
 		for {
 			if _, err := f.Read(buf); err != nil {
@@ -207,5 +214,8 @@ func (w *Watcher) inotify(ctx context.Context, events chan<- struct{}) error {
 			}
 		}
 	}()
-	return nil
+	return func() {
+		_ = f.Close()
+		<-done
+	}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -208,5 +209,40 @@ func TestPrimedChangeBeforeRun(t *testing.T) {
 				t.Errorf("%d reloads without a change", n)
 			}
 		}
+	}
+}
+
+// TestRunEndsItsGoroutines: the inotify reader ends before Run returns (it
+// ran on past it before), and many watches started and stopped leave no
+// goroutine behind.
+func TestRunEndsItsGoroutines(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "cert"), "A")
+	before := runtime.NumGoroutine()
+	for i := range 20 {
+		var readerDone atomic.Bool
+		w := &Watcher{Files: []string{filepath.Join(dir, "cert")}, Reload: func() error { return nil },
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Poll: time.Hour}
+		w.readerDone = func() { readerDone.Store(true) }
+		ready := make(chan struct{})
+		w.ready = func() { close(ready) }
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		<-ready
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if !readerDone.Load() {
+			t.Fatalf("run %d: Run returned while its inotify reader still ran", i)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after 20 watches, %d before", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

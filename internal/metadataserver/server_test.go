@@ -8,9 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,10 +15,9 @@ import (
 	"github.com/rancher/go-rancher-metadata/metadata"
 )
 
-func fixture(t *testing.T, name string) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "fixtures", "rancher-metadata", name)
-}
+// The expected bodies in these tests are what rancher-metadata's handlers
+// (main.go: root, metadata, respondText, respondError; config/answers.go:
+// Matching) write for the same data, byte for byte.
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
@@ -31,6 +27,11 @@ func serve(t *testing.T, path string, xff bool) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveAnswers(t, a, xff)
+}
+
+func serveAnswers(t *testing.T, a Answers, xff bool) (*Server, string) {
+	t.Helper()
 	s := New(a, quiet())
 	s.XFF = xff
 	ts := httptest.NewServer(s)
@@ -38,131 +39,206 @@ func serve(t *testing.T, path string, xff bool) (*Server, string) {
 	return s, ts.URL
 }
 
-func fetch(t *testing.T, url, accept string, hdr ...string) (int, string, string) {
+func serveStack(t *testing.T, stack string) (*Server, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	a, err := Parse([]byte(stack))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveAnswers(t, a, false)
+}
+
+// noRedirects shows a redirect instead of following it.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+type answer struct {
+	code  int
+	ctype string
+	loc   string
+	body  string
+}
+
+func fetchWith(t *testing.T, c *http.Client, url, accept string, hdr ...string) answer {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if accept != "" {
 		req.Header.Set("Accept", accept)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return answer{resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Location"), string(b)}
 }
 
-func TestAnswersFixture(t *testing.T) {
-	_, url := serve(t, fixture(t, "answers.yml"), true)
-	tests := []struct {
-		name, path, accept string
-		hdr                []string
-		code               int
-		body               string
-	}{
-		{"versions", "/", "", nil, 200, "2015-07-25\n2015-12-19\n2016-07-29\nlatest"},
-		{"unknown version", "/1999-01-01/version", "", nil, 404, "Not found"},
-		{"unknown version json", "/1999-01-01/version", "application/json", nil, 404, `{"code":404,"message":"Not found","type":"error"}`},
-		{"scalar text", "/2015-07-25/version", "", nil, 200, "20-aff454dabf2760385d247a5955488ff375b8230edefe079d3748ab44426edd9f"},
-		{"scalar json", "/2015-07-25/version", "application/json", nil, 200, `"20-aff454dabf2760385d247a5955488ff375b8230edefe079d3748ab44426edd9f"`},
-		{"map text", "/2015-07-25/services/0", "", nil, 200, "containers/\ncreate_index\nexpose/\nexternal_ips/\nfqdn\nhostname\nkind\nlabels/\nlinks/\nmetadata/\nname\nports/\nscale\nsidekicks/\nstack_name\nuuid\nvip"},
-		{"array of named items", "/2015-07-25/stacks", "", nil, 200, "0=Default"},
-		{"array of names", "/2015-12-19/stacks/0/services", "", nil, 200, "0"},
-		{"by name", "/2015-07-25/stacks/Default/services/alena/name", "", nil, 200, "alena"},
-		{"by uuid", "/2015-07-25/containers/57ad0af4-01a9-44cb-862c-0e2ed80c6bdb/primary_ip", "", nil, 200, "10.42.75.49"},
-		{"latest", "/latest/services/alena/kind", "", nil, 200, "service"},
-		{"missing key", "/latest/nope", "", nil, 404, "Not found"},
-		{"index out of range", "/latest/services/5", "", nil, 404, "Not found"},
-		{"self by client ip", "/latest/self/container/name", "", []string{"X-Forwarded-For", "10.42.75.49"}, 200, "Default_alena_1"},
-		{"self of another ip", "/latest/self/container/name", "", []string{"X-Forwarded-For", "10.42.185.183"}, 200, "Network Agent"},
-		{"self unknown ip", "/latest/self/container/name", "", []string{"X-Forwarded-For", "10.9.9.9"}, 404, "Not found"},
-		{"null prints empty", "/latest/services/alena/fqdn", "", nil, 200, ""},
-	}
+func fetch(t *testing.T, url, accept string, hdr ...string) (int, string, string) {
+	t.Helper()
+	a := fetchWith(t, noRedirects, url, accept, hdr...)
+	return a.code, a.ctype, a.body
+}
+
+type fetchCase struct {
+	name, path, accept string
+	hdr                []string
+	code               int
+	body               string
+}
+
+func checkFetches(t *testing.T, url string, tests []fetchCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, body := fetch(t, url+tt.path, tt.accept, tt.hdr...)
 			if code != tt.code || body != tt.body {
-				t.Errorf("GET %s: %d %q, want %d %q", tt.path, code, body, tt.code, tt.body)
+				t.Errorf("GET %s (Accept %q):\n got %d %q\nwant %d %q", tt.path, tt.accept, code, body, tt.code, tt.body)
 			}
 		})
 	}
+}
+
+// TestAnswersFixture serves the project's answers document.
+func TestAnswersFixture(t *testing.T) {
+	_, url := serve(t, "testdata/answers.yml", true)
+	web1 := []string{"X-Forwarded-For", "10.42.1.11"}
+	checkFetches(t, url, []fetchCase{
+		{"versions", "/", "", nil, 200, "2015-07-25\n2015-12-19\nlatest\n"},
+		{"versions json", "/", "application/json", nil, 200, `{"2015-07-25":"/2015-07-25","2015-12-19":"/2015-12-19","latest":"/latest"}`},
+		{"scalar text", "/2015-07-25/version", "", nil, 200, "7-3f2a9c0e5b1d4e8f"},
+		{"scalar json", "/2015-07-25/version", "application/json", nil, 200, `"7-3f2a9c0e5b1d4e8f"`},
+		{"map text", "/2015-12-19/services/0", "", nil, 200, "containers/\ncreate_index\nexpose/\nexternal_ips/\nfqdn\nhostname\nkind\nlabels/\nlinks/\nmetadata/\nname\nports/\nscale\nsidekicks/\nstack_name\nuuid\nvip\n"},
+		{"keys are URL-escaped", "/latest/services/web/labels", "", nil, 200, "io.rancher.scheduler.affinity%3Ahost_label\nio.rancher.stack.name\nio.rancher.stack_service.name\ntraefik.port\n"},
+		{"array of named items", "/latest/containers", "", nil, 200, "0=Shop_web_1\n1=Shop_web_2\n2=Shop_db_1\n3=Rancher+Agent\n"},
+		{"array of names", "/2015-07-25/stacks/0/services", "", nil, 200, "0\n1\n"},
+		{"array of embedded objects", "/2015-12-19/stacks/Shop/services", "", nil, 200, "0=web\n1=db\n"},
+		{"by name", "/2015-12-19/stacks/Shop/services/db/name", "", nil, 200, "db"},
+		{"by name with +", "/latest/containers/Rancher+Agent/primary_ip", "", nil, 200, "10.42.9.9"},
+		{"by name with %20", "/latest/containers/Rancher%20Agent/primary_ip", "", nil, 200, "10.42.9.9"},
+		{"by uuid", "/2015-07-25/containers/4c8e2f0a-51b7-4d2e-9a63-0f1d2e3c4b60/name", "", nil, 200, "Shop_db_1"},
+		{"latest", "/latest/services/web/containers/1/name", "", nil, 200, "Shop_web_2"},
+		{"integer", "/latest/services/web/scale", "", nil, 200, "2"},
+		{"null prints nothing", "/latest/services/web/fqdn", "", nil, 200, ""},
+		{"null json", "/latest/services/web/fqdn", "application/json", nil, 200, "null"},
+		{"empty list", "/latest/services/web/ports", "", nil, 200, ""},
+		{"empty list json", "/latest/services/web/ports", "application/json", nil, 200, "[]"},
+		{"missing key", "/latest/nope", "", nil, 404, "Not found\n"},
+		{"missing key json", "/latest/nope", "application/json", nil, 404, `{"code":404,"message":"Not found","type":"error"}` + "\n"},
+		{"missing key yaml", "/latest/nope", "application/x-yaml", nil, 404, "code: 404\nmessage: Not found\ntype: error\n\n"},
+		{"index out of range", "/latest/services/5", "", nil, 404, "Not found\n"},
+		{"self by client ip", "/latest/self/container/name", "", web1, 200, "Shop_web_1"},
+		{"self of a standalone container", "/latest/self/container/name", "", []string{"X-Forwarded-For", "10.42.9.9"}, 200, "Rancher Agent"},
+		{"its null service", "/latest/self/service", "", []string{"X-Forwarded-For", "10.42.9.9"}, 200, ""},
+		{"self keys", "/latest/self", "", web1, 200, "container/\nhost/\nservice/\nstack/\n"},
+		{"a client's own answers plus the default's other keys", "/latest/version", "", web1, 200, "7-3f2a9c0e5b1d4e8f"},
+		{"no answers of its own in this version", "/2015-07-25/self", "", web1, 404, "Not found\n"},
+		{"self unknown ip", "/latest/self/container/name", "", []string{"X-Forwarded-For", "10.9.9.9"}, 404, "Not found\n"},
+	})
 	// YAML on request.
-	code, ctype, body := fetch(t, url+"/latest/services/0/labels", "application/x-yaml")
-	if code != 200 || !strings.Contains(ctype, "yaml") || strings.TrimSpace(body) != "io.rancher.container.pull_image: always" {
-		t.Errorf("yaml: %d %s %q", code, ctype, body)
+	code, _, body := fetch(t, url+"/latest/services/db/labels", "application/x-yaml")
+	if code != 200 || body != "io.rancher.stack_service.name: Shop/db\n" {
+		t.Errorf("yaml: %d %q", code, body)
 	}
 }
 
-func TestLowerCaseRetry(t *testing.T) {
-	_, url := serve(t, fixture(t, "simple.yml"), false)
-	// KEY3 exists as such; Key1 only in lower case.
-	for path, want := range map[string]string{"/latest/KEY3": "value3b", "/latest/key3": "value3a", "/latest/Key1": "value1", "/latest/arbitrarily/nested/4": "42"} {
-		if code, _, body := fetch(t, url+path, ""); code != 200 || body != want {
-			t.Errorf("%s: %d %q, want %q", path, code, body, want)
+// TestNegotiation picks the answer format by golang/gddo's rules, which
+// the real server uses: offers in the order text, JSON, YAML; highest q,
+// then the most specific match, then the earlier offer.
+func TestNegotiation(t *testing.T) {
+	_, url := serve(t, "testdata/answers.yml", false)
+	for accept, want := range map[string]string{
+		"":                                   "Shop",
+		"*/*":                                "Shop",
+		"text/html":                          "Shop",
+		"application/json":                   `"Shop"`,
+		"application/json, text/plain":       "Shop", // equal q: the earlier offer, text
+		"text/plain;q=0.5, application/json": `"Shop"`,
+		"application/*":                      `"Shop"`,
+		"application/json;q=0, */*":          "Shop",
+		"text/yaml":                          "Shop\n",
+		"application/yaml;q=0.9, text/plain;q=0.1": "Shop\n",
+	} {
+		if code, _, body := fetch(t, url+"/latest/stacks/0/name", accept); code != 200 || body != want {
+			t.Errorf("Accept %q: %d %q, want %q", accept, code, body, want)
 		}
 	}
 }
 
-func TestSelfByAddress(t *testing.T) {
-	a, err := Load(fixture(t, "simple.yml"))
-	if err != nil {
-		t.Fatal(err)
+func TestLowerCaseRetry(t *testing.T) {
+	_, url := serve(t, "testdata/simple.yml", false)
+	checkFetches(t, url, []fetchCase{
+		{"exact upper case", "/latest/MODE", "", nil, 200, "lenient"},
+		{"exact lower case", "/latest/mode", "", nil, 200, "strict"},
+		{"retried lower-cased", "/latest/Color", "", nil, 200, "blue"},
+		{"whole path lower-cased", "/latest/DEEPLY/Nested/0", "", nil, 200, "text"},
+		{"latest is the highest version", "/latest/color", "", nil, 200, "blue"},
+		{"older version", "/2015-07-25/color", "", nil, 200, "yellow"},
+		{"list of mixed items", "/latest/deeply/nested", "", nil, 200, "0\n1\n2\n3\n4\n5\n6/\n7/\n"},
+		{"int", "/latest/deeply/nested/1", "", nil, 200, "7"},
+		{"float", "/latest/deeply/nested/2", "", nil, 200, "2.5"},
+		{"float without fraction", "/latest/deeply/nested/3", "", nil, 200, "3"},
+		{"null", "/latest/deeply/nested/4", "", nil, 200, ""},
+		{"bool", "/latest/deeply/nested/5", "", nil, 200, "true"},
+		{"empty map", "/2015-07-25/deeply", "", nil, 200, ""},
+	})
+}
+
+// dialFrom is a client whose connections come from the loopback address ip.
+func dialFrom(ip string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	return &http.Client{
+		Transport:     &http.Transport{DialContext: d.DialContext},
+		CheckRedirect: noRedirects.CheckRedirect,
 	}
-	s := New(a, quiet())
+}
+
+// listen serves s on a real socket, so the source address of a request is
+// the client's.
+func listen(t *testing.T, s *Server) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { _ = s.Serve(ctx, l) }()
-	// Without --xff the real source address decides: 127.0.0.1 has no entry
-	// of its own, so default answers; X-Forwarded-For is ignored.
-	code, _, body := fetch(t, "http://"+l.Addr().String()+"/2015-12-19/key1", "", "X-Forwarded-For", "192.168.0.2")
-	if code != 200 || body != "value1" {
-		t.Errorf("got %d %q, want the default value1", code, body)
-	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Serve(ctx, l) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return "http://" + l.Addr().String()
 }
 
-func TestLongPoll(t *testing.T) {
-	s, url := serve(t, fixture(t, "answers.yml"), false)
-	old := s.Version()
-	// A value that differs answers at once.
-	if code, _, body := fetch(t, url+"/latest/version?wait=true&value=other&maxWait=60", ""); code != 200 || body != old {
-		t.Errorf("different value: %d %q", code, body)
+func TestSelfByAddress(t *testing.T) {
+	a, err := Load("testdata/simple.yml")
+	if err != nil {
+		t.Fatal(err)
 	}
-	// The same value waits until maxWait…
-	start := time.Now()
-	if code, _, body := fetch(t, url+"/latest/version?wait=true&value="+old+"&maxWait=1", ""); code != 200 || body != old {
-		t.Errorf("timeout: %d %q", code, body)
-	}
-	if time.Since(start) < time.Second {
-		t.Error("an unchanged long-poll answered before maxWait")
-	}
-	// …or until a reload bumps the version.
-	done := make(chan string, 1)
-	go func() {
-		_, _, body := fetch(t, url+"/latest/version?wait=true&value="+old+"&maxWait=60", "")
-		done <- body
-	}()
-	time.Sleep(100 * time.Millisecond)
-	a, _ := Load(fixture(t, "answers.yml"))
-	s.Set(a)
-	select {
-	case got := <-done:
-		if got == old || got != s.Version() {
-			t.Errorf("long-poll answered %q, want the new version %q", got, s.Version())
+	url := listen(t, New(a, quiet()))
+	for _, tc := range []struct {
+		from, path, xff string
+		code            int
+		body            string
+	}{
+		{"127.0.0.1", "/2015-12-19/color", "", 200, "blue"},
+		// Without --xff the source address decides; the header is ignored.
+		{"127.0.0.1", "/2015-12-19/color", "10.0.0.7", 200, "blue"},
+		{"127.0.0.2", "/2015-12-19/color", "", 200, "green"},
+		{"127.0.0.2", "/2015-12-19/mode", "", 200, "strict"},
+		{"127.0.0.2", "/2015-12-19/extra", "", 404, "Not found\n"},
+		{"127.0.0.2", "/2015-07-25/color", "", 200, "orange"},
+	} {
+		got := fetchWith(t, dialFrom(tc.from), url+tc.path, "", "X-Forwarded-For", tc.xff)
+		if got.code != tc.code || got.body != tc.body {
+			t.Errorf("%s from %s (XFF %q): %d %q, want %d %q", tc.path, tc.from, tc.xff, got.code, got.body, tc.code, tc.body)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("long-poll did not return on reload")
-	}
-	// Any path can be long-polled.
-	if code, _, body := fetch(t, url+"/latest/services/alena/kind?wait=true&value=x&maxWait=5", ""); code != 200 || body != "service" {
-		t.Errorf("long-poll on a path: %d %q", code, body)
 	}
 }
 
@@ -203,6 +279,9 @@ func TestGoRancherMetadataClient(t *testing.T) {
 	versions := make(chan string, 4)
 	go func() { _ = c.OnChangeWithError(5, func(v string) { versions <- v }) }()
 	first := <-versions
+	if err := s.AwaitLongPolls(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
 	a, _ := Load("testdata/stack.yml")
 	s.Set(a)
 	select {
@@ -216,7 +295,7 @@ func TestGoRancherMetadataClient(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
-	for _, in := range []string{"- a\n- b\n", "x: [\n", "'2016-07-29': 5\n", "stacks:\n  - services: []\n", "{}"} {
+	for _, in := range []string{"- a\n- b\n", "x: [\n", "'2016-07-29': 5\n", "stacks:\n  - services: []\n", "stacks:\n  - name: a\n    services:\n      - labels: {}\n", "{}"} {
 		if _, err := Parse([]byte(in)); err == nil {
 			t.Errorf("Parse(%q) succeeded", in)
 		}
@@ -226,6 +305,7 @@ func TestParseErrors(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("stacks:\n  - name: a\n    services:\n      - name: b\n        containers:\n          - ip: 1.2.3.4\n"))
 	f.Add([]byte("latest:\n  default:\n    version: x\n"))
+	f.Add([]byte("'2015-12-19':\n  default:\n    a: [1, 2.5, null, {name: x}, {name: 3}]\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, err := Parse(b)
 		if err != nil {
@@ -234,11 +314,20 @@ func FuzzParse(f *testing.F) {
 		s := New(a, quiet())
 		ts := httptest.NewServer(s)
 		defer ts.Close()
-		resp, err := http.Get(ts.URL + "/latest")
-		if err != nil {
-			t.Fatal(err)
+		for _, p := range []string{"/", "/latest", "/latest/a", "/latest/a/0"} {
+			for _, accept := range []string{"", "application/json"} {
+				req, _ := http.NewRequest(http.MethodGet, ts.URL+p, nil)
+				req.Header.Set("Accept", accept)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if accept != "" && resp.StatusCode == 200 && !json.Valid(body) {
+					t.Fatalf("GET %s: invalid JSON %q", p, body)
+				}
+			}
 		}
-		resp.Body.Close()
-		_ = json.Valid
 	})
 }

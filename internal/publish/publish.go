@@ -1,18 +1,17 @@
 // Package publish keeps Traefik's Rancher routes current: it watches the
 // metadata version (long-poll), rebuilds the routes after a short quiet
 // period, and writes them atomically — keeping the last good file through
-// errors, timeouts, empty or truncated answers and sudden mass removals.
+// errors, timeouts, empty or truncated answers, and holding back sudden
+// mass removals (guard.go).
 package publish
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"os"
 	"sort"
-	"strings"
 	"time"
 
 	"rancher-traefik/internal/atomicfile"
@@ -33,32 +32,44 @@ type Publisher struct {
 	Path     string
 	Refresh  int           // long-poll maxWait, seconds
 	Debounce time.Duration // quiet period after a change
-	Guard    float64       // fraction of routers a single answer may remove
-	Log      *slog.Logger
+	// Guard is the fraction of the routers whose removal by one answer is
+	// a mass removal (that fraction or more); 0 turns the guard off.
+	Guard float64
+	// GuardHold is how long a mass removal is held (see guard.go); 0
+	// applies it at once.
+	GuardHold time.Duration
+	Log       *slog.Logger
 
 	version  string
-	last     map[string]any // the configuration published last
-	pending  []byte         // a mass removal awaiting a second answer
+	good     map[string]any // the last answer applied in full: the guard's baseline
+	last     map[string]any // the configuration in the file
+	held     *heldRemoval   // a mass removal being held
 	warnings map[string]bool
+	now      func() time.Time // tests: the guard's clock
 }
 
-// First publishes the first snapshot, trying until wait has passed. Without
-// an answer it returns nil anyway: Traefik starts with the routes it has
-// (a rancher.toml left by an earlier run stays), and Run keeps trying.
+// First publishes the first snapshot, trying until wait has passed: every
+// request is cut at that deadline, so a Rancher that accepts connections
+// and never answers delays Traefik's start by wait, not by a request's own
+// timeout. Without an answer it returns anyway: Traefik starts with the
+// routes it has (a rancher.toml left by an earlier run stays), and Run
+// keeps trying.
 func (p *Publisher) First(ctx context.Context, wait time.Duration) {
 	log := p.log()
 	start := time.Now()
 	deadline := start.Add(wait)
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	delay := 200 * time.Millisecond
 	for {
-		err := p.refresh(ctx)
+		err := p.refresh(wctx)
 		if err == nil {
 			return
 		}
 		if ctx.Err() != nil {
 			return // stopping: Traefik will not start
 		}
-		if time.Now().Add(delay).After(deadline) {
+		if wctx.Err() != nil || time.Now().Add(delay).After(deadline) {
 			log.Warn("no answer from Rancher yet: starting Traefik without fresh Rancher routes; they follow as soon as Rancher answers", "waited", time.Since(start).Round(time.Millisecond).String(), "limit", wait.String(), "err", err)
 			return
 		}
@@ -82,16 +93,8 @@ func (p *Publisher) Run(ctx context.Context) error {
 	backoff := minBackoff
 	failures := 0 // in a row
 	for ctx.Err() == nil {
-		maxWait := p.Refresh
-		if p.pending != nil {
-			maxWait = 1 // confirm a mass removal soon
-		}
-		old := p.version
-		if old == "" {
-			old = "init"
-		}
-		v, err := p.Source.WaitVersion(ctx, old, maxWait)
-		if err == nil && (v != p.version || p.pending != nil) {
+		v, due, err := p.wait(ctx)
+		if err == nil && (v != p.version || due) {
 			if v != p.version {
 				p.settle(ctx, v)
 			}
@@ -128,6 +131,27 @@ func (p *Publisher) Run(ctx context.Context) error {
 	return nil
 }
 
+// wait long-polls for a version other than the one published. While a
+// removal is held it returns at the end of the hold too (due), so the
+// source is asked whether the removal still stands.
+func (p *Publisher) wait(ctx context.Context) (v string, due bool, err error) {
+	old := p.version
+	if old == "" {
+		old = "init"
+	}
+	if p.held == nil {
+		v, err = p.Source.WaitVersion(ctx, old, p.Refresh)
+		return v, false, err
+	}
+	hctx, cancel := context.WithDeadline(ctx, p.held.until)
+	defer cancel()
+	v, err = p.Source.WaitVersion(hctx, old, p.Refresh)
+	if err != nil && hctx.Err() != nil && ctx.Err() == nil {
+		return p.version, true, nil
+	}
+	return v, false, err
+}
+
 // settle waits for a quiet period after a change: a burst of version bumps
 // (a service scaled by several containers) is published once. It waits at
 // most ten quiet periods.
@@ -157,50 +181,42 @@ func (p *Publisher) refresh(ctx context.Context) error {
 }
 
 func (p *Publisher) publish(snap *rancher.Snapshot) error {
-	log := p.log()
 	res := routes.Build(snap, p.Options)
 	p.logWarnings(res.Warnings)
-	b, err := routes.Encode(res.Config)
+	if p.good == nil {
+		p.good = p.loadExisting()
+		p.last = p.good
+	}
+	v := p.judge(res.Config)
+	b, err := routes.Encode(v.write)
 	if err != nil {
 		return err
 	}
-	if p.last == nil {
-		p.last = p.loadExisting()
+	// Credential files first (the new configuration names them).
+	if _, err := writeCredentials(p.Options.CredentialDir, res.Credentials); err != nil {
+		return err
 	}
-	oldRouters := routes.Routers(p.last)
-	newRouters := routes.Routers(res.Config)
-	removed := diff(oldRouters, newRouters)
-	if p.Guard > 0 && len(oldRouters) > 0 && float64(len(removed)) > p.Guard*float64(len(oldRouters)) {
-		if p.pending == nil || string(p.pending) != string(b) {
-			p.pending = b
-			log.Warn("an answer removes most routes; keeping them until a second answer agrees", "removes", len(removed), "of", len(oldRouters), "services", len(snap.Services))
-			p.version = snap.Version
-			return nil
-		}
-		log.Info("a second answer agrees: applying the removal", "removes", len(removed))
-	}
-	p.pending = nil
 	changed, err := atomicfile.Write(p.Path, b, 0o644)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", p.Path, err)
 	}
-	if changed {
-		added := diff(newRouters, oldRouters)
-		var modified []string
-		for _, r := range newRouters {
-			if contains(oldRouters, r) && fingerprint(p.last, r) != fingerprint(res.Config, r) {
-				modified = append(modified, r)
-			}
-		}
-		servers := 0
-		for _, n := range res.Servers {
-			servers += n
-		}
-		// Names and counts only: label values (basic-auth hashes) stay out.
-		log.Info("routes changed", "version", snap.Version, "routers", len(newRouters), "servers", servers,
-			"added", strings.Join(added, ","), "removed", strings.Join(removed, ","), "changed", strings.Join(modified, ","))
+	// Stale credential files go once the configuration without them is in
+	// place — not while a removal is held: the held routers still name the
+	// files of the configuration before.
+	if v.held == nil {
+		p.removeStaleCredentials(res.Credentials)
 	}
-	p.last = res.Config
+	if v.note != nil {
+		v.note(p.log())
+	}
+	if changed {
+		p.logChange(snap.Version, p.last, v.write)
+	}
+	p.last = v.write
+	p.held = v.held
+	if v.applied {
+		p.good = res.Config
+	}
 	p.version = snap.Version
 	return nil
 }
@@ -232,18 +248,6 @@ func (p *Publisher) logWarnings(ws []routes.Warning) {
 	p.warnings = now
 }
 
-// fingerprint is a router's configuration and its service's.
-func fingerprint(cfg map[string]any, router string) string {
-	proto, name, _ := strings.Cut(router, "/")
-	p, _ := cfg[proto].(map[string]any)
-	rs, _ := p["routers"].(map[string]any)
-	r, _ := rs[name].(map[string]any)
-	ss, _ := p["services"].(map[string]any)
-	svcName, _ := r["service"].(string)
-	b, _ := json.Marshal([]any{r, ss[svcName]})
-	return string(b)
-}
-
 func diff(a, b []string) []string {
 	in := map[string]bool{}
 	for _, x := range b {
@@ -257,15 +261,6 @@ func diff(a, b []string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func jitter(d time.Duration) time.Duration {

@@ -29,7 +29,7 @@ func stack(n int) string {
 	return b.String()
 }
 
-func setup(t *testing.T, guard float64) (*metadataserver.Server, *Publisher, *testlog.Buffer) {
+func setup(t *testing.T, guard float64, hold time.Duration) (*metadataserver.Server, *Publisher, *testlog.Buffer) {
 	t.Helper()
 	a, err := metadataserver.Parse([]byte(stack(4)))
 	if err != nil {
@@ -41,7 +41,7 @@ func setup(t *testing.T, guard float64) (*metadataserver.Server, *Publisher, *te
 	logs := &testlog.Buffer{}
 	p := &Publisher{
 		Source: &rancher.Client{Base: ts.URL + "/2016-07-29"}, Options: routes.Options{Domain: "example.com"},
-		Path: filepath.Join(t.TempDir(), "rancher.toml"), Refresh: 5, Debounce: 10 * time.Millisecond, Guard: guard,
+		Path: filepath.Join(t.TempDir(), "rancher.toml"), Refresh: 5, Debounce: 10 * time.Millisecond, Guard: guard, GuardHold: hold,
 		Log: slog.New(slog.NewTextHandler(logs, nil)),
 	}
 	return srv, p, logs
@@ -76,7 +76,8 @@ func wait(t *testing.T, what string, cond func() bool) {
 }
 
 func TestFollowsChangesAndGuardsMassRemoval(t *testing.T) {
-	srv, p, logs := setup(t, 0.5)
+	const hold = 300 * time.Millisecond
+	srv, p, logs := setup(t, 0.5, hold)
 	p.First(context.Background(), 5*time.Second)
 	if n := routersIn(t, p.Path); n != 4 {
 		t.Fatalf("first publish: %d routers, want 4", n)
@@ -94,58 +95,30 @@ func TestFollowsChangesAndGuardsMassRemoval(t *testing.T) {
 	// The change is logged just after the file is renamed into place, so
 	// the line may trail the file by a moment.
 	wait(t, "change logged by name", func() bool {
-		return strings.Contains(logs.String(), `msg="routes changed"`) && strings.Contains(logs.String(), "added=http/svc4-s,http/svc5-s")
+		return strings.Contains(logs.String(), `msg="routes changed"`) && strings.Contains(logs.String(), "added=2 removed=0 changed=0 added_names=http/svc4-s,http/svc5-s")
 	})
-	// Removing 5 of 6 at once waits for a second answer, then applies.
+	// Removing 5 of 6 at once is held for the hold, then applied.
+	start := time.Now()
 	set(1)
-	wait(t, "guard engaged", func() bool { return strings.Contains(logs.String(), "an answer removes most routes") })
+	wait(t, "guard engaged", func() bool {
+		return strings.Contains(logs.String(), "an answer removes TRAEFIK_RANCHER_GUARD of the routes or more")
+	})
 	if n := routersIn(t, p.Path); n != 6 {
-		t.Errorf("the first answer removing most routes was applied: %d routers", n)
+		t.Errorf("the answer removing most routes was applied at once: %d routers", n)
 	}
-	wait(t, "confirmed removal", func() bool { return routersIn(t, p.Path) == 1 })
-	if !strings.Contains(logs.String(), "a second answer agrees") {
-		t.Error("confirmation not logged")
+	wait(t, "removal applied", func() bool { return routersIn(t, p.Path) == 1 })
+	if took := time.Since(start); took < hold {
+		t.Errorf("the removal was applied after %v, before the end of the %v hold", took, hold)
 	}
-}
-
-func TestEmptyAnswerIsHeldUntilConfirmed(t *testing.T) {
-	srv, p, logs := setup(t, 0.5)
-	p.First(context.Background(), 5*time.Second)
-	// One empty answer (Rancher restarting), then the services are back.
-	a, _ := metadataserver.Parse([]byte("stacks: []\n"))
-	if err := p.publish(mustSnap(t, a)); err != nil {
-		t.Fatal(err)
-	}
-	if n := routersIn(t, p.Path); n != 4 {
-		t.Errorf("an empty answer emptied the routes: %d", n)
-	}
-	b, _ := metadataserver.Parse([]byte(stack(4)))
-	srv.Set(b)
-	if err := p.publish(mustSnap(t, b)); err != nil {
-		t.Fatal(err)
-	}
-	if n := routersIn(t, p.Path); n != 4 || p.pending != nil {
-		t.Errorf("after recovery: %d routers, pending %v", n, p.pending != nil)
-	}
-	_ = logs
-}
-
-func mustSnap(t *testing.T, a metadataserver.Answers) *rancher.Snapshot {
-	t.Helper()
-	srv := metadataserver.New(a, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	s, err := (&rancher.Client{Base: ts.URL + "/2016-07-29"}).Snapshot(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	wait(t, "application logged", func() bool {
+		return strings.Contains(logs.String(), "the removal still stands at the end of the hold: applying it")
+	})
 }
 
 // TestBadAnswersKeepLastGood: errors, truncated bodies and timeouts leave
 // the file as it was.
 func TestBadAnswersKeepLastGood(t *testing.T) {
-	_, p, _ := setup(t, 0.5)
+	_, p, _ := setup(t, 0.5, time.Minute)
 	p.First(context.Background(), 5*time.Second)
 	before, _ := os.ReadFile(p.Path)
 	for name, h := range map[string]http.HandlerFunc{
@@ -170,7 +143,7 @@ func TestBadAnswersKeepLastGood(t *testing.T) {
 }
 
 func TestFirstWithoutRancher(t *testing.T) {
-	_, p, logs := setup(t, 0.5)
+	_, p, logs := setup(t, 0.5, time.Minute)
 	p.Source = &rancher.Client{Base: "http://127.0.0.1:1/2016-07-29", Timeout: 200 * time.Millisecond}
 	start := time.Now()
 	p.First(context.Background(), 500*time.Millisecond)
@@ -222,7 +195,7 @@ func TestOneFailureIsNotAnOutage(t *testing.T) {
 			b, _ := metadataserver.Parse([]byte(stack(3)))
 			srv.Set(b)
 			wait(t, "3 routers", func() bool { return routersIn(t, p.Path) == 3 })
-			wait(t, "the change logged", func() bool { return strings.Contains(logs.String(), "added=http/svc2-s") })
+			wait(t, "the change logged", func() bool { return strings.Contains(logs.String(), "added_names=http/svc2-s") })
 			out := logs.String()
 			if n := strings.Count(out, "level=WARN"); (n == 1) != tc.warned || n > 1 {
 				t.Errorf("%d warnings, want %v:\n%s", n, tc.warned, out)

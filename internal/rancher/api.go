@@ -41,6 +41,9 @@ type API struct {
 	gen       int           // bumped on every relevant event (or poll)
 	changed   chan struct{} // closed and replaced when gen moves
 	connected bool          // the event stream is up
+
+	minBackoff time.Duration // tests: the first reconnect delay (0: 1 s)
+	waiting    func()        // tests: called when WaitVersion starts to block
 }
 
 // ErrUnauthorized is a 401 from the API.
@@ -309,12 +312,16 @@ func (a *API) token() string {
 
 func (a *API) bump() {
 	a.mu.Lock()
+	a.bumpLocked()
+	a.mu.Unlock()
+}
+
+func (a *API) bumpLocked() {
 	a.gen++
 	if a.changed != nil {
 		close(a.changed)
 	}
 	a.changed = make(chan struct{})
-	a.mu.Unlock()
 }
 
 // WaitVersion returns when an event has arrived since old, or after maxWait
@@ -334,6 +341,9 @@ func (a *API) WaitVersion(ctx context.Context, old string, maxWait int) (string,
 	}
 	t := time.NewTimer(time.Duration(maxWait) * time.Second)
 	defer t.Stop()
+	if a.waiting != nil {
+		a.waiting()
+	}
 	select {
 	case <-ctx.Done():
 		return "", ctx.Err()
@@ -361,7 +371,10 @@ var relevant = map[string]bool{"service": true, "externalService": true, "loadBa
 // back to polling every maxWait seconds.
 func (a *API) Events(ctx context.Context) error {
 	log := a.Log.With("component", "rancher-api")
-	const minBackoff = time.Second
+	minBackoff := time.Second
+	if a.minBackoff > 0 {
+		minBackoff = a.minBackoff
+	}
 	backoff := minBackoff
 	warned := false // since the stream was last up
 	for ctx.Err() == nil {
@@ -412,15 +425,18 @@ func (a *API) stream(ctx context.Context, log *slog.Logger) error {
 		return fmt.Errorf("subscribing at %s: %w", redact(u), err)
 	}
 	defer conn.Close()
-	go func() {
-		<-ctx.Done()
-		_ = conn.Close()
-	}()
+	// Ending ctx ends the blocked read. Registered for this connection
+	// only: a goroutine waiting on the process-lifetime ctx would be left
+	// behind by every reconnect.
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	defer stop()
+	// Changes may have happened while we were away: one bump, made before
+	// anyone sees the stream up.
 	a.mu.Lock()
 	a.connected = true
+	a.bumpLocked()
 	a.mu.Unlock()
 	log.Info("subscribed to Rancher events", "url", redact(u))
-	a.bump() // changes may have happened while we were away
 	for {
 		_ = conn.SetReadDeadline(time.Now().Add(60 * time.Second)) // pings come every few seconds
 		_, msg, err := conn.ReadMessage()

@@ -96,12 +96,22 @@ func TestAPIEventsWakeWaiters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The change is made once WaitVersion blocks: it must be the event
+	// that wakes it, not a generation that moved before it looked.
+	blocked := make(chan struct{})
+	api.waiting = func() { close(blocked) }
 	done := make(chan string, 1)
 	go func() {
 		v, _ := api.WaitVersion(ctx, snap.Version, 60)
 		done <- v
 	}()
-	time.Sleep(50 * time.Millisecond)
+	select {
+	case <-blocked:
+	case v := <-done:
+		t.Fatalf("WaitVersion returned %q at once: an event arrived before the change", v)
+	case <-time.After(10 * time.Second):
+		t.Fatal("WaitVersion never blocked")
+	}
 	a, _ := metadataserver.Load("../metadataserver/testdata/stack.yml")
 	s.Set(a)
 	select {

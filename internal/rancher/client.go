@@ -46,6 +46,12 @@ func (c *Client) get(ctx context.Context, path string, timeout time.Duration) ([
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
+	// The caller's deadline (start-up's TRAEFIK_RANCHER_WAIT) may be the
+	// nearer one: the error names the limit that applied.
+	limit := timeout
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < limit {
+		limit = max(time.Until(d), 0).Round(time.Millisecond)
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	u := strings.TrimSuffix(c.Base, "/") + path
@@ -57,7 +63,7 @@ func (c *Client) get(ctx context.Context, path string, timeout time.Duration) ([
 	resp, err := c.http().Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("metadata %s: no answer within %s", redact(u), timeout)
+			return nil, fmt.Errorf("metadata %s: no answer within %s", redact(u), limit)
 		}
 		return nil, fmt.Errorf("metadata %s: %w", redact(u), err)
 	}

@@ -3,16 +3,20 @@ package rancher
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"rancher-traefik/internal/metadataserver"
 	"rancher-traefik/internal/secrets"
@@ -118,4 +122,69 @@ func TestEventStreamOutagesLoggedOnce(t *testing.T) {
 		t.Errorf("the loss after a run was not warned about with the first delay (retry_in=1s):\n%s", logs.String())
 	}
 	waitFor("subscribed again", api.Connected)
+}
+
+// TestEventStreamReconnectsLeaveNoGoroutine: against a server that drops
+// every stream right after the handshake, the reconnects do not pile up
+// goroutines (one a reconnect leaked before: a closer waiting on the
+// process-lifetime context), and Events leaves none behind when its
+// context ends.
+func TestEventStreamReconnectsLeaveNoGoroutine(t *testing.T) {
+	var subscribed atomic.Int64
+	up := websocket.Upgrader{}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/subscribe") {
+			http.NotFound(w, r)
+			return
+		}
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		subscribed.Add(1)
+		c.Close()
+	}))
+	t.Cleanup(ts.Close)
+	before := runtime.NumGoroutine()
+	api := &API{Endpoint: ts.URL + "/v1", AccessKey: secrets.New("AK"), Secret: secrets.New("SK"),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), minBackoff: time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = api.Events(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	const reconnects = 100
+	settle(t, fmt.Sprintf("%d subscriptions", reconnects), func() (bool, string) {
+		n := subscribed.Load()
+		return n >= reconnects, fmt.Sprintf("%d so far", n)
+	})
+	// Events itself, and what one connection in flight holds on both ends,
+	// at most; a leak grows with every reconnect.
+	const inFlight = 6
+	settle(t, "goroutines back to the baseline while reconnecting", func() (bool, string) {
+		n := runtime.NumGoroutine()
+		return n <= before+inFlight, fmt.Sprintf("%d goroutines, %d before Events, after %d reconnects", n, before, subscribed.Load())
+	})
+	cancel()
+	<-done
+	settle(t, "goroutines back to the baseline after Events", func() (bool, string) {
+		n := runtime.NumGoroutine()
+		return n <= before, fmt.Sprintf("%d goroutines, %d before Events", n, before)
+	})
+}
+
+// settle polls cond until it holds, for at most 10 seconds.
+func settle(t *testing.T, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: never (%s)", what, state)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -66,8 +66,10 @@ func (c *Container) Eligible() bool {
 // embedded objects or lists of names depending on the metadata version.
 type (
 	wireRoot struct {
-		Version    json.RawMessage   `json:"version"`
-		Services   []json.RawMessage `json:"services"`
+		Version json.RawMessage `json:"version"`
+		// Services is null, not [], in an environment without any (the
+		// real generator leaves the list nil): absent means truncated.
+		Services   json.RawMessage   `json:"services"`
 		Containers []json.RawMessage `json:"containers"`
 		Stacks     []json.RawMessage `json:"stacks"`
 	}
@@ -163,6 +165,10 @@ func Decode(b []byte) (*Snapshot, error) {
 	if root.Services == nil {
 		return nil, fmt.Errorf("metadata answer has no services list: truncated")
 	}
+	var services []json.RawMessage
+	if err := json.Unmarshal(root.Services, &services); err != nil {
+		return nil, fmt.Errorf("decoding metadata services: %w", err)
+	}
 	containers := map[string]wireContainer{} // by name, for name-list versions
 	byService := map[string][]wireContainer{}
 	for _, raw := range root.Containers {
@@ -187,7 +193,7 @@ func Decode(b []byte) (*Snapshot, error) {
 		}
 	}
 	snap := &Snapshot{Version: version}
-	for _, raw := range root.Services {
+	for _, raw := range services {
 		var ws wireService
 		if err := json.Unmarshal(raw, &ws); err != nil {
 			return nil, fmt.Errorf("decoding service: %w", err)

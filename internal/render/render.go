@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"text/template"
 	"time"
 
@@ -27,7 +28,15 @@ const (
 	StaticTemplate = "traefik.toml.tmpl"
 	TLSTemplate    = "tls.toml.tmpl"
 	AdminTemplate  = "admin.toml.tmpl"
+	// MiddlewaresTemplate renders the middlewares the entry points use
+	// (compression).
+	MiddlewaresTemplate = "middlewares.toml.tmpl"
 )
+
+// CompressMiddleware is the compress middleware of TRAEFIK_COMPRESSION that
+// middlewares.toml.tmpl defines; the entry points name it with the file
+// provider's suffix.
+const CompressMiddleware = "rancher-traefik-compress"
 
 // Lit is a TOML literal, already marshalled: printing it cannot inject
 // configuration, whatever the value held.
@@ -39,9 +48,47 @@ func String(s string) Lit { return Lit(tomlenc.Quote(s)) }
 // Duration marshals d as the string form Traefik parses ("10s").
 func Duration(d time.Duration) Lit { return String(d.String()) }
 
+// Bool marshals b.
+func Bool(b bool) Lit { return Lit(strconv.FormatBool(b)) }
+
+// Int marshals n.
+func Int(n int) Lit { return Lit(strconv.Itoa(n)) }
+
+// Strings marshals ss as an array of strings; none gives "" (nothing to
+// print: templates test it with if).
+func Strings(ss []string) Lit {
+	if len(ss) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("[")
+	for i, s := range ss {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(string(String(s)))
+	}
+	b.WriteString("]")
+	return Lit(b.String())
+}
+
 // EntryPoint is one entry point of the static configuration.
 type EntryPoint struct {
 	Address Lit
+	// Middlewares every router of the entry point uses (an array), or "".
+	Middlewares Lit
+}
+
+// HTTP3 is the https entry point's HTTP/3 setting.
+type HTTP3 struct {
+	// AdvertisedPort is the UDP port the Alt-Svc header names.
+	AdvertisedPort Lit
+}
+
+// Metrics is the Prometheus exporter on the admin (traefik) entry point.
+type Metrics struct {
+	// ManualRouting: admin.toml routes /metrics, behind basic auth.
+	ManualRouting bool
 }
 
 // ACME is the certificate resolver named acme.
@@ -59,6 +106,17 @@ type StaticData struct {
 	Admin              EntryPoint
 	HTTPSEnabled       bool
 	Redirect           bool
+	RedirectTo         Lit // the port clients reach HTTPS on, as ":443"
+	HTTP3              *HTTP3
+	ReadTimeout        Lit // http and https: transport.respondingTimeouts
+	WriteTimeout       Lit
+	IdleTimeout        Lit
+	TrustedIPs         Lit // http and https: forwardedHeaders.trustedIPs, or ""
+	ProxyProtocol      Lit // http and https: proxyProtocol.trustedIPs, or ""
+	InsecureSkipVerify Lit // serversTransport
+	DialTimeout        Lit
+	ResponseTimeout    Lit // serversTransport.forwardingTimeouts.responseHeaderTimeout
+	Metrics            *Metrics
 	GraceTimeout       Lit
 	RequestAcceptGrace Lit
 	ProvidersThrottle  Lit
@@ -66,6 +124,7 @@ type StaticData struct {
 	API                bool
 	Dashboard          bool
 	APIAuth            bool
+	APIInsecure        bool // the API open on the admin entry point (api.insecure)
 	LogLevel           Lit
 	LogFormat          Lit
 	AccessLog          bool
@@ -88,6 +147,15 @@ func NewStaticData(c *config.Config, version string) StaticData {
 		Admin:              addr(c.AdminPort),
 		HTTPSEnabled:       c.HTTPSEnabled(),
 		Redirect:           c.Redirect(),
+		RedirectTo:         String(":" + strconv.Itoa(c.PublicHTTPSPort())),
+		ReadTimeout:        Duration(c.ReadTimeout),
+		WriteTimeout:       Duration(c.WriteTimeout),
+		IdleTimeout:        Duration(c.IdleTimeout),
+		TrustedIPs:         Strings(c.TrustedIPs),
+		ProxyProtocol:      Strings(c.ProxyProtocolIPs),
+		InsecureSkipVerify: Bool(c.InsecureSkipVerify),
+		DialTimeout:        Duration(c.DialTimeout),
+		ResponseTimeout:    Duration(c.ResponseHeaderTimeout),
 		GraceTimeout:       Duration(c.GraceTimeout),
 		RequestAcceptGrace: Duration(c.RequestAcceptGrace),
 		ProvidersThrottle:  Duration(c.ProvidersThrottle),
@@ -95,9 +163,25 @@ func NewStaticData(c *config.Config, version string) StaticData {
 		API:                c.AdminEnable,
 		Dashboard:          c.AdminEnable && c.AdminDashboard,
 		APIAuth:            c.AdminEnable && c.AdminUsers.IsSet(),
+		APIInsecure:        c.AdminEnable && c.AdminInsecure && !c.AdminUsers.IsSet(),
 		LogLevel:           String(c.LogLevel),
 		LogFormat:          String(format),
 		AccessLog:          c.AccessLog,
+	}
+	if c.HTTP3 && c.HTTPSEnabled() {
+		d.HTTP3 = &HTTP3{AdvertisedPort: Int(c.PublicHTTPSPort())}
+	}
+	if c.MetricsEnable {
+		d.Metrics = &Metrics{ManualRouting: d.APIAuth}
+	}
+	if c.Compression {
+		// On http only when it serves: a redirecting http entry point
+		// answers nothing worth compressing.
+		compress := Strings([]string{CompressMiddleware + "@file"})
+		d.HTTPS.Middlewares = compress
+		if !d.Redirect {
+			d.HTTP.Middlewares = compress
+		}
 	}
 	if c.ACMEEnable {
 		a := &ACME{Storage: String(c.ACMEStorage()), TLSChallenge: c.ACMEChallenge == "tls"}
@@ -122,19 +206,59 @@ func NewCertFiles(certFile, keyFile string) CertFiles {
 	return CertFiles{CertFile: String(certFile), KeyFile: String(keyFile)}
 }
 
+// TLSOptions are the default TLS options of the https entry point.
+type TLSOptions struct {
+	MinVersion   Lit // "VersionTLS12"
+	CipherSuites Lit // an array, or "": Go's choice (TLS 1.3 has no setting)
+}
+
+// NewTLSOptions is the policy of TRAEFIK_HTTPS_MIN_TLS ("1.0" to "1.3").
+// With TLS 1.2 it is Mozilla's "intermediate" configuration (ECDHE key
+// exchange, AEAD ciphers only: no CBC, no RSA key exchange); with 1.0 and
+// 1.1, the ECDHE AES-CBC ciphers those versions need are added; 1.3 chooses
+// its own ciphers (Go offers no setting for them).
+// https://wiki.mozilla.org/Security/Server_Side_TLS
+func NewTLSOptions(minTLS string) TLSOptions {
+	o := TLSOptions{MinVersion: String("VersionTLS1" + strings.TrimPrefix(minTLS, "1."))}
+	aead := []string{
+		"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+		"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+		"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+	}
+	switch minTLS {
+	case "1.2":
+		o.CipherSuites = Strings(aead)
+	case "1.0", "1.1":
+		o.CipherSuites = Strings(append(aead,
+			"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+			"TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"))
+	}
+	return o
+}
+
 // TLSData is what tls.toml.tmpl sees.
 type TLSData struct {
 	Certificates []CertFiles
 	Default      *CertFiles
+	// Options are the default TLS options, when the https entry point exists.
+	Options *TLSOptions
 	// Fingerprints of the certificates: a new certificate behind the same
 	// file names still changes tls.toml, so Traefik reloads it.
 	Fingerprints Lit
 }
 
-// AdminData is what admin.toml.tmpl sees.
+// AdminData is what admin.toml.tmpl sees: the API behind basic auth with
+// the users in UsersFile, or, UsersFile empty, answering loopback clients
+// only.
 type AdminData struct {
 	UsersFile Lit
+	// Metrics routes /metrics behind the same basic auth.
+	Metrics bool
 }
+
+// MiddlewaresData is what middlewares.toml.tmpl sees: nothing yet, the
+// file is written when TRAEFIK_COMPRESSION asks for it.
+type MiddlewaresData struct{}
 
 // Renderer executes templates, taking each from Dir when a file of that name
 // is there, else the built-in one.

@@ -41,8 +41,20 @@ func TestStaticGolden(t *testing.T) {
 		{"acme-http.toml", map[string]string{"TRAEFIK_ACME_ENABLE": "true", "TRAEFIK_ACME_CHALLENGE": "http", "TRAEFIK_HTTPS_ENABLE": "false"}},
 		{"admin-auth.toml", map[string]string{"TRAEFIK_ADMIN_AUTH_USERS": "admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/"}},
 		{"admin-off.toml", map[string]string{"TRAEFIK_ADMIN_ENABLE": "false"}},
+		{"admin-insecure.toml", map[string]string{"TRAEFIK_ADMIN_INSECURE": "true"}},
 		{"dashboard-off.toml", map[string]string{"TRAEFIK_ADMIN_DASHBOARD": "false"}},
 		{"custom-ports.toml", map[string]string{"TRAEFIK_HTTP_PORT": "8080", "TRAEFIK_HTTPS_PORT": "8443", "TRAEFIK_ADMIN_PORT": "9000", "TRAEFIK_BIND_ADDRESS": "127.0.0.1", "TRAEFIK_HOME": "/srv/traefik", "TRAEFIK_GRACE_TIMEOUT": "3s", "TRAEFIK_LOG_FORMAT": "json", "TRAEFIK_ACCESS_LOG": "false", "TRAEFIK_DEBUG": "true"}},
+		{"public-port.toml", map[string]string{"TRAEFIK_HTTPS_PORT": "8443", "TRAEFIK_HTTPS_PUBLIC_PORT": "443"}},
+		{"knobs.toml", map[string]string{
+			"TRAEFIK_HTTPS_PUBLIC_PORT": "8443", "TRAEFIK_HTTP3_ENABLE": "true", "TRAEFIK_COMPRESSION": "true",
+			"TRAEFIK_TRUSTED_IPS": "10.0.0.0/8, 192.168.1.1", "TRAEFIK_PROXY_PROTOCOL": "172.16.0.0/12,fd00::/8",
+			"TRAEFIK_READ_TIMEOUT": "30s", "TRAEFIK_WRITE_TIMEOUT": "1m", "TRAEFIK_IDLE_TIMEOUT": "90",
+			"TRAEFIK_INSECURE_SKIP_VERIFY": "true", "TRAEFIK_DIAL_TIMEOUT": "5s", "TRAEFIK_RESPONSE_HEADER_TIMEOUT": "20s",
+			"TRAEFIK_METRICS_ENABLE": "true",
+		}},
+		{"metrics-auth.toml", map[string]string{"TRAEFIK_METRICS_ENABLE": "true", "TRAEFIK_ADMIN_AUTH_USERS": "admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/"}},
+		{"compress-redirect-off.toml", map[string]string{"TRAEFIK_COMPRESSION": "true", "TRAEFIK_HTTPS_REDIRECT": "false"}},
+		{"compress-http-only.toml", map[string]string{"TRAEFIK_COMPRESSION": "true", "TRAEFIK_HTTPS_ENABLE": "false"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
@@ -57,20 +69,56 @@ func TestStaticGolden(t *testing.T) {
 
 func TestTLSAndAdminGolden(t *testing.T) {
 	main := NewCertFiles("/opt/traefik/certs/traefik.crt", "/opt/traefik/certs/traefik.key")
+	options := NewTLSOptions("1.2")
 	got, err := Renderer{}.Render(TLSTemplate, TLSData{
 		Certificates: []CertFiles{main, NewCertFiles("/opt/traefik/certs/other.crt", "/opt/traefik/certs/other.key")},
 		Default:      &main,
 		Fingerprints: String("0a1b 2c3d"),
+		Options:      &options,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "tls.toml", got)
-	got, err = Renderer{}.Render(AdminTemplate, AdminData{UsersFile: String("/opt/traefik/etc/admin-users")})
+	for _, tc := range []struct{ golden, users string }{{"admin.toml", ""}, {"admin-metrics.toml", "metrics"}} {
+		got, err = Renderer{}.Render(AdminTemplate, AdminData{UsersFile: String("/opt/traefik/etc/admin-users"), Metrics: tc.users != ""})
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, tc.golden, got)
+	}
+	got, err = Renderer{}.Render(AdminTemplate, AdminData{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "admin.toml", got)
+	golden(t, "admin-loopback.toml", got)
+}
+
+// TestMiddlewaresGolden: the middlewares TRAEFIK_COMPRESSION asks for.
+func TestMiddlewaresGolden(t *testing.T) {
+	got, err := Renderer{}.Render(MiddlewaresTemplate, MiddlewaresData{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "middlewares.toml", got)
+	if !bytes.Contains(got, []byte("[http.middlewares."+CompressMiddleware+".compress]")) {
+		t.Errorf("middlewares.toml does not define %s, which the entry points use", CompressMiddleware)
+	}
+}
+
+// TestTLSOptionsGolden: each TRAEFIK_HTTPS_MIN_TLS gives its version and
+// cipher policy, with or without certificates of our own.
+func TestTLSOptionsGolden(t *testing.T) {
+	for _, v := range []string{"1.0", "1.1", "1.2", "1.3"} {
+		t.Run(v, func(t *testing.T) {
+			o := NewTLSOptions(v)
+			got, err := Renderer{}.Render(TLSTemplate, TLSData{Options: &o, Fingerprints: String("")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "tls-options-"+v+".toml", got)
+		})
+	}
 }
 
 func TestStringCannotInject(t *testing.T) {
@@ -87,6 +135,7 @@ func TestStringCannotInject(t *testing.T) {
 		c := cfg(t, nil)
 		c.Home = h // bypass validation on purpose
 		c.LogLevel = h
+		c.TrustedIPs = []string{h, "10.0.0.1"}
 		out, err := Renderer{}.Render(StaticTemplate, NewStaticData(c, h))
 		if err != nil {
 			t.Fatalf("Render(%q): %v", h, err)
@@ -100,6 +149,10 @@ func TestStringCannotInject(t *testing.T) {
 		}
 		if got := v["log"].(map[string]any)["level"]; got != h {
 			t.Errorf("round trip of %q gave %q", h, got)
+		}
+		ips := v["entryPoints"].(map[string]any)["http"].(map[string]any)["forwardedHeaders"].(map[string]any)["trustedIPs"].([]any)
+		if len(ips) != 2 || ips[0] != h {
+			t.Errorf("round trip of %q in a list gave %q", h, ips)
 		}
 	}
 }
@@ -170,6 +223,43 @@ func FuzzString(f *testing.F) {
 		want := strings.ToValidUTF8(s, "\uFFFD")
 		if v.K != want {
 			t.Fatalf("round trip of %q gave %q", s, v.K)
+		}
+	})
+}
+
+// FuzzKnobs feeds arbitrary values to the knobs that reach traefik.toml and
+// tls.toml as lists, ports and versions: what the configuration accepts
+// renders to TOML that parses, with nothing injected.
+func FuzzKnobs(f *testing.F) {
+	f.Add("10.0.0.0/8, ::1", "127.0.0.1", "1.2", "8443", "30s")
+	f.Add("a\"]\n[x]", "1.2.3.4/33", "VersionTLS13", "0", "-1")
+	f.Fuzz(func(t *testing.T, trusted, proxy, minTLS, public, timeout string) {
+		env := map[string]string{
+			"TRAEFIK_TRUSTED_IPS": trusted, "TRAEFIK_PROXY_PROTOCOL": proxy, "TRAEFIK_HTTPS_MIN_TLS": minTLS,
+			"TRAEFIK_HTTPS_PUBLIC_PORT": public, "TRAEFIK_READ_TIMEOUT": timeout, "TRAEFIK_HTTP3_ENABLE": "true",
+			"TRAEFIK_COMPRESSION": "true", "TRAEFIK_METRICS_ENABLE": "true",
+		}
+		c, err := config.FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		if err != nil {
+			return
+		}
+		static, err := Renderer{}.Render(StaticTemplate, NewStaticData(c, "v"))
+		if err != nil {
+			t.Fatalf("traefik.toml: %v", err)
+		}
+		o := NewTLSOptions(c.HTTPSMinTLS)
+		tlsFile, err := Renderer{}.Render(TLSTemplate, TLSData{Options: &o, Fingerprints: String("")})
+		if err != nil {
+			t.Fatalf("tls.toml: %v", err)
+		}
+		for _, b := range [][]byte{static, tlsFile} {
+			var v map[string]any
+			if _, err := toml.Decode(string(b), &v); err != nil {
+				t.Fatalf("does not parse: %v\n%s", err, b)
+			}
+			if _, ok := v["x"]; ok {
+				t.Fatalf("a table was injected:\n%s", b)
+			}
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"rancher-traefik/internal/rancher"
+	"rancher-traefik/internal/secrets"
 )
 
 // Options are the settings that shape every service's routes.
@@ -21,6 +22,14 @@ type Options struct {
 	Constraints      []Constraint
 	HTTPS            bool // routers default to the https entry point with TLS
 	ACME             bool // the acme certificate resolver exists
+	// CredentialDir is where credential files go (absolute: Traefik reads
+	// them); CredentialKey keys their names' digest and must be set and
+	// kept secret (see credentialPath).
+	CredentialDir string
+	CredentialKey secrets.Secret
+	// HTTPSPort is the port clients reach HTTPS on (TRAEFIK_HTTPS_PUBLIC_PORT):
+	// redirects to https name it. 0 leaves the port out (the scheme's own).
+	HTTPSPort int
 }
 
 // Constraint is a Traefik v1 style constraint on the traefik.tags label:
@@ -73,6 +82,9 @@ type Result struct {
 	// Servers counts, per router, the servers of its service.
 	Servers  map[string]int
 	Warnings []Warning
+	// Credentials are the files Config refers to (label credentials moved
+	// out of it): write them before publishing Config.
+	Credentials Credentials
 }
 
 // labelError is a failure attributed to one label.
@@ -94,6 +106,7 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 	type out struct {
 		frag    map[string]any
 		servers map[string]int
+		creds   Credentials
 		err     error
 	}
 	outs := make([]out, len(snap.Services))
@@ -103,8 +116,11 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 			return
 		}
 		outs[i].frag, outs[i].servers, outs[i].err = service(s, o)
+		if outs[i].err == nil && outs[i].frag != nil {
+			outs[i].creds, outs[i].err = extractCredentials(outs[i].frag, o)
+		}
 	})
-	res := Result{Config: map[string]any{}, Servers: map[string]int{}}
+	res := Result{Config: map[string]any{}, Servers: map[string]int{}, Credentials: Credentials{}}
 	for i := range snap.Services {
 		s, r := &snap.Services[i], outs[i]
 		err := r.err
@@ -112,15 +128,14 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 			err = mergeChecked(res.Config, r.frag)
 		}
 		if err != nil {
-			w := Warning{Stack: s.Stack, Service: s.Name, Msg: err.Error()}
-			if le, ok := err.(*labelError); ok {
-				w.Label = le.label
-			}
-			res.Warnings = append(res.Warnings, w)
+			res.Warnings = append(res.Warnings, warnings(s.Stack, s.Name, err)...)
 			continue
 		}
 		for r, n := range r.servers {
 			res.Servers[r] = n
+		}
+		for p, c := range r.creds {
+			res.Credentials[p] = c // paths derive from middleware names, which merged unique
 		}
 	}
 	return res

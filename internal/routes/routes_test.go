@@ -62,6 +62,7 @@ func TestBuildGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
+			tt.opts.CredentialDir, tt.opts.CredentialKey = testCredDir, testCredKey
 			res := Build(snap, tt.opts)
 			out := render(t, res)
 			golden(t, tt.golden, out)
@@ -88,8 +89,11 @@ func TestIsolationAndWarnings(t *testing.T) {
 		"iamfoo/badrule traefik.frontend.rule",
 		"iamfoo/unknownlabel traefik.frontend.rateLimit.extractorFunc",
 		"v2/badvalue traefik.http.routers.badvalue.priority",
+		// Every problem of a service is listed: it exposes no port either.
+		"v2/badvalue traefik.http.services.badvalue-v2.loadbalancer.server.port",
 		"v2/defaults traefik.http.routers.defaults.tls.certresolver", // ACME is off here
 		"v2/typo traefik.http.routers.typo.rulez",
+		"v2/typo traefik.http.services.typo-v2.loadbalancer.server.port",
 	}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("warnings (-got +want):\n%s", diff)

@@ -52,7 +52,9 @@ func (f v1Frontend) get(k string) (label, value string, ok bool) {
 // v1Service translates the seed's labels. Segments
 // (traefik.<name>.port, traefik.<name>.frontend.rule, …) give one router
 // and service each; values not set on a segment come from the root labels.
+// Every bad label of the service is reported, not only the first.
 func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, error) {
+	var p problems
 	root := v1Frontend{}
 	segments := map[string]v1Frontend{}
 	keys := make([]string, 0, len(s.Labels))
@@ -72,13 +74,15 @@ func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, e
 				continue
 			}
 			if !v1Keys[rest] && !strings.HasPrefix(rest, "frontend.headers.") {
-				return nil, nil, errLabel(label, "not a Traefik v1 label rancher-traefik can translate")
+				p.add(errLabel(label, "not a Traefik v1 label rancher-traefik can translate"))
+				continue
 			}
 			root[rest] = [2]string{label, s.Labels[label]}
 			continue
 		}
 		if after == "" || (!v1Keys[after] && !strings.HasPrefix(after, "frontend.headers.")) {
-			return nil, nil, errLabel(label, "not a Traefik v1 label rancher-traefik can translate")
+			p.add(errLabel(label, "not a Traefik v1 label rancher-traefik can translate"))
+			continue
 		}
 		if segments[first] == nil {
 			segments[first] = v1Frontend{}
@@ -89,11 +93,10 @@ func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, e
 	servers := map[string]int{}
 	base := baseName(s)
 	if len(segments) == 0 {
-		n, err := v1Router(s, o, frag, base, root)
-		if err != nil {
+		servers[base] = v1Router(s, o, frag, base, root, &p)
+		if err := p.err(); err != nil {
 			return nil, nil, err
 		}
-		servers[base] = n
 		return frag, servers, nil
 	}
 	names := make([]string, 0, len(segments))
@@ -110,17 +113,18 @@ func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, e
 			f[k] = v
 		}
 		name := base + "-" + safeName(seg)
-		n, err := v1Router(s, o, frag, name, f)
-		if err != nil {
-			return nil, nil, err
-		}
-		servers[name] = n
+		servers[name] = v1Router(s, o, frag, name, f, &p)
+	}
+	if err := p.err(); err != nil {
+		return nil, nil, err
 	}
 	return frag, servers, nil
 }
 
-// v1Router adds the router, service and middlewares of one frontend.
-func v1Router(s *rancher.Service, o Options, frag map[string]any, name string, f v1Frontend) (int, error) {
+// v1Router adds the router, service and middlewares of one frontend. A bad
+// label is recorded in p and its setting skipped, so that the labels after
+// it are checked too; the caller drops the service when p holds any.
+func v1Router(s *rancher.Service, o Options, frag map[string]any, name string, f v1Frontend, p *problems) int {
 	router := map[string]any{"service": name}
 	lb := map[string]any{}
 	var mws []string
@@ -134,19 +138,18 @@ func v1Router(s *rancher.Service, o Options, frag map[string]any, name string, f
 	var port string
 	var err error
 	if label, v, ok := f.get("port"); ok {
-		if port, err = checkPort(label, v); err != nil {
-			return 0, err
-		}
+		port, err = checkPort(label, v)
+		p.add(err)
 	} else if port, err = defaultPort(s, "traefik.port"); err != nil && s.Kind != "externalService" {
-		return 0, err
+		p.add(err)
 	}
 	scheme := "http"
 	if label, v, ok := f.get("protocol"); ok {
-		switch p := strings.ToLower(strings.TrimSpace(v)); p {
+		switch proto := strings.ToLower(strings.TrimSpace(v)); proto {
 		case "http", "https", "h2c":
-			scheme = p
+			scheme = proto
 		default:
-			return 0, errLabel(label, "%q is not http, https or h2c", v)
+			p.add(errLabel(label, "%q is not http, https or h2c", v))
 		}
 	}
 	if s.Kind == "externalService" && port == "" {
@@ -159,120 +162,101 @@ func v1Router(s *rancher.Service, o Options, frag map[string]any, name string, f
 	if label, v, ok := f.get("weight"); ok {
 		w, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || w < 0 {
-			return 0, errLabel(label, "%q is not a whole number ≥ 0", v)
+			p.add(errLabel(label, "%q is not a whole number ≥ 0", v))
+		} else {
+			weight = int64(w)
 		}
-		weight = int64(w)
 	}
 
 	// The rule and what it modifies.
 	matcher := ""
 	var ruleMWs []middleware
 	if label, v, ok := f.get("frontend.rule"); ok {
-		r, err := translateV1Rule(v)
-		if err != nil {
-			return 0, errLabel(label, "%v", err)
+		if r, err := translateV1Rule(v); err != nil {
+			p.add(errLabel(label, "%v", err))
+		} else {
+			matcher, ruleMWs = r.matcher, r.middlewares
 		}
-		matcher, ruleMWs = r.matcher, r.middlewares
 	} else if matcher, err = defaultRule(s, o.Domain); err != nil {
-		return 0, err
+		p.add(err)
 	}
 	router["rule"] = matcher
 
 	if label, v, ok := f.get("frontend.entrypoints"); ok {
 		eps, _ := convert(kindList, v)
 		if len(eps.([]string)) == 0 {
-			return 0, errLabel(label, "names no entry point")
+			p.add(errLabel(label, "names no entry point"))
+		} else {
+			router["entryPoints"] = eps
 		}
-		router["entryPoints"] = eps
 	}
 	if label, v, ok := f.get("frontend.priority"); ok {
-		p, err := convert(kindInt, v)
-		if err != nil {
-			return 0, errLabel(label, "%v", err)
+		if prio, err := convert(kindInt, v); err != nil {
+			p.add(errLabel(label, "%v", err))
+		} else {
+			router["priority"] = prio
 		}
-		router["priority"] = p
 	}
 	if label, v, ok := f.get("frontend.passhostheader"); ok {
-		b, err := convert(kindBool, v)
-		if err != nil {
-			return 0, errLabel(label, "%v", err)
+		if b, err := convert(kindBool, v); err != nil {
+			p.add(errLabel(label, "%v", err))
+		} else {
+			lb["passHostHeader"] = b
 		}
-		lb["passHostHeader"] = b
 	}
 
 	// Redirects come first, then auth, the allow list, headers, and the
 	// rule's path modifiers last (they change what the backend sees).
 	permanent := false
 	if label, v, ok := f.get("frontend.redirect.permanent"); ok {
-		b, err := convert(kindBool, v)
-		if err != nil {
-			return 0, errLabel(label, "%v", err)
+		if b, err := convert(kindBool, v); err != nil {
+			p.add(errLabel(label, "%v", err))
+		} else {
+			permanent = b.(bool)
 		}
-		permanent = b.(bool)
 	}
 	if label, v, ok := f.get("frontend.redirect.entrypoint"); ok {
 		switch ep := strings.ToLower(strings.TrimSpace(v)); ep {
 		case "https", "http":
-			addMW("redirectScheme", map[string]any{"scheme": ep, "permanent": permanent})
+			addMW("redirectScheme", redirectScheme(ep, permanent, o))
 		default:
-			return 0, errLabel(label, "redirects to entry point %q: only http and https exist", v)
+			p.add(errLabel(label, "redirects to entry point %q: only http and https exist", v))
 		}
 	}
 	if label, v, ok := f.get("frontend.redirect.regex"); ok {
 		_, repl, hasRepl := f.get("frontend.redirect.replacement")
 		if !hasRepl {
-			return 0, errLabel(label, "needs traefik.frontend.redirect.replacement too")
+			p.add(errLabel(label, "needs traefik.frontend.redirect.replacement too"))
+		} else if _, err := regexp.Compile(v); err != nil {
+			p.at(label, err)
+		} else {
+			addMW("redirectRegex", map[string]any{"regex": v, "replacement": repl, "permanent": permanent})
 		}
-		if _, err := regexp.Compile(v); err != nil {
-			return 0, errLabel(label, "%v", err)
-		}
-		addMW("redirectRegex", map[string]any{"regex": v, "replacement": repl, "permanent": permanent})
 	}
 	for _, k := range []string{"frontend.headers.sslredirect", "frontend.headers.ssltemporaryredirect"} {
 		if label, v, ok := f.get(k); ok {
 			b, err := convert(kindBool, v)
-			if err != nil {
-				return 0, errLabel(label, "%v", err)
+			if p.at(label, err) {
+				continue
 			}
 			if b.(bool) {
-				addMW("redirectScheme", map[string]any{"scheme": "https", "permanent": k == "frontend.headers.sslredirect"})
+				addMW("redirectScheme", redirectScheme("https", k == "frontend.headers.sslredirect", o))
 				break
 			}
 		}
 	}
-	users := ""
-	usersLabel := ""
-	for _, k := range []string{"frontend.auth.basic", "frontend.auth.basic.users"} {
-		if label, v, ok := f.get(k); ok {
-			users, usersLabel = v, label
-		}
-	}
-	if users != "" {
-		list, _ := convert(kindList, users)
-		for i, u := range list.([]string) {
-			if n, h, ok := strings.Cut(u, ":"); !ok || n == "" || h == "" {
-				return 0, errLabel(usersLabel, "entry %d is not user:hash", i+1) // never print the hash
-			}
-		}
-		auth := map[string]any{"users": list}
-		if label, v, ok := f.get("frontend.auth.basic.removeheader"); ok {
-			b, err := convert(kindBool, v)
-			if err != nil {
-				return 0, errLabel(label, "%v", err)
-			}
-			auth["removeHeader"] = b
-		}
-		if _, v, ok := f.get("frontend.auth.basic.realm"); ok {
-			auth["realm"] = v
-		}
-		addMW("basicAuth", auth)
+	if kind, auth, err := v1Auth(f, o); err != nil {
+		p.add(err)
+	} else if auth != nil {
+		addMW(kind, auth)
 	}
 	for _, k := range []string{"frontend.whitelist.sourcerange", "frontend.whitelistsourcerange"} {
 		if label, v, ok := f.get(k); ok {
 			ranges, _ := convert(kindList, v)
 			for _, r := range ranges.([]string) {
 				if !validCIDR(r) {
-					return 0, errLabel(label, "%q is not an IP address or CIDR range", r)
+					p.add(errLabel(label, "%q is not an IP address or CIDR range", r))
+					break
 				}
 			}
 			addMW("ipAllowList", map[string]any{"sourceRange": ranges})
@@ -291,7 +275,8 @@ func v1Router(s *rancher.Service, o Options, frag map[string]any, name string, f
 		label, v, _ := f.get(k)
 		h, ok := v1Headers[strings.TrimPrefix(k, "frontend.headers.")]
 		if !ok {
-			return 0, errLabel(label, "not a Traefik v1 header option rancher-traefik can translate")
+			p.add(errLabel(label, "not a Traefik v1 header option rancher-traefik can translate"))
+			continue
 		}
 		switch {
 		case h.option == "": // SSLRedirect, SSLTemporaryRedirect: handled with the redirects
@@ -303,17 +288,16 @@ func v1Router(s *rancher.Service, o Options, frag map[string]any, name string, f
 				hk, hv, ok := strings.Cut(pair, ":")
 				if !ok || strings.TrimSpace(hk) == "" {
 					// Header values can be credentials: name the pair, not its text.
-					return 0, errLabel(label, "pair %d is not Name:value (pairs are joined by ||)", n)
+					p.add(errLabel(label, "pair %d is not Name:value (pairs are joined by ||)", n))
+					break
 				}
 				m[strings.TrimSpace(hk)] = strings.TrimSpace(hv)
 			}
 			headers[h.option] = m
 		default:
-			val, err := convert(h.kind, v)
-			if err != nil {
-				return 0, errLabel(label, "%v", err)
+			if val, err := convert(h.kind, v); !p.at(label, err) {
+				headers[h.option] = val
 			}
-			headers[h.option] = val
 		}
 	}
 	if len(headers) > 0 {
@@ -330,8 +314,8 @@ func v1Router(s *rancher.Service, o Options, frag map[string]any, name string, f
 	for _, k := range []string{"backend.loadbalancer.sticky", "backend.loadbalancer.stickiness"} {
 		if label, v, ok := f.get(k); ok {
 			b, err := convert(kindBool, v)
-			if err != nil {
-				return 0, errLabel(label, "%v", err)
+			if p.at(label, err) {
+				continue
 			}
 			if b.(bool) {
 				cookie := map[string]any{}
@@ -344,47 +328,43 @@ func v1Router(s *rancher.Service, o Options, frag map[string]any, name string, f
 	}
 	if label, v, ok := f.get("backend.loadbalancer.method"); ok {
 		if m := strings.ToLower(strings.TrimSpace(v)); m != "wrr" && m != "drr" {
-			return 0, errLabel(label, "%q is not wrr or drr", v)
+			p.add(errLabel(label, "%q is not wrr or drr", v))
 		}
 	}
 	hc := map[string]any{}
-	if label, v, ok := f.get("backend.healthcheck.path"); ok {
+	label, v, hasPath := f.get("backend.healthcheck.path")
+	if hasPath {
 		if !strings.HasPrefix(v, "/") {
-			return 0, errLabel(label, "%q does not start with /", v)
+			p.add(errLabel(label, "%q does not start with /", v))
+		} else {
+			hc["path"] = v
 		}
-		hc["path"] = v
 	}
 	if label, v, ok := f.get("backend.healthcheck.interval"); ok {
-		d, err := convert(kindDuration, v)
-		if err != nil {
-			return 0, errLabel(label, "%v", err)
+		if d, err := convert(kindDuration, v); !p.at(label, err) {
+			hc["interval"] = d
 		}
-		hc["interval"] = d
 	}
 	if label, v, ok := f.get("backend.healthcheck.port"); ok {
-		p, err := checkPort(label, v)
-		if err != nil {
-			return 0, err
+		if hp, err := checkPort(label, v); !p.add(err) {
+			n, _ := strconv.Atoi(hp)
+			hc["port"] = int64(n)
 		}
-		n, _ := strconv.Atoi(p)
-		hc["port"] = int64(n)
+	}
+	if len(hc) > 0 && !hasPath {
+		p.add(errLabel("traefik.backend.healthcheck.path", "health check options need a path"))
 	}
 	if len(hc) > 0 {
-		if _, ok := hc["path"]; !ok {
-			return 0, errLabel("traefik.backend.healthcheck.path", "health check options need a path")
-		}
 		lb["healthCheck"] = hc
 	}
 
 	if label, v, ok := f.get("acme"); ok {
 		b, err := convert(kindBool, v)
-		if err != nil {
-			return 0, errLabel(label, "%v", err)
-		}
-		if b.(bool) {
-			if !o.ACME {
-				return 0, errLabel(label, "asks for ACME, but TRAEFIK_ACME_ENABLE is false")
-			}
+		switch {
+		case p.at(label, err):
+		case b.(bool) && !o.ACME:
+			p.add(errLabel(label, "asks for ACME, but TRAEFIK_ACME_ENABLE is false"))
+		case b.(bool):
 			router["tls"] = map[string]any{"certResolver": "acme"}
 		}
 	}
@@ -402,5 +382,5 @@ func v1Router(s *rancher.Service, o Options, frag map[string]any, name string, f
 	lb["servers"] = list
 	sub(frag, "http", "routers")[name] = router
 	sub(frag, "http", "services")[name] = map[string]any{"loadBalancer": lb}
-	return len(list), nil
+	return len(list)
 }

@@ -36,8 +36,10 @@ type labelOnly struct {
 // dynamic-configuration paths, checked against Traefik's schema, and fills
 // in what Traefik's Docker provider would: a router with the default rule,
 // a service with the containers as servers, a router linked to the single
-// service, the port from the single exposed port.
+// service, the port from the single exposed port. Every bad label of the
+// service is reported, not only the first.
 func v2Service(s *rancher.Service, o Options) (map[string]any, map[string]int, error) {
+	var p problems
 	frag := map[string]any{}
 	extra := map[string]map[string]*labelOnly{} // proto → service → label-only values
 	keys := make([]string, 0, len(s.Labels))
@@ -49,9 +51,7 @@ func v2Service(s *rancher.Service, o Options) (map[string]any, map[string]int, e
 		if !hasV2(map[string]string{label: ""}) {
 			continue
 		}
-		if err := setLabel(frag, extra, label, s.Labels[label]); err != nil {
-			return nil, nil, err
-		}
+		p.add(setLabel(frag, extra, label, s.Labels[label]))
 	}
 	base := baseName(s)
 	addrs := addresses(s, o)
@@ -68,10 +68,9 @@ func v2Service(s *rancher.Service, o Options) (map[string]any, map[string]int, e
 	}
 	if len(routers) == 0 && !tcpUsed && !udpUsed {
 		rule, err := defaultRule(s, o.Domain)
-		if err != nil {
-			return nil, nil, errLabel("traefik.http.routers."+base+".rule", "%s", strings.TrimPrefix(err.Error(), ""))
+		if !p.at("traefik.http.routers."+base+".rule", err) {
+			routers[base] = map[string]any{"rule": rule}
 		}
-		routers[base] = map[string]any{"rule": rule}
 	}
 	count := map[string]int{}
 	for name, sv := range services {
@@ -86,30 +85,28 @@ func v2Service(s *rancher.Service, o Options) (map[string]any, map[string]int, e
 			}
 		}
 		n, err := fillServers(s, lb, extra["http"][name], addrs, "http", name)
-		if err != nil {
-			return nil, nil, err
-		}
+		p.add(err)
 		count[name] = n
 	}
 	for name, rv := range routers {
 		r := rv.(map[string]any)
-		if err := linkService(r, services, "http", name); err != nil {
-			return nil, nil, err
-		}
+		linked := !p.add(linkService(r, services, "http", name))
 		if _, ok := r["rule"]; !ok {
-			rule, err := defaultRule(s, o.Domain)
-			if err != nil {
-				return nil, nil, errLabel("traefik.http.routers."+name+".rule", "not set, and no domain for the default rule")
+			if rule, err := defaultRule(s, o.Domain); err != nil {
+				p.add(errLabel("traefik.http.routers."+name+".rule", "not set, and no domain for the default rule"))
+			} else {
+				r["rule"] = rule
 			}
-			r["rule"] = rule
 		}
 		if tls, ok := r["tls"].(map[string]any); ok {
 			if cr, ok := tls["certResolver"].(string); ok && cr == "acme" && !o.ACME {
-				return nil, nil, errLabel("traefik.http.routers."+name+".tls.certresolver", "asks for acme, but TRAEFIK_ACME_ENABLE is false")
+				p.add(errLabel("traefik.http.routers."+name+".tls.certresolver", "asks for acme, but TRAEFIK_ACME_ENABLE is false"))
 			}
 		}
 		routerDefaults(r, o)
-		servers[name] = count[r["service"].(string)]
+		if linked {
+			servers[name] = count[r["service"].(string)]
+		}
 	}
 	if len(routers) == 0 {
 		delete(httpCfg, "routers")
@@ -123,32 +120,32 @@ func v2Service(s *rancher.Service, o Options) (map[string]any, map[string]int, e
 
 	// TCP and UDP: services get the containers; routers link to the single service.
 	for _, proto := range []string{"tcp", "udp"} {
-		p, ok := frag[proto].(map[string]any)
+		pc, ok := frag[proto].(map[string]any)
 		if !ok {
 			continue
 		}
-		psvcs, _ := p["services"].(map[string]any)
+		psvcs, _ := pc["services"].(map[string]any)
 		for name, sv := range psvcs {
 			lb, ok := sv.(map[string]any)["loadBalancer"].(map[string]any)
 			if !ok {
 				continue
 			}
-			if _, err := fillServers(s, lb, extra[proto][name], addrs, proto, name); err != nil {
-				return nil, nil, err
-			}
+			_, err := fillServers(s, lb, extra[proto][name], addrs, proto, name)
+			p.add(err)
 		}
-		if prs, ok := p["routers"].(map[string]any); ok {
+		if prs, ok := pc["routers"].(map[string]any); ok {
 			for name, rv := range prs {
-				if err := linkService(rv.(map[string]any), psvcs, proto, name); err != nil {
-					return nil, nil, err
-				}
+				p.add(linkService(rv.(map[string]any), psvcs, proto, name))
 				if proto == "tcp" {
 					if _, ok := rv.(map[string]any)["rule"]; !ok {
-						return nil, nil, errLabel("traefik.tcp.routers."+name+".rule", "a TCP router needs a rule (e.g. HostSNI(`*`))")
+						p.add(errLabel("traefik.tcp.routers."+name+".rule", "a TCP router needs a rule (e.g. HostSNI(`*`))"))
 					}
 				}
 			}
 		}
+	}
+	if err := p.err(); err != nil {
+		return nil, nil, err
 	}
 	return frag, servers, nil
 }

@@ -31,6 +31,8 @@ services:
       TRAEFIK_RANCHER_EXPOSED: ${exposed}
       TRAEFIK_RANCHER_CONSTRAINTS: ${constraints}
       TRAEFIK_HTTPS_ENABLE: ${https_enable}
+      # Redirects name the host's port (the mapping's left side), not 443.
+      TRAEFIK_HTTPS_PUBLIC_PORT: ${https_port}
 {{- if .Values.ssl_cert_secret }}
       TRAEFIK_SSL_CERT: traefik-cert
 {{- end }}
@@ -38,6 +40,7 @@ services:
       TRAEFIK_SSL_PRIVATE_KEY: traefik-key
 {{- end }}
       TRAEFIK_ADMIN_AUTH_USERS: ${admin_users}
+      TRAEFIK_ADMIN_INSECURE: ${admin_insecure}
       TRAEFIK_ACME_ENABLE: ${acme_enable}
       TRAEFIK_ACME_EMAIL: ${acme_email}
       TRAEFIK_STOP_TIMEOUT: 15s

@@ -10,6 +10,8 @@
 //	FAKE_ORPHANS  start a process that starts this many children and exits
 //	              at once, leaving them to be re-parented
 //	FAKE_ENVIRON  write this process's /proc/self/environ to this file
+//	FAKE_READY    append "<pid>" to this file once the orphans are started
+//	              and the signal handlers set
 package main
 
 import (
@@ -53,6 +55,9 @@ func main() {
 		all = append(all, syscall.SIGTERM)
 	}
 	signal.Notify(sigs, all...)
+	if f := os.Getenv("FAKE_READY"); f != "" {
+		appendLine(f, strconv.Itoa(os.Getpid()))
+	}
 	var exitC <-chan time.Time
 	if code := os.Getenv("FAKE_EXIT"); code != "" {
 		d, _ := time.ParseDuration(os.Getenv("FAKE_AFTER"))

@@ -1,0 +1,180 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"rancher-traefik/internal/routes"
+)
+
+// authStack serves "private" behind basic auth (v1 labels, users given),
+// and two services without auth, so removing "private" is not a mass
+// removal.
+func authStack(backend string, users string) string {
+	var b strings.Builder
+	b.WriteString("stacks:\n  - name: sec\n    services:\n")
+	for _, name := range []string{"open1", "open2"} {
+		fmt.Fprintf(&b, "      - name: %s\n        labels: {traefik.enable: \"true\", traefik.port: \"8080\"}\n        containers:\n          - ip: %s\n", name, backend)
+	}
+	if users != "" {
+		fmt.Fprintf(&b, "      - name: private\n        labels:\n          traefik.enable: \"true\"\n          traefik.port: \"8080\"\n          traefik.frontend.rule: Host:private.example.com\n          traefik.frontend.auth.basic.users: %q\n        containers:\n          - ip: %s\n", users, backend)
+	}
+	return b.String()
+}
+
+// credentialFiles lists the credential files under home, name → mode.
+func credentialFiles(t *testing.T, home string) map[string]os.FileMode {
+	t.Helper()
+	dir := filepath.Join(home, "etc", "auth")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]os.FileMode{}
+	for _, e := range entries {
+		if routes.CredentialFileName(e.Name()) {
+			fi, err := e.Info()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[filepath.Join(dir, e.Name())] = fi.Mode()
+		}
+	}
+	return out
+}
+
+// TestLabelBasicAuthThroughUsersFile: a service's basic-auth labels work
+// end to end through the usersFile rancher-traefik writes (0600); neither
+// the published configuration nor the API shows the hash; the file goes
+// with the service. The API is behind admin users, asked from the network.
+func TestLabelBasicAuthThroughUsersFile(t *testing.T) {
+	const backendIP = "127.0.0.61"
+	backends(t, backendIP)
+	labelUsers := shaUser("alice", "label-pass") + "," + shaUser("bob", "other-pass")
+	labelHash := strings.SplitN(strings.Split(labelUsers, ",")[0], ":", 2)[1]
+	adminUsers := shaUser("admin", "admin-pass")
+	i := newInstance(t, map[string]string{"TRAEFIK_RANCHER_MODE": "metadata", "TRAEFIK_RANCHER_DOMAIN": "example.com",
+		"TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_ADMIN_AUTH_USERS": adminUsers, "TRAEFIK_LOG_LEVEL": "DEBUG"})
+	onEveryAddress(i)
+	m := startEmulator(t, i.dir, authStack(backendIP, labelUsers))
+	i.env["TRAEFIK_RANCHER_METADATA_URL"] = m.url()
+	i.start("run")
+	i.waitReady()
+
+	site := fmt.Sprintf("http://127.0.0.1:%d/", i.httpPort)
+	host := func(h http.Header) http.Header {
+		if h == nil {
+			h = http.Header{}
+		}
+		h.Set("Host", "private.example.com")
+		return h
+	}
+	eventually(t, 20*time.Second, "the private route", func() error {
+		code, _, err := get(plainClient(), site, host(nil))
+		if err != nil || code != 401 {
+			return fmt.Errorf("without credentials: %d %v", code, err)
+		}
+		return nil
+	})
+	for _, tc := range []struct {
+		name string
+		hdr  http.Header
+		want int
+	}{
+		{"right password", basicAuth("alice", "label-pass"), 200},
+		{"second user", basicAuth("bob", "other-pass"), 200},
+		{"wrong password", basicAuth("alice", "nope"), 401},
+		{"admin credentials", basicAuth("admin", "admin-pass"), 401},
+	} {
+		code, body, err := get(plainClient(), site, host(tc.hdr))
+		if err != nil || code != tc.want || (code == 200 && !strings.HasPrefix(body, backendIP)) {
+			t.Errorf("%s: %d %v %q, want %d", tc.name, code, err, body, tc.want)
+		}
+	}
+
+	files := credentialFiles(t, i.home)
+	if len(files) != 1 {
+		t.Fatalf("credential files: %v", files)
+	}
+	var usersFile string
+	for p, mode := range files {
+		usersFile = p
+		if mode.Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", p, mode.Perm())
+		}
+	}
+	if fi, err := os.Stat(filepath.Dir(usersFile)); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("credential directory: %v %v", fi.Mode(), err)
+	}
+	published, err := os.ReadFile(filepath.Join(i.home, "etc", "dynamic", "rancher.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(published), "usersFile = "+strconv.Quote(usersFile)) || strings.Contains(string(published), labelHash) {
+		t.Errorf("rancher.toml does not name the file, or holds the hash:\n%s", published)
+	}
+
+	t.Run("the API from the network: 401 without, 200 with, never the hash", func(t *testing.T) {
+		from := fromClient(network)
+		api := fmt.Sprintf("http://%s:%d/api/http/middlewares", network, i.admin)
+		if code, body, err := get(from, api, nil); err != nil || code != 401 {
+			t.Errorf("without credentials: %d %v %.80q", code, err, body)
+		}
+		code, body, err := get(from, api, basicAuth("admin", "admin-pass"))
+		if err != nil || code != 200 {
+			t.Fatalf("with credentials: %d %v %.80q", code, err, body)
+		}
+		if !strings.Contains(body, usersFile) {
+			t.Errorf("the middleware does not show its usersFile:\n%s", body)
+		}
+		for _, secret := range []string{labelHash, strings.SplitN(adminUsers, ":", 2)[1], "alice:", "bob:"} {
+			if strings.Contains(body, secret) {
+				t.Errorf("the API shows %q:\n%s", secret, body)
+			}
+		}
+	})
+
+	// Traefik reads a usersFile when it builds the middleware, on a change
+	// of configuration: a new password must change the configuration too.
+	t.Run("a new password is followed", func(t *testing.T) {
+		m.write(authStack(backendIP, shaUser("alice", "new-pass")))
+		eventually(t, 20*time.Second, "the new password", func() error {
+			code, _, err := get(plainClient(), site, host(basicAuth("alice", "new-pass")))
+			if err != nil || code != 200 {
+				return fmt.Errorf("new password: %d %v", code, err)
+			}
+			return nil
+		})
+		if code, _, err := get(plainClient(), site, host(basicAuth("alice", "label-pass"))); err != nil || code != 401 {
+			t.Errorf("old password: %d %v, want 401", code, err)
+		}
+		if f := credentialFiles(t, i.home); len(f) != 1 || f[usersFile] != 0 {
+			t.Errorf("credential files after the change: %v (the old one was %s)", f, usersFile)
+		}
+	})
+	t.Run("the file goes with the service", func(t *testing.T) {
+		m.write(authStack(backendIP, ""))
+		eventually(t, 20*time.Second, "the credential file removed", func() error {
+			if f := credentialFiles(t, i.home); len(f) != 0 {
+				return fmt.Errorf("still there: %v", f)
+			}
+			return nil
+		})
+		eventually(t, 20*time.Second, "the route removed", func() error {
+			code, _, err := get(plainClient(), site, host(basicAuth("alice", "label-pass")))
+			if err != nil || code != 404 {
+				return fmt.Errorf("the removed service answers %d %v", code, err)
+			}
+			return nil
+		})
+	})
+	if strings.Contains(i.stderr.String()+i.stdout.String(), labelHash) {
+		t.Error("the label's hash appears in the output")
+	}
+}

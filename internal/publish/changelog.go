@@ -1,0 +1,82 @@
+package publish
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"rancher-traefik/internal/routes"
+)
+
+// maxNames bounds the router names one log line lists: at 10,000 services
+// a full list made a 169,198-character line, which Docker's json-file
+// driver splits at 16 KB and log shippers truncate. Counts are always
+// complete.
+const maxNames = 20
+
+// logChange logs one line for a change of the file from old to now:
+// counts, and the names of the routers added, removed and changed (up to
+// maxNames each). Names and counts only: label values (basic-auth hashes)
+// stay out.
+func (p *Publisher) logChange(version string, old, now map[string]any) {
+	oldRouters, newRouters := routes.Routers(old), routes.Routers(now)
+	added, removed := diff(newRouters, oldRouters), diff(oldRouters, newRouters)
+	var modified []string
+	for _, r := range newRouters {
+		if _, found := slices.BinarySearch(oldRouters, r); found && fingerprint(old, r) != fingerprint(now, r) {
+			modified = append(modified, r)
+		}
+	}
+	attrs := []any{"version", version, "routers", len(newRouters), "servers", countServers(now),
+		"added", len(added), "removed", len(removed), "changed", len(modified)}
+	for _, l := range []struct {
+		key   string
+		names []string
+	}{{"added_names", added}, {"removed_names", removed}, {"changed_names", modified}} {
+		if len(l.names) > 0 {
+			attrs = append(attrs, l.key, names(l.names))
+		}
+	}
+	p.log().Info("routes changed", attrs...)
+}
+
+// names lists up to maxNames names, then says how many more there are.
+func names(list []string) string {
+	if len(list) <= maxNames {
+		return strings.Join(list, ",")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(list[:maxNames], ","), len(list)-maxNames)
+}
+
+// countServers counts the servers of every load balancer in cfg.
+func countServers(cfg map[string]any) int {
+	n := 0
+	for _, proto := range []string{"http", "tcp", "udp"} {
+		p, _ := cfg[proto].(map[string]any)
+		ss, _ := p["services"].(map[string]any)
+		for _, s := range ss {
+			svc, _ := s.(map[string]any)
+			lb, _ := svc["loadBalancer"].(map[string]any)
+			switch servers := lb["servers"].(type) {
+			case []map[string]any:
+				n += len(servers)
+			case []any:
+				n += len(servers)
+			}
+		}
+	}
+	return n
+}
+
+// fingerprint is a router's configuration and its service's.
+func fingerprint(cfg map[string]any, router string) string {
+	proto, name, _ := strings.Cut(router, "/")
+	p, _ := cfg[proto].(map[string]any)
+	rs, _ := p["routers"].(map[string]any)
+	r, _ := rs[name].(map[string]any)
+	ss, _ := p["services"].(map[string]any)
+	svcName, _ := r["service"].(string)
+	b, _ := json.Marshal([]any{r, ss[svcName]})
+	return string(b)
+}

@@ -1,0 +1,92 @@
+package routes
+
+import (
+	"sort"
+	"strings"
+)
+
+// labelErrors is every label problem of one service, so that an operator
+// fixing a service sees all of its bad labels at once, not one per reload.
+type labelErrors []*labelError
+
+func (e labelErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, le := range e {
+		msgs[i] = le.label + ": " + le.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// problems collects the label errors of one service while its translation
+// goes on past them.
+type problems struct {
+	labels labelErrors
+	seen   map[string]bool
+}
+
+// add records err and reports whether there was one. A label error already
+// recorded (a root label shared by several segments) is recorded once.
+func (p *problems) add(err error) bool {
+	if err == nil {
+		return false
+	}
+	le, ok := err.(*labelError)
+	if !ok {
+		le = &labelError{err: err}
+	}
+	key := le.label + "\x00" + le.err.Error()
+	if p.seen[key] {
+		return true
+	}
+	if p.seen == nil {
+		p.seen = map[string]bool{}
+	}
+	p.seen[key] = true
+	p.labels = append(p.labels, le)
+	return true
+}
+
+// at records err, when there is one, as a problem of label.
+func (p *problems) at(label string, err error) bool {
+	if err == nil {
+		return false
+	}
+	return p.add(&labelError{label: label, err: err})
+}
+
+// err is nil, the single problem, or every problem ordered by label, so the
+// same labels always give the same warnings.
+func (p *problems) err() error {
+	switch len(p.labels) {
+	case 0:
+		return nil
+	case 1:
+		if p.labels[0].label == "" {
+			return p.labels[0].err
+		}
+		return p.labels[0]
+	}
+	sort.Slice(p.labels, func(i, j int) bool {
+		a, b := p.labels[i], p.labels[j]
+		return a.label < b.label || a.label == b.label && a.err.Error() < b.err.Error()
+	})
+	return p.labels
+}
+
+// warnings turns a service's translation error into its warnings: one per
+// label at fault.
+func warnings(stack, service string, err error) []Warning {
+	les, ok := err.(labelErrors)
+	if !ok {
+		w := Warning{Stack: stack, Service: service, Msg: err.Error()}
+		if le, ok := err.(*labelError); ok {
+			w.Label = le.label
+		}
+		return []Warning{w}
+	}
+	ws := make([]Warning, len(les))
+	for i, le := range les {
+		ws[i] = Warning{Stack: stack, Service: service, Label: le.label, Msg: le.Error()}
+	}
+	return ws
+}
