@@ -98,8 +98,8 @@ func (s loadStats) FailedBefore(t time.Time) int64 {
 	return n
 }
 
-// load is a running load.
-type load struct {
+// chaosLoad is a running load.
+type chaosLoad struct {
 	cfg    loadConfig
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -108,8 +108,8 @@ type load struct {
 	stats loadStats
 }
 
-// startLoad starts the workers; stop ends them and returns the counts.
-func startLoad(cfg loadConfig) *load {
+// startChaosLoad starts the workers; stop ends them and returns the counts.
+func startChaosLoad(cfg loadConfig) *chaosLoad {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 8
 	}
@@ -120,7 +120,7 @@ func startLoad(cfg loadConfig) *load {
 		cfg.MaxDuration = 10 * time.Minute
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.MaxDuration)
-	l := &load{cfg: cfg, cancel: cancel, stats: loadStats{Causes: map[string]int64{}, Backends: map[string]int64{}}}
+	l := &chaosLoad{cfg: cfg, cancel: cancel, stats: loadStats{Causes: map[string]int64{}, Backends: map[string]int64{}}}
 	var tick <-chan time.Time
 	if cfg.Rate > 0 {
 		t := time.NewTicker(time.Second / time.Duration(cfg.Rate))
@@ -164,7 +164,7 @@ func startLoad(cfg loadConfig) *load {
 
 // one sends one request and counts it (a request in flight when the load
 // stops finishes and counts).
-func (l *load) one(url string) {
+func (l *chaosLoad) one(url string) {
 	start := time.Now()
 	code, body, err := l.do(url)
 	end := time.Now()
@@ -187,7 +187,7 @@ func (l *load) one(url string) {
 	}
 }
 
-func (l *load) do(url string) (int, string, error) {
+func (l *chaosLoad) do(url string) (int, string, error) {
 	resp, err := l.cfg.Client.Get(url)
 	if err != nil {
 		return 0, "", err
@@ -198,7 +198,7 @@ func (l *load) do(url string) (int, string, error) {
 }
 
 // judge names the failure cause ("" for success) and the answering backend.
-func (l *load) judge(code int, body string, err error) (cause, backend string) {
+func (l *chaosLoad) judge(code int, body string, err error) (cause, backend string) {
 	if err != nil {
 		return errorCause(err), ""
 	}
@@ -243,7 +243,7 @@ func errorCause(err error) string {
 }
 
 // snapshot is the counts so far.
-func (l *load) snapshot() loadStats {
+func (l *chaosLoad) snapshot() loadStats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.stats
@@ -254,7 +254,7 @@ func (l *load) snapshot() loadStats {
 }
 
 // stop ends the load (in-flight requests finish) and returns its counts.
-func (l *load) stop() loadStats {
+func (l *chaosLoad) stop() loadStats {
 	l.cancel()
 	l.wg.Wait()
 	return l.snapshot()
@@ -262,7 +262,7 @@ func (l *load) stop() loadStats {
 
 // waitRequests waits until n more requests than at mark were counted: a
 // scenario's "under load" starts from real traffic, not from a guess.
-func (l *load) waitRequests(mark, n int64, limit time.Duration) error {
+func (l *chaosLoad) waitRequests(mark, n int64, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		if l.snapshot().Requests >= mark+n {
@@ -380,7 +380,7 @@ func TestLoadClientCauses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			addr := tt.target(t)
 			client := &http.Client{Timeout: 300 * time.Millisecond, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: x509.NewCertPool()}}}
-			l := startLoad(loadConfig{Client: client, URLs: []string{tt.scheme + "://" + addr + "/"}, Workers: 1, MaxRequests: 3})
+			l := startChaosLoad(loadConfig{Client: client, URLs: []string{tt.scheme + "://" + addr + "/"}, Workers: 1, MaxRequests: 3})
 			l.wg.Wait() // it ends by itself after MaxRequests
 			s := l.stop()
 			if s.Requests != 3 || s.Causes[tt.want] != 3 {

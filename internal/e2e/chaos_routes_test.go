@@ -54,7 +54,7 @@ func chaosScale(t *testing.T, row *chaosRow) {
 
 // under waits until n more requests went through: each step is taken
 // under real traffic.
-func under(t *testing.T, l *load, n int64) {
+func under(t *testing.T, l *chaosLoad, n int64) {
 	t.Helper()
 	if err := l.waitRequests(l.snapshot().Requests, n, 60*time.Second); err != nil {
 		t.Fatal(err)

@@ -59,7 +59,7 @@ func (r *chaosRow) count(s loadStats) {
 }
 
 // watch counts l into the row when the scenario ends, however it ends.
-func (r *chaosRow) watch(t *testing.T, l *load) {
+func (r *chaosRow) watch(t *testing.T, l *chaosLoad) {
 	t.Cleanup(func() { r.count(l.stop()) })
 }
 
@@ -332,7 +332,7 @@ func (r *rig) url(service string) string { return "https://" + service + ".chaos
 
 // load starts a load on services through HTTPS; keepAlive false makes a
 // TLS handshake per request.
-func (r *rig) load(keepAlive bool, workers, rate int, services ...string) *load {
+func (r *rig) load(keepAlive bool, workers, rate int, services ...string) *chaosLoad {
 	var urls, want []string
 	r.mu.Lock()
 	for _, s := range services {
@@ -342,7 +342,7 @@ func (r *rig) load(keepAlive bool, workers, rate int, services ...string) *load 
 		want = append(want, ip)
 	}
 	r.mu.Unlock()
-	return startLoad(loadConfig{
+	return startChaosLoad(loadConfig{
 		Client: chaosClient(r.roots, r.i.httpsPort, workers, keepAlive), URLs: urls, Workers: workers, Rate: rate,
 		Want: chaosWant(want), MaxDuration: pick(5*time.Minute, 20*time.Minute),
 	})
