@@ -70,6 +70,13 @@ func lookTraefik(bin string) (string, error) {
 }
 
 func runRun(ctx context.Context, e env) error {
+	// A write of ours to a closed stdout or stderr (`… | tee log`, then
+	// Ctrl-C) must fail, not kill us: the Go runtime ends a program that
+	// writes to a broken pipe on fd 1 or 2 by SIGPIPE unless it is ignored
+	// or notified (os/signal, "SIGPIPE") — and dying here would leave
+	// Traefik behind, holding its ports. Ignored, the write returns EPIPE.
+	// Traefik keeps the runtime's default whatever it inherits.
+	signal.Ignore(syscall.SIGPIPE)
 	// Catch the signals first: one arriving while we prepare must not kill
 	// us half-way, and is handled (forwarded or stopping) once Traefik runs.
 	sigs := make(chan os.Signal, 32)
@@ -161,6 +168,8 @@ func runRun(ctx context.Context, e env) error {
 		Path:         path,
 		Args:         []string{"--configFile=" + cfg.StaticFile()},
 		Env:          childEnv(e.lookup, cfg.ChildEnv),
+		Trampoline:   "/proc/self/exe", // so that Traefik's first instants are safe from signals
+		ReadyTimeout: supervisor.DefaultReadyTimeout,
 		StopDelay:    cfg.StopDelay,
 		StopGrace:    cfg.RequestAcceptGrace + cfg.GraceTimeout + time.Second,
 		Restart:      supervisor.Policy(cfg.Restart),

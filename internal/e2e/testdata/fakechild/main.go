@@ -48,11 +48,12 @@ func main() {
 	}
 	onTerm := os.Getenv("FAKE_ON_TERM")
 	sigs := make(chan os.Signal, 64)
-	all := []os.Signal{syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH, syscall.SIGCHLD}
+	// In Traefik's order: SIGTERM (with SIGINT) first, SIGHUP last — the
+	// supervisor forwards signals once SIGINT and SIGHUP are caught.
 	if onTerm != "default" {
-		all = append(all, syscall.SIGTERM)
+		signal.Notify(sigs, syscall.SIGTERM)
 	}
-	signal.Notify(sigs, all...)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH, syscall.SIGCHLD, syscall.SIGHUP)
 	var exitC <-chan time.Time
 	if code := os.Getenv("FAKE_EXIT"); code != "" {
 		d, _ := time.ParseDuration(os.Getenv("FAKE_AFTER"))
