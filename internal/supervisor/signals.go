@@ -137,6 +137,10 @@ func (l *childLoop) ended(st reaper.Status) outcome {
 	case l.sentTo != nil && st.Signaled() && st.Signal() == l.sentTo.(unix.Signal):
 		o.clean = true
 		l.s.log.Info("traefik ended by the stop signal before it could handle it (it was not serving yet): a clean stop", "status", st.String())
+	case st.Signaled() && st.Signal() == unix.SIGPIPE:
+		// The Go runtime ends a program whose write to a broken pipe on fd
+		// 1 or 2 fails; Traefik's are ours.
+		l.s.log.Warn("traefik was killed by SIGPIPE: the reader of its stdout or stderr (ours too) is gone", "status", st.String())
 	default:
 		if len(l.held) > 0 {
 			l.s.log.Info("traefik ended before it could take the signals held for it", "held", len(l.held))
