@@ -44,13 +44,20 @@ func awaitGone(t *testing.T, pid int, start string, limit time.Duration) {
 	})
 }
 
-// portClosed: nothing accepts on 127.0.0.1:port any more.
-func portClosed(t *testing.T, port int) {
+// portsReleased waits until nothing accepts on 127.0.0.1 at ports: a
+// killed process's sockets close when its last thread is gone, a moment
+// after its main thread shows as a zombie.
+func portsReleased(t *testing.T, limit time.Duration, ports ...int) {
 	t.Helper()
-	if c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second); err == nil {
-		c.Close()
-		t.Errorf("port %d still accepts connections", port)
-	}
+	eventually(t, limit, fmt.Sprintf("ports %v released", ports), func() error {
+		for _, p := range ports {
+			if c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)), time.Second); err == nil {
+				c.Close()
+				return fmt.Errorf("port %d still accepts connections", p)
+			}
+		}
+		return nil
+	})
 }
 
 // TestClosedStdoutThenSIGINT: `rancher-traefik run 2>&1 | tee log`, then
@@ -121,8 +128,7 @@ func TestClosedStdoutThenSIGINT(t *testing.T) {
 		t.Errorf("rancher-traefik exited with %d, want Traefik's 141 (SIGPIPE)", ws.ExitStatus())
 	}
 	awaitGone(t, pid, start, 10*time.Second)
-	portClosed(t, i.admin)
-	portClosed(t, i.httpPort)
+	portsReleased(t, 10*time.Second, i.admin, i.httpPort)
 }
 
 // traefikChild is the pid of the Traefik that parent supervises.
@@ -176,6 +182,5 @@ func TestTraefikDiesWithItsSupervisor(t *testing.T) {
 		t.Fatalf("rancher-traefik ended with %v, want killed by SIGKILL", err)
 	}
 	awaitGone(t, pid, start, 10*time.Second)
-	portClosed(t, i.admin)
-	portClosed(t, i.httpPort)
+	portsReleased(t, 10*time.Second, i.admin, i.httpPort)
 }
