@@ -20,6 +20,7 @@ import (
 const (
 	tlsFile   = "tls.toml"
 	adminFile = "admin.toml"
+	retryFile = "retry.toml"
 )
 
 // loadConfig reads the environment and makes the logger it asks for. On a
@@ -80,7 +81,7 @@ func logExpiry(log *slog.Logger, what string, p *certs.Pair, now time.Time) {
 }
 
 // prepare writes every file Traefik needs: the TLS files, the dynamic
-// tls.toml and admin.toml, and traefik.toml. Files are written atomically and
+// tls.toml, admin.toml and retry.toml, and traefik.toml. Files are written atomically and
 // only when changed. It says which certificates are served.
 func prepare(cfg *config.Config, log *slog.Logger) (servedCerts, error) {
 	for _, d := range []struct {
@@ -128,6 +129,11 @@ func prepare(cfg *config.Config, log *slog.Logger) (servedCerts, error) {
 		}
 	}
 	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), adminFile), render.AdminTemplate, render.AdminData{UsersFile: render.String(cfg.AdminUsersFile())}, auth); err != nil {
+		return servedCerts{}, err
+	}
+
+	// The entry points of traefik.toml name its middleware: both or neither.
+	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), retryFile), render.RetryTemplate, render.NewRetryData(cfg.RetryAttempts), cfg.Retry()); err != nil {
 		return servedCerts{}, err
 	}
 

@@ -27,7 +27,12 @@ const (
 	StaticTemplate = "traefik.toml.tmpl"
 	TLSTemplate    = "tls.toml.tmpl"
 	AdminTemplate  = "admin.toml.tmpl"
+	RetryTemplate  = "retry.toml.tmpl"
 )
+
+// RetryMiddleware is the retry middleware every http and https router gets
+// from its entry point, defined in the dynamic retry.toml.
+const RetryMiddleware = "rancher-traefik-retry@file"
 
 // Lit is a TOML literal, already marshalled: printing it cannot inject
 // configuration, whatever the value held.
@@ -54,11 +59,14 @@ type ACME struct {
 
 // StaticData is what traefik.toml.tmpl sees.
 type StaticData struct {
-	Version            Lit
-	HTTP, HTTPS        EntryPoint
-	Admin              EntryPoint
-	HTTPSEnabled       bool
-	Redirect           bool
+	Version      Lit
+	HTTP, HTTPS  EntryPoint
+	Admin        EntryPoint
+	HTTPSEnabled bool
+	Redirect     bool
+	// EntryMiddlewares are the middlewares of the http and https entry
+	// points (the retry middleware), a TOML array; empty for none.
+	EntryMiddlewares   Lit
 	GraceTimeout       Lit
 	RequestAcceptGrace Lit
 	ProvidersThrottle  Lit
@@ -99,6 +107,9 @@ func NewStaticData(c *config.Config, version string) StaticData {
 		LogFormat:          String(format),
 		AccessLog:          c.AccessLog,
 	}
+	if c.Retry() {
+		d.EntryMiddlewares = Lit("[" + string(String(RetryMiddleware)) + "]")
+	}
 	if c.ACMEEnable {
 		a := &ACME{Storage: String(c.ACMEStorage()), TLSChallenge: c.ACMEChallenge == "tls"}
 		if c.ACMEEmail != "" {
@@ -130,6 +141,14 @@ type TLSData struct {
 	// file names still changes tls.toml, so Traefik reloads it.
 	Fingerprints Lit
 }
+
+// RetryData is what retry.toml.tmpl sees.
+type RetryData struct {
+	Attempts Lit
+}
+
+// NewRetryData marshals the tries per request.
+func NewRetryData(attempts int) RetryData { return RetryData{Attempts: Lit(strconv.Itoa(attempts))} }
 
 // AdminData is what admin.toml.tmpl sees.
 type AdminData struct {

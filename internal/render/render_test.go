@@ -42,6 +42,7 @@ func TestStaticGolden(t *testing.T) {
 		{"admin-auth.toml", map[string]string{"TRAEFIK_ADMIN_AUTH_USERS": "admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/"}},
 		{"admin-off.toml", map[string]string{"TRAEFIK_ADMIN_ENABLE": "false"}},
 		{"dashboard-off.toml", map[string]string{"TRAEFIK_ADMIN_DASHBOARD": "false"}},
+		{"retry-off.toml", map[string]string{"TRAEFIK_RETRY_ATTEMPTS": "1"}},
 		{"custom-ports.toml", map[string]string{"TRAEFIK_HTTP_PORT": "8080", "TRAEFIK_HTTPS_PORT": "8443", "TRAEFIK_ADMIN_PORT": "9000", "TRAEFIK_BIND_ADDRESS": "127.0.0.1", "TRAEFIK_HOME": "/srv/traefik", "TRAEFIK_GRACE_TIMEOUT": "3s", "TRAEFIK_LOG_FORMAT": "json", "TRAEFIK_ACCESS_LOG": "false", "TRAEFIK_DEBUG": "true"}},
 	}
 	for _, tt := range tests {
@@ -71,6 +72,11 @@ func TestTLSAndAdminGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "admin.toml", got)
+	got, err = Renderer{}.Render(RetryTemplate, NewRetryData(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "retry.toml", got)
 }
 
 func TestStringCannotInject(t *testing.T) {
