@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 
 	"rancher-traefik/internal/certs"
 	"rancher-traefik/internal/config"
@@ -139,8 +140,9 @@ func runRun(ctx context.Context, e env) error {
 			case sig := <-sigs:
 				if starting.Load() {
 					if !supervisor.IsStop(sig) {
-						// Nothing to pass it to yet; forwarded later, it could
-						// reach Traefik before its handlers are set.
+						// Nothing to pass it to yet, and nothing to do for it:
+						// Traefik reads every file when it starts (a HUP's
+						// reload), and opens its logs then (a USR1's).
 						log.Info("signal before Traefik started; ignored", "signal", sig.String())
 						continue
 					}
@@ -164,21 +166,7 @@ func runRun(ctx context.Context, e env) error {
 		log.Info("stop requested before Traefik started; exiting", "signal", sig.String())
 		return nil
 	}
-	sup := supervisor.New(supervisor.Options{
-		Path:         path,
-		Args:         []string{"--configFile=" + cfg.StaticFile()},
-		Env:          childEnv(e.lookup, cfg.ChildEnv),
-		Trampoline:   "/proc/self/exe", // so that Traefik's first instants are safe from signals
-		ReadyTimeout: supervisor.DefaultReadyTimeout,
-		StopDelay:    cfg.StopDelay,
-		StopGrace:    cfg.RequestAcceptGrace + cfg.GraceTimeout + time.Second,
-		Restart:      supervisor.Policy(cfg.Restart),
-		RestartMax:   cfg.RestartMax,
-		BackoffMin:   cfg.RestartBackoff,
-		BackoffMax:   30 * time.Second,
-		HealthyAfter: time.Minute,
-		Diagnose:     func() string { return portsInUse(cfg) },
-	}, r, log)
+	sup := newSupervisor(e, cfg, log, r, path)
 	logBudget(log, cfg, sup.Budget())
 
 	g.Go(func() error { return cw.Run(bg) })
@@ -200,6 +188,30 @@ func runRun(ctx context.Context, e env) error {
 		return exitWith(code, nil)
 	}
 	return nil
+}
+
+// newSupervisor is Traefik's supervisor, as the configuration says.
+func newSupervisor(e env, cfg *config.Config, log *slog.Logger, r *reaper.Reaper, path string) *supervisor.Supervisor {
+	trampoline := "/proc/self/exe" // so that Traefik's first instants are safe from signals
+	if err := unix.Access(trampoline, unix.X_OK); err != nil {
+		log.Warn("cannot exec /proc/self/exe: Traefik is started directly, and signals in its first instants may kill it", "err", err)
+		trampoline = ""
+	}
+	return supervisor.New(supervisor.Options{
+		Path:         path,
+		Args:         []string{"--configFile=" + cfg.StaticFile()},
+		Env:          childEnv(e.lookup, cfg.ChildEnv),
+		Trampoline:   trampoline,
+		ReadyTimeout: supervisor.DefaultReadyTimeout,
+		StopDelay:    cfg.StopDelay,
+		StopGrace:    cfg.RequestAcceptGrace + cfg.GraceTimeout + time.Second,
+		Restart:      supervisor.Policy(cfg.Restart),
+		RestartMax:   cfg.RestartMax,
+		BackoffMin:   cfg.RestartBackoff,
+		BackoffMax:   30 * time.Second,
+		HealthyAfter: time.Minute,
+		Diagnose:     func() string { return portsInUse(cfg) },
+	}, r, log)
 }
 
 // certWatcher watches the files behind TRAEFIK_SSL_CERT and
