@@ -72,7 +72,10 @@ func TestSignalsInTraefiksFirstInstants(t *testing.T) {
 			name += " after a restart"
 		}
 		t.Run(name, func(t *testing.T) {
-			i := newInstance(t, map[string]string{"TRAEFIK_LOG_LEVEL": "DEBUG", "TRAEFIK_RESTART_BACKOFF": "100ms", "TRAEFIK_HTTPS_ENABLE": "false"})
+			// No providers throttle: Traefik would keep only the last of two
+			// configurations sent within it, and the start's and the
+			// SIGHUP's can be (see fileConfigs).
+			i := newInstance(t, map[string]string{"TRAEFIK_LOG_LEVEL": "DEBUG", "TRAEFIK_RESTART_BACKOFF": "100ms", "TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_PROVIDERS_THROTTLE": "0s"})
 			i.asPID1()
 			i.start("run")
 			p1 := i.pid1()
@@ -123,7 +126,8 @@ func checkCleanStop(t *testing.T, i *instance, mark int) {
 
 // fileConfigs counts the configurations Traefik's file provider sent since
 // stdout offset mark: one at start, one more for every SIGHUP (it re-reads
-// its files; logged at DEBUG).
+// its files; logged at DEBUG). With a providers throttle, a configuration
+// sent while the throttle holds the one before replaces it unseen.
 func fileConfigs(i *instance, mark int) int {
 	n := 0
 	for _, l := range strings.Split(i.stdout.String()[mark:], "\n") {
