@@ -190,8 +190,24 @@ func runRun(ctx context.Context, e env) error {
 	return nil
 }
 
+// keepsDeathSignal warns when the kernel will clear Traefik's parent-death
+// signal at its exec: it does so for a set-user-ID or set-group-ID binary,
+// or one with file capabilities (prctl(2), PR_SET_PDEATHSIG).
+func keepsDeathSignal(log *slog.Logger, path string) {
+	why := ""
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&(os.ModeSetuid|os.ModeSetgid) != 0 {
+		why = "it is set-user-ID or set-group-ID"
+	} else if _, err := unix.Getxattr(path, "security.capability", nil); err == nil {
+		why = "it has file capabilities (setcap)"
+	}
+	if why != "" {
+		log.Warn("TRAEFIK_BINARY: "+why+", so the kernel clears its parent-death signal: if rancher-traefik is killed (kill -9), Traefik may outlive it", "path", path)
+	}
+}
+
 // newSupervisor is Traefik's supervisor, as the configuration says.
 func newSupervisor(e env, cfg *config.Config, log *slog.Logger, r *reaper.Reaper, path string) *supervisor.Supervisor {
+	keepsDeathSignal(log, path)
 	trampoline := "/proc/self/exe" // so that Traefik's first instants are safe from signals
 	if err := unix.Access(trampoline, unix.X_OK); err != nil {
 		log.Warn("cannot exec /proc/self/exe: Traefik is started directly, and signals in its first instants may kill it", "err", err)
