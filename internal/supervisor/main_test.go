@@ -26,6 +26,7 @@ func TestMain(m *testing.M) {
 //	late:D  sleep D, then ask for SIGINT+SIGTERM, then SIGUSR1, SIGUSR2 and
 //	        SIGHUP (Traefik's order); record every signal in
 //	        $SUPERVISOR_TEST_RECORD; exit 0 on SIGTERM or SIGINT
+//	nohup:D the same without SIGHUP (a Traefik without a file provider)
 //	never   never ask for any signal (the runtime's defaults apply)
 func testChild(mode string) {
 	rec := os.Getenv("SUPERVISOR_TEST_RECORD")
@@ -33,7 +34,8 @@ func testChild(mode string) {
 		time.Sleep(time.Minute)
 		os.Exit(3)
 	}
-	d, err := time.ParseDuration(strings.TrimPrefix(mode, "late:"))
+	kind, after, _ := strings.Cut(mode, ":")
+	d, err := time.ParseDuration(after)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testChild:", err)
 		os.Exit(2)
@@ -42,7 +44,10 @@ func testChild(mode string) {
 	c := make(chan os.Signal, 16)
 	signal.Notify(c, syscall.SIGINT, syscall.SIGTERM)
 	// SIGHUP last, as Traefik: its handler is the sign that all are set.
-	signal.Notify(c, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGHUP)
+	signal.Notify(c, syscall.SIGUSR1, syscall.SIGUSR2)
+	if kind != "nohup" {
+		signal.Notify(c, syscall.SIGHUP)
+	}
 	for sig := range c {
 		if rec != "" {
 			f, err := os.OpenFile(rec, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)

@@ -16,8 +16,12 @@ type readiness struct {
 	// observed: its handlers were seen in place. False when the wait gave up
 	// (ReadyTimeout) or /proc could not be read; signals go to it anyway.
 	observed bool
-	after    time.Duration
-	err      error // why it could not be observed, if it could not
+	// stops: its SIGINT handler, set with its SIGTERM one, was seen (when
+	// observed, or when only SIGHUP's was missing: a Traefik without a file
+	// provider never asks for SIGHUP).
+	stops bool
+	after time.Duration
+	err   error // why it could not be observed, if it could not
 }
 
 // handlersMask is the SigCgt bits that say Traefik has set its handlers:
@@ -29,6 +33,10 @@ var handlersMask = func() uint64 {
 	}
 	return m
 }()
+
+// stopMask is SIGINT's SigCgt bit: Traefik asks for SIGINT and SIGTERM
+// together.
+const stopMask = 1 << (unix.SIGINT - 1)
 
 // readyPoll is how often /proc/<pid>/status is read while waiting; Traefik
 // takes tens of milliseconds, so a few dozen reads of a small file.
@@ -52,14 +60,14 @@ func watchReady(ctx context.Context, pid int, timeout time.Duration) <-chan read
 				out <- readiness{after: time.Since(start), err: err}
 				return
 			case cgt&handlersMask == handlersMask:
-				out <- readiness{observed: true, after: time.Since(start)}
+				out <- readiness{observed: true, stops: true, after: time.Since(start)}
 				return
 			}
 			select {
 			case <-ctx.Done():
 				return
 			case <-deadline.C:
-				out <- readiness{after: time.Since(start)}
+				out <- readiness{stops: cgt&stopMask != 0, after: time.Since(start)}
 				return
 			case <-tick.C:
 			}

@@ -33,7 +33,7 @@ type childLoop struct {
 	ready <-chan readiness
 
 	open    bool        // the child takes signals
-	blind   bool        // opened without seeing its handlers
+	blind   bool        // opened without seeing its stop handlers
 	held    []os.Signal // arrived before it could take them
 	stopped bool
 	stopSig os.Signal
@@ -109,17 +109,20 @@ func (l *childLoop) send(sig os.Signal) {
 
 // opened lets the held signals through, in order.
 func (l *childLoop) opened(r readiness) {
-	l.open, l.blind = true, !r.observed
+	l.open, l.blind = true, !r.stops
 	log := l.s.log
+	waited := r.after.Round(time.Millisecond).String()
 	switch {
 	case r.observed:
-		log.Debug("traefik has set its signal handlers", "after", r.after.Round(time.Millisecond).String(), "held", len(l.held))
+		log.Debug("traefik has set its signal handlers", "after", waited, "held", len(l.held))
 	case r.err != nil && errors.Is(r.err, fs.ErrNotExist):
 		log.Debug("traefik ended before its signal handlers were seen")
 	case r.err != nil:
 		log.Warn("cannot see whether traefik has set its signal handlers; forwarding signals as they come", "err", r.err)
+	case r.stops:
+		log.Warn("traefik has set its stop handlers but not asked for SIGHUP (no file provider?); forwarding signals, a SIGHUP it ignores", "waited", waited, "held", len(l.held))
 	default:
-		log.Warn("traefik has not set its signal handlers yet; forwarding signals anyway", "waited", r.after.Round(time.Millisecond).String(), "held", len(l.held))
+		log.Warn("traefik has not set its signal handlers yet; forwarding signals anyway", "waited", waited, "held", len(l.held))
 	}
 	held := l.held
 	l.held = nil

@@ -145,6 +145,28 @@ func TestBlindStopIsClean(t *testing.T) {
 	}
 }
 
+// TestStopWithoutHUPHandler: a child that sets its stop handlers but never
+// asks for SIGHUP (Traefik without a file provider) gets a held SIGINT
+// after ReadyTimeout as it is — it handles it, no blind SIGTERM.
+func TestStopWithoutHUPHandler(t *testing.T) {
+	h := newHarness(t, "nohup:0s", Options{ReadyTimeout: 300 * time.Millisecond})
+	go func() {
+		<-h.pids
+		h.sigs <- syscall.SIGINT
+	}()
+	code, err := h.run()
+	if err != nil || code != 0 {
+		t.Fatalf("code %d, err %v; want 0\n%s", code, err, h.log.String())
+	}
+	b, _ := os.ReadFile(h.record)
+	if strings.TrimSpace(string(b)) != "interrupt" {
+		t.Errorf("child received %q, want the SIGINT itself", b)
+	}
+	if !strings.Contains(h.log.String(), "not asked for SIGHUP") || strings.Contains(h.log.String(), "a clean stop") {
+		t.Errorf("log:\n%s", h.log.String())
+	}
+}
+
 // TestTrampolineExecFailure: a binary that cannot be exec'd is reported as
 // the direct exec reported it (not found, not startable), not as a crash.
 func TestTrampolineExecFailure(t *testing.T) {
