@@ -480,3 +480,37 @@ func defaultOf(t *testing.T, name string) int {
 	t.Fatalf("no variable %s", name)
 	return 0
 }
+
+// BenchmarkRetryOverhead measures a request through the real Traefik to a
+// live loopback backend, with the retry middleware (the default) and
+// without: what it costs a request that needs no retry.
+func BenchmarkRetryOverhead(b *testing.B) {
+	for _, tc := range []struct{ name, attempts string }{{"retry=on", ""}, {"retry=off", "0"}} {
+		b.Run(tc.name, func(b *testing.B) {
+			i := newInstance(b, map[string]string{"TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_ACCESS_LOG": "false", "TRAEFIK_RETRY_ATTEMPTS": tc.attempts})
+			i.writeDynamic("app.toml", route("app", "app.example.com", "http", backend(b, "127.0.0.35", "app", 0)))
+			i.start("run")
+			i.waitReady()
+			url := fmt.Sprintf("http://127.0.0.1:%d/", i.httpPort)
+			client := &http.Client{Timeout: 10 * time.Second}
+			eventually(b, 20*time.Second, "route", func() error {
+				if code, err := send(client, url, "app.example.com", http.MethodGet, "probe"); err != nil || code != 200 {
+					return fmt.Errorf("%d %v", code, err)
+				}
+				return nil
+			})
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for n := 0; n < b.N; n++ {
+				t0 := time.Now()
+				if code, err := send(client, url, "app.example.com", http.MethodGet, "r"); err != nil || code != 200 {
+					b.Fatalf("%d %v", code, err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(quantile(lat, 0.5).Microseconds()), "µs-median")
+			b.ReportMetric(float64(quantile(lat, 0.95).Microseconds()), "µs-p95")
+		})
+	}
+}
