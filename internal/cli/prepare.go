@@ -21,6 +21,7 @@ const (
 	tlsFile         = "tls.toml"
 	adminFile       = "admin.toml"
 	middlewaresFile = "middlewares.toml"
+	retryFile       = "retry.toml"
 )
 
 // loadConfig reads the environment and makes the logger it asks for. On a
@@ -81,9 +82,9 @@ func logExpiry(log *slog.Logger, what string, p *certs.Pair, now time.Time) {
 }
 
 // prepare writes every file Traefik needs: the TLS files, the dynamic
-// tls.toml, admin.toml and middlewares.toml, and traefik.toml. Files are
-// written atomically and only when changed. It says which certificates are
-// served.
+// tls.toml, admin.toml, middlewares.toml and retry.toml, and traefik.toml.
+// Files are written atomically and only when changed. It says which
+// certificates are served.
 func prepare(cfg *config.Config, log *slog.Logger) (servedCerts, error) {
 	for _, d := range []struct {
 		path string
@@ -118,6 +119,11 @@ func prepare(cfg *config.Config, log *slog.Logger) (servedCerts, error) {
 		return servedCerts{}, err
 	}
 	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), middlewaresFile), render.MiddlewaresTemplate, render.MiddlewaresData{}, cfg.Compression); err != nil {
+		return servedCerts{}, err
+	}
+
+	// The entry points of traefik.toml name its middleware: both or neither.
+	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), retryFile), render.RetryTemplate, render.NewRetryData(cfg.RetryAttempts), cfg.Retry()); err != nil {
 		return servedCerts{}, err
 	}
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 
 	"rancher-traefik/internal/certs"
 	"rancher-traefik/internal/config"
@@ -70,6 +71,13 @@ func lookTraefik(bin string) (string, error) {
 }
 
 func runRun(ctx context.Context, e env) error {
+	// A write of ours to a closed stdout or stderr (`… | tee log`, then
+	// Ctrl-C) must fail, not kill us: the Go runtime ends a program that
+	// writes to a broken pipe on fd 1 or 2 by SIGPIPE unless it is ignored
+	// or notified (os/signal, "SIGPIPE") — and dying here would leave
+	// Traefik behind, holding its ports. Ignored, the write returns EPIPE.
+	// Traefik keeps the runtime's default whatever it inherits.
+	signal.Ignore(syscall.SIGPIPE)
 	// Catch the signals first: one arriving while we prepare must not kill
 	// us half-way, and is handled (forwarded or stopping) once Traefik runs.
 	sigs := make(chan os.Signal, 32)
@@ -137,8 +145,9 @@ func runRun(ctx context.Context, e env) error {
 			case sig := <-sigs:
 				if starting.Load() {
 					if !supervisor.IsStop(sig) {
-						// Nothing to pass it to yet; forwarded later, it could
-						// reach Traefik before its handlers are set.
+						// Nothing to pass it to yet, and nothing to do for it:
+						// Traefik reads every file when it starts (a HUP's
+						// reload), and opens its logs then (a USR1's).
 						log.Info("signal before Traefik started; ignored", "signal", sig.String())
 						continue
 					}
@@ -162,19 +171,7 @@ func runRun(ctx context.Context, e env) error {
 		log.Info("stop requested before Traefik started; exiting", "signal", sig.String())
 		return nil
 	}
-	sup := supervisor.New(supervisor.Options{
-		Path:         path,
-		Args:         []string{"--configFile=" + cfg.StaticFile()},
-		Env:          childEnv(e.lookup, cfg.ChildEnv),
-		StopDelay:    cfg.StopDelay,
-		StopGrace:    cfg.RequestAcceptGrace + cfg.GraceTimeout + time.Second,
-		Restart:      supervisor.Policy(cfg.Restart),
-		RestartMax:   cfg.RestartMax,
-		BackoffMin:   cfg.RestartBackoff,
-		BackoffMax:   30 * time.Second,
-		HealthyAfter: time.Minute,
-		Diagnose:     func() string { return portsInUse(cfg) },
-	}, r, log)
+	sup := newSupervisor(e, cfg, log, r, path)
 	logBudget(log, cfg, sup.Budget())
 
 	g.Go(func() error { return cw.Run(bg) })
@@ -196,6 +193,46 @@ func runRun(ctx context.Context, e env) error {
 		return exitWith(code, nil)
 	}
 	return nil
+}
+
+// keepsDeathSignal warns when the kernel will clear Traefik's parent-death
+// signal at its exec: it does so for a set-user-ID or set-group-ID binary,
+// or one with file capabilities (prctl(2), PR_SET_PDEATHSIG).
+func keepsDeathSignal(log *slog.Logger, path string) {
+	why := ""
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&(os.ModeSetuid|os.ModeSetgid) != 0 {
+		why = "it is set-user-ID or set-group-ID"
+	} else if _, err := unix.Getxattr(path, "security.capability", nil); err == nil {
+		why = "it has file capabilities (setcap)"
+	}
+	if why != "" {
+		log.Warn("TRAEFIK_BINARY: "+why+", so the kernel clears its parent-death signal: if rancher-traefik is killed (kill -9), Traefik may outlive it", "path", path)
+	}
+}
+
+// newSupervisor is Traefik's supervisor, as the configuration says.
+func newSupervisor(e env, cfg *config.Config, log *slog.Logger, r *reaper.Reaper, path string) *supervisor.Supervisor {
+	keepsDeathSignal(log, path)
+	trampoline := "/proc/self/exe" // so that Traefik's first instants are safe from signals
+	if err := unix.Access(trampoline, unix.X_OK); err != nil {
+		log.Warn("cannot exec /proc/self/exe: Traefik is started directly, and signals in its first instants may kill it", "err", err)
+		trampoline = ""
+	}
+	return supervisor.New(supervisor.Options{
+		Path:         path,
+		Args:         []string{"--configFile=" + cfg.StaticFile()},
+		Env:          childEnv(e.lookup, cfg.ChildEnv),
+		Trampoline:   trampoline,
+		ReadyTimeout: supervisor.DefaultReadyTimeout,
+		StopDelay:    cfg.StopDelay,
+		StopGrace:    cfg.RequestAcceptGrace + cfg.GraceTimeout + time.Second,
+		Restart:      supervisor.Policy(cfg.Restart),
+		RestartMax:   cfg.RestartMax,
+		BackoffMin:   cfg.RestartBackoff,
+		BackoffMax:   30 * time.Second,
+		HealthyAfter: time.Minute,
+		Diagnose:     func() string { return portsInUse(cfg) },
+	}, r, log)
 }
 
 // certWatcher watches the files behind TRAEFIK_SSL_CERT and

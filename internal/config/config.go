@@ -96,7 +96,10 @@ type Config struct {
 	GraceTimeout       time.Duration
 	RequestAcceptGrace time.Duration
 	ProvidersThrottle  time.Duration
-	ChildEnv           []string
+	// RetryAttempts are the tries per request of the entry points' retry
+	// middleware; under 2, there is none.
+	RetryAttempts int
+	ChildEnv      []string
 
 	StopDelay      time.Duration
 	StopTimeout    time.Duration
@@ -146,6 +149,10 @@ func (c *Config) PublicHTTPSPort() int {
 func (c *Config) Redirect() bool {
 	return c.HTTPS == HTTPSOnly || (c.HTTPS == HTTPSOn && c.HTTPSRedirect)
 }
+
+// Retry reports whether the entry points retry requests that never reached
+// a server (TRAEFIK_RETRY_ATTEMPTS of 2 or more).
+func (c *Config) Retry() bool { return c.RetryAttempts >= 2 }
 
 // UseAPI reports whether discovery reads the Rancher server API, and why.
 func (c *Config) UseAPI() (bool, string) {

@@ -54,7 +54,7 @@ var Vars = []Var{
 		Doc:   "Where Rancher mounts secrets; a secret variable whose value names a file here reads that file.",
 		parse: func(c *Config, v string) (err error) { c.SecretsDir, err = absPath(v); return }},
 	{Name: "TRAEFIK_TEMPLATE_DIR", Group: GroupPaths,
-		Doc: "Directory of template overrides: a file here replaces the built-in template of the same name (traefik.toml.tmpl, tls.toml.tmpl, admin.toml.tmpl, middlewares.toml.tmpl).",
+		Doc: "Directory of template overrides: a file here replaces the built-in template of the same name (traefik.toml.tmpl, tls.toml.tmpl, admin.toml.tmpl, middlewares.toml.tmpl, retry.toml.tmpl).",
 		parse: func(c *Config, v string) (err error) {
 			if v == "" {
 				return nil
@@ -133,6 +133,16 @@ var Vars = []Var{
 	{Name: "TRAEFIK_PROVIDERS_THROTTLE", Default: "50ms", Group: GroupEntry,
 		Doc:   "Traefik's providersThrottleDuration: how long it waits after a configuration change before applying it.",
 		parse: func(c *Config, v string) (err error) { c.ProvidersThrottle, err = duration(v); return }},
+	{Name: "TRAEFIK_RETRY_ATTEMPTS", Default: "7", Group: GroupEntry,
+		Doc: "Tries per request, the first included, on the http and https entry points: a request Traefik could not send (the connection refused, or failed before any of the request was written, as when a container has just died) is tried again on the next server; once any of it is written it is never repeated, so POST is safe. 0 or 1 turns it off.",
+		parse: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 10 {
+				return fmt.Errorf("%q is not a whole number from 0 to 10", v)
+			}
+			c.RetryAttempts = n
+			return nil
+		}},
 
 	{Name: "TRAEFIK_INSECURE_SKIP_VERIFY", Default: "false", Group: GroupBackend,
 		Doc:   "Accept any certificate from https backends (traefik.protocol=https), self-signed ones included (serversTransport.insecureSkipVerify). Off, a backend's certificate must be valid for its address and signed by a CA of the image's bundle.",
