@@ -11,13 +11,17 @@ LDFLAGS         := -s -w -X rancher-traefik/internal/cli.version=$(VERSION)
 STATICCHECK     := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
-.PHONY: help build traefik compose test test-e2e bench lint fmt demo image image-local push clean
+.PHONY: help build traefik compose test test-e2e bench lint fmt demo image image-local image-dev push clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-build: ## build bin/rancher-traefik (static)
+# rancher-traefik is the product; rancher-traefik-dev holds the development
+# tools (whoami, dev-cert) that the demo and the compose example use, and
+# that the product links none of.
+build: ## build bin/rancher-traefik and the development tools bin/rancher-traefik-dev (static)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/rancher-traefik ./cmd/rancher-traefik
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $(BIN)/rancher-traefik-dev ./cmd/rancher-traefik-dev
 
 traefik: $(BIN)/traefik ## build the pinned Traefik (v3.6.12, tools/traefik) once, into bin/traefik
 
@@ -69,6 +73,17 @@ IMAGE_CONTEXT ?= tmp/image
 image-local: build traefik ## build the same image FROM scratch out of local files (no registry needed): rancher-traefik:local
 	examples/image-context.sh $(IMAGE_CONTEXT) $(BIN)/rancher-traefik $(BIN)/traefik
 	docker build -f Dockerfile.local --build-arg VERSION=$(VERSION) -t $(IMAGE):local $(IMAGE_CONTEXT)
+
+# The compose example's backends: rancher-traefik-dev (whoami) and
+# rancher-traefik (for the health check), FROM scratch; no registry needed.
+# DEV_CONTEXT is where its build context is prepared.
+DEV_IMAGE   ?= $(IMAGE)-dev
+DEV_CONTEXT ?= tmp/image-dev
+image-dev: build ## build the compose example's backend image (whoami, not for production): rancher-traefik-dev:local
+	rm -rf $(DEV_CONTEXT)
+	mkdir -p $(DEV_CONTEXT)
+	cp $(BIN)/rancher-traefik $(BIN)/rancher-traefik-dev examples/Dockerfile.dev $(DEV_CONTEXT)/
+	docker build -f $(DEV_CONTEXT)/Dockerfile.dev --build-arg VERSION=$(VERSION) -t $(DEV_IMAGE):local $(DEV_CONTEXT)
 
 # The registry your Rancher hosts pull from; TAG is the local image to push
 # (make image's VERSION, or local for make image-local's).

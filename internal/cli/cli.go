@@ -153,11 +153,9 @@ listed by "rancher-traefik env".`,
 		newCheckCmd(e),
 		newEnvCmd(e),
 		newVersionCmd(e),
-		newDevCertCmd(e),
 		newHealthcheckCmd(e),
 		newRoutesCmd(e),
 		newMetadataServerCmd(e),
-		newWhoamiCmd(e),
 	)
 	root.SetHelpTemplate(root.HelpTemplate() + exitCodesHelp())
 	return root

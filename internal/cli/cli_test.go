@@ -76,7 +76,8 @@ func TestEnvCommandListsEveryVariable(t *testing.T) {
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"bogus"}, {"run", "extra"}, {"render", "--nope"},
-		{"dev-cert"}, {"dev-cert", "--dir", "d"}, {"dev-cert", "--host", "a.example.com"},
+		// The development tools are rancher-traefik-dev's (internal/devtools).
+		{"whoami"}, {"dev-cert", "--dir", "d", "--host", "a.example.com"},
 		{"routes", "--answers", "stack.yml", "--metadata-url", "http://127.0.0.1:1/2016-07-29"},
 		{"env", "--markdown", "--effective"},
 	} {

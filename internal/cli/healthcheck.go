@@ -26,8 +26,8 @@ func newHealthcheckCmd(e env) *cobra.Command {
 		Long: `healthcheck asks Traefik's /ping on the admin entry point, for Docker's
 HEALTHCHECK and Rancher's health check (no curl needed in the image). It reads
 the same environment as run to find the port. With --url it asks that URL
-instead: the health check of the image's other roles (metadata-server,
-whoami), which inherit the image's HEALTHCHECK.`,
+instead: the health check of the image's other role (metadata-server) and
+of the examples' whoami backends, which inherit the image's HEALTHCHECK.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if target == "" {
