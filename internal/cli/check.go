@@ -24,7 +24,7 @@ rancher-traefik does not read are warned about, with the name meant.`,
 }
 
 func runCheck(e env) error {
-	cfg, err := config.FromEnv(e.lookup)
+	cfg, err := readConfig(e.lookup)
 	var problems []config.Problem
 	code := ExitOK
 	if err != nil {

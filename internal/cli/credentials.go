@@ -48,9 +48,19 @@ func credentialKey(cfg *config.Config) (secrets.Secret, error) {
 	return secrets.New(k), nil
 }
 
-// routesOptions are the configuration's route options with the credential key.
+// routesOptions maps the configuration to the options that shape every
+// route, with the credential key.
 func routesOptions(cfg *config.Config) (routes.Options, error) {
-	o := cfg.RoutesOptions()
+	o := routes.Options{
+		Domain: cfg.RancherDomain, ExposedByDefault: cfg.RancherExposed, ServiceFilter: cfg.RancherServiceFilter,
+		IncludeSystem: cfg.RancherSystem, HTTPS: cfg.HTTPSEnabled(), ACME: cfg.ACMEEnable,
+		CredentialDir: cfg.CredentialsDir(), HTTPSPort: cfg.PublicHTTPSPort(),
+	}
+	cs, err := routes.ParseConstraints(cfg.RancherConstraints)
+	if err != nil { // readConfig has reported it already
+		return o, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_RANCHER_CONSTRAINTS: %w", err))
+	}
+	o.Constraints = cs
 	k, err := credentialKey(cfg)
 	if err != nil {
 		return o, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))

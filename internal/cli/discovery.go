@@ -69,7 +69,7 @@ metadata version named in TRAEFIK_RANCHER_METADATA_URL). For debugging, bug
 reports and golden tests.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.FromEnv(e.lookup)
+			cfg, err := readConfig(e.lookup)
 			if err != nil {
 				return fail(err)
 			}

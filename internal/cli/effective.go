@@ -30,7 +30,7 @@ type effectiveVar struct{ name, value, source string }
 // back to). Secret values are never shown, nor credentials in a URL; a
 // value that is refused says why.
 func effectiveVars(lookup func(string) (string, bool)) []effectiveVar {
-	cfg, err := config.FromEnv(lookup)
+	cfg, err := readConfig(lookup)
 	invalid := map[string]string{}
 	var ce *config.Error
 	if errors.As(err, &ce) {

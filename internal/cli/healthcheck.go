@@ -31,7 +31,7 @@ of the examples' whoami backends, which inherit the image's HEALTHCHECK.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if target == "" {
-				cfg, err := config.FromEnv(e.lookup)
+				cfg, err := readConfig(e.lookup)
 				if err != nil {
 					return exitWith(1, fmt.Errorf("unhealthy: the environment is invalid: %w", err))
 				}

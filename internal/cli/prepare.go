@@ -27,7 +27,7 @@ const (
 // loadConfig reads the environment and makes the logger it asks for. On a
 // configuration error the logger still works (at INFO, text).
 func loadConfig(e env) (*config.Config, *slog.Logger, error) {
-	cfg, err := config.FromEnv(e.lookup)
+	cfg, err := readConfig(e.lookup)
 	if err != nil {
 		return cfg, newLogger(e.stderr, "INFO", "text"), err
 	}

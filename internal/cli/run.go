@@ -261,7 +261,7 @@ func certWatcher(cfg *config.Config, log *slog.Logger) *filewatch.Watcher {
 // certificates served (from served on) stay as they were.
 func reloadCerts(e env, log *slog.Logger, served servedCerts) func() error {
 	return func() error {
-		ncfg, err := config.FromEnv(e.lookup)
+		ncfg, err := readConfig(e.lookup)
 		if err != nil {
 			return err
 		}

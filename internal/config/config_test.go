@@ -218,8 +218,8 @@ func TestVarsTable(t *testing.T) {
 		if v.Doc == "" || v.Group == "" {
 			t.Errorf("%s has no doc or group", v.Name)
 		}
-		if v.secret != v.Secret || (v.secret && v.setSecret == nil) || (!v.secret && v.parse == nil) {
-			t.Errorf("%s is not wired: secret=%v parse=%v", v.Name, v.secret, v.parse != nil)
+		if (v.Secret && (v.setSecret == nil || v.parse != nil)) || (!v.Secret && (v.parse == nil || v.setSecret != nil || v.trim)) {
+			t.Errorf("%s is not wired: secret=%v parse=%v setSecret=%v", v.Name, v.Secret, v.parse != nil, v.setSecret != nil)
 		}
 		if !strings.HasPrefix(v.Name, "TRAEFIK_") && !strings.HasPrefix(v.Name, "CATTLE_") {
 			t.Errorf("%s: every variable starts TRAEFIK_ or CATTLE_ (the child environment scrub relies on it)", v.Name)

@@ -59,6 +59,12 @@ func TestBadInputStopsBeforeTraefik(t *testing.T) {
 			[]string{`TRAEFIK_SSL_CERT: no PEM CERTIFICATE block found (secret SECRETS/cert)`}},
 		{"encrypted key", map[string]string{"TRAEFIK_SSL_CERT": "cert", "TRAEFIK_SSL_PRIVATE_KEY": "key"}, map[string][]byte{"cert": good.Bundle(), "key": encrypted}, 65,
 			[]string{`TRAEFIK_SSL_PRIVATE_KEY: the private key is encrypted: Traefik needs it without a password (openssl pkey -in key.pem -out key-plain.pem) (secret SECRETS/key)`}},
+		// routes' grammar, checked when the environment is read.
+		{"bad constraint", map[string]string{"TRAEFIK_RANCHER_CONSTRAINTS": "tag=api"}, nil, 78,
+			[]string{`TRAEFIK_RANCHER_CONSTRAINTS: constraint "tag=api" is not tag==NAME or tag!=NAME`}},
+		// CATTLE_URL is read (and checked) only in place of TRAEFIK_RANCHER_ENDPOINT.
+		{"bad CATTLE_URL in use", map[string]string{"CATTLE_URL": "rancher:8080"}, nil, 78,
+			[]string{`CATTLE_URL: "rancher:8080" is not an http(s) URL`}},
 		{"value injecting TOML", map[string]string{"TRAEFIK_ACME_EMAIL": "a\"\n[x]", "TRAEFIK_LOG_LEVEL": "INFO\"\n[api]\ninsecure=true"}, nil, 78,
 			[]string{`TRAEFIK_LOG_LEVEL: "INFO\"\n[api]\ninsecure=true" is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL, PANIC`, `TRAEFIK_ACME_EMAIL: "a\"\n[x]" is not an e-mail address`}},
 	}
