@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"rancher-traefik/internal/app"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -16,15 +18,15 @@ func TestDevCertNeedsDirAndHost(t *testing.T) {
 	t.Chdir(cwd)
 	for _, args := range [][]string{{"dev-cert"}, {"dev-cert", "--host", "a.example.com"}, {"dev-cert", "--dir", "."}} {
 		code, _, errb := execute(t, nil, args...)
-		if code != ExitUsage || !strings.Contains(errb, "required flag") {
-			t.Errorf("%v: exit %d, want %d: %s", args, code, ExitUsage, errb)
+		if code != app.ExitUsage || !strings.Contains(errb, "required flag") {
+			t.Errorf("%v: exit %d, want %d: %s", args, code, app.ExitUsage, errb)
 		}
 	}
 	if ls, _ := os.ReadDir(cwd); len(ls) != 0 {
 		t.Fatalf("dev-cert without its flags wrote %v", ls)
 	}
 	out := filepath.Join(cwd, "certs")
-	if code, _, errb := execute(t, nil, "dev-cert", "--dir", out, "--host", "a.example.com"); code != ExitOK {
+	if code, _, errb := execute(t, nil, "dev-cert", "--dir", out, "--host", "a.example.com"); code != app.ExitOK {
 		t.Fatalf("dev-cert: %d %s", code, errb)
 	}
 	var names []string
@@ -64,7 +66,7 @@ func TestRoutesListsEveryProblem(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errb := execute(t, nil, "routes", "--answers", stack)
-	if code != ExitOK {
+	if code != app.ExitOK {
 		t.Fatalf("routes: %d %s", code, errb)
 	}
 	want := []string{

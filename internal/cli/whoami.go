@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"rancher-traefik/internal/app"
 )
 
-func newWhoamiCmd(e env) *cobra.Command {
+func newWhoamiCmd(a *app.App) *cobra.Command {
 	var listen, name string
 	cmd := &cobra.Command{
 		Use:   "whoami",
@@ -24,7 +26,7 @@ func newWhoamiCmd(e env) *cobra.Command {
 			}
 			l, err := net.Listen("tcp", listen)
 			if err != nil {
-				return exitWith(ExitConfig, fmt.Errorf("--listen: %w", err))
+				return ran(app.Kind(app.ErrConfig, fmt.Errorf("--listen: %w", err)))
 			}
 			srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/plain")
@@ -36,14 +38,14 @@ func newWhoamiCmd(e env) *cobra.Command {
 				<-ctx.Done()
 				_ = srv.Close()
 			}()
-			fmt.Fprintf(e.stderr, "whoami %s listening on %s\n", name, l.Addr())
+			fmt.Fprintf(a.Stderr, "whoami %s listening on %s\n", name, l.Addr())
 			if err := srv.Serve(l); err != nil && err != http.ErrServerClosed {
-				return fail(err)
+				return ran(err)
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", ":80", "address to listen on")
 	cmd.Flags().StringVar(&name, "name", "", "name to answer with (default: the hostname)")
-	return cmd
+	return exitCodes(cmd, app.ExitOK, app.ExitFailure, app.ExitUsage, app.ExitConfig)
 }

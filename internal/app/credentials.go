@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"crypto/rand"
@@ -48,12 +48,18 @@ func credentialKey(cfg *config.Config) (secrets.Secret, error) {
 	return secrets.New(k), nil
 }
 
-// routesOptions are the configuration's route options with the credential key.
+// routesOptions maps the configuration to the options that shape every
+// route, with the credential key kept under TRAEFIK_HOME.
 func routesOptions(cfg *config.Config) (routes.Options, error) {
-	o := cfg.RoutesOptions()
+	o := routes.Options{
+		Domain: cfg.RancherDomain, ExposedByDefault: cfg.RancherExposed, ServiceFilter: cfg.RancherServiceFilter,
+		IncludeSystem: cfg.RancherSystem, Constraints: cfg.RancherConstraints, HTTPS: cfg.HTTPSEnabled(), ACME: cfg.ACMEEnable,
+		CredentialDir: cfg.CredentialsDir(),
+		HTTPSPort:     cfg.PublicHTTPSPort(),
+	}
 	k, err := credentialKey(cfg)
 	if err != nil {
-		return o, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
+		return o, Kind(ErrConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
 	}
 	o.CredentialKey = k
 	return o, nil

@@ -1,0 +1,59 @@
+// Package app is rancher-traefik's application, what the commands call:
+// prepare the files, run and supervise Traefik, reload certificates, wire
+// the publisher, and the diagnostics (check, env, healthcheck, routes).
+package app
+
+import (
+	"io"
+	"log/slog"
+
+	"rancher-traefik/internal/config"
+)
+
+// App is what the application reads from the outside world; tests replace
+// every part.
+type App struct {
+	// Lookup reads one environment variable (os.LookupEnv).
+	Lookup func(string) (string, bool)
+	// Environ lists the environment as NAME=value (os.Environ); only the
+	// names are used, to find variables rancher-traefik does not read. Nil
+	// means none.
+	Environ func() []string
+	Stdout  io.Writer
+	Stderr  io.Writer
+	// Version is rancher-traefik's version, stamped into traefik.toml.
+	Version string
+}
+
+// LoadConfig reads the environment and makes the logger it asks for. On a
+// configuration error the logger still works (at INFO, text).
+func (a *App) LoadConfig() (*config.Config, *slog.Logger, error) {
+	cfg, err := config.FromEnv(a.Lookup)
+	if err != nil {
+		return cfg, NewLogger(a.Stderr, "INFO", "text"), err
+	}
+	return cfg, NewLogger(a.Stderr, cfg.LogLevel, cfg.LogFormat), nil
+}
+
+// NewLogger makes the process logger: text or JSON on w.
+func NewLogger(w io.Writer, level, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slogLevel(level)}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func slogLevel(l string) slog.Level {
+	switch l {
+	case "TRACE":
+		return slog.LevelDebug - 4
+	case "DEBUG":
+		return slog.LevelDebug
+	case "WARN":
+		return slog.LevelWarn
+	case "ERROR", "FATAL", "PANIC":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
