@@ -4,10 +4,12 @@
 package app
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 
 	"rancher-traefik/internal/config"
+	"rancher-traefik/internal/secrets"
 )
 
 // App is what the application reads from the outside world; tests replace
@@ -30,9 +32,36 @@ type App struct {
 func (a *App) LoadConfig() (*config.Config, *slog.Logger, error) {
 	cfg, err := config.FromEnv(a.Lookup)
 	if err != nil {
-		return cfg, NewLogger(a.Stderr, "INFO", "text"), err
+		return cfg, NewLogger(a.Stderr, "INFO", "text"), Kind(a.configKind(cfg, err), err)
 	}
 	return cfg, NewLogger(a.Stderr, cfg.LogLevel, cfg.LogFormat), nil
+}
+
+// tlsSecrets are the variables of the main certificate pair.
+var tlsSecrets = []string{"TRAEFIK_SSL_CERT", "TRAEFIK_SSL_PRIVATE_KEY"}
+
+// configKind is the kind of a configuration error: ErrTLS when every
+// problem is the certificate's or the key's secret that cannot be read
+// (a missing or unreadable file, or VAR and VAR_FILE both set), ErrConfig
+// otherwise (a pair with one half unset is a configuration mistake).
+func (a *App) configKind(cfg *config.Config, err error) error {
+	var ce *config.Error
+	if !errors.As(err, &ce) {
+		return ErrConfig
+	}
+	res := secrets.Resolver{Dir: cfg.SecretsDir}
+	unreadable := map[string]bool{}
+	for _, name := range tlsSecrets {
+		if _, _, err := res.Resolve(name, a.Lookup, false); err != nil {
+			unreadable[name], unreadable[name+"_FILE"] = true, true
+		}
+	}
+	for _, p := range ce.Problems {
+		if !unreadable[p.Var] {
+			return ErrConfig
+		}
+	}
+	return ErrTLS
 }
 
 // NewLogger makes the process logger: text or JSON on w.

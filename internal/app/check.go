@@ -25,7 +25,7 @@ func (a *App) Check() error {
 			return err
 		}
 		problems = append(problems, ce.Problems...)
-		kind = ErrConfig
+		kind = a.configKind(cfg, err)
 	}
 	_, _, tlsProblems := loadTLS(cfg)
 	if len(tlsProblems) > 0 && kind == nil {

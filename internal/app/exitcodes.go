@@ -26,7 +26,7 @@ const (
 	ExitOK           = 0
 	ExitFailure      = 1
 	ExitUsage        = 64  // bad command line
-	ExitTLS          = 65  // a secret, certificate or key is unusable
+	ExitTLS          = 65  // the certificate or key is unusable
 	ExitCrashLoop    = 75  // Traefik kept failing: more than TRAEFIK_RESTART_MAX restarts
 	ExitConfig       = 78  // an environment variable is invalid, or files cannot be written
 	ExitNotStartable = 126 // the Traefik binary exists but cannot be executed
@@ -47,9 +47,9 @@ var Codes = []Code{
 	{ExitOK, nil, "Traefik stopped cleanly (after SIGTERM/SIGINT), or a command succeeded"},
 	{ExitFailure, ErrUnhealthy, "a command failed in another way (also Traefik's own failure code)"},
 	{ExitUsage, ErrUsage, "bad command line"},
-	{ExitTLS, ErrTLS, "a secret, certificate or key is unusable (missing file, bad PEM, key does not match, encrypted key)"},
+	{ExitTLS, ErrTLS, "the certificate or key is unusable (missing or unreadable file, bad PEM, key does not match, encrypted key)"},
 	{ExitCrashLoop, supervisor.ErrCrashLoop, "Traefik kept failing: more than TRAEFIK_RESTART_MAX restarts inside the backoff window"},
-	{ExitConfig, ErrConfig, "an environment variable is invalid, or the files under TRAEFIK_HOME cannot be written"},
+	{ExitConfig, ErrConfig, "an environment variable is invalid (a secret file other than the certificate's or key's cannot be read, too), or the files under TRAEFIK_HOME cannot be written"},
 	{ExitNotStartable, supervisor.ErrNotStartable, "TRAEFIK_BINARY exists but cannot be executed"},
 	{ExitNotFound, supervisor.ErrNotFound, "TRAEFIK_BINARY is not found"},
 	{128 + 9, nil, "Traefik was killed by SIGKILL (e.g. it ignored SIGTERM past its grace); in general 128+signal"},
