@@ -41,11 +41,11 @@ func (a *App) reloadCerts(log *slog.Logger, served Served) func() error {
 	return func() error {
 		ncfg, err := config.FromEnv(a.Lookup)
 		if err != nil {
-			return err
+			return Kind(a.configKind(ncfg, err), err)
 		}
 		pair, extras, problems := loadTLS(ncfg)
 		if len(problems) > 0 {
-			return &config.Error{Problems: problems}
+			return Kind(ErrTLS, &config.Error{Problems: problems})
 		}
 		changed, err := writeTLS(ncfg, render.Renderer{Dir: ncfg.TemplateDir}, pair, extras)
 		if err != nil {
