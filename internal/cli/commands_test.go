@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"rancher-traefik/internal/app"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -36,7 +38,7 @@ func TestRoutesListsEveryProblem(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errb := execute(t, nil, "routes", "--answers", stack)
-	if code != ExitOK {
+	if code != app.ExitOK {
 		t.Fatalf("routes: %d %s", code, errb)
 	}
 	want := []string{

@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"log/slog"
@@ -10,12 +10,12 @@ import (
 // unknownVars are the TRAEFIK_* variables of the environment that
 // rancher-traefik does not read. Only names are taken from the
 // environment: a value may be a secret.
-func unknownVars(e env) []config.Unknown {
-	if e.environ == nil {
+func (a *App) unknownVars() []config.Unknown {
+	if a.Environ == nil {
 		return nil
 	}
 	var names []string
-	for _, kv := range e.environ() {
+	for _, kv := range a.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		names = append(names, name)
 	}
@@ -24,8 +24,8 @@ func unknownVars(e env) []config.Unknown {
 
 // warnUnknown logs a warning for each variable rancher-traefik does not
 // read: a misspelled name would otherwise change nothing, silently.
-func warnUnknown(log *slog.Logger, e env) {
-	for _, u := range unknownVars(e) {
+func (a *App) warnUnknown(log *slog.Logger) {
+	for _, u := range a.unknownVars() {
 		log.Warn("environment variable ignored", "variable", u.Name, "hint", u.Hint())
 	}
 }

@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"errors"
@@ -23,16 +23,6 @@ const (
 	middlewaresFile = "middlewares.toml"
 	retryFile       = "retry.toml"
 )
-
-// loadConfig reads the environment and makes the logger it asks for. On a
-// configuration error the logger still works (at INFO, text).
-func loadConfig(e env) (*config.Config, *slog.Logger, error) {
-	cfg, err := readConfig(e.lookup)
-	if err != nil {
-		return cfg, newLogger(e.stderr, "INFO", "text"), err
-	}
-	return cfg, newLogger(e.stderr, cfg.LogLevel, cfg.LogFormat), nil
-}
 
 // loadTLS parses the main pair and the extra pairs. Problems name the
 // variable or the file, never the content.
@@ -81,22 +71,22 @@ func logExpiry(log *slog.Logger, what string, p *certs.Pair, now time.Time) {
 	}
 }
 
-// prepare writes every file Traefik needs: the TLS files, the dynamic
+// Prepare writes every file Traefik needs: the TLS files, the dynamic
 // tls.toml, admin.toml, middlewares.toml and retry.toml, and traefik.toml.
 // Files are written atomically and only when changed. It says which
 // certificates are served.
-func prepare(cfg *config.Config, log *slog.Logger) (servedCerts, error) {
+func (a *App) Prepare(cfg *config.Config, log *slog.Logger) (Served, error) {
 	for _, d := range []struct {
 		path string
 		mode fs.FileMode
 	}{{filepath.Dir(cfg.StaticFile()), 0o755}, {cfg.DynamicDir(), 0o755}, {cfg.CertsDir(), 0o755}, {filepath.Dir(cfg.ACMEStorage()), 0o700}} {
 		if err := os.MkdirAll(d.path, d.mode); err != nil {
-			return servedCerts{}, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
+			return Served{}, Kind(ErrConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
 		}
 	}
 	pair, extras, problems := loadTLS(cfg)
 	if len(problems) > 0 {
-		return servedCerts{}, exitWith(ExitTLS, &config.Error{Problems: problems})
+		return Served{}, Kind(ErrTLS, &config.Error{Problems: problems})
 	}
 	now := time.Now()
 	if pair != nil {
@@ -112,28 +102,28 @@ func prepare(cfg *config.Config, log *slog.Logger) (servedCerts, error) {
 	}
 	r := render.Renderer{Dir: cfg.TemplateDir}
 	if _, err := writeTLS(cfg, r, pair, extras); err != nil {
-		return servedCerts{}, err
+		return Served{}, err
 	}
 
 	if err := writeAdmin(cfg, r, log); err != nil {
-		return servedCerts{}, err
+		return Served{}, err
 	}
 	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), middlewaresFile), render.MiddlewaresTemplate, render.MiddlewaresData{}, cfg.Compression); err != nil {
-		return servedCerts{}, err
+		return Served{}, err
 	}
 
 	// The entry points of traefik.toml name its middleware: both or neither.
 	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), retryFile), render.RetryTemplate, render.NewRetryData(cfg.RetryAttempts), cfg.Retry()); err != nil {
-		return servedCerts{}, err
+		return Served{}, err
 	}
 
-	static, err := renderStatic(cfg)
+	static, err := renderStatic(cfg, a.Version)
 	if err != nil {
-		return servedCerts{}, err
+		return Served{}, err
 	}
 	changed, err := atomicfile.Write(cfg.StaticFile(), static, 0o644)
 	if err != nil {
-		return servedCerts{}, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
+		return Served{}, Kind(ErrConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
 	}
 	log.Debug("static configuration written", "file", cfg.StaticFile(), "changed", changed)
 	return servedOf(pair, extras), nil
@@ -148,7 +138,7 @@ func writeAdmin(cfg *config.Config, r render.Renderer, log *slog.Logger) error {
 	if auth {
 		users := strings.Join(cfg.AdminUserLines(), "\n") + "\n"
 		if _, err := atomicfile.Write(cfg.AdminUsersFile(), []byte(users), 0o600); err != nil {
-			return exitWith(ExitConfig, fmt.Errorf("TRAEFIK_ADMIN_AUTH_USERS: %w", err))
+			return Kind(ErrConfig, fmt.Errorf("TRAEFIK_ADMIN_AUTH_USERS: %w", err))
 		}
 	} else if err := removeIfExists(cfg.AdminUsersFile()); err != nil {
 		return err
@@ -185,7 +175,7 @@ func writeTLS(cfg *config.Config, r render.Renderer, pair *certs.Pair, extras []
 	if pair != nil {
 		c, err := certs.WriteMain(cfg.CertsDir(), pair)
 		if err != nil {
-			return false, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
+			return false, Kind(ErrConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
 		}
 		changed = c
 		main := render.NewCertFiles(filepath.Join(cfg.CertsDir(), certs.MainCert), filepath.Join(cfg.CertsDir(), certs.MainKey))
@@ -206,10 +196,10 @@ func writeTLS(cfg *config.Config, r render.Renderer, pair *certs.Pair, extras []
 	return changed || c, err
 }
 
-func renderStatic(cfg *config.Config) ([]byte, error) {
+func renderStatic(cfg *config.Config, version string) ([]byte, error) {
 	b, err := render.Renderer{Dir: cfg.TemplateDir}.Render(render.StaticTemplate, render.NewStaticData(cfg, version))
 	if err != nil {
-		return nil, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_TEMPLATE_DIR: %w", err))
+		return nil, Kind(ErrConfig, fmt.Errorf("TRAEFIK_TEMPLATE_DIR: %w", err))
 	}
 	return b, nil
 }
@@ -222,18 +212,18 @@ func writeOrRemove(r render.Renderer, path, tmpl string, data any, want bool) (b
 	}
 	b, err := r.Render(tmpl, data)
 	if err != nil {
-		return false, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_TEMPLATE_DIR: %w", err))
+		return false, Kind(ErrConfig, fmt.Errorf("TRAEFIK_TEMPLATE_DIR: %w", err))
 	}
 	changed, err := atomicfile.Write(path, b, 0o644)
 	if err != nil {
-		return false, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
+		return false, Kind(ErrConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
 	}
 	return changed, nil
 }
 
 func removeIfExists(path string) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: removing %s: %w", path, err))
+		return Kind(ErrConfig, fmt.Errorf("TRAEFIK_HOME: removing %s: %w", path, err))
 	}
 	return nil
 }

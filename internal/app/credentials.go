@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"crypto/rand"
@@ -57,13 +57,13 @@ func routesOptions(cfg *config.Config) (routes.Options, error) {
 		CredentialDir: cfg.CredentialsDir(), HTTPSPort: cfg.PublicHTTPSPort(),
 	}
 	cs, err := routes.ParseConstraints(cfg.RancherConstraints)
-	if err != nil { // readConfig has reported it already
-		return o, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_RANCHER_CONSTRAINTS: %w", err))
+	if err != nil { // ReadConfig has reported it already
+		return o, Kind(ErrConfig, fmt.Errorf("TRAEFIK_RANCHER_CONSTRAINTS: %w", err))
 	}
 	o.Constraints = cs
 	k, err := credentialKey(cfg)
 	if err != nil {
-		return o, exitWith(ExitConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
+		return o, Kind(ErrConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
 	}
 	o.CredentialKey = k
 	return o, nil

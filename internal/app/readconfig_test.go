@@ -1,8 +1,7 @@
-package cli
+package app
 
 import (
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -11,29 +10,6 @@ import (
 	"rancher-traefik/internal/routes"
 	"rancher-traefik/internal/secrets"
 )
-
-// TestBadConstraintsAreAConfigProblem: routes' grammar is checked when the
-// environment is read, so check and render report a bad
-// TRAEFIK_RANCHER_CONSTRAINTS like any other value, naming it, with the
-// other problems.
-func TestBadConstraintsAreAConfigProblem(t *testing.T) {
-	vars := map[string]string{
-		"TRAEFIK_HOME": filepath.Join(t.TempDir(), "home"), "TRAEFIK_SECRETS_DIR": t.TempDir(),
-		"TRAEFIK_RANCHER_CONSTRAINTS": "tag==api,tags!=internal", "TRAEFIK_RANCHER_REFRESH": "0",
-	}
-	want := []string{
-		`TRAEFIK_RANCHER_REFRESH: "0" is not a number of seconds from 1 to 120`,
-		`TRAEFIK_RANCHER_CONSTRAINTS: constraint "tags!=internal" is not tag==NAME or tag!=NAME`,
-	}
-	code, out, _ := execute(t, vars, "check")
-	if diff := cmp.Diff(strings.Split(strings.TrimSpace(out), "\n"), want); diff != "" || code != ExitConfig {
-		t.Errorf("check: exit %d, want %d (-got +want):\n%s", code, ExitConfig, diff)
-	}
-	code, _, errb := execute(t, vars, "render")
-	if code != ExitConfig || !strings.Contains(errb, want[1]) {
-		t.Errorf("render: exit %d, want %d and %q in:\n%s", code, ExitConfig, want[1], errb)
-	}
-}
 
 // TestRoutesOptions: each setting that shapes routes lands in its option;
 // redirects name the public HTTPS port.
