@@ -85,12 +85,12 @@ func TestAPIEventsWakeWaiters(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = api.Events(ctx) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for !api.Connected() && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !api.Connected() {
-		t.Fatal("event stream not connected")
+	// Subscribing moves the generation (changes may have been missed): the
+	// first wait ends when the stream is up. No poll can end it first.
+	sctx, scancel := context.WithTimeout(ctx, 10*time.Second)
+	defer scancel()
+	if _, err := api.WaitVersion(sctx, "0", 3600); err != nil {
+		t.Fatalf("event stream not connected: %v", err)
 	}
 	snap, err := api.Snapshot(ctx)
 	if err != nil {
