@@ -3,6 +3,7 @@ package rancher
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -396,10 +397,7 @@ func (a *API) stream(ctx context.Context, log *slog.Logger) (subscribed bool, er
 		return false, err
 	}
 	u := strings.Replace(base, "http", "ws", 1) + "/subscribe?eventNames=resource.change&eventNames=ping"
-	hdr := http.Header{}
-	req, _ := http.NewRequest(http.MethodGet, "http://x", nil)
-	req.SetBasicAuth(a.AccessKey.Reveal(), a.Secret.Reveal())
-	hdr.Set("Authorization", req.Header.Get("Authorization"))
+	hdr := http.Header{"Authorization": {basicAuth(a.AccessKey.Reveal(), a.Secret.Reveal())}}
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
 	conn, resp, err := d.DialContext(ctx, u, hdr)
 	if err != nil {
@@ -435,4 +433,11 @@ func (a *API) stream(ctx context.Context, log *slog.Logger) (subscribed bool, er
 			a.bump()
 		}
 	}
+}
+
+// basicAuth is the Authorization value for user and password (RFC 7617),
+// as http.Request.SetBasicAuth makes it: the dialer takes headers, not a
+// request.
+func basicAuth(user, password string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
 }

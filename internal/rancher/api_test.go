@@ -145,3 +145,20 @@ func FuzzMapAPI(f *testing.F) {
 		}
 	})
 }
+
+// TestBasicAuth: the event stream's header is the one SetBasicAuth gives a
+// request (the API calls use that).
+func TestBasicAuth(t *testing.T) {
+	for _, tt := range []struct{ user, pass string }{
+		{"AK", "SK"},
+		{"", ""},
+		{"key", "pa:ss:word"},
+		{"ключ", "sécret"},
+	} {
+		req := httptest.NewRequest("GET", "http://rancher/", nil)
+		req.SetBasicAuth(tt.user, tt.pass)
+		if got, want := basicAuth(tt.user, tt.pass), req.Header.Get("Authorization"); got != want {
+			t.Errorf("basicAuth(%q, %q) = %q, want %q", tt.user, tt.pass, got, want)
+		}
+	}
+}
