@@ -20,11 +20,11 @@ func buildRule(t testing.TB, rule string) (matcher string, kinds []string, probl
 		Labels:     map[string]string{"traefik.enable": "true", "traefik.port": "80", label: rule},
 		Containers: []rancher.Container{{Name: "s-app-1", PrimaryIP: "10.0.0.1", State: "running"}}}}}
 	res := Build(snap, Options{Domain: "example.com", CredentialDir: testCredDir, CredentialKey: testCredKey})
-	for _, w := range res.Warnings {
-		if w.Label != label {
-			t.Fatalf("%q: a warning for another label: %s", rule, w)
+	if len(res.Warnings) > 0 {
+		if w := res.Warnings[0]; len(res.Warnings) > 1 || w.Label != label {
+			t.Fatalf("%q: warnings %v, want one, for %s", rule, res.Warnings, label)
 		}
-		return "", nil, w.Msg
+		return "", nil, res.Warnings[0].Msg
 	}
 	routers := Routers(res.Config)
 	if len(routers) != 1 {
