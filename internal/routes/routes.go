@@ -180,13 +180,20 @@ func constraintsAllow(s *rancher.Service, cs []Constraint) bool {
 	return true
 }
 
+// hasV2 reports whether any of labels is a Traefik v2 path (isV2).
 func hasV2(labels map[string]string) bool {
 	for k := range labels {
-		if strings.HasPrefix(k, "traefik.http.") || strings.HasPrefix(k, "traefik.tcp.") || strings.HasPrefix(k, "traefik.udp.") {
+		if isV2(k) {
 			return true
 		}
 	}
 	return false
+}
+
+// isV2 reports whether label is a Traefik v2 dynamic-configuration path
+// (traefik.http.*, traefik.tcp.*, traefik.udp.*).
+func isV2(label string) bool {
+	return strings.HasPrefix(label, "traefik.http.") || strings.HasPrefix(label, "traefik.tcp.") || strings.HasPrefix(label, "traefik.udp.")
 }
 
 // safeName replaces every run of characters other than letters, digits, _

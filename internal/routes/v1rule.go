@@ -19,22 +19,10 @@ type v1Rule struct {
 	middlewares []middleware // modifiers: strip, add, replace
 }
 
-// TranslateRule turns a Traefik v1 frontend rule
+// translateV1Rule turns a Traefik v1 frontend rule
 // ("Host:a.com,b.com;PathPrefixStrip:/api") into Traefik v3 syntax
 // ("(Host(`a.com`) || Host(`b.com`)) && PathPrefix(`/api`)") and the
 // middlewares its modifiers need.
-func TranslateRule(rule string) (string, []string, error) {
-	r, err := translateV1Rule(rule)
-	if err != nil {
-		return "", nil, err
-	}
-	var kinds []string
-	for _, m := range r.middlewares {
-		kinds = append(kinds, m.kind)
-	}
-	return r.matcher, kinds, nil
-}
-
 func translateV1Rule(rule string) (*v1Rule, error) {
 	out := &v1Rule{}
 	var parts []string

@@ -48,7 +48,7 @@ func v2Service(s *rancher.Service, o Options) (map[string]any, map[string]int, e
 	}
 	sort.Strings(keys)
 	for _, label := range keys {
-		if !hasV2(map[string]string{label: ""}) {
+		if !isV2(label) {
 			continue
 		}
 		p.add(setLabel(frag, extra, label, s.Labels[label]))

@@ -28,7 +28,18 @@ func TestMain(m *testing.M) {
 //	        $SUPERVISOR_TEST_RECORD; exit 0 on SIGTERM or SIGINT
 //	nohup:D the same without SIGHUP (a Traefik without a file provider)
 //	never   never ask for any signal (the runtime's defaults apply)
+//
+// Each first writes its pid to the FIFO $SUPERVISOR_TEST_PIDS, if set.
 func testChild(mode string) {
+	if fifo := os.Getenv("SUPERVISOR_TEST_PIDS"); fifo != "" {
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testChild:", err)
+			os.Exit(2)
+		}
+		fmt.Fprintln(f, os.Getpid())
+		f.Close()
+	}
 	rec := os.Getenv("SUPERVISOR_TEST_RECORD")
 	if mode == "never" {
 		time.Sleep(time.Minute)

@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -55,14 +56,46 @@ func newHarness(t *testing.T, mode string, opts Options) *harness {
 		opts.Path = exe
 	}
 	opts.Trampoline = exe
-	opts.Env = []string{"SUPERVISOR_TEST_CHILD=" + mode, "SUPERVISOR_TEST_RECORD=" + h.record}
+	opts.Env = []string{"SUPERVISOR_TEST_CHILD=" + mode, "SUPERVISOR_TEST_RECORD=" + h.record, "SUPERVISOR_TEST_PIDS=" + h.readPids()}
 	opts.Restart = RestartNever
 	if opts.StopGrace == 0 {
 		opts.StopGrace = 10 * time.Second
 	}
 	h.sup = New(opts, r, log)
-	h.sup.OnStart = func(pid int) { h.pids <- pid }
 	return h
+}
+
+// readPids makes a FIFO on which each child writes its pid as it starts
+// (see testChild), and passes what comes to h.pids until the test ends.
+func (h *harness) readPids() string {
+	h.t.Helper()
+	path := filepath.Join(h.t.TempDir(), "pids")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+	// Read-write: opening does not wait for a writer, and no EOF comes
+	// between two children.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	done := make(chan struct{})
+	h.t.Cleanup(func() { close(done); f.Close() })
+	go func() {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			pid, err := strconv.Atoi(sc.Text())
+			if err != nil {
+				panic(fmt.Sprintf("pid FIFO: %q", sc.Text()))
+			}
+			select {
+			case h.pids <- pid:
+			case <-done:
+				return
+			}
+		}
+	}()
+	return path
 }
 
 type result struct {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"runtime"
@@ -18,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"rancher-traefik/internal/backoff"
 	"rancher-traefik/internal/reaper"
 )
 
@@ -77,8 +77,6 @@ type Supervisor struct {
 	opts   Options
 	reaper *reaper.Reaper
 	log    *slog.Logger
-	// OnStart, if set, is called with each child's pid (for tests and metrics).
-	OnStart func(pid int)
 }
 
 // New returns a Supervisor whose children are reaped by r.
@@ -144,7 +142,7 @@ func (s *Supervisor) Run(ctx context.Context, sigs <-chan os.Signal) (int, error
 
 func (s *Supervisor) supervise(ctx context.Context, sigs <-chan os.Signal) (int, error) {
 	restarts := 0
-	backoff := s.opts.BackoffMin
+	retry := backoff.New(s.opts.BackoffMin, s.opts.BackoffMax)
 	for first := true; ; first = false {
 		started := time.Now()
 		o, err := s.runOnce(ctx, sigs)
@@ -168,7 +166,8 @@ func (s *Supervisor) supervise(ctx context.Context, sigs <-chan os.Signal) (int,
 			return code, nil
 		}
 		if time.Since(started) >= s.opts.HealthyAfter {
-			restarts, backoff = 0, s.opts.BackoffMin
+			restarts = 0
+			retry.Reset()
 		}
 		if restarts >= s.opts.RestartMax {
 			cause := "see Traefik's last lines above"
@@ -181,9 +180,8 @@ func (s *Supervisor) supervise(ctx context.Context, sigs <-chan os.Signal) (int,
 			return code, fmt.Errorf("%w: %d restarts, last %s; cause: %s", ErrCrashLoop, restarts, st, cause)
 		}
 		restarts++
-		delay := jitter(backoff)
+		delay := retry.Next()
 		s.log.Warn("traefik ended; restarting", "status", st.String(), "ran_for", time.Since(started).Round(time.Millisecond).String(), "restart", restarts, "of", s.opts.RestartMax, "in", delay.Round(time.Millisecond).String())
-		backoff = min(backoff*2, s.opts.BackoffMax)
 		if s.sleep(ctx, sigs, delay) {
 			s.log.Info("stop requested while waiting to restart traefik")
 			return code, nil
@@ -270,9 +268,6 @@ func (s *Supervisor) start() (*child, error) {
 		}
 	}
 	s.log.Info("traefik started", "pid", c.pid)
-	if s.OnStart != nil {
-		s.OnStart(c.pid)
-	}
 	return c, nil
 }
 
@@ -303,9 +298,4 @@ func (s *Supervisor) forward(proc *os.Process, sig os.Signal) {
 		return
 	}
 	s.log.Debug("forwarded signal", "signal", sig.String(), "pid", proc.Pid)
-}
-
-// jitter spreads d by ±20% so restarts of many containers do not align.
-func jitter(d time.Duration) time.Duration {
-	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
