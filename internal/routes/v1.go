@@ -153,9 +153,9 @@ func v1Router(s *rancher.Service, o Options, frag map[string]any, name string, f
 		}
 	}
 	if s.Kind == "externalService" && port == "" {
-		port = map[string]string{"https": "443"}[scheme]
-		if port == "" {
-			port = "80"
+		port = "80"
+		if scheme == "https" {
+			port = "443"
 		}
 	}
 	var weight any
