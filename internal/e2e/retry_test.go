@@ -238,11 +238,11 @@ func upgradeStack(containers ...string) string {
 	return b.String()
 }
 
-// whoamiProc is a backend in a process of its own (rancher-traefik whoami),
+// whoamiProc is a backend in a process of its own (rancher-traefik-dev whoami),
 // so that it can be killed as a container is.
 func whoamiProc(t *testing.T, ip, name string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(ourBin, "whoami", "--listen", ip+":8080", "--name", name)
+	cmd := exec.Command(devBin, "whoami", "--listen", ip+":8080", "--name", name)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var out bytes.Buffer
 	cmd.Stderr = &out
