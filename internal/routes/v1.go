@@ -2,6 +2,7 @@ package routes
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"sort"
 	"strconv"
@@ -383,4 +384,14 @@ func v1Router(s *rancher.Service, o Options, frag map[string]any, name string, f
 	sub(frag, "http", "routers")[name] = router
 	sub(frag, "http", "services")[name] = map[string]any{"loadBalancer": lb}
 	return len(list)
+}
+
+// validCIDR reports whether s is an IP address or a CIDR range, as
+// traefik.frontend.whiteList.sourceRange takes them.
+func validCIDR(s string) bool {
+	if _, err := netip.ParsePrefix(s); err == nil {
+		return true
+	}
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }
