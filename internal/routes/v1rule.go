@@ -6,13 +6,6 @@ import (
 	"strings"
 )
 
-// middleware is one middleware a v1 rule or label asks for: its kind
-// (the TOML section, e.g. stripPrefix) and settings.
-type middleware struct {
-	kind     string
-	settings map[string]any
-}
-
 // v1Rule is a translated Traefik v1 frontend rule.
 type v1Rule struct {
 	matcher     string       // Traefik v3 rule syntax
@@ -60,10 +53,10 @@ func translateV1Rule(rule string) (*v1Rule, error) {
 			m, err = anyOfErr(vals, pathMatcher(true))
 		case "pathstrip":
 			m, err = anyOfErr(vals, pathMatcher(false))
-			out.middlewares = append(out.middlewares, middleware{"stripPrefix", map[string]any{"prefixes": vals}})
+			out.middlewares = append(out.middlewares, stripPrefix{prefixes: vals})
 		case "pathprefixstrip":
 			m, err = anyOfErr(vals, pathMatcher(true))
-			out.middlewares = append(out.middlewares, middleware{"stripPrefix", map[string]any{"prefixes": vals}})
+			out.middlewares = append(out.middlewares, stripPrefix{prefixes: vals})
 		case "pathprefixstripregex":
 			var res []string
 			m, err = anyOfErr(vals, func(v string) (string, error) {
@@ -72,12 +65,12 @@ func translateV1Rule(rule string) (*v1Rule, error) {
 				res = append(res, re)
 				return "PathRegexp(`" + re + "`)", err
 			})
-			out.middlewares = append(out.middlewares, middleware{"stripPrefixRegex", map[string]any{"regex": res}})
+			out.middlewares = append(out.middlewares, stripPrefixRegex{regex: res})
 		case "addprefix":
-			out.middlewares = append(out.middlewares, middleware{"addPrefix", map[string]any{"prefix": arg}})
+			out.middlewares = append(out.middlewares, addPrefix{prefix: arg})
 			continue
 		case "replacepath":
-			out.middlewares = append(out.middlewares, middleware{"replacePath", map[string]any{"path": arg}})
+			out.middlewares = append(out.middlewares, replacePath{path: arg})
 			continue
 		case "replacepathregex":
 			re, repl, ok := strings.Cut(arg, " ")
@@ -87,7 +80,7 @@ func translateV1Rule(rule string) (*v1Rule, error) {
 			if _, err := regexp.Compile(re); err != nil {
 				return nil, fmt.Errorf("matcher ReplacePathRegex: %w", err)
 			}
-			out.middlewares = append(out.middlewares, middleware{"replacePathRegex", map[string]any{"regex": re, "replacement": strings.TrimSpace(repl)}})
+			out.middlewares = append(out.middlewares, replacePathRegex{regex: re, replacement: strings.TrimSpace(repl)})
 			continue
 		case "method":
 			m = anyOf(vals, func(v string) string { return "Method(`" + strings.ToUpper(v) + "`)" })
