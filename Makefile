@@ -6,18 +6,27 @@ TRAEFIK_VERSION := v3.6.12
 # COMPOSE_VERSION is the one tools/compose/go.mod pins.
 COMPOSE_VERSION := v2.40.3
 COMPOSE_V2      := $(BIN)/docker-compose-$(COMPOSE_VERSION)
+# PEBBLE_VERSION is the one tools/pebble/go.mod pins.
+PEBBLE_VERSION  := v2.10.3
+PEBBLE_BINS     := $(BIN)/pebble $(BIN)/pebble-challtestsrv
+# The ACME tests find Pebble through these, as the others find Traefik.
+PEBBLE_ENV      := PEBBLE_TEST_BINARY=$(CURDIR)/$(BIN)/pebble PEBBLE_CHALLTESTSRV_TEST_BINARY=$(CURDIR)/$(BIN)/pebble-challtestsrv
 VERSION         ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS         := -s -w -X rancher-traefik/internal/cli.version=$(VERSION)
 STATICCHECK     := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
-.PHONY: help build traefik compose test test-e2e chaos bench lint fmt demo image image-local push clean
+.PHONY: help build traefik compose pebble test test-e2e chaos bench lint fmt demo image image-local image-dev push clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-build: ## build bin/rancher-traefik (static)
+# rancher-traefik is the product; rancher-traefik-dev holds the development
+# tools (whoami, dev-cert) that the demo and the compose example use, and
+# that the product links none of.
+build: ## build bin/rancher-traefik and the development tools bin/rancher-traefik-dev (static)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/rancher-traefik ./cmd/rancher-traefik
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $(BIN)/rancher-traefik-dev ./cmd/rancher-traefik-dev
 
 traefik: $(BIN)/traefik ## build the pinned Traefik (v3.6.12, tools/traefik) once, into bin/traefik
 
@@ -38,14 +47,22 @@ $(COMPOSE_V2): tools/compose/go.mod tools/compose/go.sum
 		$(GO) build -C tools/compose -v -trimpath -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$(COMPOSE_VERSION)" -o $(CURDIR)/$@ github.com/docker/compose/v2/cmd
 	@touch $@
 
-test: build traefik ## run every test: formatting, vet, unit, integration and end to end (real Traefik; Docker and both Composes where a daemon answers)
+pebble: $(PEBBLE_BINS) ## build Pebble (v2.10.3, tools/pebble), Let's Encrypt's test ACME server, and its DNS server once, for the ACME tests
+
+$(BIN)/pebble $(BIN)/pebble-challtestsrv: $(BIN)/%: tools/pebble/go.mod tools/pebble/go.sum
+	@CGO_ENABLED=0 GO=$(GO) tools/progress.sh "$* $(PEBBLE_VERSION)" "under a minute" tools/pebble github.com/letsencrypt/pebble/v2/cmd/$* -- \
+		$(GO) build -C tools/pebble -v -trimpath -ldflags "-s -w -X main.version=$(PEBBLE_VERSION)" \
+		-o $(CURDIR)/$@ github.com/letsencrypt/pebble/v2/cmd/$*
+	@touch $@
+
+test: build traefik pebble ## run every test: formatting, vet, unit, integration and end to end (real Traefik; Docker and both Composes where a daemon answers)
 	@unformatted="$$(gofmt -l cmd internal templates)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	@if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory compose; fi
 	$(GO) vet ./...
-	env $$([ -x $(COMPOSE_V2) ] && echo COMPOSE_V2_BINARY=$(CURDIR)/$(COMPOSE_V2)) TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(GO) test -count=1 -timeout 30m ./...
+	env $$([ -x $(COMPOSE_V2) ] && echo COMPOSE_V2_BINARY=$(CURDIR)/$(COMPOSE_V2)) TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(PEBBLE_ENV) $(GO) test -count=1 -timeout 30m ./...
 
-test-e2e: build traefik ## run only the end-to-end tests
-	env $$([ -x $(COMPOSE_V2) ] && echo COMPOSE_V2_BINARY=$(CURDIR)/$(COMPOSE_V2)) TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(GO) test -count=1 -timeout 30m -v ./internal/e2e/
+test-e2e: build traefik pebble ## run only the end-to-end tests
+	env $$([ -x $(COMPOSE_V2) ] && echo COMPOSE_V2_BINARY=$(CURDIR)/$(COMPOSE_V2)) TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(PEBBLE_ENV) $(GO) test -count=1 -timeout 30m -v ./internal/e2e/
 
 chaos: build traefik ## run the chaos suite's long form (30 s outages, 340 kill -9, …) and print its table to tmp/chaos.md; `make test` runs the short form
 	@mkdir -p tmp
@@ -73,6 +90,17 @@ IMAGE_CONTEXT ?= tmp/image
 image-local: build traefik ## build the same image FROM scratch out of local files (no registry needed): rancher-traefik:local
 	examples/image-context.sh $(IMAGE_CONTEXT) $(BIN)/rancher-traefik $(BIN)/traefik
 	docker build -f Dockerfile.local --build-arg VERSION=$(VERSION) -t $(IMAGE):local $(IMAGE_CONTEXT)
+
+# The compose example's backends: rancher-traefik-dev (whoami) and
+# rancher-traefik (for the health check), FROM scratch; no registry needed.
+# DEV_CONTEXT is where its build context is prepared.
+DEV_IMAGE   ?= $(IMAGE)-dev
+DEV_CONTEXT ?= tmp/image-dev
+image-dev: build ## build the compose example's backend image (whoami, not for production): rancher-traefik-dev:local
+	rm -rf $(DEV_CONTEXT)
+	mkdir -p $(DEV_CONTEXT)
+	cp $(BIN)/rancher-traefik $(BIN)/rancher-traefik-dev examples/Dockerfile.dev $(DEV_CONTEXT)/
+	docker build -f $(DEV_CONTEXT)/Dockerfile.dev --build-arg VERSION=$(VERSION) -t $(DEV_IMAGE):local $(DEV_CONTEXT)
 
 # The registry your Rancher hosts pull from; TAG is the local image to push
 # (make image's VERSION, or local for make image-local's).

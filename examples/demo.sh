@@ -15,6 +15,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${DEMO_DIR:-$root/tmp/demo}
 bin=${RT_BIN:-$root/bin/rancher-traefik}
+# The backends and the throw-away certificate come from the development
+# tools, which the product binary does not carry.
+dev=${RT_DEV_BIN:-$root/bin/rancher-traefik-dev}
 traefik=${TRAEFIK_BINARY:-$root/bin/traefik}
 http_port=${DEMO_HTTP_PORT:-8080}
 https_port=${DEMO_HTTPS_PORT:-8443}
@@ -63,7 +66,7 @@ fi
 
 mkdir -p "$dir/secrets"
 stack "$backends" >"$dir/stack.yml"
-"$bin" dev-cert --dir "$dir/secrets" --host whoami.example.com --host '*.example.com' --host localhost >/dev/null
+"$dev" dev-cert --dir "$dir/secrets" --host whoami.example.com --host '*.example.com' --host localhost >/dev/null
 
 pids=()
 cleanup() {
@@ -75,8 +78,8 @@ trap cleanup EXIT
 # Ctrl-C (or a TERM) is how the demo is meant to end: exit 0, after cleanup.
 trap 'exit 0' INT TERM
 
-"$bin" whoami --listen "127.0.0.101:$backend_port" --name backend-1 2>/dev/null & pids+=($!)
-"$bin" whoami --listen "127.0.0.102:$backend_port" --name backend-2 2>/dev/null & pids+=($!)
+"$dev" whoami --listen "127.0.0.101:$backend_port" --name backend-1 2>/dev/null & pids+=($!)
+"$dev" whoami --listen "127.0.0.102:$backend_port" --name backend-2 2>/dev/null & pids+=($!)
 "$bin" metadata-server --answers "$dir/stack.yml" --listen "127.0.0.1:$meta_port" 2>"$dir/metadata-server.log" & pids+=($!)
 
 cat <<TXT

@@ -6,6 +6,11 @@ import (
 	"os"
 
 	"rancher-traefik/internal/cli"
+	"rancher-traefik/internal/supervisor"
 )
 
-func main() { os.Exit(cli.Main()) }
+func main() {
+	// When started as the supervisor's trampoline, this becomes Traefik.
+	supervisor.Trampoline(os.Args)
+	os.Exit(cli.Main())
+}

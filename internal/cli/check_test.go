@@ -9,22 +9,24 @@ import (
 	"strings"
 	"testing"
 
+	"rancher-traefik/internal/app"
+
 	"github.com/google/go-cmp/cmp"
 )
 
 // testEnv is an environment of exactly vars, and buffers for the output.
-func testEnv(vars map[string]string) (env, *bytes.Buffer, *bytes.Buffer) {
+func testEnv(vars map[string]string) (*app.App, *bytes.Buffer, *bytes.Buffer) {
 	var out, errb bytes.Buffer
-	return env{
-		lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
-		environ: func() []string {
+	return &app.App{
+		Lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+		Environ: func() []string {
 			var kv []string
 			for k, v := range vars {
 				kv = append(kv, k+"="+v)
 			}
 			return kv
 		},
-		stdout: &out, stderr: &errb,
+		Stdout: &out, Stderr: &errb, Version: "test",
 	}, &out, &errb
 }
 
@@ -57,9 +59,9 @@ func TestCheckAgreesWithRender(t *testing.T) {
 			if got := strings.TrimSpace(out); got != tc.want {
 				t.Errorf("check printed %q, want %q", got, tc.want)
 			}
-			wantCode := ExitOK
+			wantCode := app.ExitOK
 			if tc.want != "" {
-				wantCode = ExitConfig
+				wantCode = app.ExitConfig
 			}
 			if code != wantCode {
 				t.Errorf("check: exit %d, want %d (%s)", code, wantCode, errb)
@@ -68,7 +70,7 @@ func TestCheckAgreesWithRender(t *testing.T) {
 				t.Errorf("check created %s", filepath.Join(dir, "new"))
 			}
 			rcode, _, rerr := execute(t, vars, "render")
-			if (rcode == ExitOK) != (code == ExitOK) {
+			if (rcode == app.ExitOK) != (code == app.ExitOK) {
 				t.Errorf("check exits %d but render %d: %s", code, rcode, rerr)
 			}
 			_ = os.RemoveAll(filepath.Join(dir, "new"))
@@ -81,11 +83,11 @@ func TestCheckAgreesWithRender(t *testing.T) {
 func TestCheckLeavesNothingBehind(t *testing.T) {
 	home := t.TempDir()
 	vars := map[string]string{"TRAEFIK_HOME": home, "TRAEFIK_SECRETS_DIR": t.TempDir()}
-	if code, _, errb := execute(t, vars, "render"); code != ExitOK {
+	if code, _, errb := execute(t, vars, "render"); code != app.ExitOK {
 		t.Fatalf("render: %d %s", code, errb)
 	}
 	before := tree(t, home)
-	if code, out, errb := execute(t, vars, "check"); code != ExitOK {
+	if code, out, errb := execute(t, vars, "check"); code != app.ExitOK {
 		t.Fatalf("check: %d %s %s", code, out, errb)
 	}
 	if diff := cmp.Diff(tree(t, home), before); diff != "" {
@@ -122,7 +124,7 @@ warning: TRAEFIK_HTTP_PROT: not a variable rancher-traefik reads, ignored; did y
 warning: TRAEFIK_INSECURE_SKIP: a variable of rawmind0/alpine-traefik, not read by rancher-traefik: use TRAEFIK_INSECURE_SKIP_VERIFY
 warning: TRAEFIK_RANCHER_SECRET_KEY: not a variable rancher-traefik reads, ignored; did you mean TRAEFIK_RANCHER_SECRET?
 `
-	if diff := cmp.Diff(out, want); diff != "" || code != ExitOK {
+	if diff := cmp.Diff(out, want); diff != "" || code != app.ExitOK {
 		t.Errorf("check: exit %d (-got +want):\n%s", code, diff)
 	}
 	if !strings.Contains(errb, "configuration is valid, but 4 variable(s) are ignored") {

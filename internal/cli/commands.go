@@ -1,55 +1,98 @@
 package cli
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
-	"text/tabwriter"
+	"context"
+	"time"
 
 	"github.com/spf13/cobra"
 
-	"rancher-traefik/internal/atomicfile"
-	"rancher-traefik/internal/config"
-	"rancher-traefik/internal/testcert"
+	"rancher-traefik/internal/app"
 )
 
-func newRenderCmd(e env) *cobra.Command {
-	var stdout bool
+// Each command is an options struct, filled from its flags, and a run
+// function. NewCmdX takes an optional runF that replaces the run function,
+// so tests check the flags without running anything (cli/cli's pattern).
+
+// RunOptions are run's: it has no flags.
+type RunOptions struct {
+	App *app.App
+	Ctx context.Context
+}
+
+// NewCmdRun prepares the configuration, then runs and supervises Traefik.
+func NewCmdRun(a *app.App, runF func(*RunOptions) error) *cobra.Command {
+	o := &RunOptions{App: a}
+	return exitCodes(&cobra.Command{
+		Use:   "run",
+		Short: "Prepare the configuration, then run and supervise Traefik (the default)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Ctx = cmd.Context()
+			if runF != nil {
+				return ran(runF(o))
+			}
+			return ran(o.App.Run(o.Ctx))
+		},
+	})
+}
+
+// RenderOptions are render's flags.
+type RenderOptions struct {
+	App    *app.App
+	Stdout bool
+}
+
+// NewCmdRender writes every file Traefik needs, or prints traefik.toml.
+func NewCmdRender(a *app.App, runF func(*RenderOptions) error) *cobra.Command {
+	o := &RenderOptions{App: a}
 	cmd := &cobra.Command{
 		Use:   "render",
 		Short: "Prepare every file Traefik needs (certificates, traefik.toml, dynamic files) and exit",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			cfg, log, err := loadConfig(e)
-			warnUnknown(log, e)
-			if err != nil {
-				return fail(err)
+			if runF != nil {
+				return ran(runF(o))
 			}
-			if stdout {
-				if _, _, problems := loadTLS(cfg); len(problems) > 0 {
-					return exitWith(ExitTLS, &config.Error{Problems: problems})
-				}
-				b, err := renderStatic(cfg)
-				if err != nil {
-					return fail(err)
-				}
-				_, err = e.stdout.Write(b)
-				return fail(err)
-			}
-			if _, err := prepare(cfg, log); err != nil {
-				return fail(err)
-			}
-			log.Info("configuration written", "file", cfg.StaticFile(), "dynamic", cfg.DynamicDir())
-			return nil
+			return ran(o.App.Render(o.Stdout))
 		},
 	}
-	cmd.Flags().BoolVar(&stdout, "stdout", false, "print traefik.toml instead of writing files")
-	return cmd
+	cmd.Flags().BoolVar(&o.Stdout, "stdout", false, "print traefik.toml instead of writing files")
+	return exitCodes(cmd, app.ExitOK, app.ExitFailure, app.ExitUsage, app.ExitTLS, app.ExitConfig)
 }
 
-func newEnvCmd(e env) *cobra.Command {
-	var markdown, effective bool
+// CheckOptions are check's: it has no flags.
+type CheckOptions struct{ App *app.App }
+
+// NewCmdCheck validates the configuration and prints every problem.
+func NewCmdCheck(a *app.App, runF func(*CheckOptions) error) *cobra.Command {
+	o := &CheckOptions{App: a}
+	return exitCodes(&cobra.Command{
+		Use:   "check",
+		Short: "Validate the environment, secrets, certificates and TRAEFIK_HOME; print every problem, one per line",
+		Long: `check reads the environment as run would, and prints every problem, one per
+line, naming the variable or file: invalid values, unusable secrets and
+certificates, and directories under TRAEFIK_HOME that cannot be written
+(tested with a probe file, removed at once). TRAEFIK_* variables that
+rancher-traefik does not read are warned about, with the name meant.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return ran(runF(o))
+			}
+			return ran(o.App.Check())
+		},
+	}, app.ExitOK, app.ExitFailure, app.ExitUsage, app.ExitTLS, app.ExitConfig)
+}
+
+// EnvOptions are env's flags.
+type EnvOptions struct {
+	App                 *app.App
+	Markdown, Effective bool
+}
+
+// NewCmdEnv lists every variable, or the value in force of each.
+func NewCmdEnv(a *app.App, runF func(*EnvOptions) error) *cobra.Command {
+	o := &EnvOptions{App: a}
 	cmd := &cobra.Command{
 		Use:   "env",
 		Short: "List every environment variable with its default and meaning (--effective: the value in force)",
@@ -59,90 +102,47 @@ comes from: default, environment, a file, or a Rancher secret. Secret values
 print as [redacted]; a refused value says why.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if effective {
-				return fail(printEffective(e.stdout, e.lookup))
+			if runF != nil {
+				return ran(runF(o))
 			}
-			if markdown {
-				_, err := fmt.Fprint(e.stdout, EnvMarkdown())
-				return fail(err)
-			}
-			w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "NAME\tDEFAULT\tDESCRIPTION")
-			for _, v := range config.Vars {
-				fmt.Fprintf(w, "%s\t%s\t%s\n", v.Name, v.Default, docOf(v))
-			}
-			return fail(w.Flush())
+			return ran(o.App.PrintEnv(o.Markdown, o.Effective))
 		},
 	}
-	cmd.Flags().BoolVar(&markdown, "markdown", false, "print a Markdown table (for the README)")
-	cmd.Flags().BoolVar(&effective, "effective", false, "print the value in force and its source (default, environment, file, Rancher secret); secrets as [redacted]")
+	cmd.Flags().BoolVar(&o.Markdown, "markdown", false, "print a Markdown table (for the README)")
+	cmd.Flags().BoolVar(&o.Effective, "effective", false, "print the value in force and its source (default, environment, file, Rancher secret); secrets as [redacted]")
 	cmd.MarkFlagsMutuallyExclusive("markdown", "effective")
-	return cmd
+	return exitCodes(cmd, app.ExitOK, app.ExitFailure, app.ExitUsage)
 }
 
-func docOf(v config.Var) string {
-	if v.Secret {
-		return v.Doc + " Secret: a value, a file path, a name in TRAEFIK_SECRETS_DIR, or " + v.Name + "_FILE."
-	}
-	return v.Doc
+// HealthcheckOptions are healthcheck's flags.
+type HealthcheckOptions struct {
+	App     *app.App
+	Ctx     context.Context
+	Timeout time.Duration
+	URL     string
 }
 
-// EnvMarkdown is the README's environment table, grouped.
-func EnvMarkdown() string {
-	var b strings.Builder
-	group := ""
-	for _, v := range config.Vars {
-		if v.Group != group {
-			if group != "" {
-				b.WriteString("\n")
-			}
-			group = v.Group
-			fmt.Fprintf(&b, "**%s**\n\n| Variable | Default | Meaning |\n|---|---|---|\n", group)
-		}
-		def := ""
-		if v.Default != "" {
-			def = "`" + v.Default + "`"
-		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", v.Name, def, strings.ReplaceAll(docOf(v), "|", "\\|"))
-	}
-	return b.String()
-}
-
-func newDevCertCmd(e env) *cobra.Command {
-	var (
-		dir   string
-		hosts []string
-	)
+// NewCmdHealthcheck asks Traefik's /ping, or another URL.
+func NewCmdHealthcheck(a *app.App, runF func(*HealthcheckOptions) error) *cobra.Command {
+	o := &HealthcheckOptions{App: a}
 	cmd := &cobra.Command{
-		Use:   "dev-cert --dir DIR --host NAME...",
-		Short: "Write a throw-away CA-signed certificate (cert.pem, key.pem, ca.pem) for local testing",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			c, err := testcert.New(testcert.Options{Hosts: hosts})
-			if err != nil {
-				return fail(err)
+		Use:   "healthcheck",
+		Short: "Exit 0 when Traefik's /ping answers 200 on the admin port, else 1 with the reason",
+		Long: `healthcheck asks Traefik's /ping on the admin entry point, for Docker's
+HEALTHCHECK and Rancher's health check (no curl needed in the image). It reads
+the same environment as run to find the port. With --url it asks that URL
+instead: the health check of the image's other role (metadata-server) and
+of the examples' whoami backends, which inherit the image's HEALTHCHECK.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Ctx = cmd.Context()
+			if runF != nil {
+				return ran(runF(o))
 			}
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return fail(err)
-			}
-			for _, f := range []struct {
-				name string
-				data []byte
-				mode os.FileMode
-			}{{"cert.pem", c.Bundle(), 0o644}, {"ca.pem", c.CAPEM, 0o644}, {"key.pem", c.KeyPEM, 0o600}} {
-				if _, err := atomicfile.Write(filepath.Join(dir, f.name), f.data, f.mode); err != nil {
-					return fail(err)
-				}
-			}
-			fmt.Fprintf(e.stdout, "wrote %s/{cert,key,ca}.pem for %s\n", dir, strings.Join(hosts, ", "))
-			return nil
+			return ran(o.App.Healthcheck(o.Ctx, o.URL, o.Timeout))
 		},
 	}
-	// Both are required: a bare dev-cert wrote three files into whatever
-	// directory it was run from, for names nobody chose.
-	cmd.Flags().StringVar(&dir, "dir", "", "directory to write cert.pem, key.pem and ca.pem into (created if missing)")
-	cmd.Flags().StringSliceVar(&hosts, "host", nil, "a name or IP the certificate is for (repeat, or comma separated)")
-	_ = cmd.MarkFlagRequired("dir")
-	_ = cmd.MarkFlagRequired("host")
-	return cmd
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 3*time.Second, "how long to wait for the answer")
+	cmd.Flags().StringVar(&o.URL, "url", "", "ask this http(s) URL for a 200 instead of Traefik's /ping (e.g. http://127.0.0.1:8090/latest/version for metadata-server)")
+	return exitCodes(cmd, app.ExitOK, app.ExitFailure, app.ExitUsage)
 }

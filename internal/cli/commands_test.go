@@ -6,36 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"rancher-traefik/internal/app"
+
 	"github.com/google/go-cmp/cmp"
 )
-
-// TestDevCertNeedsDirAndHost: without --dir and --host nothing is written
-// where the command happens to run; with them, the three files are.
-func TestDevCertNeedsDirAndHost(t *testing.T) {
-	cwd := t.TempDir()
-	t.Chdir(cwd)
-	for _, args := range [][]string{{"dev-cert"}, {"dev-cert", "--host", "a.example.com"}, {"dev-cert", "--dir", "."}} {
-		code, _, errb := execute(t, nil, args...)
-		if code != ExitUsage || !strings.Contains(errb, "required flag") {
-			t.Errorf("%v: exit %d, want %d: %s", args, code, ExitUsage, errb)
-		}
-	}
-	if ls, _ := os.ReadDir(cwd); len(ls) != 0 {
-		t.Fatalf("dev-cert without its flags wrote %v", ls)
-	}
-	out := filepath.Join(cwd, "certs")
-	if code, _, errb := execute(t, nil, "dev-cert", "--dir", out, "--host", "a.example.com"); code != ExitOK {
-		t.Fatalf("dev-cert: %d %s", code, errb)
-	}
-	var names []string
-	ls, _ := os.ReadDir(out)
-	for _, e := range ls {
-		names = append(names, e.Name())
-	}
-	if diff := cmp.Diff(names, []string{"ca.pem", "cert.pem", "key.pem"}); diff != "" {
-		t.Errorf("files (-got +want):\n%s", diff)
-	}
-}
 
 // TestRoutesListsEveryProblem: each bad label of a service is its own
 // warning line, and the other services are printed.
@@ -64,7 +38,7 @@ func TestRoutesListsEveryProblem(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errb := execute(t, nil, "routes", "--answers", stack)
-	if code != ExitOK {
+	if code != app.ExitOK {
 		t.Fatalf("routes: %d %s", code, errb)
 	}
 	want := []string{

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"rancher-traefik/internal/app"
 	"rancher-traefik/internal/config"
 	"rancher-traefik/internal/testcert"
 )
@@ -40,7 +41,7 @@ func TestEnvEffective(t *testing.T) {
 		"TRAEFIK_UNKNOWN_IS_NOT_LISTED": "x",
 	}
 	code, out, errb := execute(t, vars, "env", "--effective")
-	if code != ExitOK {
+	if code != app.ExitOK {
 		t.Fatalf("env --effective: %d %s", code, errb)
 	}
 	rows := map[string]string{}
@@ -76,7 +77,7 @@ func TestEnvEffective(t *testing.T) {
 			t.Errorf("env --effective shows %q:\n%s", s, out)
 		}
 	}
-	if code, _, _ := execute(t, vars, "env", "--effective", "--markdown"); code != ExitUsage {
-		t.Errorf("env --effective --markdown: exit %d, want %d", code, ExitUsage)
+	if code, _, _ := execute(t, vars, "env", "--effective", "--markdown"); code != app.ExitUsage {
+		t.Errorf("env --effective --markdown: exit %d, want %d", code, app.ExitUsage)
 	}
 }

@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
-	"rancher-traefik/internal/routes"
 	"rancher-traefik/internal/secrets"
 )
 
@@ -82,11 +82,13 @@ type Config struct {
 	RancherExposed       bool
 	RancherServiceFilter bool
 	RancherSystem        bool
-	RancherConstraints   []routes.Constraint
-	RancherWait          time.Duration
-	RancherDebounce      time.Duration
-	RancherGuard         float64
-	RancherGuardHold     time.Duration
+	// RancherConstraints is TRAEFIK_RANCHER_CONSTRAINTS as given; routes
+	// parses it (FromEnv checks it through a Check from the caller).
+	RancherConstraints string
+	RancherWait        time.Duration
+	RancherDebounce    time.Duration
+	RancherGuard       float64
+	RancherGuardHold   time.Duration
 
 	ACMEEnable    bool
 	ACMEEmail     string
@@ -96,13 +98,19 @@ type Config struct {
 	GraceTimeout       time.Duration
 	RequestAcceptGrace time.Duration
 	ProvidersThrottle  time.Duration
-	ChildEnv           []string
+	// RetryAttempts are the tries per request of the entry points' retry
+	// middleware; under 2, there is none.
+	RetryAttempts int
+	ChildEnv      []string
 
 	StopDelay      time.Duration
 	StopTimeout    time.Duration
 	Restart        string
 	RestartMax     int
 	RestartBackoff time.Duration
+
+	// in are the rows' values that resolve derives others from.
+	in inputs
 
 	// Sources says, per secret variable that was set, where its value came
 	// from (safe to log).
@@ -147,6 +155,10 @@ func (c *Config) Redirect() bool {
 	return c.HTTPS == HTTPSOnly || (c.HTTPS == HTTPSOn && c.HTTPSRedirect)
 }
 
+// Retry reports whether the entry points retry requests that never reached
+// a server (TRAEFIK_RETRY_ATTEMPTS of 2 or more).
+func (c *Config) Retry() bool { return c.RetryAttempts >= 2 }
+
 // UseAPI reports whether discovery reads the Rancher server API, and why.
 func (c *Config) UseAPI() (bool, string) {
 	complete := c.RancherEndpoint != "" && c.RancherAccessKey.IsSet() && c.RancherSecret.IsSet()
@@ -164,16 +176,6 @@ func (c *Config) UseAPI() (bool, string) {
 
 // RancherFile is the dynamic file the Rancher routes are published to.
 func (c *Config) RancherFile() string { return filepath.Join(c.DynamicDir(), "rancher.toml") }
-
-// RoutesOptions are the settings that shape every route.
-func (c *Config) RoutesOptions() routes.Options {
-	return routes.Options{
-		Domain: c.RancherDomain, ExposedByDefault: c.RancherExposed, ServiceFilter: c.RancherServiceFilter,
-		IncludeSystem: c.RancherSystem, Constraints: c.RancherConstraints, HTTPS: c.HTTPSEnabled(), ACME: c.ACMEEnable,
-		CredentialDir: c.CredentialsDir(), // CredentialKey: see cli, which keeps it in that directory
-		HTTPSPort:     c.PublicHTTPSPort(),
-	}
-}
 
 // TLSConfigured reports whether a main certificate pair was given.
 func (c *Config) TLSConfigured() bool { return c.SSLCert.IsSet() && c.SSLKey.IsSet() }
@@ -216,28 +218,82 @@ func (e *Error) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// FromEnv reads the environment through lookup (os.LookupEnv in production).
-// An empty value counts as unset. On failure the error is an *Error listing
-// every problem, each naming its variable and never a secret value.
-func FromEnv(lookup func(string) (string, bool)) (*Config, error) {
+// A Check validates the value of a variable whose grammar belongs to the
+// package that uses it (TRAEFIK_RANCHER_CONSTRAINTS is routes'): config
+// depends on none of them, yet a bad value is found at once with every
+// other problem, naming its variable. Check gets the raw value (or the
+// default) of a variable that parsed.
+type Check struct {
+	Var   string
+	Check func(raw string) error
+}
+
+// FromEnv reads the environment through lookup (os.LookupEnv in production),
+// then runs checks. An empty value counts as unset. On failure the error is
+// an *Error listing every problem, each naming its variable and never a
+// secret value: first the values, in the table's order, then the secrets,
+// then the combinations.
+func FromEnv(lookup func(string) (string, bool), checks ...Check) (*Config, error) {
+	return fromEnv(Vars, lookup, checks)
+}
+
+// fromEnv reads vars in three passes, so their order in the table means
+// nothing but the order problems are listed in: every row parses into its
+// own field (parse), then the secrets are resolved, once TRAEFIK_SECRETS_DIR
+// is known (resolveSecrets), then the values that more than one row decides
+// are derived (resolve).
+func fromEnv(vars []Var, lookup func(string) (string, bool), checks []Check) (*Config, error) {
 	c := &Config{Sources: map[string]secrets.Source{}}
+	problems := c.parse(vars, lookup, checks)
+	secretProblems, failed := c.resolveSecrets(vars, lookup)
+	problems = append(problems, c.resolve()...)
+	sortByRow(problems, vars)
+	problems = append(problems, secretProblems...)
+	problems = append(problems, c.validate(failed)...)
+	if len(problems) > 0 {
+		return c, &Error{Problems: problems}
+	}
+	return c, nil
+}
+
+// parse reads every variable that is not a secret into its field, and runs
+// the checks of those that parsed.
+func (c *Config) parse(vars []Var, lookup func(string) (string, bool), checks []Check) []Problem {
+	byVar := map[string]func(string) error{}
+	for _, ck := range checks {
+		if !slices.ContainsFunc(vars, func(v Var) bool { return v.Name == ck.Var && !v.Secret }) {
+			panic("config: a check for " + ck.Var + ", which is not a variable that parses")
+		}
+		byVar[ck.Var] = ck.Check
+	}
 	var problems []Problem
-	for _, v := range Vars {
-		if v.secret {
+	for _, v := range vars {
+		if v.Secret {
 			continue
 		}
 		raw, _ := lookup(v.Name)
 		if raw == "" {
 			raw = v.Default
 		}
-		if err := v.parse(c, raw); err != nil {
+		err := v.parse(c, raw)
+		if check := byVar[v.Name]; err == nil && check != nil {
+			err = check(raw)
+		}
+		if err != nil {
 			problems = append(problems, Problem{v.Name, err.Error()})
 		}
 	}
+	return problems
+}
+
+// resolveSecrets reads every secret variable (from its value, NAME_FILE, a
+// path or a Rancher secret in TRAEFIK_SECRETS_DIR). failed holds the
+// variables that could not be read.
+func (c *Config) resolveSecrets(vars []Var, lookup func(string) (string, bool)) (problems []Problem, failed map[string]bool) {
 	res := secrets.Resolver{Dir: c.SecretsDir}
-	failed := map[string]bool{}
-	for _, v := range Vars {
-		if !v.secret {
+	failed = map[string]bool{}
+	for _, v := range vars {
+		if !v.Secret {
 			continue
 		}
 		s, src, err := res.Resolve(v.Name, lookup, v.trim)
@@ -256,11 +312,50 @@ func FromEnv(lookup func(string) (string, bool)) (*Config, error) {
 		}
 		v.setSecret(c, s)
 	}
-	problems = append(problems, c.validate(failed)...)
-	if len(problems) > 0 {
-		return c, &Error{Problems: problems}
+	return problems, failed
+}
+
+// inputs are what rows read only for resolve to derive other fields from:
+// no row reads a field that another row writes.
+type inputs struct {
+	debug                            bool
+	cattleURL                        string
+	cattleAccessKey, cattleSecretKey secrets.Secret
+}
+
+// resolve derives, once every row is read, the values more than one row
+// decides: TRAEFIK_DEBUG raises the log level to DEBUG (never lowering
+// TRACE), and the CATTLE_* variables Rancher's catalog injects stand in for
+// the TRAEFIK_RANCHER_* ones left unset (or, for the endpoint, invalid).
+// CATTLE_URL is checked only when it is used.
+func (c *Config) resolve() []Problem {
+	if c.in.debug && c.LogLevel != "TRACE" {
+		c.LogLevel = "DEBUG"
 	}
-	return c, nil
+	if !c.RancherAccessKey.IsSet() {
+		c.RancherAccessKey = c.in.cattleAccessKey
+	}
+	if !c.RancherSecret.IsSet() {
+		c.RancherSecret = c.in.cattleSecretKey
+	}
+	if c.RancherEndpoint == "" && c.in.cattleURL != "" {
+		u, err := httpURL(c.in.cattleURL)
+		c.RancherEndpoint = u
+		if err != nil {
+			return []Problem{{"CATTLE_URL", err.Error()}}
+		}
+	}
+	return nil
+}
+
+// sortByRow orders problems by their variable's row in vars, keeping the
+// order of each variable's own.
+func sortByRow(problems []Problem, vars []Var) {
+	row := make(map[string]int, len(vars))
+	for i, v := range vars {
+		row[v.Name] = i
+	}
+	slices.SortStableFunc(problems, func(a, b Problem) int { return row[a.Var] - row[b.Var] })
 }
 
 // validate checks what no single variable can: combinations. Pairs with a

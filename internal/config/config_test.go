@@ -102,6 +102,17 @@ func TestValues(t *testing.T) {
 				t.Errorf("users (-got +want):\n%s", diff)
 			}
 		}},
+		{"retry on by default, off at 0 and 1", nil, func(t *testing.T, c *Config) {
+			if c.RetryAttempts != 7 || !c.Retry() {
+				t.Errorf("attempts %d retry %v, want 7/true", c.RetryAttempts, c.Retry())
+			}
+			for _, v := range []string{"0", "1"} {
+				c, err := FromEnv(lookupOf(map[string]string{"TRAEFIK_RETRY_ATTEMPTS": v}))
+				if err != nil || c.Retry() {
+					t.Errorf("TRAEFIK_RETRY_ATTEMPTS=%s: retry %v, err %v; want off", v, c.Retry(), err)
+				}
+			}
+		}},
 		{"child env list", map[string]string{"TRAEFIK_CHILD_ENV": "AWS_REGION, LEGO_CA_CERTIFICATES  GODEBUG"}, func(t *testing.T, c *Config) {
 			if diff := cmp.Diff(c.ChildEnv, []string{"AWS_REGION", "LEGO_CA_CERTIFICATES", "GODEBUG"}); diff != "" {
 				t.Errorf("child env (-got +want):\n%s", diff)
@@ -150,6 +161,8 @@ func TestBadInput(t *testing.T) {
 		{"endpoint with credentials", map[string]string{"TRAEFIK_RANCHER_ENDPOINT": "http://AK:SECRETSK@rancher/v1"}, []string{`TRAEFIK_RANCHER_ENDPOINT: the URL holds credentials (user:password@): remove them; the API key has variables of its own`}},
 		{"bad domain", map[string]string{"TRAEFIK_RANCHER_DOMAIN": "exa mple.com"}, []string{`TRAEFIK_RANCHER_DOMAIN: "exa mple.com" is not a DNS domain name`}},
 		{"bad bind address", map[string]string{"TRAEFIK_BIND_ADDRESS": "localhost"}, []string{`TRAEFIK_BIND_ADDRESS: "localhost" is not an IP address`}},
+		{"retry attempts out of range", map[string]string{"TRAEFIK_RETRY_ATTEMPTS": "11"}, []string{`TRAEFIK_RETRY_ATTEMPTS: "11" is not a whole number from 0 to 10`}},
+		{"retry attempts not a number", map[string]string{"TRAEFIK_RETRY_ATTEMPTS": "-1"}, []string{`TRAEFIK_RETRY_ATTEMPTS: "-1" is not a whole number from 0 to 10`}},
 		{"bad child env", map[string]string{"TRAEFIK_CHILD_ENV": "TRAEFIK_RANCHER_SECRET"}, []string{`TRAEFIK_CHILD_ENV: TRAEFIK_RANCHER_SECRET cannot be passed to Traefik: TRAEFIK_* and CATTLE_* variables are ours or secret`}},
 		{"missing secret file", map[string]string{"TRAEFIK_SSL_CERT": "/nonexistent/cert", "TRAEFIK_SSL_PRIVATE_KEY": "/nonexistent/key"}, []string{
 			`TRAEFIK_SSL_CERT: reading secret file /nonexistent/cert: no such file or directory`,
@@ -205,8 +218,8 @@ func TestVarsTable(t *testing.T) {
 		if v.Doc == "" || v.Group == "" {
 			t.Errorf("%s has no doc or group", v.Name)
 		}
-		if v.secret != v.Secret || (v.secret && v.setSecret == nil) || (!v.secret && v.parse == nil) {
-			t.Errorf("%s is not wired: secret=%v parse=%v", v.Name, v.secret, v.parse != nil)
+		if (v.Secret && (v.setSecret == nil || v.parse != nil)) || (!v.Secret && (v.parse == nil || v.setSecret != nil || v.trim)) {
+			t.Errorf("%s is not wired: secret=%v parse=%v setSecret=%v", v.Name, v.Secret, v.parse != nil, v.setSecret != nil)
 		}
 		if !strings.HasPrefix(v.Name, "TRAEFIK_") && !strings.HasPrefix(v.Name, "CATTLE_") {
 			t.Errorf("%s: every variable starts TRAEFIK_ or CATTLE_ (the child environment scrub relies on it)", v.Name)

@@ -15,7 +15,7 @@ import (
 // lands where render reads it.
 func TestKnobs(t *testing.T) {
 	type knobs struct {
-		PublicPort, RoutesPort      int
+		PublicPort                  int
 		HTTP3, Compression, Metrics bool
 		Trusted, Proxy              []string
 		Read, Write, Idle           time.Duration
@@ -25,7 +25,7 @@ func TestKnobs(t *testing.T) {
 	}
 	of := func(c *Config) knobs {
 		return knobs{
-			c.PublicHTTPSPort(), c.RoutesOptions().HTTPSPort, c.HTTP3, c.Compression, c.MetricsEnable,
+			c.PublicHTTPSPort(), c.HTTP3, c.Compression, c.MetricsEnable,
 			c.TrustedIPs, c.ProxyProtocolIPs, c.ReadTimeout, c.WriteTimeout, c.IdleTimeout,
 			c.InsecureSkipVerify, c.DialTimeout, c.ResponseHeaderTimeout, c.HTTPSMinTLS,
 		}
@@ -37,18 +37,18 @@ func TestKnobs(t *testing.T) {
 	}{
 		// Traefik v3.6's own defaults (pkg/config/static: readTimeout 60s,
 		// idleTimeout 180s, dialTimeout 30s; pkg/tls: VersionTLS12).
-		{"defaults", nil, knobs{PublicPort: 443, RoutesPort: 443, Read: 60 * time.Second, Idle: 180 * time.Second, Dial: 30 * time.Second, MinTLS: "1.2"}},
+		{"defaults", nil, knobs{PublicPort: 443, Read: 60 * time.Second, Idle: 180 * time.Second, Dial: 30 * time.Second, MinTLS: "1.2"}},
 		{"public port defaults to the https port", map[string]string{"TRAEFIK_HTTPS_PORT": "8443"},
-			knobs{PublicPort: 8443, RoutesPort: 8443, Read: 60 * time.Second, Idle: 180 * time.Second, Dial: 30 * time.Second, MinTLS: "1.2"}},
+			knobs{PublicPort: 8443, Read: 60 * time.Second, Idle: 180 * time.Second, Dial: 30 * time.Second, MinTLS: "1.2"}},
 		{"every knob", map[string]string{
 			"TRAEFIK_HTTPS_PORT": "8443", "TRAEFIK_HTTPS_PUBLIC_PORT": "443", "TRAEFIK_HTTP3_ENABLE": "true", "TRAEFIK_COMPRESSION": "yes",
 			"TRAEFIK_METRICS_ENABLE": "1", "TRAEFIK_TRUSTED_IPS": " 10.0.0.0/8, 192.168.1.1 ::1", "TRAEFIK_PROXY_PROTOCOL": "fd00::/8",
 			"TRAEFIK_READ_TIMEOUT": "5", "TRAEFIK_WRITE_TIMEOUT": "1m", "TRAEFIK_IDLE_TIMEOUT": "0", "TRAEFIK_INSECURE_SKIP_VERIFY": "true",
 			"TRAEFIK_DIAL_TIMEOUT": "500ms", "TRAEFIK_RESPONSE_HEADER_TIMEOUT": "2s", "TRAEFIK_HTTPS_MIN_TLS": "1.3",
-		}, knobs{443, 443, true, true, true, []string{"10.0.0.0/8", "192.168.1.1", "::1"}, []string{"fd00::/8"},
+		}, knobs{443, true, true, true, []string{"10.0.0.0/8", "192.168.1.1", "::1"}, []string{"fd00::/8"},
 			5 * time.Second, time.Minute, 0, true, 500 * time.Millisecond, 2 * time.Second, "1.3"}},
 		{"rawmind0's TLS version names", map[string]string{"TRAEFIK_HTTPS_MIN_TLS": "VersionTLS11"},
-			knobs{PublicPort: 443, RoutesPort: 443, Read: 60 * time.Second, Idle: 180 * time.Second, Dial: 30 * time.Second, MinTLS: "1.1"}},
+			knobs{PublicPort: 443, Read: 60 * time.Second, Idle: 180 * time.Second, Dial: 30 * time.Second, MinTLS: "1.1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,7 +12,6 @@ import (
 	"time"
 	"unicode"
 
-	"rancher-traefik/internal/routes"
 	"rancher-traefik/internal/secrets"
 )
 
@@ -26,8 +25,10 @@ type Var struct {
 	// alias, and never print their value.
 	Secret bool
 
-	secret    bool
-	trim      bool
+	trim bool
+	// parse sets the row's own field (or c.in) from raw, the value or the
+	// default; setSecret does for a secret. Neither reads a field another
+	// row sets: what depends on several rows is derived in resolve.
 	parse     func(c *Config, raw string) error
 	setSecret func(c *Config, s secrets.Secret)
 }
@@ -54,7 +55,7 @@ var Vars = []Var{
 		Doc:   "Where Rancher mounts secrets; a secret variable whose value names a file here reads that file.",
 		parse: func(c *Config, v string) (err error) { c.SecretsDir, err = absPath(v); return }},
 	{Name: "TRAEFIK_TEMPLATE_DIR", Group: GroupPaths,
-		Doc: "Directory of template overrides: a file here replaces the built-in template of the same name (traefik.toml.tmpl, tls.toml.tmpl, admin.toml.tmpl, middlewares.toml.tmpl).",
+		Doc: "Directory of template overrides: a file here replaces the built-in template of the same name (traefik.toml.tmpl, tls.toml.tmpl, admin.toml.tmpl, middlewares.toml.tmpl, retry.toml.tmpl).",
 		parse: func(c *Config, v string) (err error) {
 			if v == "" {
 				return nil
@@ -133,6 +134,16 @@ var Vars = []Var{
 	{Name: "TRAEFIK_PROVIDERS_THROTTLE", Default: "50ms", Group: GroupEntry,
 		Doc:   "Traefik's providersThrottleDuration: how long it waits after a configuration change before applying it.",
 		parse: func(c *Config, v string) (err error) { c.ProvidersThrottle, err = duration(v); return }},
+	{Name: "TRAEFIK_RETRY_ATTEMPTS", Default: "7", Group: GroupEntry,
+		Doc: "Tries per request, the first included, on the http and https entry points: a request Traefik could not send (the connection refused, or failed before any of the request was written, as when a container has just died) is tried again on the next server; once any of it is written it is never repeated, so POST is safe. 0 or 1 turns it off.",
+		parse: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 10 {
+				return fmt.Errorf("%q is not a whole number from 0 to 10", v)
+			}
+			c.RetryAttempts = n
+			return nil
+		}},
 
 	{Name: "TRAEFIK_INSECURE_SKIP_VERIFY", Default: "false", Group: GroupBackend,
 		Doc:   "Accept any certificate from https backends (traefik.protocol=https), self-signed ones included (serversTransport.insecureSkipVerify). Off, a backend's certificate must be valid for its address and signed by a CA of the image's bundle.",
@@ -150,7 +161,7 @@ var Vars = []Var{
 	{Name: "TRAEFIK_ADMIN_DASHBOARD", Default: "true", Group: GroupAdmin,
 		Doc:   "Serve Traefik's dashboard with the API (false: the API alone). A Traefik built from the Go module proxy, as by make traefik, has no dashboard UI and says so at start: the demo and the compose example turn it off.",
 		parse: func(c *Config, v string) (err error) { c.AdminDashboard, err = boolean(v); return }},
-	{Name: "TRAEFIK_ADMIN_AUTH_USERS", Group: GroupAdmin, Secret: true, secret: true,
+	{Name: "TRAEFIK_ADMIN_AUTH_USERS", Group: GroupAdmin, Secret: true,
 		Doc:       "htpasswd lines (user:hash, one per line or comma separated); when set the API and dashboard require basic auth on the admin port. Unset: they answer only clients on loopback, in the container's own network namespace, and the network gets 404; /ping stays open either way. See TRAEFIK_ADMIN_INSECURE.",
 		setSecret: func(c *Config, s secrets.Secret) { c.AdminUsers = s }},
 	{Name: "TRAEFIK_ADMIN_INSECURE", Default: "false", Group: GroupAdmin,
@@ -176,14 +187,8 @@ var Vars = []Var{
 			return fmt.Errorf("%q is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL, PANIC", v)
 		}},
 	{Name: "TRAEFIK_DEBUG", Default: "false", Group: GroupLogs,
-		Doc: "true is the same as TRAEFIK_LOG_LEVEL=DEBUG.",
-		parse: func(c *Config, v string) error {
-			d, err := boolean(v)
-			if d && c.LogLevel != "TRACE" {
-				c.LogLevel = "DEBUG"
-			}
-			return err
-		}},
+		Doc:   "true is the same as TRAEFIK_LOG_LEVEL=DEBUG.",
+		parse: func(c *Config, v string) (err error) { c.in.debug, err = boolean(v); return }},
 	{Name: "TRAEFIK_LOG_FORMAT", Default: "text", Group: GroupLogs,
 		Doc: "text or json, for rancher-traefik's log lines and Traefik's (json or common).",
 		parse: func(c *Config, v string) error {
@@ -198,10 +203,10 @@ var Vars = []Var{
 		Doc:   "Write Traefik's access log to stdout.",
 		parse: func(c *Config, v string) (err error) { c.AccessLog, err = boolean(v); return }},
 
-	{Name: "TRAEFIK_SSL_CERT", Group: GroupTLS, Secret: true, secret: true,
+	{Name: "TRAEFIK_SSL_CERT", Group: GroupTLS, Secret: true,
 		Doc:       "The main certificate chain (PEM, leaf first, e.g. a wildcard bundle with its intermediate CA); the default certificate of the https entry point.",
 		setSecret: func(c *Config, s secrets.Secret) { c.SSLCert = s }},
-	{Name: "TRAEFIK_SSL_PRIVATE_KEY", Group: GroupTLS, Secret: true, secret: true,
+	{Name: "TRAEFIK_SSL_PRIVATE_KEY", Group: GroupTLS, Secret: true,
 		Doc:       "The key of TRAEFIK_SSL_CERT (PEM: PKCS#1, PKCS#8 or EC; no password). Other NAME.crt/NAME.key pairs in $TRAEFIK_HOME/certs are served by SNI (and followed while running).",
 		setSecret: func(c *Config, s secrets.Secret) { c.SSLKey = s }},
 
@@ -221,34 +226,20 @@ var Vars = []Var{
 		}},
 	{Name: "CATTLE_URL", Group: GroupRancher,
 		Doc: "Rancher API URL injected by Rancher's catalog; used when TRAEFIK_RANCHER_ENDPOINT is unset.",
-		parse: func(c *Config, v string) error {
-			if v == "" || c.RancherEndpoint != "" {
-				return nil
-			}
-			u, err := httpURL(v)
-			c.RancherEndpoint = u
-			return err
-		}},
-	{Name: "TRAEFIK_RANCHER_ACCESSKEY", Group: GroupRancher, Secret: true, secret: true, trim: true,
+		// Checked only when used (see resolve).
+		parse: func(c *Config, v string) error { c.in.cattleURL = v; return nil }},
+	{Name: "TRAEFIK_RANCHER_ACCESSKEY", Group: GroupRancher, Secret: true, trim: true,
 		Doc:       "Environment API access key (falls back to CATTLE_ACCESS_KEY). Set together with TRAEFIK_RANCHER_SECRET.",
 		setSecret: func(c *Config, s secrets.Secret) { c.RancherAccessKey = s }},
-	{Name: "TRAEFIK_RANCHER_SECRET", Group: GroupRancher, Secret: true, secret: true, trim: true,
+	{Name: "TRAEFIK_RANCHER_SECRET", Group: GroupRancher, Secret: true, trim: true,
 		Doc:       "Environment API secret key (falls back to CATTLE_SECRET_KEY).",
 		setSecret: func(c *Config, s secrets.Secret) { c.RancherSecret = s }},
-	{Name: "CATTLE_ACCESS_KEY", Group: GroupRancher, Secret: true, secret: true, trim: true,
-		Doc: "Access key injected by Rancher's catalog; used when TRAEFIK_RANCHER_ACCESSKEY is unset.",
-		setSecret: func(c *Config, s secrets.Secret) {
-			if !c.RancherAccessKey.IsSet() {
-				c.RancherAccessKey = s
-			}
-		}},
-	{Name: "CATTLE_SECRET_KEY", Group: GroupRancher, Secret: true, secret: true, trim: true,
-		Doc: "Secret key injected by Rancher's catalog; used when TRAEFIK_RANCHER_SECRET is unset.",
-		setSecret: func(c *Config, s secrets.Secret) {
-			if !c.RancherSecret.IsSet() {
-				c.RancherSecret = s
-			}
-		}},
+	{Name: "CATTLE_ACCESS_KEY", Group: GroupRancher, Secret: true, trim: true,
+		Doc:       "Access key injected by Rancher's catalog; used when TRAEFIK_RANCHER_ACCESSKEY is unset.",
+		setSecret: func(c *Config, s secrets.Secret) { c.in.cattleAccessKey = s }},
+	{Name: "CATTLE_SECRET_KEY", Group: GroupRancher, Secret: true, trim: true,
+		Doc:       "Secret key injected by Rancher's catalog; used when TRAEFIK_RANCHER_SECRET is unset.",
+		setSecret: func(c *Config, s secrets.Secret) { c.in.cattleSecretKey = s }},
 	{Name: "TRAEFIK_RANCHER_DOMAIN", Group: GroupRancher,
 		Doc: "Domain of default frontend rules: Host:<service>.<stack>.<domain>.",
 		parse: func(c *Config, v string) error {
@@ -301,10 +292,8 @@ var Vars = []Var{
 		parse: func(c *Config, v string) (err error) { c.RancherSystem, err = boolean(v); return }},
 	{Name: "TRAEFIK_RANCHER_CONSTRAINTS", Group: GroupRancher,
 		Doc: "Traefik v1 style constraints on the traefik.tags label: tag==api requires the tag, tag!=internal forbids it (comma separated, all must hold).",
-		parse: func(c *Config, v string) (err error) {
-			c.RancherConstraints, err = routes.ParseConstraints(v)
-			return
-		}},
+		// Its grammar is routes': the caller checks it (see Check).
+		parse: func(c *Config, v string) error { c.RancherConstraints = v; return nil }},
 	{Name: "TRAEFIK_RANCHER_WAIT", Default: "30s", Group: GroupRancher,
 		Doc:   "How long start-up waits for Rancher's first answer before starting Traefik without Rancher routes (they follow when Rancher answers).",
 		parse: func(c *Config, v string) (err error) { c.RancherWait, err = duration(v); return }},

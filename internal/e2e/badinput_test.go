@@ -49,6 +49,9 @@ func TestBadInputStopsBeforeTraefik(t *testing.T) {
 			[]string{`TRAEFIK_RANCHER_ACCESSKEY: reading secret file /run/secrets-nowhere/access: no such file or directory`}},
 		{"VAR and VAR_FILE both set", map[string]string{"TRAEFIK_RANCHER_ACCESSKEY": secretWord, "TRAEFIK_RANCHER_ACCESSKEY_FILE": "/etc/hostname", "TRAEFIK_RANCHER_SECRET": secretWord}, nil, 78,
 			[]string{`TRAEFIK_RANCHER_ACCESSKEY: TRAEFIK_RANCHER_ACCESSKEY_FILE is also set: set only one of them`}},
+		// 65, as the README says (it exited 78 before: #11).
+		{"missing certificate file", map[string]string{"TRAEFIK_SSL_CERT": "/run/secrets-nowhere/cert", "TRAEFIK_SSL_PRIVATE_KEY": "/run/secrets-nowhere/key"}, nil, 65,
+			[]string{`TRAEFIK_SSL_CERT: reading secret file /run/secrets-nowhere/cert: no such file or directory`, `TRAEFIK_SSL_PRIVATE_KEY: reading secret file /run/secrets-nowhere/key: no such file or directory`}},
 		{"cert without key", map[string]string{"TRAEFIK_SSL_CERT": "cert"}, map[string][]byte{"cert": good.Bundle()}, 78,
 			[]string{`TRAEFIK_SSL_PRIVATE_KEY: not set, but TRAEFIK_SSL_CERT is: set both or neither`}},
 		{"key not matching cert", map[string]string{"TRAEFIK_SSL_CERT": "cert", "TRAEFIK_SSL_PRIVATE_KEY": "key"}, map[string][]byte{"cert": good.Bundle(), "key": other.KeyPEM}, 65,
@@ -59,6 +62,12 @@ func TestBadInputStopsBeforeTraefik(t *testing.T) {
 			[]string{`TRAEFIK_SSL_CERT: no PEM CERTIFICATE block found (secret SECRETS/cert)`}},
 		{"encrypted key", map[string]string{"TRAEFIK_SSL_CERT": "cert", "TRAEFIK_SSL_PRIVATE_KEY": "key"}, map[string][]byte{"cert": good.Bundle(), "key": encrypted}, 65,
 			[]string{`TRAEFIK_SSL_PRIVATE_KEY: the private key is encrypted: Traefik needs it without a password (openssl pkey -in key.pem -out key-plain.pem) (secret SECRETS/key)`}},
+		// routes' grammar, checked when the environment is read.
+		{"bad constraint", map[string]string{"TRAEFIK_RANCHER_CONSTRAINTS": "tag=api"}, nil, 78,
+			[]string{`TRAEFIK_RANCHER_CONSTRAINTS: constraint "tag=api" is not tag==NAME or tag!=NAME`}},
+		// CATTLE_URL is read (and checked) only in place of TRAEFIK_RANCHER_ENDPOINT.
+		{"bad CATTLE_URL in use", map[string]string{"CATTLE_URL": "rancher:8080"}, nil, 78,
+			[]string{`CATTLE_URL: "rancher:8080" is not an http(s) URL`}},
 		{"value injecting TOML", map[string]string{"TRAEFIK_ACME_EMAIL": "a\"\n[x]", "TRAEFIK_LOG_LEVEL": "INFO\"\n[api]\ninsecure=true"}, nil, 78,
 			[]string{`TRAEFIK_LOG_LEVEL: "INFO\"\n[api]\ninsecure=true" is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL, PANIC`, `TRAEFIK_ACME_EMAIL: "a\"\n[x]" is not an e-mail address`}},
 	}

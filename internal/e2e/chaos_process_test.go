@@ -21,10 +21,10 @@ import (
 // Scenarios about processes: kills, signals at the worst instants, a lost
 // stdout, orphans. Processes this suite starts are ended by their pid.
 
-// procStart is a process's start time (field 22 of /proc/pid/stat), to
+// chaosProcStart is a process's start time (field 22 of /proc/pid/stat), to
 // tell it from a later process given the same pid; "" when it is gone or a
 // zombie.
-func procStart(pid int) string {
+func chaosProcStart(pid int) string {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return ""
@@ -37,7 +37,7 @@ func procStart(pid int) string {
 }
 
 // alive reports whether the process pid started at start still runs.
-func alive(pid int, start string) bool { return start != "" && procStart(pid) == start }
+func alive(pid int, start string) bool { return start != "" && chaosProcStart(pid) == start }
 
 // killIfAlive ends a process of ours the product failed to end (so a
 // failing scenario leaves nothing behind).
@@ -134,7 +134,7 @@ func earlySignal(t *testing.T, row *chaosRow, exe string, sig syscall.Signal, de
 		staticRoute(t, i, "127.0.9.1", "early.chaos.test")
 		i.start("run")
 		pid := waitExec(t, i.cmd.Process.Pid, exe, 30*time.Second)
-		pidStart := procStart(pid)
+		pidStart := chaosProcStart(pid)
 		t.Cleanup(func() { killIfAlive(pid, pidStart) })
 		time.Sleep(delay) // the instant under test
 		i.signal(sig)
@@ -190,7 +190,7 @@ func chaosClosedStdout(t *testing.T, row *chaosRow) {
 		}
 	})
 	pid := waitExec(t, cmd.Process.Pid, traefikExe(t), 30*time.Second)
-	pidStart := procStart(pid)
+	pidStart := chaosProcStart(pid)
 	t.Cleanup(func() { killIfAlive(pid, pidStart) })
 	i.waitReady()
 	row.Requests += expectRoute(t, i, "pipe.chaos.test")
@@ -218,11 +218,11 @@ func chaosSupervisorKilled(t *testing.T, row *chaosRow) {
 	staticRoute(t, i, "127.0.9.3", "orphan.chaos.test")
 	i.start("run")
 	pid := waitExec(t, i.cmd.Process.Pid, traefikExe(t), 30*time.Second)
-	pidStart := procStart(pid)
+	pidStart := chaosProcStart(pid)
 	t.Cleanup(func() { killIfAlive(pid, pidStart) })
 	i.waitReady()
 	row.Requests += expectRoute(t, i, "orphan.chaos.test")
-	us, usStart := i.cmd.Process.Pid, procStart(i.cmd.Process.Pid)
+	us, usStart := i.cmd.Process.Pid, chaosProcStart(i.cmd.Process.Pid)
 	i.signal(syscall.SIGKILL)
 	// Not i.wait: while an orphaned Traefik holds our stdout pipe, Wait
 	// cannot return. The process itself is gone once reaped.
@@ -246,13 +246,28 @@ func traefikGone(t *testing.T, i *instance, pid int, start string) string {
 		t.Errorf("Traefik (pid %d) outlived rancher-traefik by 10 s, holding its ports", pid)
 		return "still running after 10 s (orphaned)"
 	}
-	for _, p := range []int{i.httpPort, i.httpsPort, i.admin} {
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
-		if err != nil {
-			t.Errorf("port %d still taken: %v", p, err)
-			continue
+	// Its sockets close when its last thread is gone, a moment after the
+	// process shows as ended: poll (bounded) until the ports can be bound.
+	deadline = time.Now().Add(10 * time.Second)
+	var taken error
+	for {
+		taken = nil
+		for _, p := range []int{i.httpPort, i.httpsPort, i.admin} {
+			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+			if err != nil {
+				taken = err
+				break
+			}
+			l.Close()
 		}
-		l.Close()
+		if taken == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if taken != nil {
+		t.Errorf("a port of Traefik's still taken 10 s after it ended: %v", taken)
+		return "gone, a port still taken"
 	}
 	return "gone and its ports free"
 }

@@ -85,7 +85,7 @@ func composeExample(t *testing.T, composeBin string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, composeBin, append([]string{"-p", project, "-f", filepath.Join(dir, "docker-compose.yml")}, args...)...)
-		cmd.Env = append(os.Environ(), "RANCHER_TRAEFIK_IMAGE="+testImage, "HTTPS_PORT="+strconv.Itoa(https),
+		cmd.Env = append(os.Environ(), "RANCHER_TRAEFIK_IMAGE="+testImage, "RANCHER_TRAEFIK_DEV_IMAGE="+testDevImage, "HTTPS_PORT="+strconv.Itoa(https),
 			"HTTP_PORT="+strconv.Itoa(httpPort), "ADMIN_PORT="+strconv.Itoa(admin))
 		out, err := cmd.CombinedOutput()
 		return string(out), err

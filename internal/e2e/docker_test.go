@@ -25,18 +25,23 @@ import (
 // TestImageIsRemovedAfterTheTests).
 var imageName = cmp.Or(os.Getenv("RANCHER_TRAEFIK_E2E_IMAGE"), fmt.Sprintf("rancher-traefik-e2e-%d", os.Getpid()))
 
-// testImage is what make image-local builds: IMAGE:local.
-var testImage = imageName + ":local"
+// testImage is what make image-local builds: IMAGE:local; testDevImage
+// what make image-dev builds beside it: IMAGE-dev:local, the backends'.
+var (
+	testImage    = imageName + ":local"
+	testDevImage = imageName + "-dev:local"
+)
 
 var (
 	imageOnce sync.Once
 	imageErr  error
-	// imageBuilt is set once requireImage has run make image-local, whose
-	// image (192 MB) removeTestImage removes after the last test: the
-	// docker and compose tests share one build.
+	// imageBuilt is set once requireImage has run make image-local
+	// image-dev, whose images (192 MB, and the backends' 20 MB)
+	// removeTestImage removes after the last test: the docker and compose
+	// tests share one build.
 	imageBuilt bool
-	// imageContext is the build context make image-local prepared for this
-	// run, removed with the image.
+	// imageContext holds the build contexts make prepared for this run,
+	// removed with the images.
 	imageContext string
 )
 
@@ -48,7 +53,8 @@ func docker(args ...string) (string, error) {
 }
 
 // requireImage skips when no Docker daemon answers (saying so), and builds
-// the image FROM scratch out of the binaries under test, once.
+// the image and the backends' image FROM scratch out of the binaries under
+// test, once.
 func requireImage(t *testing.T) {
 	t.Helper()
 	if out, err := docker("info", "--format", "{{.ServerVersion}}"); err != nil {
@@ -64,9 +70,10 @@ func requireImage(t *testing.T) {
 		if imageErr != nil {
 			return
 		}
-		cmd := exec.CommandContext(ctx, "make", "-C", root, "image-local", "IMAGE="+imageName, "IMAGE_CONTEXT="+imageContext)
+		cmd := exec.CommandContext(ctx, "make", "-C", root, "image-local", "image-dev", "IMAGE="+imageName,
+			"IMAGE_CONTEXT="+filepath.Join(imageContext, "image"), "DEV_CONTEXT="+filepath.Join(imageContext, "dev"))
 		if out, err := cmd.CombinedOutput(); err != nil {
-			imageErr = fmt.Errorf("make image-local: %v\n%s", err, out)
+			imageErr = fmt.Errorf("make image-local image-dev: %v\n%s", err, out)
 		}
 	})
 	if imageErr != nil {
@@ -81,12 +88,14 @@ func removeTestImage() error {
 		return nil
 	}
 	var errs []error
-	if out, err := docker("image", "inspect", "--format", "{{.Id}}", testImage); err == nil {
-		if out, err := docker("rmi", "-f", testImage); err != nil {
-			errs = append(errs, fmt.Errorf("docker rmi %s: %v %s", testImage, err, out))
+	for _, image := range []string{testDevImage, testImage} {
+		if out, err := docker("image", "inspect", "--format", "{{.Id}}", image); err == nil {
+			if out, err := docker("rmi", "-f", image); err != nil {
+				errs = append(errs, fmt.Errorf("docker rmi %s: %v %s", image, err, out))
+			}
+		} else if !strings.Contains(out, "No such image") {
+			errs = append(errs, fmt.Errorf("docker image inspect %s: %v %s", image, err, out))
 		}
-	} else if !strings.Contains(out, "No such image") {
-		errs = append(errs, fmt.Errorf("docker image inspect %s: %v %s", testImage, err, out))
 	}
 	if imageContext != "" {
 		if err := os.RemoveAll(imageContext); err != nil {
@@ -128,8 +137,8 @@ func inspect(t *testing.T, id, format string) string {
 }
 
 // TestImageSeedDeployment runs the image with the seed's environment and
-// secrets mounted at /run/secrets, beside the emulator (API face) and two
-// backends, all from the same image.
+// secrets mounted at /run/secrets, beside the emulator (API face) from the
+// same image and two backends from the development tools' image.
 func TestImageSeedDeployment(t *testing.T) {
 	requireImage(t)
 	network, prefix := dockerNet(t)
@@ -151,10 +160,15 @@ func TestImageSeedDeployment(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "stack.yml"), []byte(stack), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	var backends []string
 	for n, ip := range []string{prefix + "10", prefix + "11"} {
-		if out, err := docker("run", "-d", "--network", network, "--ip", ip, testImage, "whoami", "--listen", ":80", "--name", "backend-"+strconv.Itoa(n+1)); err != nil {
-			t.Fatalf("backend: %v %s", err, out)
+		// The backends' image checks its whoami by its own HEALTHCHECK.
+		id, err := docker("run", "-d", "--network", network, "--ip", ip, "--health-interval", "1s", "--health-start-period", "1s",
+			testDevImage, "whoami", "--listen", ":80", "--name", "backend-"+strconv.Itoa(n+1))
+		if err != nil {
+			t.Fatalf("backend: %v %s", err, id)
 		}
+		backends = append(backends, id)
 	}
 	emu := network + "-emu"
 	if out, err := docker("run", "-d", "--name", emu, "--network", network, "-v", filepath.Join(dir, "stack.yml")+":/stack.yml:ro",
@@ -212,8 +226,10 @@ func TestImageSeedDeployment(t *testing.T) {
 		t.Errorf("/ping: %d %q %v", code, body, err)
 	}
 	eventually(t, 30*time.Second, "Docker reports healthy", func() error {
-		if h := inspect(t, id, "{{.State.Health.Status}}"); h != "healthy" {
-			return fmt.Errorf("health %s", h)
+		for _, c := range append([]string{id}, backends...) {
+			if h := inspect(t, c, "{{.State.Health.Status}}"); h != "healthy" {
+				return fmt.Errorf("%s: health %s", c, h)
+			}
 		}
 		return nil
 	})
@@ -237,6 +253,44 @@ func TestImageSeedDeployment(t *testing.T) {
 		t.Errorf("exit code %s after docker stop, want 0", code)
 	}
 	t.Logf("docker stop took %v", time.Since(start).Round(time.Millisecond))
+}
+
+// TestImageCarriesNoDevTools: the product image has no rancher-traefik-dev
+// and its entrypoint refuses the development commands; the backends' image
+// has them (its default command is the whoami backend).
+func TestImageCarriesNoDevTools(t *testing.T) {
+	requireImage(t)
+	for _, cmd := range []string{"whoami", "dev-cert"} {
+		// The extra argument makes the command, were it there, refuse
+		// at once rather than serve.
+		out, err := docker("run", "--rm", testImage, cmd, "extra")
+		if code := exitCode(err); code != 64 || !strings.Contains(out, `unknown command "`+cmd+`"`) {
+			t.Errorf("%s %s: exit %d, want 64 (unknown command): %s", testImage, cmd, code, out)
+		}
+	}
+	if out, err := docker("run", "--rm", "--entrypoint", "/usr/local/bin/rancher-traefik-dev", testImage, "--help"); err == nil {
+		t.Errorf("%s holds rancher-traefik-dev:\n%s", testImage, out)
+	}
+	for _, cmd := range []string{"whoami", "dev-cert"} {
+		if out, err := docker("run", "--rm", testDevImage, cmd, "--help"); err != nil || !strings.Contains(out, "rancher-traefik-dev "+cmd) {
+			t.Errorf("%s %s --help: %v\n%s", testDevImage, cmd, err, out)
+		}
+	}
+	if cmd := inspect(t, testDevImage, "{{json .Config.Entrypoint}} {{json .Config.Cmd}}"); cmd != `["/usr/local/bin/rancher-traefik-dev"] ["whoami","--listen",":80"]` {
+		t.Errorf("%s runs %s, want the whoami backend on :80", testDevImage, cmd)
+	}
+}
+
+// exitCode is the exit code of a command that ran, -1 if it did not.
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if err == nil {
+		return 0
+	}
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	return -1
 }
 
 // TestImageWarnsAboutShortStopTimeout: a stop timeout shorter than the stop
@@ -299,12 +353,14 @@ func TestImageIsRemovedAfterTheTests(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "--- PASS: "+inner) {
 		t.Fatalf("go test -run %s: %v\n%s", inner, err, out)
 	}
-	if out, err := docker("image", "inspect", name+":local"); err == nil || !strings.Contains(out, "No such image") {
-		t.Errorf("the image %s:local is still there after the tests: %v %s", name, err, out)
-		_, _ = docker("rmi", "-f", name+":local")
-	}
-	if ids, _ := docker("ps", "-aq", "--filter", "ancestor="+name+":local"); ids != "" {
-		t.Errorf("containers of the test image are left: %s", ids)
+	for _, image := range []string{name + ":local", name + "-dev:local"} {
+		if out, err := docker("image", "inspect", image); err == nil || !strings.Contains(out, "No such image") {
+			t.Errorf("the image %s is still there after the tests: %v %s", image, err, out)
+			_, _ = docker("rmi", "-f", image)
+		}
+		if ids, _ := docker("ps", "-aq", "--filter", "ancestor="+image); ids != "" {
+			t.Errorf("containers of the test image %s are left: %s", image, ids)
+		}
 	}
 	if left, _ := os.ReadDir(tmp); len(left) > 0 {
 		var names []string

@@ -28,6 +28,7 @@ import (
 
 var (
 	ourBin     string // the rancher-traefik binary under test
+	devBin     string // rancher-traefik-dev, the development tools (whoami, dev-cert)
 	fakeBin    string // testdata/fakechild
 	traefikBin string // the pinned real Traefik (make traefik)
 )
@@ -44,8 +45,13 @@ func testMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	ourBin = filepath.Join(dir, "rancher-traefik")
+	devBin = filepath.Join(dir, "rancher-traefik-dev")
 	fakeBin = filepath.Join(dir, "fakechild")
-	for _, b := range []struct{ out, pkg string }{{ourBin, "rancher-traefik/cmd/rancher-traefik"}, {fakeBin, "./testdata/fakechild"}} {
+	for _, b := range []struct{ out, pkg string }{
+		{ourBin, "rancher-traefik/cmd/rancher-traefik"},
+		{devBin, "rancher-traefik/cmd/rancher-traefik-dev"},
+		{fakeBin, "./testdata/fakechild"},
+	} {
 		cmd := exec.Command("go", "build", "-o", b.out, b.pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {

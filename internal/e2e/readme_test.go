@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"rancher-traefik/internal/testlog"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -117,5 +118,48 @@ func TestCompletion(t *testing.T) {
 	code, stdout, _ := i.run("__complete", "meta")
 	if code != 0 || !strings.Contains(stdout, "metadata-server") {
 		t.Errorf("completing \"meta\": exit %d %q", code, stdout)
+	}
+}
+
+// TestREADMECommands: the README's command tables name every command each
+// binary has and no other — the product's under "## Commands", the
+// development tools' under "### Development tools" — as the binaries
+// themselves list them (the completion they offer for a first word).
+func TestREADMECommands(t *testing.T) {
+	for _, tc := range []struct{ bin, name, heading string }{
+		{ourBin, "rancher-traefik", "## Commands"},
+		{devBin, "rancher-traefik-dev", "### Development tools"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := exec.Command(tc.bin, "__complete", "").Output()
+			if err != nil {
+				t.Fatalf("%s __complete: %v", tc.name, err)
+			}
+			var has []string
+			for _, line := range strings.Split(string(out), "\n") {
+				name, _, _ := strings.Cut(line, "\t")
+				if name != "" && name != "help" && !strings.HasPrefix(name, ":") {
+					has = append(has, name)
+				}
+			}
+			documented := map[string]bool{}
+			// A table row's first cell names the commands: `rancher-traefik run`.
+			row := regexp.MustCompile(`(?m)^\| ([^|]|\\\|)*`)
+			word := regexp.MustCompile("`" + regexp.QuoteMeta(tc.name) + " ([a-z][a-z-]*)")
+			for _, cell := range row.FindAllString(readmeSection(t, tc.heading), -1) {
+				for _, m := range word.FindAllStringSubmatch(cell, -1) {
+					documented[m[1]] = true
+				}
+			}
+			for _, c := range has {
+				if !documented[c] {
+					t.Errorf("%s %s is not in the README's table under %q", tc.name, c, tc.heading)
+				}
+				delete(documented, c)
+			}
+			for c := range documented {
+				t.Errorf("the README's table under %q lists %s %s, which the binary does not have", tc.heading, tc.name, c)
+			}
+		})
 	}
 }

@@ -145,10 +145,10 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 // Serve serves on l until ctx ends.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		_ = srv.Close()
-	}()
+	// Ending ctx closes the server; a Serve that fails first leaves no
+	// goroutine waiting on ctx behind.
+	stop := context.AfterFunc(ctx, func() { _ = srv.Close() })
+	defer stop()
 	s.Log.Info("serving metadata", "addr", l.Addr().String())
 	if err := srv.Serve(l); err != nil && err != http.ErrServerClosed {
 		return fmt.Errorf("serving metadata: %w", err)

@@ -9,12 +9,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"sort"
 	"time"
 
 	"rancher-traefik/internal/atomicfile"
+	"rancher-traefik/internal/backoff"
 	"rancher-traefik/internal/rancher"
 	"rancher-traefik/internal/routes"
 )
@@ -60,7 +60,8 @@ func (p *Publisher) First(ctx context.Context, wait time.Duration) {
 	deadline := start.Add(wait)
 	wctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	delay := 200 * time.Millisecond
+	// Without jitter, as always: these retries end at the deadline anyway.
+	retry := backoff.Backoff{Min: 200 * time.Millisecond, Max: 2 * time.Second}
 	for {
 		err := p.refresh(wctx)
 		if err == nil {
@@ -69,16 +70,13 @@ func (p *Publisher) First(ctx context.Context, wait time.Duration) {
 		if ctx.Err() != nil {
 			return // stopping: Traefik will not start
 		}
-		if wctx.Err() != nil || time.Now().Add(delay).After(deadline) {
+		if wctx.Err() != nil || time.Now().Add(retry.Delay()).After(deadline) {
 			log.Warn("no answer from Rancher yet: starting Traefik without fresh Rancher routes; they follow as soon as Rancher answers", "waited", time.Since(start).Round(time.Millisecond).String(), "limit", wait.String(), "err", err)
 			return
 		}
-		select {
-		case <-ctx.Done():
+		if !retry.Wait(ctx) {
 			return
-		case <-time.After(delay):
 		}
-		delay = min(delay*2, 2*time.Second)
 	}
 }
 
@@ -89,8 +87,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 	log := p.log()
 	// The metadata service runs on every host: retry it often, so routes
 	// follow within seconds once it is back.
-	const minBackoff, maxBackoff = 500 * time.Millisecond, 5 * time.Second
-	backoff := minBackoff
+	retry := backoff.New(500*time.Millisecond, 5*time.Second)
 	failures := 0 // in a row
 	for ctx.Err() == nil {
 		v, due, err := p.wait(ctx)
@@ -115,18 +112,16 @@ func (p *Publisher) Run(ctx context.Context) error {
 			default:
 				log.Debug("Rancher still not answering", "err", err)
 			}
-			select {
-			case <-ctx.Done():
+			if !retry.Wait(ctx) {
 				return nil
-			case <-time.After(jitter(backoff)):
 			}
-			backoff = min(backoff*2, maxBackoff)
 			continue
 		}
 		if failures >= 2 {
 			log.Info("Rancher answers again")
 		}
-		failures, backoff = 0, minBackoff
+		failures = 0
+		retry.Reset()
 	}
 	return nil
 }
@@ -261,8 +256,4 @@ func diff(a, b []string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func jitter(d time.Duration) time.Duration {
-	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }

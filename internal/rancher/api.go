@@ -3,13 +3,13 @@ package rancher
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"sort"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"rancher-traefik/internal/backoff"
 	"rancher-traefik/internal/secrets"
 )
 
@@ -37,10 +38,9 @@ type API struct {
 	PageSize          int           // 0 means 1000
 	Log               *slog.Logger
 
-	mu        sync.Mutex
-	gen       int           // bumped on every relevant event (or poll)
-	changed   chan struct{} // closed and replaced when gen moves
-	connected bool          // the event stream is up
+	mu      sync.Mutex
+	gen     int           // bumped on every relevant event (or poll)
+	changed chan struct{} // closed and replaced when gen moves
 
 	minBackoff time.Duration // tests: the first reconnect delay (0: 1 s)
 	waiting    func()        // tests: called when WaitVersion starts to block
@@ -310,13 +310,10 @@ func (a *API) token() string {
 	return strconv.Itoa(a.gen)
 }
 
+// bump moves the generation and wakes every WaitVersion.
 func (a *API) bump() {
 	a.mu.Lock()
-	a.bumpLocked()
-	a.mu.Unlock()
-}
-
-func (a *API) bumpLocked() {
+	defer a.mu.Unlock()
 	a.gen++
 	if a.changed != nil {
 		close(a.changed)
@@ -355,13 +352,6 @@ func (a *API) WaitVersion(ctx context.Context, old string, maxWait int) (string,
 	}
 }
 
-// Connected reports whether the event stream is up.
-func (a *API) Connected() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.connected
-}
-
 // relevant are the resource types whose changes can change routes.
 var relevant = map[string]bool{"service": true, "externalService": true, "loadBalancerService": true, "dnsService": true,
 	"container": true, "instance": true, "stack": true, "environment": true, "host": true}
@@ -371,58 +361,50 @@ var relevant = map[string]bool{"service": true, "externalService": true, "loadBa
 // back to polling every maxWait seconds.
 func (a *API) Events(ctx context.Context) error {
 	log := a.Log.With("component", "rancher-api")
-	minBackoff := time.Second
+	retry := backoff.New(time.Second, 60*time.Second)
 	if a.minBackoff > 0 {
-		minBackoff = a.minBackoff
+		retry.Min = a.minBackoff
 	}
-	backoff := minBackoff
 	warned := false // since the stream was last up
 	for ctx.Err() == nil {
-		err := a.stream(ctx, log)
-		a.mu.Lock()
-		wasUp := a.connected
-		a.connected = false
-		a.mu.Unlock()
+		ran, err := a.stream(ctx, log)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if wasUp {
+		if ran {
 			// It ran: the next failure is news, and retries start quick.
-			backoff, warned = minBackoff, false
+			retry.Reset()
+			warned = false
 		}
 		if !warned {
-			log.Warn("Rancher event stream unavailable; polling instead", "err", err, "retry_in", backoff.String())
+			log.Warn("Rancher event stream unavailable; polling instead", "err", err, "retry_in", retry.Delay().String())
 			warned = true
 		} else {
-			log.Debug("Rancher event stream still unavailable", "err", err, "retry_in", backoff.String())
+			log.Debug("Rancher event stream still unavailable", "err", err, "retry_in", retry.Delay().String())
 		}
-		select {
-		case <-ctx.Done():
+		if !retry.Wait(ctx) {
 			return nil
-		case <-time.After(time.Duration(float64(backoff) * (0.8 + 0.4*rand.Float64()))):
 		}
-		backoff = min(backoff*2, 60*time.Second)
 	}
 	return nil
 }
 
-func (a *API) stream(ctx context.Context, log *slog.Logger) error {
+// stream subscribes and bumps the generation on every relevant event until
+// the stream fails or ctx ends; subscribed says whether it got that far.
+func (a *API) stream(ctx context.Context, log *slog.Logger) (subscribed bool, err error) {
 	base, err := a.base()
 	if err != nil {
-		return err
+		return false, err
 	}
 	u := strings.Replace(base, "http", "ws", 1) + "/subscribe?eventNames=resource.change&eventNames=ping"
-	hdr := http.Header{}
-	req, _ := http.NewRequest(http.MethodGet, "http://x", nil)
-	req.SetBasicAuth(a.AccessKey.Reveal(), a.Secret.Reveal())
-	hdr.Set("Authorization", req.Header.Get("Authorization"))
+	hdr := http.Header{"Authorization": {basicAuth(a.AccessKey.Reveal(), a.Secret.Reveal())}}
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
 	conn, resp, err := d.DialContext(ctx, u, hdr)
 	if err != nil {
 		if resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
-			return fmt.Errorf("subscribing at %s: %s: %w", redact(u), resp.Status, ErrUnauthorized)
+			return false, fmt.Errorf("subscribing at %s: %s: %w", redact(u), resp.Status, ErrUnauthorized)
 		}
-		return fmt.Errorf("subscribing at %s: %w", redact(u), err)
+		return false, fmt.Errorf("subscribing at %s: %w", redact(u), err)
 	}
 	defer conn.Close()
 	// Ending ctx ends the blocked read. Registered for this connection
@@ -430,18 +412,15 @@ func (a *API) stream(ctx context.Context, log *slog.Logger) error {
 	// behind by every reconnect.
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
-	// Changes may have happened while we were away: one bump, made before
-	// anyone sees the stream up.
-	a.mu.Lock()
-	a.connected = true
-	a.bumpLocked()
-	a.mu.Unlock()
+	// Changes may have happened while we were away: one bump, before the
+	// first event is read.
+	a.bump()
 	log.Info("subscribed to Rancher events", "url", redact(u))
 	for {
 		_ = conn.SetReadDeadline(time.Now().Add(60 * time.Second)) // pings come every few seconds
 		_, msg, err := conn.ReadMessage()
 		if err != nil {
-			return fmt.Errorf("reading events: %w", err)
+			return true, fmt.Errorf("reading events: %w", err)
 		}
 		var ev struct {
 			Name         string `json:"name"`
@@ -454,4 +433,11 @@ func (a *API) stream(ctx context.Context, log *slog.Logger) error {
 			a.bump()
 		}
 	}
+}
+
+// basicAuth is the Authorization value for user and password (RFC 7617),
+// as http.Request.SetBasicAuth makes it: the dialer takes headers, not a
+// request.
+func basicAuth(user, password string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
 }

@@ -85,12 +85,12 @@ func TestAPIEventsWakeWaiters(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = api.Events(ctx) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for !api.Connected() && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !api.Connected() {
-		t.Fatal("event stream not connected")
+	// Subscribing moves the generation (changes may have been missed): the
+	// first wait ends when the stream is up. No poll can end it first.
+	sctx, scancel := context.WithTimeout(ctx, 10*time.Second)
+	defer scancel()
+	if _, err := api.WaitVersion(sctx, "0", 3600); err != nil {
+		t.Fatalf("event stream not connected: %v", err)
 	}
 	snap, err := api.Snapshot(ctx)
 	if err != nil {
@@ -144,4 +144,21 @@ func FuzzMapAPI(f *testing.F) {
 			t.Fatal("no version")
 		}
 	})
+}
+
+// TestBasicAuth: the event stream's header is the one SetBasicAuth gives a
+// request (the API calls use that).
+func TestBasicAuth(t *testing.T) {
+	for _, tt := range []struct{ user, pass string }{
+		{"AK", "SK"},
+		{"", ""},
+		{"key", "pa:ss:word"},
+		{"ключ", "sécret"},
+	} {
+		req := httptest.NewRequest("GET", "http://rancher/", nil)
+		req.SetBasicAuth(tt.user, tt.pass)
+		if got, want := basicAuth(tt.user, tt.pass), req.Header.Get("Authorization"); got != want {
+			t.Errorf("basicAuth(%q, %q) = %q, want %q", tt.user, tt.pass, got, want)
+		}
+	}
 }

@@ -106,8 +106,11 @@ func TestEventStreamOutagesLoggedOnce(t *testing.T) {
 	if n := count("level=WARN"); n != 1 {
 		t.Errorf("%d warnings for one outage, want 1:\n%s", n, logs.String())
 	}
+	subscribed := func(n int) func() bool {
+		return func() bool { return count("subscribed to Rancher events") == n }
+	}
 	f.down.Store(false)
-	waitFor("subscribed", api.Connected)
+	waitFor("subscribed", subscribed(1))
 	// The stream is lost again: a new warning, and a retry after about the
 	// first delay, not the grown one.
 	f.cut()
@@ -121,7 +124,7 @@ func TestEventStreamOutagesLoggedOnce(t *testing.T) {
 	if len(warns) != 2 || !strings.Contains(warns[1], `msg="Rancher event stream unavailable; polling instead"`) || !strings.Contains(warns[1], "retry_in=1s") {
 		t.Errorf("the loss after a run was not warned about with the first delay (retry_in=1s):\n%s", logs.String())
 	}
-	waitFor("subscribed again", api.Connected)
+	waitFor("subscribed again", subscribed(2))
 }
 
 // TestEventStreamReconnectsLeaveNoGoroutine: against a server that drops

@@ -31,12 +31,17 @@ const (
 	// MiddlewaresTemplate renders the middlewares the entry points use
 	// (compression).
 	MiddlewaresTemplate = "middlewares.toml.tmpl"
+	RetryTemplate       = "retry.toml.tmpl"
 )
 
 // CompressMiddleware is the compress middleware of TRAEFIK_COMPRESSION that
 // middlewares.toml.tmpl defines; the entry points name it with the file
 // provider's suffix.
 const CompressMiddleware = "rancher-traefik-compress"
+
+// RetryMiddleware is the retry middleware every http and https router gets
+// from its entry point, defined in the dynamic retry.toml.
+const RetryMiddleware = "rancher-traefik-retry@file"
 
 // Lit is a TOML literal, already marshalled: printing it cannot inject
 // configuration, whatever the value held.
@@ -174,14 +179,25 @@ func NewStaticData(c *config.Config, version string) StaticData {
 	if c.MetricsEnable {
 		d.Metrics = &Metrics{ManualRouting: d.APIAuth}
 	}
+	// The entry points' own middlewares, outermost first: retry wraps
+	// everything (a request is tried again before any of it is written),
+	// then compression — on http only when it serves: a redirecting http
+	// entry point answers nothing worth compressing.
+	var httpMWs, httpsMWs []string
+	if c.Retry() {
+		httpMWs, httpsMWs = append(httpMWs, RetryMiddleware), append(httpsMWs, RetryMiddleware)
+	}
 	if c.Compression {
-		// On http only when it serves: a redirecting http entry point
-		// answers nothing worth compressing.
-		compress := Strings([]string{CompressMiddleware + "@file"})
-		d.HTTPS.Middlewares = compress
+		httpsMWs = append(httpsMWs, CompressMiddleware+"@file")
 		if !d.Redirect {
-			d.HTTP.Middlewares = compress
+			httpMWs = append(httpMWs, CompressMiddleware+"@file")
 		}
+	}
+	if len(httpMWs) > 0 {
+		d.HTTP.Middlewares = Strings(httpMWs)
+	}
+	if len(httpsMWs) > 0 {
+		d.HTTPS.Middlewares = Strings(httpsMWs)
 	}
 	if c.ACMEEnable {
 		a := &ACME{Storage: String(c.ACMEStorage()), TLSChallenge: c.ACMEChallenge == "tls"}
@@ -246,6 +262,14 @@ type TLSData struct {
 	// file names still changes tls.toml, so Traefik reloads it.
 	Fingerprints Lit
 }
+
+// RetryData is what retry.toml.tmpl sees.
+type RetryData struct {
+	Attempts Lit
+}
+
+// NewRetryData marshals the tries per request.
+func NewRetryData(attempts int) RetryData { return RetryData{Attempts: Lit(strconv.Itoa(attempts))} }
 
 // AdminData is what admin.toml.tmpl sees: the API behind basic auth with
 // the users in UsersFile, or, UsersFile empty, answering loopback clients

@@ -43,6 +43,7 @@ func TestStaticGolden(t *testing.T) {
 		{"admin-off.toml", map[string]string{"TRAEFIK_ADMIN_ENABLE": "false"}},
 		{"admin-insecure.toml", map[string]string{"TRAEFIK_ADMIN_INSECURE": "true"}},
 		{"dashboard-off.toml", map[string]string{"TRAEFIK_ADMIN_DASHBOARD": "false"}},
+		{"retry-off.toml", map[string]string{"TRAEFIK_RETRY_ATTEMPTS": "1"}},
 		{"custom-ports.toml", map[string]string{"TRAEFIK_HTTP_PORT": "8080", "TRAEFIK_HTTPS_PORT": "8443", "TRAEFIK_ADMIN_PORT": "9000", "TRAEFIK_BIND_ADDRESS": "127.0.0.1", "TRAEFIK_HOME": "/srv/traefik", "TRAEFIK_GRACE_TIMEOUT": "3s", "TRAEFIK_LOG_FORMAT": "json", "TRAEFIK_ACCESS_LOG": "false", "TRAEFIK_DEBUG": "true"}},
 		{"public-port.toml", map[string]string{"TRAEFIK_HTTPS_PORT": "8443", "TRAEFIK_HTTPS_PUBLIC_PORT": "443"}},
 		{"knobs.toml", map[string]string{
@@ -92,6 +93,11 @@ func TestTLSAndAdminGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "admin-loopback.toml", got)
+	got, err = Renderer{}.Render(RetryTemplate, NewRetryData(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "retry.toml", got)
 }
 
 // TestMiddlewaresGolden: the middlewares TRAEFIK_COMPRESSION asks for.

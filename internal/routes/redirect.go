@@ -2,8 +2,8 @@ package routes
 
 import "strconv"
 
-// redirectScheme is the setting of the redirectScheme middleware that a v1
-// redirect to scheme becomes (traefik.frontend.redirect.entryPoint,
+// redirectTo is the redirectScheme middleware that a v1 redirect to scheme
+// becomes (traefik.frontend.redirect.entryPoint,
 // traefik.frontend.headers.SSLRedirect and SSLTemporaryRedirect).
 //
 // Traefik v3's redirectScheme keeps the host and drops the request's port
@@ -12,10 +12,10 @@ import "strconv"
 // mapping (Docker's 8443:443) both send clients to a port they cannot reach.
 // A redirect to https names the port clients reach HTTPS on instead. A
 // redirect to http keeps Traefik's behaviour (the scheme's port, 80).
-func redirectScheme(scheme string, permanent bool, o Options) map[string]any {
-	m := map[string]any{"scheme": scheme, "permanent": permanent}
+func redirectTo(scheme string, permanent bool, o Options) redirectScheme {
+	m := redirectScheme{scheme: scheme, permanent: permanent}
 	if scheme == "https" && o.HTTPSPort != 0 {
-		m["port"] = strconv.Itoa(o.HTTPSPort)
+		m.port = strconv.Itoa(o.HTTPSPort)
 	}
 	return m
 }

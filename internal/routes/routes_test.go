@@ -2,6 +2,7 @@ package routes
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -105,22 +106,13 @@ func TestIsolationAndWarnings(t *testing.T) {
 	}
 	routers := Routers(res.Config)
 	for _, r := range []string{"http/whoami-iamfoo", "http/down-iamfoo", "http/app", "tcp/db"} {
-		if !contains(routers, r) {
+		if !slices.Contains(routers, r) {
 			t.Errorf("router %s missing: %v", r, routers)
 		}
 	}
 	if res.Servers["whoami-iamfoo"] != 2 || res.Servers["down-iamfoo"] != 0 || res.Servers["nohealth-iamfoo"] != 1 {
 		t.Errorf("server counts: %v", res.Servers)
 	}
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestNameCollision(t *testing.T) {

@@ -2,9 +2,6 @@
 
 package routes
 
-// schemaVersion is the Traefik version the schema was walked from.
-const schemaVersion = "v3.6.12"
-
 // schemaEntries are every label path Traefik accepts: the label path
 // (lower case, * for a name, [] for a list index), the TOML path, the kind.
 var schemaEntries = []schemaEntry{

@@ -5,86 +5,71 @@ import (
 	"strings"
 )
 
-// v1AuthKeys are the traefik.frontend.auth.* keys (lower case) Traefik v1.7
-// read from Docker and Rancher labels (docs/configuration/backends/docker.md
-// of v1.7, "On containers"), forward auth aside.
-var v1AuthKeys = []string{
-	"frontend.auth.basic", "frontend.auth.basic.users", "frontend.auth.basic.usersfile", "frontend.auth.basic.removeheader", "frontend.auth.basic.realm",
-	"frontend.auth.digest.users", "frontend.auth.digest.usersfile", "frontend.auth.digest.removeheader",
-	"frontend.auth.headerfield", "frontend.auth.removeheader",
-}
-
-func init() {
-	for _, k := range v1AuthKeys {
-		v1Keys[k] = true
+// v1Auth builds traefik.frontend.auth.* (Traefik v1.7's labels for Docker
+// and Rancher, docs/configuration/backends/docker.md "On containers",
+// forward auth aside): a basicAuth or digestAuth middleware, or none.
+// Users are checked here, with the label that gave them; extractCredentials
+// then moves them to a file of their own.
+func v1Auth(a *v1AuthLabels, o Options) (*userAuth, error) {
+	basicUsers := a.basicLegacy
+	if a.basicUsers.label != "" { // .users wins over the deprecated basic
+		basicUsers = a.basicUsers
 	}
-}
-
-// v1Auth translates traefik.frontend.auth.*: a basicAuth or digestAuth
-// middleware, or none. Users are checked here, with the label that gave
-// them; extractCredentials then moves them to a file of their own.
-func v1Auth(f v1Frontend, o Options) (kind string, settings map[string]any, err error) {
-	type src struct{ users, usersLabel, file, fileLabel string }
-	var basic, digest src
-	for _, k := range []string{"frontend.auth.basic", "frontend.auth.basic.users"} { // .users wins
-		if label, v, ok := f.get(k); ok {
-			basic.users, basic.usersLabel = v, label
-		}
-	}
-	basic.fileLabel, basic.file, _ = f.get("frontend.auth.basic.usersfile")
-	digest.usersLabel, digest.users, _ = f.get("frontend.auth.digest.users")
-	digest.fileLabel, digest.file, _ = f.get("frontend.auth.digest.usersfile")
-
-	hasBasic := basic.users != "" || basic.file != ""
-	hasDigest := digest.users != "" || digest.file != ""
+	hasBasic := basicUsers.val != "" || a.basicFile.val != ""
+	hasDigest := a.digestUsers.val != "" || a.digestFile.val != ""
 	if hasBasic && hasDigest {
-		label := digest.usersLabel
+		label := a.digestUsers.label
 		if label == "" {
-			label = digest.fileLabel
+			label = a.digestFile.label
 		}
-		return "", nil, errLabel(label, "basic and digest auth are both set: choose one")
-	}
-	s, digestOn := basic, false
-	kind, prefix := "basicAuth", "frontend.auth.basic."
-	if hasDigest {
-		s, digestOn = digest, true
-		kind, prefix = "digestAuth", "frontend.auth.digest."
+		return nil, errLabel(label, "basic and digest auth are both set: choose one")
 	}
 	if !hasBasic && !hasDigest {
-		return "", nil, nil
+		return nil, nil
 	}
-	settings = map[string]any{}
-	if s.file != "" {
-		if s.users != "" {
-			return "", nil, errLabel(s.fileLabel, "set users or usersFile, not both: rancher-traefik writes users to a file of its own")
-		}
-		if err := checkUsersFile(s.fileLabel, s.file, o); err != nil {
-			return "", nil, err
-		}
-		settings["usersFile"] = s.file
-	} else {
-		list, _ := convert(kindList, s.users)
-		if err := checkUsers(s.usersLabel, list.([]string), digestOn); err != nil {
-			return "", nil, err
-		}
-		settings["users"] = list
+	users, file, specific := basicUsers, a.basicFile, a.basicRemoveHeader
+	if hasDigest {
+		users, file, specific = a.digestUsers, a.digestFile, a.digestRemoveHeader
 	}
-	for _, k := range []string{"frontend.auth.removeheader", prefix + "removeheader"} { // the specific one wins
-		if label, v, ok := f.get(k); ok {
-			b, err := convert(kindBool, v)
-			if err != nil {
-				return "", nil, errLabel(label, "%v", err)
-			}
-			settings["removeHeader"] = b
+	m := &userAuth{digest: hasDigest}
+	if err := v1AuthUsers(m, users, file, o); err != nil {
+		return nil, err
+	}
+	for _, v := range []v1Value[bool]{a.removeHeader, specific} { // the specific one wins
+		if v.err != nil {
+			return nil, v.err
+		}
+		if v.label != "" {
+			m.removeHeader = some(v.val)
 		}
 	}
-	if _, v, ok := f.get("frontend.auth.headerfield"); ok && strings.TrimSpace(v) != "" {
-		settings["headerField"] = strings.TrimSpace(v)
+	if h := strings.TrimSpace(a.headerField.val); h != "" {
+		m.headerField = h
 	}
-	if _, v, ok := f.get("frontend.auth.basic.realm"); ok && !digestOn {
-		settings["realm"] = v
+	if a.realm.label != "" && !hasDigest {
+		m.realm = some(a.realm.val)
 	}
-	return kind, settings, nil
+	return m, nil
+}
+
+// v1AuthUsers sets the users, or the users file, of m.
+func v1AuthUsers(m *userAuth, users, file v1Value[string], o Options) error {
+	if file.val != "" {
+		if users.val != "" {
+			return errLabel(file.label, "set users or usersFile, not both: rancher-traefik writes users to a file of its own")
+		}
+		if err := checkUsersFile(file.label, file.val, o); err != nil {
+			return err
+		}
+		m.usersFile = file.val
+		return nil
+	}
+	list, _ := convert(kindList, users.val)
+	if err := checkUsers(users.label, list.([]string), m.digest); err != nil {
+		return err
+	}
+	m.users = list.([]string)
+	return nil
 }
 
 // checkUsersFile wants an absolute path outside rancher-traefik's

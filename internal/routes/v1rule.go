@@ -6,35 +6,16 @@ import (
 	"strings"
 )
 
-// middleware is one middleware a v1 rule or label asks for: its kind
-// (the TOML section, e.g. stripPrefix) and settings.
-type middleware struct {
-	kind     string
-	settings map[string]any
-}
-
 // v1Rule is a translated Traefik v1 frontend rule.
 type v1Rule struct {
 	matcher     string       // Traefik v3 rule syntax
 	middlewares []middleware // modifiers: strip, add, replace
 }
 
-// TranslateRule turns a Traefik v1 frontend rule
+// translateV1Rule turns a Traefik v1 frontend rule
 // ("Host:a.com,b.com;PathPrefixStrip:/api") into Traefik v3 syntax
 // ("(Host(`a.com`) || Host(`b.com`)) && PathPrefix(`/api`)") and the
 // middlewares its modifiers need.
-func TranslateRule(rule string) (string, []string, error) {
-	r, err := translateV1Rule(rule)
-	if err != nil {
-		return "", nil, err
-	}
-	var kinds []string
-	for _, m := range r.middlewares {
-		kinds = append(kinds, m.kind)
-	}
-	return r.matcher, kinds, nil
-}
-
 func translateV1Rule(rule string) (*v1Rule, error) {
 	out := &v1Rule{}
 	var parts []string
@@ -55,93 +36,115 @@ func translateV1Rule(rule string) (*v1Rule, error) {
 		if strings.Contains(arg, "`") {
 			return nil, fmt.Errorf("%s: a backtick cannot be expressed in a Traefik v3 rule", name)
 		}
-		vals := splitArgs(arg)
-		var m string
-		var err error
-		switch strings.ToLower(name) {
-		case "host":
-			m = anyOf(vals, func(v string) string { return "Host(`" + strings.ToLower(v) + "`)" })
-		case "hostregexp":
-			m, err = anyOfErr(vals, func(v string) (string, error) {
-				re, err := templateRegexp(v, true)
-				return "HostRegexp(`" + re + "`)", err
-			})
-		case "path":
-			m, err = anyOfErr(vals, pathMatcher(false))
-		case "pathprefix":
-			m, err = anyOfErr(vals, pathMatcher(true))
-		case "pathstrip":
-			m, err = anyOfErr(vals, pathMatcher(false))
-			out.middlewares = append(out.middlewares, middleware{"stripPrefix", map[string]any{"prefixes": vals}})
-		case "pathprefixstrip":
-			m, err = anyOfErr(vals, pathMatcher(true))
-			out.middlewares = append(out.middlewares, middleware{"stripPrefix", map[string]any{"prefixes": vals}})
-		case "pathprefixstripregex":
-			var res []string
-			m, err = anyOfErr(vals, func(v string) (string, error) {
-				re, err := templateRegexp(v, false)
-				re = strings.TrimSuffix(re, "$") // a prefix
-				res = append(res, re)
-				return "PathRegexp(`" + re + "`)", err
-			})
-			out.middlewares = append(out.middlewares, middleware{"stripPrefixRegex", map[string]any{"regex": res}})
-		case "addprefix":
-			out.middlewares = append(out.middlewares, middleware{"addPrefix", map[string]any{"prefix": arg}})
-			continue
-		case "replacepath":
-			out.middlewares = append(out.middlewares, middleware{"replacePath", map[string]any{"path": arg}})
-			continue
-		case "replacepathregex":
-			re, repl, ok := strings.Cut(arg, " ")
-			if !ok {
-				return nil, fmt.Errorf("matcher ReplacePathRegex needs \"regex replacement\"")
-			}
-			if _, err := regexp.Compile(re); err != nil {
-				return nil, fmt.Errorf("matcher ReplacePathRegex: %w", err)
-			}
-			out.middlewares = append(out.middlewares, middleware{"replacePathRegex", map[string]any{"regex": re, "replacement": strings.TrimSpace(repl)}})
-			continue
-		case "method":
-			m = anyOf(vals, func(v string) string { return "Method(`" + strings.ToUpper(v) + "`)" })
-		case "headers":
-			if len(vals) != 2 {
-				return nil, fmt.Errorf("matcher Headers needs key,value")
-			}
-			m = "Header(`" + vals[0] + "`, `" + vals[1] + "`)"
-		case "headersregexp":
-			if len(vals) != 2 {
-				return nil, fmt.Errorf("matcher HeadersRegexp needs key,regexp")
-			}
-			if _, err := regexp.Compile(vals[1]); err != nil {
-				return nil, fmt.Errorf("matcher HeadersRegexp: %w", err)
-			}
-			m = "HeaderRegexp(`" + vals[0] + "`, `" + vals[1] + "`)"
-		case "query":
-			var qs []string
-			for _, v := range vals {
-				k, val, _ := strings.Cut(v, "=")
-				if k == "" {
-					return nil, fmt.Errorf("matcher Query needs key=value pairs")
-				}
-				qs = append(qs, "Query(`"+k+"`, `"+val+"`)")
-			}
-			m = strings.Join(qs, " && ")
-			if len(qs) > 1 {
-				m = "(" + m + ")"
-			}
-		default:
-			return nil, fmt.Errorf("unknown matcher %q", name)
-		}
+		m, err := translateV1Matcher(name, arg, out)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, err
 		}
-		parts = append(parts, m)
+		if m != "" {
+			parts = append(parts, m)
+		}
 	}
 	if len(parts) == 0 {
 		return nil, fmt.Errorf("no matcher (a rule needs Host, Path, … as well as modifiers)")
 	}
 	out.matcher = strings.Join(parts, " && ")
 	return out, nil
+}
+
+// translateV1Matcher translates one matcher or modifier (name as written);
+// a modifier adds its middleware to out and gives no matcher.
+func translateV1Matcher(written, arg string, out *v1Rule) (string, error) {
+	vals := splitArgs(arg)
+	var m string
+	var err error
+	switch name := strings.ToLower(written); name {
+	case "host":
+		m = anyOf(vals, func(v string) string { return "Host(`" + strings.ToLower(v) + "`)" })
+	case "hostregexp":
+		m, err = anyOfErr(vals, func(v string) (string, error) {
+			re, err := templateRegexp(v, true)
+			return "HostRegexp(`" + re + "`)", err
+		})
+	case "path", "pathprefix", "pathstrip", "pathprefixstrip":
+		m, err = anyOfErr(vals, pathMatcher(strings.HasPrefix(name, "pathprefix")))
+		if strings.HasSuffix(name, "strip") {
+			out.middlewares = append(out.middlewares, stripPrefix{prefixes: vals})
+		}
+	case "pathprefixstripregex":
+		var res []string
+		m, err = anyOfErr(vals, func(v string) (string, error) {
+			re, err := templateRegexp(v, false)
+			re = strings.TrimSuffix(re, "$") // a prefix
+			res = append(res, re)
+			return "PathRegexp(`" + re + "`)", err
+		})
+		out.middlewares = append(out.middlewares, stripPrefixRegex{regex: res})
+	case "addprefix", "replacepath", "replacepathregex":
+		return "", translateV1Modifier(name, arg, out)
+	case "method":
+		m = anyOf(vals, func(v string) string { return "Method(`" + strings.ToUpper(v) + "`)" })
+	case "headers", "headersregexp", "query":
+		return translateV1RequestMatcher(name, vals)
+	default:
+		return "", fmt.Errorf("unknown matcher %q", written)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", written, err)
+	}
+	return m, nil
+}
+
+// translateV1Modifier adds the middleware of AddPrefix, ReplacePath or
+// ReplacePathRegex to out.
+func translateV1Modifier(name, arg string, out *v1Rule) error {
+	switch name {
+	case "addprefix":
+		out.middlewares = append(out.middlewares, addPrefix{prefix: arg})
+	case "replacepath":
+		out.middlewares = append(out.middlewares, replacePath{path: arg})
+	case "replacepathregex":
+		re, repl, ok := strings.Cut(arg, " ")
+		if !ok {
+			return fmt.Errorf("matcher ReplacePathRegex needs \"regex replacement\"")
+		}
+		if _, err := regexp.Compile(re); err != nil {
+			return fmt.Errorf("matcher ReplacePathRegex: %w", err)
+		}
+		out.middlewares = append(out.middlewares, replacePathRegex{regex: re, replacement: strings.TrimSpace(repl)})
+	}
+	return nil
+}
+
+// translateV1RequestMatcher translates Headers, HeadersRegexp and Query.
+func translateV1RequestMatcher(name string, vals []string) (string, error) {
+	switch name {
+	case "headers":
+		if len(vals) != 2 {
+			return "", fmt.Errorf("matcher Headers needs key,value")
+		}
+		return "Header(`" + vals[0] + "`, `" + vals[1] + "`)", nil
+	case "headersregexp":
+		if len(vals) != 2 {
+			return "", fmt.Errorf("matcher HeadersRegexp needs key,regexp")
+		}
+		if _, err := regexp.Compile(vals[1]); err != nil {
+			return "", fmt.Errorf("matcher HeadersRegexp: %w", err)
+		}
+		return "HeaderRegexp(`" + vals[0] + "`, `" + vals[1] + "`)", nil
+	}
+	var qs []string
+	for _, v := range vals {
+		k, val, _ := strings.Cut(v, "=")
+		if k == "" {
+			return "", fmt.Errorf("matcher Query needs key=value pairs")
+		}
+		qs = append(qs, "Query(`"+k+"`, `"+val+"`)")
+	}
+	m := strings.Join(qs, " && ")
+	if len(qs) > 1 {
+		m = "(" + m + ")"
+	}
+	return m, nil
 }
 
 // splitArgs splits on commas outside {…} placeholders.

@@ -5,9 +5,46 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"rancher-traefik/internal/rancher"
 )
 
-func TestTranslateRule(t *testing.T) {
+// buildRule builds one service whose Traefik v1 frontend rule is rule, as
+// the product does (Build), and returns its router's rule and the kinds of
+// its middlewares in order — or, when the label is refused, the problem
+// reported for it.
+func buildRule(t testing.TB, rule string) (matcher string, kinds []string, problem string) {
+	t.Helper()
+	const label = "traefik.frontend.rule"
+	snap := &rancher.Snapshot{Services: []rancher.Service{{Name: "app", Stack: "s", Kind: "service", State: "active",
+		Labels:     map[string]string{"traefik.enable": "true", "traefik.port": "80", label: rule},
+		Containers: []rancher.Container{{Name: "s-app-1", PrimaryIP: "10.0.0.1", State: "running"}}}}}
+	res := Build(snap, Options{Domain: "example.com", CredentialDir: testCredDir, CredentialKey: testCredKey})
+	if len(res.Warnings) > 0 {
+		if w := res.Warnings[0]; len(res.Warnings) > 1 || w.Label != label {
+			t.Fatalf("%q: warnings %v, want one, for %s", rule, res.Warnings, label)
+		}
+		return "", nil, res.Warnings[0].Msg
+	}
+	routers := Routers(res.Config)
+	if len(routers) != 1 {
+		t.Fatalf("%q: routers %v, want one", rule, routers)
+	}
+	httpCfg := res.Config["http"].(map[string]any)
+	router := httpCfg["routers"].(map[string]any)[strings.TrimPrefix(routers[0], "http/")].(map[string]any)
+	mws, _ := router["middlewares"].([]string)
+	for _, name := range mws {
+		for kind := range httpCfg["middlewares"].(map[string]any)[name].(map[string]any) {
+			kinds = append(kinds, kind)
+		}
+	}
+	return router["rule"].(string), kinds, ""
+}
+
+// TestV1Rule: a Traefik v1 frontend rule ("Host:a.com,b.com;
+// PathPrefixStrip:/api") becomes a router with the rule in Traefik v3
+// syntax and the middlewares its modifiers need.
+func TestV1Rule(t *testing.T) {
 	tests := []struct {
 		rule    string
 		matcher string
@@ -31,9 +68,9 @@ func TestTranslateRule(t *testing.T) {
 		{"Query:a=1,b=2", "(Query(`a`, `1`) && Query(`b`, `2`))", nil},
 	}
 	for _, tt := range tests {
-		m, mws, err := TranslateRule(tt.rule)
-		if err != nil {
-			t.Errorf("%q: %v", tt.rule, err)
+		m, mws, problem := buildRule(t, tt.rule)
+		if problem != "" {
+			t.Errorf("%q: %s", tt.rule, problem)
 			continue
 		}
 		if m != tt.matcher {
@@ -45,7 +82,9 @@ func TestTranslateRule(t *testing.T) {
 	}
 }
 
-func TestTranslateRuleErrors(t *testing.T) {
+// TestV1RuleErrors: a rule that cannot be translated costs its service,
+// with the problem named against the label.
+func TestV1RuleErrors(t *testing.T) {
 	tests := []struct{ rule, want string }{
 		{"", "no matcher"},
 		{"AddPrefix:/x", "no matcher"},
@@ -61,20 +100,22 @@ func TestTranslateRuleErrors(t *testing.T) {
 		{"HeadersRegexp:k,[", "HeadersRegexp"},
 	}
 	for _, tt := range tests {
-		_, _, err := TranslateRule(tt.rule)
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%q: err %v, want %q", tt.rule, err, tt.want)
+		_, _, problem := buildRule(t, tt.rule)
+		if !strings.Contains(problem, tt.want) {
+			t.Errorf("%q: problem %q, want %q", tt.rule, problem, tt.want)
 		}
 	}
 }
 
-func FuzzTranslateRule(f *testing.F) {
+// FuzzV1Rule: any rule label is refused or becomes a router rule whose
+// backticks pair up.
+func FuzzV1Rule(f *testing.F) {
 	for _, s := range []string{"Host:a.com,b.com;PathPrefixStrip:/api", "HostRegexp:{a:[0-9]+}.x", "Query:a=1", "Path:/{x}"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, rule string) {
-		m, _, err := TranslateRule(rule)
-		if err != nil {
+		m, _, problem := buildRule(t, rule)
+		if problem != "" {
 			return
 		}
 		if strings.Count(m, "`")%2 != 0 {

@@ -40,24 +40,42 @@ type labelOnly struct {
 // service is reported, not only the first.
 func v2Service(s *rancher.Service, o Options) (map[string]any, map[string]int, error) {
 	var p problems
-	frag := map[string]any{}
-	extra := map[string]map[string]*labelOnly{} // proto → service → label-only values
+	frag, extra := decodeV2(s, &p)
+	addrs := addresses(s, o)
+	servers := buildV2HTTP(s, o, frag, extra, addrs, &p)
+	buildV2Streams(s, frag, extra, addrs, &p)
+	if err := p.err(); err != nil {
+		return nil, nil, err
+	}
+	return frag, servers, nil
+}
+
+// decodeV2 sets each traefik.http/tcp/udp.* label at its path, checked
+// against Traefik's schema; label-only values (a server's port and scheme)
+// go to extra: proto → service → values.
+func decodeV2(s *rancher.Service, p *problems) (frag map[string]any, extra map[string]map[string]*labelOnly) {
+	frag = map[string]any{}
+	extra = map[string]map[string]*labelOnly{}
 	keys := make([]string, 0, len(s.Labels))
 	for k := range s.Labels {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, label := range keys {
-		if !hasV2(map[string]string{label: ""}) {
+		if !isV2(label) {
 			continue
 		}
 		p.add(setLabel(frag, extra, label, s.Labels[label]))
 	}
-	base := baseName(s)
-	addrs := addresses(s, o)
-	servers := map[string]int{}
+	return frag, extra
+}
 
-	// HTTP: Docker provider defaults.
+// buildV2HTTP fills in the HTTP part the way Traefik's Docker provider
+// does, and returns the servers of each router.
+func buildV2HTTP(s *rancher.Service, o Options, frag map[string]any, extra map[string]map[string]*labelOnly, addrs []string, p *problems) map[string]int {
+	base := baseName(s)
+	servers := map[string]int{}
+	// Docker provider defaults.
 	httpCfg := sub(frag, "http")
 	routers := sub(httpCfg, "routers")
 	services := sub(httpCfg, "services")
@@ -89,23 +107,8 @@ func v2Service(s *rancher.Service, o Options) (map[string]any, map[string]int, e
 		count[name] = n
 	}
 	for name, rv := range routers {
-		r := rv.(map[string]any)
-		linked := !p.add(linkService(r, services, "http", name))
-		if _, ok := r["rule"]; !ok {
-			if rule, err := defaultRule(s, o.Domain); err != nil {
-				p.add(errLabel("traefik.http.routers."+name+".rule", "not set, and no domain for the default rule"))
-			} else {
-				r["rule"] = rule
-			}
-		}
-		if tls, ok := r["tls"].(map[string]any); ok {
-			if cr, ok := tls["certResolver"].(string); ok && cr == "acme" && !o.ACME {
-				p.add(errLabel("traefik.http.routers."+name+".tls.certresolver", "asks for acme, but TRAEFIK_ACME_ENABLE is false"))
-			}
-		}
-		routerDefaults(r, o)
-		if linked {
-			servers[name] = count[r["service"].(string)]
+		if n, linked := v2Router(s, o, rv.(map[string]any), services, count, name, p); linked {
+			servers[name] = n
 		}
 	}
 	if len(routers) == 0 {
@@ -118,7 +121,35 @@ func v2Service(s *rancher.Service, o Options) (map[string]any, map[string]int, e
 		delete(frag, "http")
 	}
 
-	// TCP and UDP: services get the containers; routers link to the single service.
+	return servers
+}
+
+// v2Router links a router to its service and fills its rule, entry points
+// and TLS; it returns the service's server count, when linked.
+func v2Router(s *rancher.Service, o Options, r map[string]any, services map[string]any, count map[string]int, name string, p *problems) (int, bool) {
+	linked := !p.add(linkService(r, services, "http", name))
+	if _, ok := r["rule"]; !ok {
+		if rule, err := defaultRule(s, o.Domain); err != nil {
+			p.add(errLabel("traefik.http.routers."+name+".rule", "not set, and no domain for the default rule"))
+		} else {
+			r["rule"] = rule
+		}
+	}
+	if tls, ok := r["tls"].(map[string]any); ok {
+		if cr, ok := tls["certResolver"].(string); ok && cr == "acme" && !o.ACME {
+			p.add(errLabel("traefik.http.routers."+name+".tls.certresolver", "asks for acme, but TRAEFIK_ACME_ENABLE is false"))
+		}
+	}
+	routerDefaults(r, o)
+	if !linked {
+		return 0, false
+	}
+	return count[r["service"].(string)], true
+}
+
+// buildV2Streams gives TCP and UDP services the containers and links their
+// routers to the single service.
+func buildV2Streams(s *rancher.Service, frag map[string]any, extra map[string]map[string]*labelOnly, addrs []string, p *problems) {
 	for _, proto := range []string{"tcp", "udp"} {
 		pc, ok := frag[proto].(map[string]any)
 		if !ok {
@@ -144,10 +175,6 @@ func v2Service(s *rancher.Service, o Options) (map[string]any, map[string]int, e
 			}
 		}
 	}
-	if err := p.err(); err != nil {
-		return nil, nil, err
-	}
-	return frag, servers, nil
 }
 
 // linkService names the single service of the labels when a router names none.
@@ -257,31 +284,7 @@ func setLabel(frag map[string]any, extra map[string]map[string]*labelOnly, label
 		}
 	}
 	if n.labelOK {
-		proto := path[0].(string)
-		svc := names[len(names)-1]
-		if extra[proto] == nil {
-			extra[proto] = map[string]*labelOnly{}
-		}
-		// The service exists even when only its port is given.
-		if _, ok := sub(frag, proto, "services", svc)["loadBalancer"]; !ok {
-			sub(frag, proto, "services", svc)["loadBalancer"] = map[string]any{}
-		}
-		lo := extra[proto][svc]
-		if lo == nil {
-			lo = &labelOnly{}
-			extra[proto][svc] = lo
-		}
-		switch strings.ToLower(segs[len(segs)-1]) {
-		case "port":
-			lo.port, lo.portLabel = value, label
-		case "scheme":
-			sch := strings.ToLower(strings.TrimSpace(value))
-			if sch != "http" && sch != "https" && sch != "h2c" {
-				return errLabel(label, "%q is not http, https or h2c", value)
-			}
-			lo.scheme = sch
-		}
-		return nil
+		return setLabelOnly(frag, extra, path[0].(string), names[len(names)-1], segs[len(segs)-1], label, value)
 	}
 	var v any
 	switch {
@@ -303,6 +306,34 @@ func setLabel(frag map[string]any, extra map[string]map[string]*labelOnly, label
 		return errLabel(label, "is a section, not a setting (known: %s)", known(n))
 	}
 	return setPath(frag, path, v, label)
+}
+
+// setLabelOnly records a value the provider reads rather than Traefik (a
+// server's port or scheme, last) for service svc of proto.
+func setLabelOnly(frag map[string]any, extra map[string]map[string]*labelOnly, proto, svc, last, label, value string) error {
+	if extra[proto] == nil {
+		extra[proto] = map[string]*labelOnly{}
+	}
+	// The service exists even when only its port is given.
+	if _, ok := sub(frag, proto, "services", svc)["loadBalancer"]; !ok {
+		sub(frag, proto, "services", svc)["loadBalancer"] = map[string]any{}
+	}
+	lo := extra[proto][svc]
+	if lo == nil {
+		lo = &labelOnly{}
+		extra[proto][svc] = lo
+	}
+	switch strings.ToLower(last) {
+	case "port":
+		lo.port, lo.portLabel = value, label
+	case "scheme":
+		sch := strings.ToLower(strings.TrimSpace(value))
+		if sch != "http" && sch != "https" && sch != "h2c" {
+			return errLabel(label, "%q is not http, https or h2c", value)
+		}
+		lo.scheme = sch
+	}
+	return nil
 }
 
 func known(n *node) string {

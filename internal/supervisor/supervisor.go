@@ -9,14 +9,15 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"os/exec"
+	"runtime"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"rancher-traefik/internal/backoff"
 	"rancher-traefik/internal/reaper"
 )
 
@@ -47,6 +48,14 @@ type Options struct {
 	Args []string // arguments after the program name
 	Env  []string // the child's whole environment
 
+	// Trampoline, when set, is rancher-traefik's own executable (e.g.
+	// /proc/self/exe): the child is started through it (see Trampoline), so
+	// that the moment it has set its signal handlers can be seen, and
+	// signals are held until then (at most ReadyTimeout). Empty: the child
+	// is exec'd directly and signals are forwarded as they come.
+	Trampoline   string
+	ReadyTimeout time.Duration
+
 	// StopDelay is waited after SIGTERM/SIGINT before the child is told.
 	StopDelay time.Duration
 	// StopGrace is how long the child may take after SIGTERM before SIGKILL.
@@ -68,8 +77,6 @@ type Supervisor struct {
 	opts   Options
 	reaper *reaper.Reaper
 	log    *slog.Logger
-	// OnStart, if set, is called with each child's pid (for tests and metrics).
-	OnStart func(pid int)
 }
 
 // New returns a Supervisor whose children are reaped by r.
@@ -86,12 +93,21 @@ func New(opts Options, r *reaper.Reaper, log *slog.Logger) *Supervisor {
 	if opts.Restart == "" {
 		opts.Restart = RestartOnFailure
 	}
+	if opts.ReadyTimeout <= 0 {
+		opts.ReadyTimeout = DefaultReadyTimeout
+	}
 	return &Supervisor{opts: opts, reaper: r, log: log.With("component", "supervisor")}
 }
 
 // Budget is the longest a stop can take: the stop delay, the child's grace,
 // and the time to kill and reap it.
 func (s *Supervisor) Budget() time.Duration { return s.opts.StopDelay + s.opts.StopGrace + killMargin }
+
+// DefaultReadyTimeout bounds how long signals are held for a child whose
+// handlers are not seen: Traefik sets them within a tenth of a second; a
+// child that never does (another program as TRAEFIK_BINARY) gets them late
+// rather than never.
+const DefaultReadyTimeout = 5 * time.Second
 
 // killMargin is the time allowed for SIGKILL and the reap after the grace.
 const killMargin = time.Second
@@ -101,12 +117,36 @@ const killMargin = time.Second
 // crash loop. It returns the exit code the container should end with; err
 // is non-nil only for our own failures (ErrNotFound, ErrNotStartable,
 // ErrCrashLoop), in which case the code is the child's last.
+//
+// Every child is started from one OS thread, locked to the goroutine that
+// runs the supervision: a child's Pdeathsig fires when the thread that
+// forked it ends, not the process, and the Go runtime ends a thread when a
+// goroutine locked to it returns — with the child started from any thread
+// of the pool, a library's LockOSThread elsewhere could kill Traefik. The
+// thread stays locked until supervision is over, then ends with its
+// goroutine, which kills any child still there.
 func (s *Supervisor) Run(ctx context.Context, sigs <-chan os.Signal) (int, error) {
+	type result struct {
+		code int
+		err  error
+	}
+	res := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine
+		code, err := s.supervise(ctx, sigs)
+		res <- result{code, err}
+	}()
+	r := <-res
+	return r.code, r.err
+}
+
+func (s *Supervisor) supervise(ctx context.Context, sigs <-chan os.Signal) (int, error) {
 	restarts := 0
-	backoff := s.opts.BackoffMin
+	retry := backoff.New(s.opts.BackoffMin, s.opts.BackoffMax)
 	for first := true; ; first = false {
 		started := time.Now()
-		st, stopped, err := s.runOnce(ctx, sigs)
+		o, err := s.runOnce(ctx, sigs)
+		st := o.st
 		if err != nil {
 			if first {
 				return 0, err
@@ -114,8 +154,11 @@ func (s *Supervisor) Run(ctx context.Context, sigs <-chan os.Signal) (int, error
 			s.log.Error("restarting traefik failed", "err", err)
 			st = reaper.Status{WaitStatus: unix.WaitStatus(127 << 8)}
 		}
+		if o.clean {
+			return 0, nil
+		}
 		code := st.ExitCode()
-		if stopped {
+		if o.stopped {
 			return code, nil
 		}
 		if s.opts.Restart == RestartNever || (s.opts.Restart == RestartOnFailure && code == 0) {
@@ -123,7 +166,8 @@ func (s *Supervisor) Run(ctx context.Context, sigs <-chan os.Signal) (int, error
 			return code, nil
 		}
 		if time.Since(started) >= s.opts.HealthyAfter {
-			restarts, backoff = 0, s.opts.BackoffMin
+			restarts = 0
+			retry.Reset()
 		}
 		if restarts >= s.opts.RestartMax {
 			cause := "see Traefik's last lines above"
@@ -136,9 +180,8 @@ func (s *Supervisor) Run(ctx context.Context, sigs <-chan os.Signal) (int, error
 			return code, fmt.Errorf("%w: %d restarts, last %s; cause: %s", ErrCrashLoop, restarts, st, cause)
 		}
 		restarts++
-		delay := jitter(backoff)
+		delay := retry.Next()
 		s.log.Warn("traefik ended; restarting", "status", st.String(), "ran_for", time.Since(started).Round(time.Millisecond).String(), "restart", restarts, "of", s.opts.RestartMax, "in", delay.Round(time.Millisecond).String())
-		backoff = min(backoff*2, s.opts.BackoffMax)
 		if s.sleep(ctx, sigs, delay) {
 			s.log.Info("stop requested while waiting to restart traefik")
 			return code, nil
@@ -167,79 +210,84 @@ func (s *Supervisor) sleep(ctx context.Context, sigs <-chan os.Signal, d time.Du
 // IsStop reports whether sig asks to stop (SIGTERM, SIGINT).
 func IsStop(sig os.Signal) bool { return sig == unix.SIGTERM || sig == unix.SIGINT }
 
-// runOnce starts one child and waits for it, forwarding signals. stopped
-// reports that a stop was requested (the child ended after it).
-func (s *Supervisor) runOnce(ctx context.Context, sigs <-chan os.Signal) (st reaper.Status, stopped bool, err error) {
-	cmd := exec.Command(s.opts.Path, s.opts.Args...)
+// runOnce starts one child and waits for it, forwarding signals. The
+// outcome says whether a stop was requested (the child ended after it).
+func (s *Supervisor) runOnce(ctx context.Context, sigs <-chan os.Signal) (outcome, error) {
+	c, err := s.start()
+	if err != nil {
+		return outcome{}, err
+	}
+	defer c.proc.Release()
+	// Whatever else is in its process group goes with it, on every way out.
+	defer s.killGroup(c.pid)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	l := &childLoop{s: s, c: c, stopSig: unix.SIGTERM, ready: s.watchReady(rctx, c.pid)}
+	return l.run(ctx, sigs), nil
+}
+
+// child is one started Traefik.
+type child struct {
+	proc *os.Process
+	pid  int
+	done <-chan reaper.Status
+}
+
+// start starts the child through the reaper. The child dies with the
+// thread that forks it (Pdeathsig), hence with this process whatever ends
+// it, kill -9 included: Run keeps that thread for the supervisor's life.
+func (s *Supervisor) start() (*child, error) {
+	cmd, status, err := s.command()
+	if err != nil {
+		return nil, err
+	}
 	cmd.Env = s.opts.Env
 	cmd.Stdin = nil
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	done, err := s.reaper.Start(cmd)
+	if status != nil {
+		cmd.ExtraFiles[0].Close() // our copy of the write end
+	}
 	if err != nil {
+		if status != nil {
+			status.Close()
+		}
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, exec.ErrNotFound) {
-			return st, false, fmt.Errorf("%w: %s: %w", ErrNotFound, s.opts.Path, err)
+			return nil, fmt.Errorf("%w: %s: %w", ErrNotFound, cmd.Path, err)
 		}
-		return st, false, fmt.Errorf("%w: %s: %w", ErrNotStartable, s.opts.Path, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrNotStartable, cmd.Path, err)
 	}
-	proc := cmd.Process
-	defer proc.Release()
-	pid := proc.Pid
-	s.log.Info("traefik started", "pid", pid)
-	if s.OnStart != nil {
-		s.OnStart(pid)
+	c := &child{proc: cmd.Process, pid: cmd.Process.Pid, done: done}
+	if status != nil {
+		if err := awaitExec(status); err != nil {
+			<-done // it exits as soon as it has reported
+			c.proc.Release()
+			return nil, err
+		}
 	}
+	s.log.Info("traefik started", "pid", c.pid)
+	return c, nil
+}
 
-	var (
-		delayC  <-chan time.Time // the stop delay running
-		killC   <-chan time.Time // the grace running
-		killed  bool
-		stopSig os.Signal = unix.SIGTERM
-	)
-	stop := func(sig os.Signal, why string) {
-		stopped, stopSig = true, sig
-		s.log.Info("stopping traefik", "reason", why, "delay", s.opts.StopDelay.String(), "grace", s.opts.StopGrace.String())
-		if s.opts.StopDelay > 0 {
-			delayC = time.After(s.opts.StopDelay)
-			return
-		}
-		s.forward(proc, sig)
-		killC = time.After(s.opts.StopGrace)
+// watchReady watches for the child's signal handlers when it was started
+// through the trampoline; without one nothing can be observed, and the
+// child is taken as ready at once.
+func (s *Supervisor) watchReady(ctx context.Context, pid int) <-chan readiness {
+	if s.opts.Trampoline == "" {
+		ch := make(chan readiness, 1)
+		ch <- readiness{observed: true}
+		return ch
 	}
-	ctxDone := ctx.Done()
-	for {
-		select {
-		case st = <-done:
-			if killed {
-				s.log.Error("traefik did not stop within its grace and was killed", "grace", s.opts.StopGrace.String(), "status", st.String())
-			} else {
-				s.log.Info("traefik ended", "status", st.String())
-			}
-			return st, stopped, nil
-		case <-ctxDone:
-			ctxDone = nil
-			if !stopped {
-				stop(unix.SIGTERM, "shutdown")
-			}
-		case sig := <-sigs:
-			if IsStop(sig) && !stopped {
-				stop(sig, sig.String())
-				continue
-			}
-			s.forward(proc, sig)
-		case <-delayC:
-			delayC = nil
-			s.forward(proc, stopSig)
-			killC = time.After(s.opts.StopGrace)
-		case <-killC:
-			killC = nil
-			killed = true
-			// The whole process group: anything Traefik started goes too.
-			if err := unix.Kill(-pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
-				s.log.Warn("killing traefik's process group failed", "err", err)
-			}
-		}
+	return watchReady(ctx, pid, s.opts.ReadyTimeout)
+}
+
+// killGroup kills what is left of the child's process group (it has been
+// reaped; anything it started may remain).
+func (s *Supervisor) killGroup(pid int) {
+	if err := unix.Kill(-pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+		s.log.Warn("killing traefik's process group failed", "err", err)
 	}
 }
 
@@ -250,9 +298,4 @@ func (s *Supervisor) forward(proc *os.Process, sig os.Signal) {
 		return
 	}
 	s.log.Debug("forwarded signal", "signal", sig.String(), "pid", proc.Pid)
-}
-
-// jitter spreads d by ±20% so restarts of many containers do not align.
-func jitter(d time.Duration) time.Duration {
-	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }

@@ -7,15 +7,6 @@ import (
 	"time"
 )
 
-func TestJitterBounds(t *testing.T) {
-	for range 1000 {
-		d := jitter(time.Second)
-		if d < 800*time.Millisecond || d > 1200*time.Millisecond {
-			t.Fatalf("jitter(1s) = %v, outside ±20%%", d)
-		}
-	}
-}
-
 func TestBudgetAndDefaults(t *testing.T) {
 	s := New(Options{StopDelay: 2 * time.Second, StopGrace: 11 * time.Second}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if got := s.Budget(); got != 14*time.Second {

@@ -88,7 +88,7 @@ func key(b *bytes.Buffer, k string) {
 // []string, []any of scalars, map[string]any and []map[string]any. Keys are
 // sorted, so the same tree gives the same bytes.
 func Encode(b *bytes.Buffer, tree map[string]any) error {
-	return table(b, make([]string, 0, 8), tree, false)
+	return table(b, make([]string, 0, 8), tree)
 }
 
 // sortedKeys appends m's keys to buf, sorted.
@@ -131,7 +131,7 @@ func indent(b *bytes.Buffer, n int) {
 	b.WriteString(strings.Repeat("  ", n))
 }
 
-func table(b *bytes.Buffer, path []string, m map[string]any, _ bool) error {
+func table(b *bytes.Buffer, path []string, m map[string]any) error {
 	var buf [16]string
 	keys := sortedKeys(buf[:], m)
 	// Plain values first: after a sub-table header they would belong to it.
@@ -161,7 +161,7 @@ func subTables(b *bytes.Buffer, path []string, m map[string]any, keys []string) 
 		switch v := m[k].(type) {
 		case map[string]any:
 			header(b, p, false)
-			if err := table(b, p, v, false); err != nil {
+			if err := table(b, p, v); err != nil {
 				return err
 			}
 		case []map[string]any:
@@ -173,7 +173,7 @@ func subTables(b *bytes.Buffer, path []string, m map[string]any, keys []string) 
 			}
 			for _, el := range v {
 				header(b, p, true)
-				if err := table(b, p, el, true); err != nil {
+				if err := table(b, p, el); err != nil {
 					return err
 				}
 			}

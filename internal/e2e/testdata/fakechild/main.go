@@ -10,8 +10,6 @@
 //	FAKE_ORPHANS  start a process that starts this many children and exits
 //	              at once, leaving them to be re-parented
 //	FAKE_ENVIRON  write this process's /proc/self/environ to this file
-//	FAKE_READY    append "<pid>" to this file once the orphans are started
-//	              and the signal handlers set
 package main
 
 import (
@@ -50,11 +48,12 @@ func main() {
 	}
 	onTerm := os.Getenv("FAKE_ON_TERM")
 	sigs := make(chan os.Signal, 64)
-	all := []os.Signal{syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH, syscall.SIGCHLD}
+	// In Traefik's order: SIGTERM (with SIGINT) first, SIGHUP last — the
+	// supervisor forwards signals once SIGINT and SIGHUP are caught.
 	if onTerm != "default" {
-		all = append(all, syscall.SIGTERM)
+		signal.Notify(sigs, syscall.SIGTERM)
 	}
-	signal.Notify(sigs, all...)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH, syscall.SIGCHLD, syscall.SIGHUP)
 	if f := os.Getenv("FAKE_READY"); f != "" {
 		appendLine(f, strconv.Itoa(os.Getpid()))
 	}

@@ -1,0 +1,139 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
+
+	"rancher-traefik/internal/config"
+	"rancher-traefik/internal/reaper"
+	"rancher-traefik/internal/supervisor"
+)
+
+// Run prepares the configuration, then starts Traefik and supervises it
+// until it stops or a stop signal arrives. Traefik's own non-zero exit code
+// is returned as a ChildExit.
+func (a *App) Run(ctx context.Context) error {
+	// A write of ours to a closed stdout or stderr (`… | tee log`, then
+	// Ctrl-C) must fail, not kill us: the Go runtime ends a program that
+	// writes to a broken pipe on fd 1 or 2 by SIGPIPE unless it is ignored
+	// or notified (os/signal, "SIGPIPE") — and dying here would leave
+	// Traefik behind, holding its ports. Ignored, the write returns EPIPE.
+	// Traefik keeps the runtime's default whatever it inherits.
+	signal.Ignore(syscall.SIGPIPE)
+	// Catch the signals first: one arriving while we prepare must not kill
+	// us half-way, and is handled (forwarded or stopping) once Traefik runs.
+	sigs := make(chan os.Signal, 32)
+	signal.Notify(sigs, supervisor.Forwarded...)
+	defer signal.Stop(sigs)
+	return a.run(ctx, sigs)
+}
+
+// run is Run with the process's signals delivered on sigs.
+func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
+	cfg, log, err := a.LoadConfig()
+	a.warnUnknown(log)
+	if err != nil {
+		return err
+	}
+	log.Info("rancher-traefik starting", "version", a.Version, "pid", os.Getpid(), "home", cfg.Home)
+	logSources(log, cfg)
+	removeStaleTemps(cfg, log)
+	// The certificate files are read: from now on a change to them counts,
+	// however long Traefik's start takes.
+	cw := certWatcher(cfg, log)
+	cw.Prime()
+	served, err := a.Prepare(cfg, log)
+	if err != nil {
+		return err
+	}
+	cw.Reload = a.reloadCerts(log, served)
+	// Before any wait for Rancher: a missing Traefik is reported at once.
+	path, err := lookTraefik(cfg.Binary)
+	if err != nil {
+		return err
+	}
+	r, err := reaper.New(log)
+	if err != nil {
+		return err
+	}
+	pub, api, err := newPublisher(cfg, log)
+	if err != nil {
+		return err
+	}
+	// Every goroutine below belongs to g; bg ends when the supervisor does
+	// (or on an early return), which ends them all.
+	g, gctx := errgroup.WithContext(ctx)
+	bg, stopBG := context.WithCancel(gctx)
+	defer func() { stopBG(); _ = g.Wait() }()
+	// Reaping from now: as PID 1, orphans are ours during the start-up wait
+	// too.
+	g.Go(func() error { return r.Run(bg) })
+	if api != nil {
+		// From the start: events during the first wait count.
+		g.Go(func() error { return api.Events(bg) })
+	}
+	relay := make(chan os.Signal, 32)
+	gate := newStartGate(bg, log)
+	g.Go(func() error { return gate.run(bg, sigs, relay) })
+	if pub != nil {
+		// The first routes are in place before Traefik starts.
+		pub.First(gate.ctx, cfg.RancherWait)
+	}
+	if sig := gate.open(); sig != nil {
+		log.Info("stop requested before Traefik started; exiting", "signal", sig.String())
+		return nil
+	}
+	sup := a.newSupervisor(cfg, log, r, path)
+	logBudget(log, cfg, sup.Budget())
+	g.Go(func() error { return cw.Run(bg) })
+	if pub != nil {
+		g.Go(func() error { return pub.Run(bg) })
+	}
+	var code int
+	g.Go(func() error {
+		defer stopBG()
+		var err error
+		code, err = sup.Run(gctx, relay)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	log.Info("rancher-traefik exiting", "code", code, "orphans_reaped", r.Orphans())
+	if code != 0 {
+		return ChildExit(code)
+	}
+	return nil
+}
+
+// newSupervisor is Traefik's supervisor, as the configuration says.
+func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reaper, path string) *supervisor.Supervisor {
+	keepsDeathSignal(log, path)
+	trampoline := "/proc/self/exe" // so that Traefik's first instants are safe from signals
+	if err := unix.Access(trampoline, unix.X_OK); err != nil {
+		log.Warn("cannot exec /proc/self/exe: Traefik is started directly, and signals in its first instants may kill it", "err", err)
+		trampoline = ""
+	}
+	return supervisor.New(supervisor.Options{
+		Path:         path,
+		Args:         []string{"--configFile=" + cfg.StaticFile()},
+		Env:          childEnv(a.Lookup, cfg.ChildEnv),
+		Trampoline:   trampoline,
+		ReadyTimeout: supervisor.DefaultReadyTimeout,
+		StopDelay:    cfg.StopDelay,
+		StopGrace:    cfg.RequestAcceptGrace + cfg.GraceTimeout + time.Second,
+		Restart:      supervisor.Policy(cfg.Restart),
+		RestartMax:   cfg.RestartMax,
+		BackoffMin:   cfg.RestartBackoff,
+		BackoffMax:   30 * time.Second,
+		HealthyAfter: time.Minute,
+		Diagnose:     func() string { return portsInUse(cfg) },
+	}, r, log)
+}

@@ -1,0 +1,51 @@
+package app
+
+import (
+	"log/slog"
+	"path/filepath"
+
+	"rancher-traefik/internal/atomicfile"
+	"rancher-traefik/internal/certs"
+	"rancher-traefik/internal/config"
+	"rancher-traefik/internal/routes"
+)
+
+// ownFiles are the files run writes atomically under TRAEFIK_HOME.
+func ownFiles(cfg *config.Config) []string {
+	return []string{
+		cfg.StaticFile(),
+		cfg.AdminUsersFile(),
+		filepath.Join(cfg.DynamicDir(), tlsFile),
+		filepath.Join(cfg.DynamicDir(), adminFile),
+		cfg.RancherFile(),
+		filepath.Join(cfg.CertsDir(), certs.MainCert),
+		filepath.Join(cfg.CertsDir(), certs.MainKey),
+	}
+}
+
+// removeStaleTemps removes the temporary files an earlier run killed in
+// the middle of a write left beside our files (a kill -9 while a 600 KB
+// rancher.toml was written left one for good). Only atomicfile's own names
+// for our own files go; it runs before anything of ours writes. Failing is
+// not worth failing the start for: it is logged.
+func removeStaleTemps(cfg *config.Config, log *slog.Logger) {
+	for _, f := range ownFiles(cfg) {
+		removed, err := atomicfile.RemoveStale(f)
+		for _, r := range removed {
+			log.Info("removed a temporary file left by an interrupted write", "file", r)
+		}
+		if err != nil {
+			log.Warn("could not remove a temporary file left by an interrupted write", "err", err)
+		}
+	}
+	// Credential files (their temporary files hold label credentials too).
+	removed, err := atomicfile.RemoveStaleIn(cfg.CredentialsDir(), func(base string) bool {
+		return routes.CredentialFileName(base) || base == credentialKeyFile
+	})
+	for _, r := range removed {
+		log.Info("removed a temporary file left by an interrupted write", "file", r)
+	}
+	if err != nil {
+		log.Warn("could not remove a temporary file left by an interrupted write", "err", err)
+	}
+}

@@ -1,0 +1,303 @@
+package routes
+
+// The typed Traefik v3 dynamic configuration that the v1 dialect builds:
+// routers, services and middlewares with the fields rancher-traefik emits.
+// Each type's toMap is the encoding boundary: it gives the TOML section
+// (Traefik's own key names) that merge, the credential files and tomlenc
+// work on.
+
+// optional is a setting that is emitted only when a label set it.
+type optional[T any] struct {
+	val T
+	set bool
+}
+
+func some[T any](v T) optional[T] { return optional[T]{val: v, set: true} }
+
+// put adds o to m under key when it is set.
+func put[T any](m map[string]any, key string, o optional[T]) {
+	if o.set {
+		m[key] = o.val
+	}
+}
+
+// router is an HTTP router.
+type router struct {
+	rule         string
+	service      string
+	entryPoints  []string
+	priority     optional[int64]
+	middlewares  []string
+	tls          bool
+	certResolver string // with tls
+}
+
+func (r *router) toMap() map[string]any {
+	m := make(map[string]any, 6)
+	m["rule"] = r.rule
+	m["service"] = r.service
+	m["entryPoints"] = r.entryPoints
+	put(m, "priority", r.priority)
+	if len(r.middlewares) > 0 {
+		m["middlewares"] = r.middlewares
+	}
+	if r.tls {
+		tls := map[string]any{}
+		if r.certResolver != "" {
+			tls["certResolver"] = r.certResolver
+		}
+		m["tls"] = tls
+	}
+	return m
+}
+
+// applyDefaults fills entry points and TLS the way the options say: the
+// https entry point (or http without HTTPS), and TLS on https.
+func (r *router) applyDefaults(o Options) {
+	if len(r.entryPoints) == 0 {
+		r.entryPoints = []string{"http"}
+		if o.HTTPS {
+			r.entryPoints = []string{"https"}
+		}
+	}
+	for _, ep := range r.entryPoints {
+		if ep == "https" {
+			r.tls = true
+		}
+	}
+}
+
+// server is one server of a load balancer.
+type server struct {
+	url    string
+	weight optional[int64]
+}
+
+// healthCheck is a load balancer's health check.
+type healthCheck struct {
+	path     optional[string]
+	interval optional[string]
+	port     optional[int64]
+}
+
+func (h healthCheck) empty() bool { return !h.path.set && !h.interval.set && !h.port.set }
+
+// loadBalancer is an HTTP service's load balancer.
+type loadBalancer struct {
+	servers        []server
+	passHostHeader optional[bool]
+	sticky         bool
+	cookieName     string // with sticky; "" is Traefik's default
+	healthCheck    healthCheck
+}
+
+func (lb *loadBalancer) toMap() map[string]any {
+	m := make(map[string]any, 4)
+	list := make([]map[string]any, len(lb.servers))
+	for i, s := range lb.servers {
+		srv := make(map[string]any, 2)
+		srv["url"] = s.url
+		put(srv, "weight", s.weight)
+		list[i] = srv
+	}
+	m["servers"] = list
+	put(m, "passHostHeader", lb.passHostHeader)
+	if lb.sticky {
+		cookie := map[string]any{}
+		if lb.cookieName != "" {
+			cookie["name"] = lb.cookieName
+		}
+		m["sticky"] = map[string]any{"cookie": cookie}
+	}
+	if !lb.healthCheck.empty() {
+		hc := map[string]any{}
+		put(hc, "path", lb.healthCheck.path)
+		put(hc, "interval", lb.healthCheck.interval)
+		put(hc, "port", lb.healthCheck.port)
+		m["healthCheck"] = hc
+	}
+	return m
+}
+
+// middleware is one middleware's typed settings.
+type middleware interface {
+	kind() string             // the TOML section: stripPrefix, headers, …
+	settings() map[string]any // its options, by Traefik's names
+}
+
+type stripPrefix struct{ prefixes []string }
+
+func (stripPrefix) kind() string               { return "stripPrefix" }
+func (m stripPrefix) settings() map[string]any { return map[string]any{"prefixes": m.prefixes} }
+
+type stripPrefixRegex struct{ regex []string }
+
+func (stripPrefixRegex) kind() string               { return "stripPrefixRegex" }
+func (m stripPrefixRegex) settings() map[string]any { return map[string]any{"regex": m.regex} }
+
+type addPrefix struct{ prefix string }
+
+func (addPrefix) kind() string               { return "addPrefix" }
+func (m addPrefix) settings() map[string]any { return map[string]any{"prefix": m.prefix} }
+
+type replacePath struct{ path string }
+
+func (replacePath) kind() string               { return "replacePath" }
+func (m replacePath) settings() map[string]any { return map[string]any{"path": m.path} }
+
+type replacePathRegex struct{ regex, replacement string }
+
+func (replacePathRegex) kind() string { return "replacePathRegex" }
+func (m replacePathRegex) settings() map[string]any {
+	return map[string]any{"regex": m.regex, "replacement": m.replacement}
+}
+
+type redirectScheme struct {
+	scheme    string
+	permanent bool
+	port      string // "" leaves the port out
+}
+
+func (redirectScheme) kind() string { return "redirectScheme" }
+func (m redirectScheme) settings() map[string]any {
+	s := map[string]any{"scheme": m.scheme, "permanent": m.permanent}
+	if m.port != "" {
+		s["port"] = m.port
+	}
+	return s
+}
+
+type redirectRegex struct {
+	regex, replacement string
+	permanent          bool
+}
+
+func (redirectRegex) kind() string { return "redirectRegex" }
+func (m redirectRegex) settings() map[string]any {
+	return map[string]any{"regex": m.regex, "replacement": m.replacement, "permanent": m.permanent}
+}
+
+// userAuth is a basicAuth or digestAuth middleware.
+type userAuth struct {
+	digest       bool
+	users        []string // when usersFile is ""
+	usersFile    string
+	removeHeader optional[bool]
+	headerField  string
+	realm        optional[string] // basic only
+}
+
+func (m userAuth) kind() string {
+	if m.digest {
+		return "digestAuth"
+	}
+	return "basicAuth"
+}
+
+func (m userAuth) settings() map[string]any {
+	s := map[string]any{}
+	if m.usersFile != "" {
+		s["usersFile"] = m.usersFile
+	} else {
+		s["users"] = m.users // extractCredentials moves them to a file
+	}
+	put(s, "removeHeader", m.removeHeader)
+	if m.headerField != "" {
+		s["headerField"] = m.headerField
+	}
+	put(s, "realm", m.realm)
+	return s
+}
+
+type ipAllowList struct{ sourceRange []string }
+
+func (ipAllowList) kind() string               { return "ipAllowList" }
+func (m ipAllowList) settings() map[string]any { return map[string]any{"sourceRange": m.sourceRange} }
+
+// headers is the headers middleware, with the options the v1
+// traefik.frontend.headers.* labels set.
+type headers struct {
+	stsSeconds              optional[int64]
+	stsIncludeSubdomains    optional[bool]
+	stsPreload              optional[bool]
+	forceSTSHeader          optional[bool]
+	frameDeny               optional[bool]
+	customFrameOptionsValue optional[string]
+	contentTypeNosniff      optional[bool]
+	browserXSSFilter        optional[bool]
+	customBrowserXSSValue   optional[string]
+	contentSecurityPolicy   optional[string]
+	publicKey               optional[string]
+	referrerPolicy          optional[string]
+	isDevelopment           optional[bool]
+	allowedHosts            optional[[]string]
+	hostsProxyHeaders       optional[[]string]
+	customRequestHeaders    optional[map[string]any]
+	customResponseHeaders   optional[map[string]any]
+}
+
+func (headers) kind() string { return "headers" }
+func (h headers) settings() map[string]any {
+	m := map[string]any{}
+	put(m, "stsSeconds", h.stsSeconds)
+	put(m, "stsIncludeSubdomains", h.stsIncludeSubdomains)
+	put(m, "stsPreload", h.stsPreload)
+	put(m, "forceSTSHeader", h.forceSTSHeader)
+	put(m, "frameDeny", h.frameDeny)
+	put(m, "customFrameOptionsValue", h.customFrameOptionsValue)
+	put(m, "contentTypeNosniff", h.contentTypeNosniff)
+	put(m, "browserXssFilter", h.browserXSSFilter)
+	put(m, "customBrowserXSSValue", h.customBrowserXSSValue)
+	put(m, "contentSecurityPolicy", h.contentSecurityPolicy)
+	put(m, "publicKey", h.publicKey)
+	put(m, "referrerPolicy", h.referrerPolicy)
+	put(m, "isDevelopment", h.isDevelopment)
+	put(m, "allowedHosts", h.allowedHosts)
+	put(m, "hostsProxyHeaders", h.hostsProxyHeaders)
+	put(m, "customRequestHeaders", h.customRequestHeaders)
+	put(m, "customResponseHeaders", h.customResponseHeaders)
+	return m
+}
+
+// namedMiddleware is a middleware with its name in the configuration.
+type namedMiddleware struct {
+	name string
+	mw   middleware
+}
+
+// httpFragment is what one service adds to the HTTP configuration: its
+// routers and services, each under its name, and its middlewares in the
+// order the routers use them (a later one of the same name wins).
+type httpFragment struct {
+	routers     []namedRouter
+	middlewares []namedMiddleware
+}
+
+// namedRouter is a router and the load balancer of its service, both
+// under one name.
+type namedRouter struct {
+	name string
+	r    router
+	lb   loadBalancer
+}
+
+// toMap gives the fragment as the configuration tree merge works on.
+func (f *httpFragment) toMap() map[string]any {
+	h := make(map[string]any, 3)
+	rs := make(map[string]any, len(f.routers))
+	ss := make(map[string]any, len(f.routers))
+	for i := range f.routers {
+		nr := &f.routers[i]
+		rs[nr.name] = nr.r.toMap()
+		ss[nr.name] = map[string]any{"loadBalancer": nr.lb.toMap()}
+	}
+	h["routers"], h["services"] = rs, ss
+	if len(f.middlewares) > 0 {
+		ms := make(map[string]any, len(f.middlewares))
+		for _, m := range f.middlewares {
+			ms[m.name] = map[string]any{m.mw.kind(): m.mw.settings()}
+		}
+		h["middlewares"] = ms
+	}
+	return map[string]any{"http": h}
+}
