@@ -16,7 +16,7 @@ LDFLAGS         := -s -w -X rancher-traefik/internal/cli.version=$(VERSION)
 STATICCHECK     := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
-.PHONY: help build traefik compose pebble test test-e2e bench lint fmt demo image image-local image-dev push clean
+.PHONY: help build traefik compose pebble test test-e2e chaos bench lint fmt demo image image-local image-dev push clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -63,6 +63,10 @@ test: build traefik pebble ## run every test: formatting, vet, unit, integration
 
 test-e2e: build traefik pebble ## run only the end-to-end tests
 	env $$([ -x $(COMPOSE_V2) ] && echo COMPOSE_V2_BINARY=$(CURDIR)/$(COMPOSE_V2)) TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(PEBBLE_ENV) $(GO) test -count=1 -timeout 30m -v ./internal/e2e/
+
+chaos: build traefik ## run the chaos suite's long form (30 s outages, 340 kill -9, …) and print its table to tmp/chaos.md; `make test` runs the short form
+	@mkdir -p tmp
+	CHAOS=full CHAOS_REPORT=$(CURDIR)/tmp/chaos.md TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(GO) test -count=1 -timeout 60m -run '^TestChaos$$' -v ./internal/e2e/
 
 BENCHFLAGS ?=
 bench: build traefik ## run the benchmarks and print their figures (BENCHFLAGS passes go test flags, e.g. -benchtime=30x)
