@@ -46,6 +46,16 @@ type Publisher struct {
 	held     *heldRemoval   // a mass removal being held
 	warnings map[string]bool
 	now      func() time.Time // tests: the guard's clock
+	stages   stages           // how long the last publish took, by stage
+}
+
+// stages times one publish: the benchmark and the debug log report them.
+type stages struct {
+	fetch  time.Duration // request and decode of the metadata tree
+	build  time.Duration // routes.Build
+	diff   time.Duration // the guard's judgement and the change log's
+	encode time.Duration // TOML
+	write  time.Duration // credential files and the routes file
 }
 
 // First publishes the first snapshot, trying until wait has passed: every
@@ -168,25 +178,39 @@ func (p *Publisher) settle(ctx context.Context, v string) {
 
 // refresh fetches a snapshot and publishes it.
 func (p *Publisher) refresh(ctx context.Context) error {
+	t0 := time.Now()
 	snap, err := p.Source.Snapshot(ctx)
 	if err != nil {
 		return err
 	}
-	return p.publish(snap)
+	fetch := time.Since(t0)
+	err = p.publish(snap)
+	p.stages.fetch = fetch
+	return err
 }
 
 func (p *Publisher) publish(snap *rancher.Snapshot) error {
+	var st stages
+	t := time.Now()
+	lap := func(d *time.Duration) {
+		now := time.Now()
+		*d += now.Sub(t)
+		t = now
+	}
 	res := routes.Build(snap, p.Options)
 	p.logWarnings(res.Warnings)
+	lap(&st.build)
 	if p.good == nil {
 		p.good = p.loadExisting()
 		p.last = p.good
 	}
 	v := p.judge(res.Config)
+	lap(&st.diff)
 	b, err := routes.Encode(v.write)
 	if err != nil {
 		return err
 	}
+	lap(&st.encode)
 	// Credential files first (the new configuration names them).
 	if _, err := writeCredentials(p.Options.CredentialDir, res.Credentials); err != nil {
 		return err
@@ -201,6 +225,7 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 	if v.held == nil {
 		p.removeStaleCredentials(res.Credentials)
 	}
+	lap(&st.write)
 	if v.note != nil {
 		v.note(p.log())
 	}
@@ -213,6 +238,8 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 		p.good = res.Config
 	}
 	p.version = snap.Version
+	lap(&st.diff)
+	p.stages = st
 	return nil
 }
 
