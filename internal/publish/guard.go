@@ -3,8 +3,6 @@ package publish
 import (
 	"log/slog"
 	"time"
-
-	"rancher-traefik/internal/routes"
 )
 
 // The outage guard. An answer that removes Guard (a fraction) of the
@@ -40,8 +38,8 @@ type verdict struct {
 
 // judge compares answer with the last configuration applied in full.
 func (p *Publisher) judge(answer map[string]any) verdict {
-	baseline := routes.Routers(p.good)
-	removed := diff(baseline, routes.Routers(answer))
+	removed := p.goodIndex.missing(answer)
+	baseline := p.goodIndex
 	now := p.clock()
 	h := p.held
 	mass := p.massRemoval(len(removed), len(baseline))

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sort"
 	"time"
 
 	"rancher-traefik/internal/atomicfile"
@@ -40,13 +39,14 @@ type Publisher struct {
 	GuardHold time.Duration
 	Log       *slog.Logger
 
-	version  string
-	good     map[string]any // the last answer applied in full: the guard's baseline
-	last     map[string]any // the configuration in the file
-	held     *heldRemoval   // a mass removal being held
-	warnings map[string]bool
-	now      func() time.Time // tests: the guard's clock
-	stages   stages           // how long the last publish took, by stage
+	version   string
+	good      map[string]any // the last answer applied in full: the guard's baseline
+	goodIndex routerIndex    // its routers
+	lastIndex routerIndex    // the routers of the configuration in the file
+	held      *heldRemoval   // a mass removal being held
+	warnings  map[string]bool
+	now       func() time.Time // tests: the guard's clock
+	stages    stages           // how long the last publish took, by stage
 }
 
 // stages times one publish: the benchmark and the debug log report them.
@@ -201,8 +201,8 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 	p.logWarnings(res.Warnings)
 	lap(&st.build)
 	if p.good == nil {
-		p.good = p.loadExisting()
-		p.last = p.good
+		p.good, p.goodIndex = p.loadExisting()
+		p.lastIndex = p.goodIndex
 	}
 	v := p.judge(res.Config)
 	lap(&st.diff)
@@ -211,6 +211,11 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 		return err
 	}
 	lap(&st.encode)
+	idx, err := indexRouters(v.write, b)
+	if err != nil {
+		return fmt.Errorf("indexing the routes: %w", err)
+	}
+	lap(&st.diff)
 	// Credential files first (the new configuration names them).
 	if _, err := writeCredentials(p.Options.CredentialDir, res.Credentials); err != nil {
 		return err
@@ -230,12 +235,12 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 		v.note(p.log())
 	}
 	if changed {
-		p.logChange(snap.Version, p.last, v.write)
+		p.logChange(snap.Version, p.lastIndex, idx, countServers(v.write))
 	}
-	p.last = v.write
+	p.lastIndex = idx
 	p.held = v.held
-	if v.applied {
-		p.good = res.Config
+	if v.applied { // the answer is what was written: idx is its index
+		p.good, p.goodIndex = res.Config, idx
 	}
 	p.version = snap.Version
 	lap(&st.diff)
@@ -244,17 +249,25 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 }
 
 // loadExisting reads the routers of a file left by an earlier run (for the
-// guard's first comparison).
-func (p *Publisher) loadExisting() map[string]any {
+// guard's first comparison), and indexes them as this version encodes them.
+func (p *Publisher) loadExisting() (map[string]any, routerIndex) {
+	empty := func() (map[string]any, routerIndex) { return map[string]any{}, routerIndex{} }
 	b, err := os.ReadFile(p.Path)
 	if err != nil {
-		return map[string]any{}
+		return empty()
 	}
 	var m map[string]any
 	if err := decodeTOML(b, &m); err != nil {
-		return map[string]any{}
+		return empty()
 	}
-	return m
+	if b, err = routes.Encode(m); err != nil {
+		return empty()
+	}
+	idx, err := indexRouters(m, b)
+	if err != nil {
+		return empty()
+	}
+	return m, idx
 }
 
 // logWarnings logs each warning once, until it goes away.
@@ -268,19 +281,4 @@ func (p *Publisher) logWarnings(ws []routes.Warning) {
 		}
 	}
 	p.warnings = now
-}
-
-func diff(a, b []string) []string {
-	in := map[string]bool{}
-	for _, x := range b {
-		in[x] = true
-	}
-	var out []string
-	for _, x := range a {
-		if !in[x] {
-			out = append(out, x)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
