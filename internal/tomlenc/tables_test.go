@@ -57,3 +57,78 @@ func TestTables(t *testing.T) {
 		t.Error("a broken header: no error")
 	}
 }
+
+// treeMerge is answer plus the depth-3 items of kept it lacks.
+func treeMerge(kept, answer map[string]any, depth int) map[string]any {
+	out := map[string]any{}
+	for k, v := range answer {
+		out[k] = v
+	}
+	for k, kv := range kept {
+		av, has := out[k]
+		if !has {
+			out[k] = kv
+		} else if depth > 1 {
+			out[k] = treeMerge(kv.(map[string]any), av.(map[string]any), depth-1)
+		}
+	}
+	return out
+}
+
+// TestMergeTables: merging two encodings gives the encoding of the merged
+// trees, byte for byte, comment first.
+func TestMergeTables(t *testing.T) {
+	r := func(rule string) map[string]any {
+		return map[string]any{"rule": rule, "tls": map[string]any{}, "service": "s"}
+	}
+	svc := func(urls ...string) map[string]any {
+		var servers []map[string]any
+		for _, u := range urls {
+			servers = append(servers, map[string]any{"url": u})
+		}
+		return map[string]any{"loadBalancer": map[string]any{"servers": servers}}
+	}
+	kept := map[string]any{
+		"http": map[string]any{
+			"routers":     map[string]any{"a": r("old a"), "b": r("b"), "d.e": r("d")},
+			"services":    map[string]any{"a": svc("http://1"), "b": svc("http://2", "http://3")},
+			"middlewares": map[string]any{"m": map[string]any{"headers": map[string]any{"x": "y"}}},
+		},
+		"udp": map[string]any{"routers": map[string]any{"u": r("u")}},
+	}
+	for name, answer := range map[string]map[string]any{
+		"empty":        {},
+		"overlap":      {"http": map[string]any{"routers": map[string]any{"a": r("new a"), "c": r("c")}, "services": map[string]any{"c": svc("http://4")}}},
+		"new protocol": {"tcp": map[string]any{"routers": map[string]any{"t": r("t")}}},
+		"same":         kept,
+	} {
+		enc := func(tree map[string]any) []byte {
+			var b bytes.Buffer
+			b.WriteString("# comment\n")
+			if len(tree) > 0 {
+				b.WriteString("\n")
+				if err := Encode(&b, tree); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return b.Bytes()
+		}
+		got, err := MergeTables(enc(kept), enc(answer), 3)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if want := enc(treeMerge(kept, answer, 3)); string(got) != string(want) {
+			t.Errorf("%s:\n%s\nwant\n%s", name, got, want)
+		}
+	}
+	for name, bad := range map[string]string{
+		"value above": "[http]\n  x = 1\n",
+		"array above": "[[http]]\n",
+		"array at":    "[http]\n  [http.routers]\n    [[http.routers.a]]\n",
+		"broken":      "[http\n",
+	} {
+		if _, err := MergeTables([]byte(bad), nil, 3); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
