@@ -15,9 +15,9 @@ const maxNames = 20
 // counts, and the names of the routers added, removed and changed (up to
 // maxNames each). Names and counts only: label values (basic-auth hashes)
 // stay out.
-func (p *Publisher) logChange(version string, old, now routerIndex, servers int) {
+func (p *Publisher) logChange(version string, old, now routerIndex) {
 	added, removed, modified := compare(old, now)
-	attrs := []any{"version", version, "routers", len(now), "servers", servers,
+	attrs := []any{"version", version, "routers", len(now.routers), "servers", now.servers,
 		"added", len(added), "removed", len(removed), "changed", len(modified)}
 	for _, l := range []struct {
 		key   string
@@ -36,24 +36,4 @@ func names(list []string) string {
 		return strings.Join(list, ",")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(list[:maxNames], ","), len(list)-maxNames)
-}
-
-// countServers counts the servers of every load balancer in cfg.
-func countServers(cfg map[string]any) int {
-	n := 0
-	for _, proto := range []string{"http", "tcp", "udp"} {
-		p, _ := cfg[proto].(map[string]any)
-		ss, _ := p["services"].(map[string]any)
-		for _, s := range ss {
-			svc, _ := s.(map[string]any)
-			lb, _ := svc["loadBalancer"].(map[string]any)
-			switch servers := lb["servers"].(type) {
-			case []map[string]any:
-				n += len(servers)
-			case []any:
-				n += len(servers)
-			}
-		}
-	}
-	return n
 }

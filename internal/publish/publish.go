@@ -6,6 +6,7 @@
 package publish
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -40,10 +41,11 @@ type Publisher struct {
 	Log       *slog.Logger
 
 	version   string
-	good      map[string]any // the last answer applied in full: the guard's baseline
-	goodIndex routerIndex    // its routers
-	lastIndex routerIndex    // the routers of the configuration in the file
-	held      *heldRemoval   // a mass removal being held
+	loaded    bool         // the file left by an earlier run was read
+	goodIndex routerIndex  // the last answer applied in full: the guard's baseline
+	lastIndex routerIndex  // the configuration in the file
+	heldFile  []byte       // while a removal is held: the file it began on
+	held      *heldRemoval // a mass removal being held
 	warnings  map[string]bool
 	now       func() time.Time // tests: the guard's clock
 	stages    stages           // how long the last publish took, by stage
@@ -200,18 +202,24 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 	res := routes.Build(snap, p.Options)
 	p.logWarnings(res.Warnings)
 	lap(&st.build)
-	if p.good == nil {
-		p.good, p.goodIndex = p.loadExisting()
+	if !p.loaded {
+		p.goodIndex, p.loaded = p.loadExisting(), true
 		p.lastIndex = p.goodIndex
 	}
 	v := p.judge(res.Config)
 	lap(&st.diff)
-	b, err := routes.Encode(v.write)
+	b, err := routes.Encode(res.Config)
 	if err != nil {
 		return err
 	}
+	res.Config = nil // the tree is done with: only its encoding and index live on
+	if v.union {
+		if b, err = p.unionHeld(b); err != nil {
+			return err
+		}
+	}
 	lap(&st.encode)
-	idx, err := indexRouters(v.write, b)
+	idx, err := indexRouters(b)
 	if err != nil {
 		return fmt.Errorf("indexing the routes: %w", err)
 	}
@@ -235,12 +243,12 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 		v.note(p.log())
 	}
 	if changed {
-		p.logChange(snap.Version, p.lastIndex, idx, countServers(v.write))
+		p.logChange(snap.Version, p.lastIndex, idx)
 	}
 	p.lastIndex = idx
 	p.held = v.held
 	if v.applied { // the answer is what was written: idx is its index
-		p.good, p.goodIndex = res.Config, idx
+		p.goodIndex, p.heldFile = idx, nil
 	}
 	p.version = snap.Version
 	lap(&st.diff)
@@ -248,26 +256,28 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 	return nil
 }
 
-// loadExisting reads the routers of a file left by an earlier run (for the
-// guard's first comparison), and indexes them as this version encodes them.
-func (p *Publisher) loadExisting() (map[string]any, routerIndex) {
-	empty := func() (map[string]any, routerIndex) { return map[string]any{}, routerIndex{} }
+// loadExisting indexes the routers of a file left by an earlier run (for
+// the guard's first comparison), as this version encodes them.
+func (p *Publisher) loadExisting() routerIndex {
 	b, err := os.ReadFile(p.Path)
 	if err != nil {
-		return empty()
+		return routerIndex{}
 	}
-	var m map[string]any
-	if err := decodeTOML(b, &m); err != nil {
-		return empty()
+	if ours, _ := routes.Encode(nil); !bytes.HasPrefix(b, ours) {
+		// Another writer's TOML: read it, and encode it as ours.
+		var m map[string]any
+		if err := decodeTOML(b, &m); err != nil {
+			return routerIndex{}
+		}
+		if b, err = routes.Encode(m); err != nil {
+			return routerIndex{}
+		}
 	}
-	if b, err = routes.Encode(m); err != nil {
-		return empty()
-	}
-	idx, err := indexRouters(m, b)
+	idx, err := indexRouters(b)
 	if err != nil {
-		return empty()
+		return routerIndex{}
 	}
-	return m, idx
+	return idx
 }
 
 // logWarnings logs each warning once, until it goes away.
