@@ -90,11 +90,11 @@ func BenchmarkPipeline(b *testing.B) {
 		return
 	}
 	var t strings.Builder
-	fmt.Fprintf(&t, "\n%9s %9s %9s %9s %9s %9s %10s %10s %8s\n", "services", "fetch ms", "build ms", "diff ms", "encode ms", "write ms", "total ms", "allocs/op", "MB/op")
+	fmt.Fprintf(&t, "\n%9s %9s %9s %9s %9s %9s %9s %10s %10s %8s\n", "services", "fetch ms", "build ms", "diff ms", "encode ms", "write ms", "free ms", "total ms", "allocs/op", "MB/op")
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	for _, f := range figs {
-		fmt.Fprintf(&t, "%9d %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f %10.0f %8.1f\n", f.services,
-			ms(f.st.fetch), ms(f.st.build), ms(f.st.diff), ms(f.st.encode), ms(f.st.write), ms(f.total), f.allocs, f.mb)
+		fmt.Fprintf(&t, "%9d %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f %10.0f %8.1f\n", f.services,
+			ms(f.st.fetch), ms(f.st.build), ms(f.st.diff), ms(f.st.encode), ms(f.st.write), ms(f.st.free), ms(f.total), f.allocs, f.mb)
 	}
 	if len(figs) == 3 && figs[1].total > 0 {
 		fmt.Fprintf(&t, "10,000 / 1,000 services: %.1f×\n", float64(figs[2].total)/float64(figs[1].total))
@@ -132,17 +132,18 @@ func benchPipeline(b *testing.B, n int, trees [][]byte) pipelineFigures {
 		sum.diff += p.stages.diff
 		sum.encode += p.stages.encode
 		sum.write += p.stages.write
+		sum.free += p.stages.free
 	}
 	b.StopTimer()
 	runtime.ReadMemStats(&m1)
 	per := func(d time.Duration) time.Duration { return d / time.Duration(b.N) }
 	f := pipelineFigures{services: n, total: b.Elapsed() / time.Duration(b.N),
-		st:     stages{fetch: per(sum.fetch), build: per(sum.build), diff: per(sum.diff), encode: per(sum.encode), write: per(sum.write)},
+		st:     stages{fetch: per(sum.fetch), build: per(sum.build), diff: per(sum.diff), encode: per(sum.encode), write: per(sum.write), free: per(sum.free)},
 		allocs: float64(m1.Mallocs-m0.Mallocs) / float64(b.N), mb: float64(m1.TotalAlloc-m0.TotalAlloc) / float64(b.N) / (1 << 20)}
 	for _, s := range []struct {
 		unit string
 		d    time.Duration
-	}{{"ms-fetch", f.st.fetch}, {"ms-build", f.st.build}, {"ms-diff", f.st.diff}, {"ms-encode", f.st.encode}, {"ms-write", f.st.write}} {
+	}{{"ms-fetch", f.st.fetch}, {"ms-build", f.st.build}, {"ms-diff", f.st.diff}, {"ms-encode", f.st.encode}, {"ms-write", f.st.write}, {"ms-free", f.st.free}} {
 		b.ReportMetric(float64(s.d.Microseconds())/1000, s.unit)
 	}
 	return f

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
+	"runtime/metrics"
 	"time"
 
 	"rancher-traefik/internal/atomicfile"
@@ -58,6 +60,7 @@ type stages struct {
 	diff   time.Duration // the guard's judgement and the change log's
 	encode time.Duration // TOML
 	write  time.Duration // credential files and the routes file
+	free   time.Duration // returning the memory of the publish
 }
 
 // First publishes the first snapshot, trying until wait has passed: every
@@ -181,6 +184,7 @@ func (p *Publisher) settle(ctx context.Context, v string) {
 // refresh fetches a snapshot and publishes it.
 func (p *Publisher) refresh(ctx context.Context) error {
 	t0 := time.Now()
+	allocated := heapAllocs()
 	snap, err := p.Source.Snapshot(ctx)
 	if err != nil {
 		return err
@@ -188,7 +192,40 @@ func (p *Publisher) refresh(ctx context.Context) error {
 	fetch := time.Since(t0)
 	err = p.publish(snap)
 	p.stages.fetch = fetch
+	p.stages.free = releaseMemory(heapAllocs() - allocated)
 	return err
+}
+
+// releaseAfter is the allocation of one publish above which its memory is
+// returned to the system at once (a few hundred services; ten allocate
+// about 0.2 MB, a thousand about 16 MB).
+const releaseAfter = 8 << 20
+
+// releaseMemory returns the heap to the system after a publish that
+// allocated more than releaseAfter. A large environment's publish
+// allocates many times what it keeps (the tree as it arrives, the
+// snapshot, the configuration tree, its encoding), and the process then
+// idles until the next change: with no allocation there is no collection
+// to lower the heap's goal, and the runtime keeps the heap for minutes.
+// The collection is of what is kept (router indexes), after the file is
+// written.
+func releaseMemory(allocated uint64) time.Duration {
+	if allocated < releaseAfter {
+		return 0
+	}
+	t := time.Now()
+	debug.FreeOSMemory()
+	return time.Since(t)
+}
+
+// heapAllocs is the bytes allocated on the heap since the process began.
+func heapAllocs() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }
 
 func (p *Publisher) publish(snap *rancher.Snapshot) error {
@@ -199,6 +236,7 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 		*d += now.Sub(t)
 		t = now
 	}
+	version := snap.Version // the snapshot is not kept past the build
 	res := routes.Build(snap, p.Options)
 	p.logWarnings(res.Warnings)
 	lap(&st.build)
@@ -243,14 +281,14 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 		v.note(p.log())
 	}
 	if changed {
-		p.logChange(snap.Version, p.lastIndex, idx)
+		p.logChange(version, p.lastIndex, idx)
 	}
 	p.lastIndex = idx
 	p.held = v.held
 	if v.applied { // the answer is what was written: idx is its index
 		p.goodIndex, p.heldFile = idx, nil
 	}
-	p.version = snap.Version
+	p.version = version
 	lap(&st.diff)
 	p.stages = st
 	return nil
