@@ -22,7 +22,7 @@ func Tables(b []byte, depth int, fn func(keys []string, table []byte)) error {
 func scan(b []byte, depth int, item func(keys []string, table []byte), other func(line []byte, keys []string) error) error {
 	var cur []string // the keys of the table being read; nil: none
 	start := 0
-	keys := make([]string, 0, depth+4)
+	raw := make([][]byte, 0, depth+4) // a header's keys, in b when bare
 	for off := 0; off < len(b); {
 		end := bytes.IndexByte(b[off:], '\n')
 		if end < 0 {
@@ -34,21 +34,21 @@ func scan(b []byte, depth int, item func(keys []string, table []byte), other fun
 		header := len(line) > 0 && line[0] == '['
 		if header {
 			var err error
-			if keys, err = headerKeys(keys[:0], line); err != nil {
+			if raw, err = headerKeys(raw[:0], line); err != nil {
 				return fmt.Errorf("offset %d: %w", off, err)
 			}
-			if cur != nil && (len(keys) <= depth || !slices.Equal(keys[:depth], cur)) {
+			if cur != nil && (len(raw) <= depth || !under(raw, cur)) {
 				item(cur, b[start:off])
 				cur = nil
 			}
-			if cur == nil && len(keys) == depth {
-				cur, start = slices.Clone(keys), off
+			if cur == nil && len(raw) == depth {
+				cur, start = strs(raw), off
 			}
 		}
 		if cur == nil {
 			var hk []string
 			if header {
-				hk = keys
+				hk = strs(raw)
 			}
 			if err := other(line, hk); err != nil {
 				return fmt.Errorf("offset %d: %w", off, err)
@@ -62,9 +62,28 @@ func scan(b []byte, depth int, item func(keys []string, table []byte), other fun
 	return nil
 }
 
-// headerKeys appends the keys of a header line ([a.b] or [[a."b.c"]]) to
+// under reports whether the header keys raw are below (or at) the table
 // keys.
-func headerKeys(keys []string, line []byte) ([]string, error) {
+func under(raw [][]byte, keys []string) bool {
+	for i, k := range keys {
+		if string(raw[i]) != k {
+			return false
+		}
+	}
+	return true
+}
+
+func strs(raw [][]byte) []string {
+	out := make([]string, len(raw))
+	for i, k := range raw {
+		out[i] = string(k)
+	}
+	return out
+}
+
+// headerKeys appends the keys of a header line ([a.b] or [[a."b.c"]]) to
+// keys: bare keys are slices of line.
+func headerKeys(keys [][]byte, line []byte) ([][]byte, error) {
 	i := 1
 	if len(line) > 1 && line[1] == '[' {
 		i = 2
@@ -73,7 +92,7 @@ func headerKeys(keys []string, line []byte) ([]string, error) {
 		if i >= len(line) {
 			return nil, fmt.Errorf("header %q does not end", line)
 		}
-		var k string
+		var k []byte
 		if line[i] == '"' {
 			j := i + 1
 			for j < len(line) && line[j] != '"' {
@@ -85,17 +104,17 @@ func headerKeys(keys []string, line []byte) ([]string, error) {
 			if j >= len(line) {
 				return nil, fmt.Errorf("header %q: a quoted key does not end", line)
 			}
-			var err error
-			if k, err = strconv.Unquote(string(line[i : j+1])); err != nil {
+			s, err := strconv.Unquote(string(line[i : j+1]))
+			if err != nil {
 				return nil, fmt.Errorf("header %q: %w", line, err)
 			}
-			i = j + 1
+			k, i = []byte(s), j+1
 		} else {
 			j := i
 			for j < len(line) && line[j] != '.' && line[j] != ']' {
 				j++
 			}
-			k, i = string(line[i:j]), j
+			k, i = line[i:j], j
 		}
 		keys = append(keys, k)
 		if i < len(line) && line[i] == '.' {
