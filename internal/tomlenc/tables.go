@@ -196,13 +196,17 @@ func compareHeads(a, b []span) int {
 	return slices.Compare(a[0].keys, b[0].keys)
 }
 
-// tablesOnly lists the tables at depth of b, checking that nothing but
-// headers of tables stands above them; prefix, when given, gets the lines
+// tablesOnly lists the tables at depth of b, checking that they are in
+// Encode's order and that nothing but headers of tables stands above them;
+// prefix, when given, gets the lines
 // before the first header.
 func tablesOnly(b []byte, depth int, prefix *[]byte) ([]span, error) {
 	var out []span
-	seenHeader, arrays := false, false
+	seenHeader, arrays, sorted := false, false, true
 	err := scan(b, depth, func(keys []string, t []byte) {
+		// Out of Encode's order (another writer's), a merge would open a
+		// table twice.
+		sorted = sorted && (len(out) == 0 || slices.Compare(out[len(out)-1].keys, keys) < 0)
 		out = append(out, span{keys, t})
 		seenHeader = true
 		arrays = arrays || bytes.HasPrefix(bytes.TrimLeft(t, " "), []byte("[["))
@@ -222,7 +226,7 @@ func tablesOnly(b []byte, depth int, prefix *[]byte) ([]span, error) {
 		}
 		return nil
 	})
-	if err == nil && arrays {
+	if err == nil && (arrays || !sorted) {
 		err = ErrNotTables
 	}
 	return out, err

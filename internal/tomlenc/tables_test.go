@@ -122,10 +122,11 @@ func TestMergeTables(t *testing.T) {
 		}
 	}
 	for name, bad := range map[string]string{
-		"value above": "[http]\n  x = 1\n",
-		"array above": "[[http]]\n",
-		"array at":    "[http]\n  [http.routers]\n    [[http.routers.a]]\n",
-		"broken":      "[http\n",
+		"value above":  "[http]\n  x = 1\n",
+		"array above":  "[[http]]\n",
+		"array at":     "[http]\n  [http.routers]\n    [[http.routers.a]]\n",
+		"broken":       "[http\n",
+		"out of order": "[http]\n  [http.services]\n    [http.services.s]\n  [http.routers]\n    [http.routers.a]\n",
 	} {
 		if _, err := MergeTables([]byte(bad), nil, 3); err == nil {
 			t.Errorf("%s: no error", name)
