@@ -1,12 +1,8 @@
 package publish
 
 import (
-	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
-
-	"rancher-traefik/internal/routes"
 )
 
 // maxNames bounds the router names one log line lists: at 10,000 services
@@ -19,16 +15,9 @@ const maxNames = 20
 // counts, and the names of the routers added, removed and changed (up to
 // maxNames each). Names and counts only: label values (basic-auth hashes)
 // stay out.
-func (p *Publisher) logChange(version string, old, now map[string]any) {
-	oldRouters, newRouters := routes.Routers(old), routes.Routers(now)
-	added, removed := diff(newRouters, oldRouters), diff(oldRouters, newRouters)
-	var modified []string
-	for _, r := range newRouters {
-		if _, found := slices.BinarySearch(oldRouters, r); found && fingerprint(old, r) != fingerprint(now, r) {
-			modified = append(modified, r)
-		}
-	}
-	attrs := []any{"version", version, "routers", len(newRouters), "servers", countServers(now),
+func (p *Publisher) logChange(version string, old, now routerIndex) {
+	added, removed, modified := compare(old, now)
+	attrs := []any{"version", version, "routers", len(now.routers), "servers", now.servers,
 		"added", len(added), "removed", len(removed), "changed", len(modified)}
 	for _, l := range []struct {
 		key   string
@@ -47,36 +36,4 @@ func names(list []string) string {
 		return strings.Join(list, ",")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(list[:maxNames], ","), len(list)-maxNames)
-}
-
-// countServers counts the servers of every load balancer in cfg.
-func countServers(cfg map[string]any) int {
-	n := 0
-	for _, proto := range []string{"http", "tcp", "udp"} {
-		p, _ := cfg[proto].(map[string]any)
-		ss, _ := p["services"].(map[string]any)
-		for _, s := range ss {
-			svc, _ := s.(map[string]any)
-			lb, _ := svc["loadBalancer"].(map[string]any)
-			switch servers := lb["servers"].(type) {
-			case []map[string]any:
-				n += len(servers)
-			case []any:
-				n += len(servers)
-			}
-		}
-	}
-	return n
-}
-
-// fingerprint is a router's configuration and its service's.
-func fingerprint(cfg map[string]any, router string) string {
-	proto, name, _ := strings.Cut(router, "/")
-	p, _ := cfg[proto].(map[string]any)
-	rs, _ := p["routers"].(map[string]any)
-	r, _ := rs[name].(map[string]any)
-	ss, _ := p["services"].(map[string]any)
-	svcName, _ := r["service"].(string)
-	b, _ := json.Marshal([]any{r, ss[svcName]})
-	return string(b)
 }

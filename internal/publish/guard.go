@@ -1,10 +1,14 @@
 package publish
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"rancher-traefik/internal/routes"
+	"rancher-traefik/internal/tomlenc"
 )
 
 // The outage guard. An answer that removes Guard (a fraction) of the
@@ -32,38 +36,38 @@ type heldRemoval struct {
 
 // verdict is what the guard makes of one answer.
 type verdict struct {
-	write   map[string]any // the configuration to publish
-	held    *heldRemoval   // the hold after publishing it; nil: none
-	applied bool           // the answer is published as it is: it becomes the baseline
+	union   bool         // publish the answer plus the routes it would remove (unionHeld)
+	held    *heldRemoval // the hold after publishing it; nil: none
+	applied bool         // the answer is published as it is: it becomes the baseline
 	note    func(*slog.Logger)
 }
 
 // judge compares answer with the last configuration applied in full.
 func (p *Publisher) judge(answer map[string]any) verdict {
-	baseline := routes.Routers(p.good)
-	removed := diff(baseline, routes.Routers(answer))
+	removed := p.goodIndex.missing(answer)
+	baseline := p.goodIndex.routers
 	now := p.clock()
 	h := p.held
 	mass := p.massRemoval(len(removed), len(baseline))
 	switch {
 	case !mass && h == nil:
-		return verdict{write: answer, applied: true}
+		return verdict{applied: true}
 	case !mass:
-		return verdict{write: answer, applied: true, note: func(log *slog.Logger) {
+		return verdict{applied: true, note: func(log *slog.Logger) {
 			log.Info("an answer restores the routes: the held removal is cancelled", "held", since(h.since, now))
 		}}
 	case h == nil:
 		h = &heldRemoval{since: now, until: now.Add(p.GuardHold)}
-		return verdict{write: union(p.good, answer), held: h, note: func(log *slog.Logger) {
+		return verdict{union: true, held: h, note: func(log *slog.Logger) {
 			log.Warn("an answer removes TRAEFIK_RANCHER_GUARD of the routes or more: keeping them for TRAEFIK_RANCHER_GUARD_HOLD in case Rancher is restarting or resyncing; the removal applies then if Rancher still says so",
 				"removes", len(removed), "of", len(baseline), "hold", p.GuardHold.String(), "applies_at", h.until.Format(time.RFC3339), "removed_names", names(removed))
 		}}
 	case now.Before(h.until):
-		return verdict{write: union(p.good, answer), held: h, note: func(log *slog.Logger) {
+		return verdict{union: true, held: h, note: func(log *slog.Logger) {
 			log.Debug("the removal is still held", "removes", len(removed), "of", len(baseline), "applies_at", h.until.Format(time.RFC3339))
 		}}
 	default:
-		return verdict{write: answer, applied: true, note: func(log *slog.Logger) {
+		return verdict{applied: true, note: func(log *slog.Logger) {
 			log.Warn("the removal still stands at the end of the hold: applying it", "removes", len(removed), "of", len(baseline), "held", since(h.since, now))
 		}}
 	}
@@ -79,13 +83,38 @@ func (p *Publisher) massRemoval(n, total int) bool {
 	return float64(n) >= p.Guard*float64(total)-1e-9
 }
 
-// union is answer plus every item of kept the answer lacks: the routers a
-// held removal would remove, with their services and middlewares, as they
-// were. Items of the answer win (a service still listed is published as
-// Rancher says it is now). Items are named after their Rancher service, so
-// an item the answer lacks belongs to a service it no longer lists.
-func union(kept, answer map[string]any) map[string]any {
-	return merge(kept, answer, 3) // protocol, section, item name
+// unionHeld is answer (encoded) plus every item of the configuration the
+// hold began on that the answer lacks: the routers a held removal would
+// remove, with their services and middlewares, as they were. Items of the
+// answer win (a service still listed is published as Rancher says it is
+// now). Items are named after their Rancher service, so an item the answer
+// lacks belongs to a service it no longer lists.
+//
+// That configuration is the file when the hold begins (the last answer
+// applied in full, the baseline, is what the file holds until then); it is
+// read then and kept for the hold only, so no configuration tree outlives
+// a publish.
+func (p *Publisher) unionHeld(answer []byte) ([]byte, error) {
+	if p.heldFile == nil {
+		b, err := os.ReadFile(p.Path)
+		if err != nil {
+			return nil, fmt.Errorf("reading the routes to keep while a removal is held: %w", err)
+		}
+		p.heldFile = b
+	}
+	out, err := tomlenc.MergeTables(p.heldFile, answer, 3) // protocol, section, item name
+	if !errors.Is(err, tomlenc.ErrNotTables) {
+		return out, err
+	}
+	// Not our encoding (a file left by another version): merge the trees.
+	var kept, now map[string]any
+	if err := decodeTOML(p.heldFile, &kept); err != nil {
+		return nil, fmt.Errorf("decoding the routes to keep while a removal is held: %w", err)
+	}
+	if err := decodeTOML(answer, &now); err != nil {
+		return nil, err
+	}
+	return routes.Encode(merge(kept, now, 3))
 }
 
 // merge returns answer with the keys of kept it lacks; over depth levels,

@@ -252,6 +252,32 @@ func TestGuardComparesWithTheFileLeft(t *testing.T) {
 	}
 }
 
+// TestGuardHoldsAnotherWritersFile: a file left in another TOML layout
+// (no comment of ours, dotted headers only, inline tables) is the baseline
+// too, and the routes a mass removal would remove are kept from it.
+func TestGuardHoldsAnotherWritersFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rancher.toml")
+	var left strings.Builder
+	for _, i := range []int{0, 1} {
+		fmt.Fprintf(&left, "[http.routers.svc%d-s]\nrule = \"Host(`svc%d.s.example.com`)\"\nservice = \"svc%d-s\"\n", i, i, i)
+		fmt.Fprintf(&left, "[http.services.svc%d-s.loadBalancer]\nservers = [{ url = \"http://10.0.0.%d:80\" }]\n", i, i+1)
+	}
+	if err := os.WriteFile(path, []byte(left.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logs := &testlog.Buffer{}
+	p := &Publisher{Options: routes.Options{Domain: "example.com"}, Path: path, Guard: 0.5, GuardHold: time.Minute, Log: slog.New(slog.NewTextHandler(logs, nil))}
+	if err := p.publish(&rancher.Snapshot{Version: "1", Services: []rancher.Service{service("svc7", "10.0.0.7")}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fileState(t, path), state("svc0:1 svc1:2 svc7:7"); !mapsEqual(got, want) {
+		t.Errorf("the file holds %v, want %v", got, want)
+	}
+	if !strings.Contains(logs.String(), "removes=2 of=2") {
+		t.Errorf("not held against the file left:\n%s", logs.String())
+	}
+}
+
 // runOn serves srv to a running Publisher with hold. A snapshot request
 // for which fail says so is answered 503 (the version long-poll keeps
 // answering) and counted in failed.

@@ -40,6 +40,20 @@ func (c *Client) http() *http.Client {
 }
 
 func (c *Client) get(ctx context.Context, path string, timeout time.Duration) ([]byte, error) {
+	var b []byte
+	err := c.fetch(ctx, path, timeout, func(r io.Reader) (err error) {
+		b, err = io.ReadAll(r)
+		if err != nil {
+			return fmt.Errorf("reading the answer: %w", err)
+		}
+		return nil
+	})
+	return b, err
+}
+
+// fetch requests path and hands the body of a 200 answer (at most MaxBody)
+// to read, within the request's timeout.
+func (c *Client) fetch(ctx context.Context, path string, timeout time.Duration, read func(io.Reader) error) error {
 	if timeout <= 0 {
 		timeout = c.Timeout
 	}
@@ -57,25 +71,24 @@ func (c *Client) get(ctx context.Context, path string, timeout time.Duration) ([
 	u := strings.TrimSuffix(c.Base, "/") + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("metadata request %s: %w", u, err)
+		return fmt.Errorf("metadata request %s: %w", u, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http().Do(req)
+	if err == nil {
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("metadata %s: %s", redact(u), resp.Status)
+		}
+		err = read(io.LimitReader(resp.Body, MaxBody))
+	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("metadata %s: no answer within %s", redact(u), limit)
+			return fmt.Errorf("metadata %s: no answer within %s", redact(u), limit)
 		}
-		return nil, fmt.Errorf("metadata %s: %w", redact(u), err)
+		return fmt.Errorf("metadata %s: %w", redact(u), err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody))
-	if err != nil {
-		return nil, fmt.Errorf("metadata %s: reading the answer: %w", redact(u), err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("metadata %s: %s", redact(u), resp.Status)
-	}
-	return b, nil
+	return nil
 }
 
 func redact(u string) string {
@@ -87,14 +100,15 @@ func redact(u string) string {
 	return p.String()
 }
 
-// Snapshot reads the whole tree of the version in one request: services and
-// containers from one consistent answer.
+// Snapshot reads the whole tree of the version in one request (services and
+// containers from one consistent answer), decoding it as it arrives.
 func (c *Client) Snapshot(ctx context.Context) (*Snapshot, error) {
-	b, err := c.get(ctx, "", 0)
-	if err != nil {
-		return nil, err
-	}
-	return Decode(b)
+	var snap *Snapshot
+	err := c.fetch(ctx, "", 0, func(r io.Reader) (err error) {
+		snap, err = DecodeReader(r)
+		return err
+	})
+	return snap, err
 }
 
 // WaitVersion long-polls /version until it differs from old or maxWait

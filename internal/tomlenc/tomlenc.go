@@ -135,10 +135,15 @@ func table(b *bytes.Buffer, path []string, m map[string]any) error {
 	var buf [16]string
 	keys := sortedKeys(buf[:], m)
 	// Plain values first: after a sub-table header they would belong to it.
+	// An empty array of tables is one of them (servers = []).
 	for _, k := range keys {
-		switch m[k].(type) {
-		case map[string]any, []map[string]any:
+		switch v := m[k].(type) {
+		case map[string]any:
 			continue
+		case []map[string]any:
+			if len(v) > 0 {
+				continue
+			}
 		}
 		indent(b, len(path))
 		key(b, k)
@@ -165,13 +170,7 @@ func subTables(b *bytes.Buffer, path []string, m map[string]any, keys []string) 
 				return err
 			}
 		case []map[string]any:
-			if len(v) == 0 {
-				indent(b, len(path))
-				key(b, k)
-				b.WriteString(" = []\n")
-				continue
-			}
-			for _, el := range v {
+			for _, el := range v { // none when empty: written as a value
 				header(b, p, true)
 				if err := table(b, p, el); err != nil {
 					return err
@@ -240,6 +239,11 @@ func value(b *bytes.Buffer, v any) error {
 			s += ".0"
 		}
 		b.WriteString(s)
+	case []map[string]any: // only empty ones are values
+		if len(x) > 0 {
+			return fmt.Errorf("an array of tables as a value")
+		}
+		b.WriteString("[]")
 	case []string:
 		b.WriteByte('[')
 		for i, s := range x {

@@ -140,3 +140,21 @@ func TestLargeTablesInParallel(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyArrayOfTablesStaysInItsTable: servers = [] beside a sub-table
+// that sorts before it is written before that sub-table's header, not in it.
+func TestEmptyArrayOfTablesStaysInItsTable(t *testing.T) {
+	tree := map[string]any{"lb": map[string]any{"healthCheck": map[string]any{"path": "/"}, "servers": []map[string]any{}}}
+	var b bytes.Buffer
+	if err := Encode(&b, tree); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if _, err := toml.Decode(b.String(), &got); err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	want := map[string]any{"lb": map[string]any{"healthCheck": map[string]any{"path": "/"}, "servers": []any{}}}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("(-got +want):\n%s\n%s", diff, b.String())
+	}
+}

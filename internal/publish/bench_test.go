@@ -1,0 +1,150 @@
+package publish
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"rancher-traefik/internal/metadataserver"
+	"rancher-traefik/internal/rancher"
+	"rancher-traefik/internal/routes"
+)
+
+// benchStack is a stack file of n services of 3 containers in 50 stacks,
+// half with Traefik v1 labels, half with v2 ones; changed moves one
+// container of the first service to another address (one router changes).
+func benchStack(n int, changed bool) string {
+	var b strings.Builder
+	b.WriteString("stacks:\n")
+	for st := range min(n, 50) {
+		fmt.Fprintf(&b, "  - name: stack%d\n    services:\n", st)
+		for i := st; i < n; i += 50 {
+			fmt.Fprintf(&b, "      - name: svc%d\n        health_check: true\n        labels:\n          traefik.enable: \"true\"\n", i)
+			if i%2 == 0 {
+				fmt.Fprintf(&b, "          traefik.port: \"8080\"\n          traefik.frontend.rule: \"Host:svc%d.example.com;PathPrefixStrip:/api\"\n", i)
+			} else {
+				fmt.Fprintf(&b, "          traefik.http.routers.r%d.rule: \"Host(`svc%d.example.com`)\"\n", i, i)
+				fmt.Fprintf(&b, "          traefik.http.services.s%d.loadbalancer.server.port: \"8080\"\n", i)
+			}
+			b.WriteString("        containers:\n")
+			for c := range 3 {
+				last := i%256 + c
+				if changed && i == 0 && c == 0 {
+					last = 250
+				}
+				fmt.Fprintf(&b, "          - ip: 10.%d.%d.%d\n", i/65536, (i/256)%256, last)
+			}
+		}
+	}
+	return b.String()
+}
+
+// benchTree is the JSON the metadata service answers for benchStack.
+func benchTree(b *testing.B, n int, changed bool) []byte {
+	a, err := metadataserver.Parse([]byte(benchStack(n, changed)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := json.Marshal(a["2016-07-29"]["default"])
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// pipelineFigures are one size's averages, for the summary.
+type pipelineFigures struct {
+	services int
+	st       stages
+	total    time.Duration
+	allocs   float64
+	mb       float64
+}
+
+// BenchmarkPipeline measures one publish of 10, 1,000 and 10,000 services
+// (3 containers each) through our whole pipeline: fetch and decode of the
+// metadata tree (served pre-rendered on loopback, so the emulator's own
+// JSON encoding is not counted), build, diff, encode and write. Each
+// iteration is a change: the answer alternates between two trees that
+// differ in one container. It reports every stage per publish and prints a
+// summary table with the 10,000 / 1,000 ratio.
+func BenchmarkPipeline(b *testing.B) {
+	var figs []pipelineFigures
+	for _, n := range []int{10, 1000, 10000} {
+		trees := [][]byte{benchTree(b, n, false), benchTree(b, n, true)}
+		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) {
+			figs = append(figs, benchPipeline(b, n, trees))
+		})
+	}
+	if len(figs) == 0 {
+		return
+	}
+	var t strings.Builder
+	fmt.Fprintf(&t, "\n%9s %9s %9s %9s %9s %9s %9s %10s %10s %8s\n", "services", "fetch ms", "build ms", "diff ms", "encode ms", "write ms", "free ms", "total ms", "allocs/op", "MB/op")
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	for _, f := range figs {
+		fmt.Fprintf(&t, "%9d %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f %10.0f %8.1f\n", f.services,
+			ms(f.st.fetch), ms(f.st.build), ms(f.st.diff), ms(f.st.encode), ms(f.st.write), ms(f.st.free), ms(f.total), f.allocs, f.mb)
+	}
+	if len(figs) == 3 && figs[1].total > 0 {
+		fmt.Fprintf(&t, "10,000 / 1,000 services: %.1f×\n", float64(figs[2].total)/float64(figs[1].total))
+	}
+	// b.Log is not printed for a benchmark with sub-benchmarks without -v.
+	fmt.Print(t.String())
+}
+
+func benchPipeline(b *testing.B, n int, trees [][]byte) pipelineFigures {
+	var served atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(trees[served.Add(1)%2])
+	}))
+	defer ts.Close()
+	p := &Publisher{
+		Source: &rancher.Client{Base: ts.URL + "/2016-07-29"}, Options: routes.Options{Domain: "example.com", HTTPS: true},
+		Path: filepath.Join(b.TempDir(), "rancher.toml"), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	ctx := context.Background()
+	if err := p.refresh(ctx); err != nil { // the first publish writes every route
+		b.Fatal(err)
+	}
+	var sum stages
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := p.refresh(ctx); err != nil {
+			b.Fatal(err)
+		}
+		sum.fetch += p.stages.fetch
+		sum.build += p.stages.build
+		sum.diff += p.stages.diff
+		sum.encode += p.stages.encode
+		sum.write += p.stages.write
+		sum.free += p.stages.free
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&m1)
+	per := func(d time.Duration) time.Duration { return d / time.Duration(b.N) }
+	f := pipelineFigures{services: n, total: b.Elapsed() / time.Duration(b.N),
+		st:     stages{fetch: per(sum.fetch), build: per(sum.build), diff: per(sum.diff), encode: per(sum.encode), write: per(sum.write), free: per(sum.free)},
+		allocs: float64(m1.Mallocs-m0.Mallocs) / float64(b.N), mb: float64(m1.TotalAlloc-m0.TotalAlloc) / float64(b.N) / (1 << 20)}
+	for _, s := range []struct {
+		unit string
+		d    time.Duration
+	}{{"ms-fetch", f.st.fetch}, {"ms-build", f.st.build}, {"ms-diff", f.st.diff}, {"ms-encode", f.st.encode}, {"ms-write", f.st.write}, {"ms-free", f.st.free}} {
+		b.ReportMetric(float64(s.d.Microseconds())/1000, s.unit)
+	}
+	return f
+}

@@ -1,0 +1,133 @@
+package publish
+
+import (
+	"bytes"
+	"hash/maphash"
+	"slices"
+	"strconv"
+	"strings"
+
+	"rancher-traefik/internal/tomlenc"
+)
+
+// routerIndex is every router of a configuration ("http/NAME") with a
+// fingerprint of its TOML and its service's, taken from the one encoding
+// of the configuration that is written: comparing two configurations is a
+// map lookup per router, and each publish keeps the index it made for the
+// next one to compare with. servers counts the servers of every load
+// balancer.
+type routerIndex struct {
+	routers map[string]uint64
+	servers int
+}
+
+var fingerprintSeed = maphash.MakeSeed()
+
+// indexRouters indexes the configuration encoded (by routes.Encode).
+func indexRouters(encoded []byte) (routerIndex, error) {
+	type router struct{ proto, name string }
+	services := map[string][]byte{} // proto/name → its TOML
+	routers := map[router][]byte{}
+	idx := routerIndex{}
+	err := tomlenc.Tables(encoded, 3, func(keys []string, table []byte) {
+		switch keys[1] {
+		case "routers":
+			routers[router{keys[0], keys[2]}] = table
+		case "services":
+			services[keys[0]+"/"+keys[2]] = table
+			idx.servers += countServers(table)
+		}
+	})
+	if err != nil {
+		return routerIndex{}, err
+	}
+	idx.routers = make(map[string]uint64, len(routers))
+	var h maphash.Hash
+	h.SetSeed(fingerprintSeed)
+	for r, table := range routers {
+		h.Reset()
+		_, _ = h.Write(table)
+		_, _ = h.Write(services[r.proto+"/"+routerService(table)])
+		idx.routers[r.proto+"/"+r.name] = h.Sum64()
+	}
+	return idx, nil
+}
+
+// routerService is the service a router's TOML names: its own service
+// value, before any table below it.
+func routerService(table []byte) string {
+	_, rest, _ := bytes.Cut(table, []byte("\n")) // the header
+	for len(rest) > 0 {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		line = bytes.TrimLeft(line, " ")
+		if len(line) > 0 && line[0] == '[' {
+			break
+		}
+		if v, ok := bytes.CutPrefix(line, []byte("service = ")); ok {
+			s, _ := strconv.Unquote(string(v))
+			return s
+		}
+	}
+	return ""
+}
+
+// countServers counts the servers of a service's TOML: the items of its
+// load balancer's array of tables.
+func countServers(table []byte) int {
+	n := 0
+	for line := range bytes.Lines(table) {
+		line = bytes.TrimSpace(line)
+		if bytes.HasPrefix(line, []byte("[[")) && bytes.HasSuffix(line, []byte(".loadBalancer.servers]]")) {
+			n++
+		}
+	}
+	return n
+}
+
+// item is cfg[proto][section][name], or nil.
+func item(cfg map[string]any, proto, section, name string) any {
+	p, _ := cfg[proto].(map[string]any)
+	s, _ := p[section].(map[string]any)
+	return s[name]
+}
+
+// hasRouter reports whether cfg holds router ("http/NAME").
+func hasRouter(cfg map[string]any, router string) bool {
+	proto, name, _ := strings.Cut(router, "/")
+	return item(cfg, proto, "routers", name) != nil
+}
+
+// missing lists the routers of idx that cfg lacks, sorted.
+func (idx routerIndex) missing(cfg map[string]any) []string {
+	var out []string
+	for r := range idx.routers {
+		if !hasRouter(cfg, r) {
+			out = append(out, r)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// compare lists the routers of now that old lacks, those of old that now
+// lacks, and those of both whose fingerprints differ; each sorted.
+func compare(old, now routerIndex) (added, removed, changed []string) {
+	for r, fp := range now.routers {
+		switch ofp, ok := old.routers[r]; {
+		case !ok:
+			added = append(added, r)
+		case ofp != fp:
+			changed = append(changed, r)
+		}
+	}
+	for r := range old.routers {
+		if _, ok := now.routers[r]; !ok {
+			removed = append(removed, r)
+		}
+	}
+	slices.Sort(added)
+	slices.Sort(removed)
+	slices.Sort(changed)
+	return added, removed, changed
+}
