@@ -80,13 +80,13 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 		g.Go(func() error { return api.Events(bg) })
 	}
 	relay := make(chan os.Signal, 32)
-	gate := newStartGate(bg, log)
-	g.Go(func() error { return gate.run(bg, sigs, relay) })
+	gate := supervisor.NewStartGate(bg, log)
+	g.Go(func() error { return gate.Run(bg, sigs, relay) })
 	if pub != nil {
 		// The first routes are in place before Traefik starts.
-		pub.First(gate.ctx, cfg.RancherWait)
+		pub.First(gate.Context(), cfg.RancherWait)
 	}
-	if sig := gate.open(); sig != nil {
+	if sig := gate.Open(); sig != nil {
 		log.Info("stop requested before Traefik started; exiting", "signal", sig.String())
 		return nil
 	}
