@@ -21,7 +21,7 @@ STATICCHECK     := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 .PHONY: help build traefik traefik2 compose pebble test test-e2e bench lint fmt demo image image-local image-dev push clean
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # rancher-traefik is the product; rancher-traefik-dev holds the development
 # tools (whoami, dev-cert) that the demo and the compose example use, and
@@ -75,9 +75,14 @@ test: build traefik pebble ## run every test: formatting, vet, unit, integration
 test-e2e: build traefik pebble ## run only the end-to-end tests
 	env $$([ -x $(COMPOSE_V2) ] && echo COMPOSE_V2_BINARY=$(CURDIR)/$(COMPOSE_V2)) TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(PEBBLE_ENV) $(GO) test -count=1 -timeout 30m -v ./internal/e2e/
 
-BENCHFLAGS ?=
-bench: build traefik ## run the benchmarks and print their figures (BENCHFLAGS passes go test flags, e.g. -benchtime=30x)
-	TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m $(BENCHFLAGS) ./...
+# BENCH_CHANGES is how many changes the change→live benchmarks make
+# (BenchmarkChangeToLiveScale, BenchmarkTraefikApply at most 10): 30 unless
+# -benchtime=Nx gives N (CI: -benchtime=1x, one change each); set, it wins.
+# The peer (Traefik v2) runs in a network namespace: root and ip, or skipped.
+BENCHFLAGS    ?=
+BENCH_CHANGES ?=
+bench: build traefik traefik2 ## run the benchmarks and print their figures, beside Traefik v2's Rancher provider (BENCHFLAGS passes go test flags, e.g. -benchtime=30x; BENCH_CHANGES=N changes per change→live series, 30 by default)
+	BENCH_CHANGES=$(BENCH_CHANGES) TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik TRAEFIK2_TEST_BINARY=$(CURDIR)/$(BIN)/traefik2 $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 90m $(BENCHFLAGS) ./...
 
 lint: ## gofmt, go vet and staticcheck
 	@unformatted="$$(gofmt -l cmd internal templates)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
