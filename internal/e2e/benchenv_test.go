@@ -197,7 +197,7 @@ func newEmulator(b *testing.B, ns *netns, n int, addr string) *benchEmulator {
 	return e
 }
 
-// next installs the next live state (the benchEmulator bumps the version and
+// next installs the next live state (the emulator bumps the version and
 // wakes the long-polls) and returns the containers before and after.
 func (e *benchEmulator) next() (before, after []string) {
 	states := liveStates()

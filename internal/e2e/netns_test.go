@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -246,4 +247,62 @@ func (p *benchProc) exited(b testing.TB) {
 		b.Fatalf("%v exited early: %v\n%s", p.cmd.Args, p.cmd.ProcessState, p.out.tail(40))
 	default:
 	}
+}
+
+// renameWatch records when a file is renamed into a directory (inotify
+// IN_MOVED_TO, as the publisher's atomic write ends), read as it happens
+// (non-blocking, so closing the file ends the reader).
+type renameWatch struct {
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func watchRenames(b testing.TB, dir, name string) *renameWatch {
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		b.Fatalf("inotify: %v", err)
+	}
+	if _, err := unix.InotifyAddWatch(fd, dir, unix.IN_MOVED_TO); err != nil {
+		_ = unix.Close(fd)
+		b.Fatalf("inotify %s: %v", dir, err)
+	}
+	w := &renameWatch{}
+	f := os.NewFile(uintptr(fd), "inotify")
+	b.Cleanup(func() { _ = f.Close() })
+	go func() {
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := f.Read(buf)
+			if err != nil {
+				return // closed
+			}
+			at := time.Now()
+			for off := 0; off+unix.SizeofInotifyEvent <= n; {
+				ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
+				raw := buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(ev.Len)]
+				if strings.TrimRight(string(raw), "\x00") == name {
+					w.mu.Lock()
+					w.times = append(w.times, at)
+					w.mu.Unlock()
+				}
+				off += unix.SizeofInotifyEvent + int(ev.Len)
+			}
+		}
+	}()
+	return w
+}
+
+// first is the first rename at or after t (zero when none).
+func (w *renameWatch) first(t time.Time) time.Time {
+	if w == nil {
+		return time.Time{}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, at := range w.times {
+		if !at.Before(t) {
+			return at
+		}
+	}
+	return time.Time{}
 }

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -175,10 +174,13 @@ func peer(throttle string) func(*testing.B, *netns, string) (*benchProc, string)
 // run starts sys against e, waits for its first routes, makes changes
 // changes, and returns their change→live times; each is also handed to
 // each (for the breakdown).
-func run(b *testing.B, ns *netns, e *benchEmulator, metaAddr string, sys system, changes int, each func(t0 time.Time, live time.Duration, p *benchProc)) []time.Duration {
+func run(b *testing.B, ns *netns, e *benchEmulator, metaAddr string, sys system, changes int, ready func(p *benchProc), each func(t0 time.Time, live time.Duration, p *benchProc)) []time.Duration {
 	p, url := sys.start(b, ns, metaAddr)
 	c := ns.client()
 	waitServing(b, p, c, url, liveStates()[e.state])
+	if ready != nil {
+		ready(p)
+	}
 	var lat []time.Duration
 	for range changes {
 		p.exited(b)
@@ -195,7 +197,7 @@ func run(b *testing.B, ns *netns, e *benchEmulator, metaAddr string, sys system,
 }
 
 // BenchmarkChangeToLiveScale measures change→live of the whole system —
-// the metadata benchEmulator announcing a change through the long-poll, real
+// the metadata emulator announcing a change through the long-poll, real
 // backends, the real Traefik — in environments of 10, 1,000 and 10,000
 // services, for rancher-traefik and for Traefik v2.11.53's own Rancher
 // provider (the peer) with its default 2 s providersThrottleDuration and
@@ -235,7 +237,7 @@ func BenchmarkChangeToLiveScale(b *testing.B) {
 			e := newEmulator(b, ns, n, metaAddr)
 			results[n] = map[string]stats{}
 			for _, sys := range systems {
-				st := statsOf(run(b, ns, e, metaAddr, sys, changes, nil))
+				st := statsOf(run(b, ns, e, metaAddr, sys, changes, nil, nil))
 				results[n][sys.name] = st
 				tag := strings.NewReplacer("rancher-traefik", "ours", " ", "-").Replace(sys.name)
 				b.ReportMetric(float64(st.med.Milliseconds()), "ms-median-"+tag)
@@ -282,8 +284,8 @@ type stageTable struct {
 // measureBreakdown runs rancher-traefik once more at 10 services with
 // TRAEFIK_LOG_LEVEL=DEBUG (Traefik logs "Configuration received" when its
 // file provider has read the file) and splits every change by timestamps:
-// the benchEmulator's record of the requests it answered (our long-poll's
-// return, the fetch), the dynamic file's ctime (the rename), the arrival
+// the emulator's record of the requests it answered (our long-poll's
+// return, the fetch), the rename of the dynamic file (inotify), the arrival
 // of Traefik's log line, and the first answer.
 func measureBreakdown(b *testing.B, ns *netns, e *benchEmulator, metaAddr string, changes int) *stageTable {
 	t := &stageTable{names: []string{
@@ -295,8 +297,12 @@ func measureBreakdown(b *testing.B, ns *netns, e *benchEmulator, metaAddr string
 		"Traefik throttle + apply + first answer (→ live)",
 	}, stages: make([][]time.Duration, 6)}
 	sys := system{"rancher-traefik (debug log)", ours(map[string]string{"TRAEFIK_LOG_LEVEL": "DEBUG", "TRAEFIK_LOG_FORMAT": "json"})}
-	run(b, ns, e, metaAddr, sys, changes, func(t0 time.Time, live time.Duration, p *benchProc) {
-		marks, ok := stageMarks(e, p, t0)
+	var renames *renameWatch
+	ready := func(p *benchProc) {
+		renames = watchRenames(b, filepath.Join(oursHome[p], "etc", "dynamic"), "rancher.toml")
+	}
+	run(b, ns, e, metaAddr, sys, changes, ready, func(t0 time.Time, live time.Duration, p *benchProc) {
+		marks, ok := stageMarks(e, p, renames.first(t0), t0)
 		if !ok {
 			b.Logf("breakdown: change at %s: a mark is missing or out of order: %v", t0.Format("15:04:05.000"), marks)
 			t.missed++
@@ -313,13 +319,10 @@ func measureBreakdown(b *testing.B, ns *netns, e *benchEmulator, metaAddr string
 	return t
 }
 
-// stageMarks are the instants that end each stage but the last.
-func stageMarks(e *benchEmulator, p *benchProc, t0 time.Time) ([]time.Time, bool) {
-	var st syscall.Stat_t
-	if err := syscall.Stat(filepath.Join(oursHome[p], "etc", "dynamic", "rancher.toml"), &st); err != nil {
-		return nil, false
-	}
-	renamed := time.Unix(st.Ctim.Unix())
+// stageMarks are the instants that end each stage but the last; renamed
+// is when the dynamic file was renamed into place (inotify: the file's
+// ctime has the kernel's coarse clock, 4 ms steps, too coarse here).
+func stageMarks(e *benchEmulator, p *benchProc, renamed, t0 time.Time) ([]time.Time, bool) {
 	var wake, fetchStart, fetchEnd time.Time
 	for _, r := range e.since(t0) {
 		switch {
