@@ -51,14 +51,19 @@ type applyVariant struct {
 	ext   string // file extension; "" for the REST provider
 	parts int
 	enc   func(map[string]any) ([]byte, error)
+	// tmpOutside writes the temporary file beside the watched directory
+	// rather than in it: Traefik's file provider re-reads the whole
+	// directory on every event in it, the temporary file's writes included.
+	tmpOutside bool
 }
 
 var applyVariants = []applyVariant{
-	{"TOML, one file", ".toml", 1, encTOML},
-	{"YAML, one file", ".yaml", 1, encYAML},
-	{"JSON (as .yaml), one file", ".yaml", 1, encJSON},
-	{"TOML, 10 files (one rewritten)", ".toml", 10, encTOML},
-	{"REST provider (PUT, JSON)", "", 1, encJSON},
+	{"TOML, one file", ".toml", 1, encTOML, false},
+	{"TOML, one file, temporary file outside the watched directory", ".toml", 1, encTOML, true},
+	{"YAML, one file", ".yaml", 1, encYAML, false},
+	{"JSON (as .yaml), one file", ".yaml", 1, encJSON, false},
+	{"TOML, 10 files (one rewritten)", ".toml", 10, encTOML, false},
+	{"REST provider (PUT, JSON)", "", 1, encJSON, false},
 }
 
 func encTOML(m map[string]any) ([]byte, error) {
@@ -91,7 +96,7 @@ func BenchmarkTraefikApply(b *testing.B) {
 	var rows []row
 	for _, n := range []int{1000, 10000} {
 		for _, v := range applyVariants {
-			b.Run(fmt.Sprintf("services=%d/%s", n, strings.NewReplacer(" ", "_", ",", "").Replace(v.name)), func(b *testing.B) {
+			b.Run(fmt.Sprintf("services=%d/%s", n, strings.NewReplacer(" ", "_", ",", "", "temporary_file_outside_the_watched_directory", "tmp_outside").Replace(v.name)), func(b *testing.B) {
 				// Bodies for both live servers, encoded before anything is timed.
 				var bodies [2][][]byte
 				size := 0
@@ -133,12 +138,19 @@ type applyTraefik struct {
 	p        *benchProc
 	v        applyVariant
 	dir      string // the file provider's directory
+	tmpDir   string // beside it, on the same file system
 	web, api int
 	client   *http.Client
 }
 
 func startApplyTraefik(b *testing.B, v applyVariant) *applyTraefik {
-	a := &applyTraefik{v: v, dir: b.TempDir(), web: freePort(b), api: freePort(b), client: plainClient()}
+	base := b.TempDir()
+	a := &applyTraefik{v: v, dir: filepath.Join(base, "dynamic"), tmpDir: filepath.Join(base, "tmp"), web: freePort(b), api: freePort(b), client: plainClient()}
+	for _, d := range []string{a.dir, a.tmpDir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
 	provider := fmt.Sprintf("[providers.file]\n  directory = %q\n  watch = true\n", a.dir)
 	if v.ext == "" {
 		provider = "[providers.rest]\n  insecure = true\n"
@@ -199,6 +211,9 @@ func (a *applyTraefik) push(b *testing.B, bodies [][]byte, all bool, want string
 			body := bodies[k]
 			name := fmt.Sprintf("part%d%s", k, a.v.ext)
 			tmp := filepath.Join(a.dir, "."+name+".tmp")
+			if a.v.tmpOutside {
+				tmp = filepath.Join(a.tmpDir, name)
+			}
 			if err := os.WriteFile(tmp, body, 0o644); err != nil {
 				b.Fatal(err)
 			}
