@@ -3,6 +3,8 @@
 GO              ?= go
 BIN             := bin
 TRAEFIK_VERSION := v3.6.12
+# TRAEFIK2_VERSION is the peer make bench measures beside us (tools/traefik2).
+TRAEFIK2_VERSION := v2.11.53
 # COMPOSE_VERSION is the one tools/compose/go.mod pins.
 COMPOSE_VERSION := v2.40.3
 COMPOSE_V2      := $(BIN)/docker-compose-$(COMPOSE_VERSION)
@@ -16,10 +18,10 @@ LDFLAGS         := -s -w -X rancher-traefik/internal/cli.version=$(VERSION)
 STATICCHECK     := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
-.PHONY: help build traefik compose pebble test test-e2e chaos bench lint fmt demo image image-local image-dev push clean
+.PHONY: help build traefik traefik2 compose pebble test test-e2e chaos bench lint fmt demo image image-local image-dev push clean
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # rancher-traefik is the product; rancher-traefik-dev holds the development
 # tools (whoami, dev-cert) that the demo and the compose example use, and
@@ -38,6 +40,15 @@ $(BIN)/traefik: tools/traefik/go.mod tools/traefik/go.sum
 		$(GO) build -C tools/traefik -v -trimpath \
 		-ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$(TRAEFIK_VERSION)" \
 		-o $(CURDIR)/$(BIN)/traefik github.com/traefik/traefik/v3/cmd/traefik
+	@touch $@
+
+traefik2: $(BIN)/traefik2 ## build Traefik v2.11.53 (tools/traefik2), the peer make bench measures beside us, into bin/traefik2
+
+$(BIN)/traefik2: tools/traefik2/go.mod tools/traefik2/go.sum
+	@CGO_ENABLED=0 GO=$(GO) tools/progress.sh "Traefik $(TRAEFIK2_VERSION)" "6 to 13 minutes" tools/traefik2 github.com/traefik/traefik/v2/cmd/traefik -- \
+		$(GO) build -C tools/traefik2 -v -trimpath \
+		-ldflags "-s -w -X github.com/traefik/traefik/v2/pkg/version.Version=$(TRAEFIK2_VERSION)" \
+		-o $(CURDIR)/$(BIN)/traefik2 github.com/traefik/traefik/v2/cmd/traefik
 	@touch $@
 
 compose: $(COMPOSE_V2) ## build Compose v2 (v2.40.3) from the Go module proxy, to test the compose example with it
@@ -68,9 +79,14 @@ chaos: build traefik ## run the chaos suite's long form (30 s outages, 340 kill 
 	@mkdir -p tmp
 	CHAOS=full CHAOS_REPORT=$(CURDIR)/tmp/chaos.md TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(GO) test -count=1 -timeout 60m -run '^TestChaos$$' -v ./internal/e2e/
 
-BENCHFLAGS ?=
-bench: build traefik ## run the benchmarks and print their figures (BENCHFLAGS passes go test flags, e.g. -benchtime=30x)
-	TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m $(BENCHFLAGS) ./...
+# BENCH_CHANGES is how many changes the change→live benchmarks make
+# (BenchmarkChangeToLiveScale, BenchmarkTraefikApply at most 10): 30 unless
+# -benchtime=Nx gives N (CI: -benchtime=1x, one change each); set, it wins.
+# The peer (Traefik v2) runs in a network namespace: root and ip, or skipped.
+BENCHFLAGS    ?=
+BENCH_CHANGES ?=
+bench: build traefik traefik2 ## run the benchmarks and print their figures, beside Traefik v2's Rancher provider (BENCHFLAGS passes go test flags, e.g. -benchtime=30x; BENCH_CHANGES=N changes per change→live series, 30 by default)
+	BENCH_CHANGES=$(BENCH_CHANGES) TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik TRAEFIK2_TEST_BINARY=$(CURDIR)/$(BIN)/traefik2 $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 90m $(BENCHFLAGS) ./...
 
 lint: ## gofmt, go vet and staticcheck
 	@unformatted="$$(gofmt -l cmd internal templates)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
