@@ -233,12 +233,20 @@ func FuzzFromEnv(f *testing.F) {
 	f.Add("80", "true", "10s", "example.com", "a@b.c")
 	f.Add("x", "maybe", "-1", "a b", "a\"\n[x]")
 	f.Fuzz(func(t *testing.T, p, b, d, dom, mail string) {
-		env := map[string]string{
+		// Every variable of the table gets one of the inputs (new rows are
+		// fuzzed without being listed here); the ones below pick theirs.
+		env := map[string]string{}
+		for i, v := range Vars {
+			env[v.Name] = []string{p, b, d, dom, mail}[i%5]
+		}
+		for k, v := range map[string]string{
 			"TRAEFIK_RANCHER_CONSTRAINTS": dom, "TRAEFIK_ADMIN_AUTH_USERS": mail, "TRAEFIK_RANCHER_GUARD": d, "TRAEFIK_RANCHER_MODE": b,
 			"TRAEFIK_HTTP_PORT": p, "TRAEFIK_HTTPS_ENABLE": b, "TRAEFIK_ACCESS_LOG": b,
 			"TRAEFIK_GRACE_TIMEOUT": d, "TRAEFIK_RANCHER_DOMAIN": dom, "TRAEFIK_ACME_EMAIL": mail,
 			"TRAEFIK_RANCHER_ENDPOINT": dom, "TRAEFIK_CHILD_ENV": mail, "TRAEFIK_ADMIN_DASHBOARD": b,
 			"TRAEFIK_ADMIN_INSECURE": b,
+		} {
+			env[k] = v
 		}
 		_, err := FromEnv(lookupOf(env))
 		if err == nil {
