@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,7 +26,11 @@ func TestMain(m *testing.M) {
 //
 //	late:D  sleep D, then ask for SIGINT+SIGTERM, then SIGUSR1, SIGUSR2 and
 //	        SIGHUP (Traefik's order); record every signal in
-//	        $SUPERVISOR_TEST_RECORD; exit 0 on SIGTERM or SIGINT
+//	        $SUPERVISOR_TEST_RECORD; exit 0 on SIGTERM or SIGINT, once it
+//	        has recorded $SUPERVISOR_TEST_EXPECT signals if that is set
+//	        (signals sent together reach a Go program's threads
+//	        concurrently, so a stop may be read before a signal sent ahead
+//	        of it: neither the kernel nor the runtime orders them)
 //	nohup:D the same without SIGHUP (a Traefik without a file provider)
 //	never   never ask for any signal (the runtime's defaults apply)
 //
@@ -59,7 +64,10 @@ func testChild(mode string) {
 	if kind != "nohup" {
 		signal.Notify(c, syscall.SIGHUP)
 	}
+	expect, _ := strconv.Atoi(os.Getenv("SUPERVISOR_TEST_EXPECT"))
+	stopping, seen := false, 0
 	for sig := range c {
+		seen++
 		if rec != "" {
 			f, err := os.OpenFile(rec, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 			if err == nil {
@@ -67,7 +75,8 @@ func testChild(mode string) {
 				f.Close()
 			}
 		}
-		if sig == syscall.SIGTERM || sig == syscall.SIGINT {
+		stopping = stopping || sig == syscall.SIGTERM || sig == syscall.SIGINT
+		if stopping && seen >= expect {
 			os.Exit(0)
 		}
 	}
