@@ -30,7 +30,7 @@ func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, e
 		}
 		sort.Strings(names)
 		for _, seg := range names {
-			name := base + "-" + safeName(seg)
+			name := subName(base, seg)
 			servers[name] = buildV1Frontend(s, o, frag, name, segments[seg].over(root).decode(f), &p)
 		}
 	}
@@ -82,7 +82,7 @@ func buildV1Frontend(s *rancher.Service, o Options, frag *httpFragment, name str
 
 // use adds a middleware to the router, named for its kind.
 func (b *v1Builder) use(m middleware) {
-	name := b.name + "-" + strings.ToLower(m.kind())
+	name := subName(b.name, strings.ToLower(m.kind()))
 	b.frag.middlewares = append(b.frag.middlewares, namedMiddleware{name, m})
 	b.r.middlewares = append(b.r.middlewares, name)
 }
