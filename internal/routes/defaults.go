@@ -8,6 +8,16 @@ import (
 
 // defaultRule is Host(`<service>.<stack>.<domain>`).
 func defaultRule(s *rancher.Service, domain string) (string, error) {
+	host, err := defaultHost(s, domain)
+	if err != nil {
+		return "", err
+	}
+	return "Host(`" + host + "`)", nil
+}
+
+// defaultHost is <service>.<stack>.<domain> in lower case, the domain from
+// traefik.domain or else the option.
+func defaultHost(s *rancher.Service, domain string) (string, error) {
 	if d, ok := s.Labels["traefik.domain"]; ok && strings.TrimSpace(d) != "" {
 		domain = strings.Trim(strings.TrimSpace(d), ".")
 	}
@@ -18,7 +28,7 @@ func defaultRule(s *rancher.Service, domain string) (string, error) {
 	if strings.ContainsAny(host, "`") {
 		return "", errLabel("traefik.domain", "the default host %q holds a backtick", host)
 	}
-	return "Host(`" + host + "`)", nil
+	return host, nil
 }
 
 // routerDefaults fills entry points and TLS the way the options say.

@@ -111,20 +111,29 @@ func (b *v1Builder) portAndScheme() (port, scheme string) {
 
 // routing sets the rule (traefik.frontend.rule or the default), entry
 // points, priority and passHostHeader.
+//
+// Priority: Traefik v1.7 gave a frontend the length of its rule as written
+// (len(route.Rule) of each route, summed), unless traefik.frontend.priority
+// is above 0 (server/server_configuration.go, buildServerRoute), and
+// matched the longest first; the default rule was Host:<service>.<stack>.<domain>
+// (provider/rancher/config.go, getFrontendRule). Traefik v3 would use the
+// length of the translated rule, which orders overlapping rules differently
+// (Host:a;PathPrefix:/api is shorter than Host:a,b in v1 and longer in
+// v3), so every v1 router gets v1's priority explicitly.
 func (b *v1Builder) routing() {
+	v1Len := 0
 	if b.f.rule.label != "" {
 		if rule, ok := read(b.p, b.f.rule); ok {
-			b.r.rule = rule.matcher
+			b.r.rule, v1Len = rule.matcher, rule.v1Len
 		}
-	} else {
-		var err error
-		b.r.rule, err = defaultRule(b.s, b.o.Domain)
-		b.p.add(err)
+	} else if host, err := defaultHost(b.s, b.o.Domain); !b.p.add(err) {
+		b.r.rule, v1Len = "Host(`"+host+"`)", len("Host:")+len(host)
 	}
 	if eps, ok := read(b.p, b.f.entryPoints); ok {
 		b.r.entryPoints = eps
 	}
-	if prio, ok := read(b.p, b.f.priority); ok {
+	b.r.priority = some(int64(v1Len))
+	if prio, ok := read(b.p, b.f.priority); ok && prio > 0 {
 		b.r.priority = some(prio)
 	}
 	if pass, ok := read(b.p, b.f.passHostHeader); ok {

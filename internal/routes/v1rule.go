@@ -10,6 +10,7 @@ import (
 type v1Rule struct {
 	matcher     string       // Traefik v3 rule syntax
 	middlewares []middleware // modifiers: strip, add, replace
+	v1Len       int          // the length of the v1 rule as written: v1's priority
 }
 
 // translateV1Rule turns a Traefik v1 frontend rule
@@ -17,7 +18,7 @@ type v1Rule struct {
 // ("(Host(`a.com`) || Host(`b.com`)) && PathPrefix(`/api`)") and the
 // middlewares its modifiers need.
 func translateV1Rule(rule string) (*v1Rule, error) {
-	out := &v1Rule{}
+	out := &v1Rule{v1Len: len(rule)}
 	var parts []string
 	for p := range strings.SplitSeq(rule, ";") {
 		p = strings.TrimSpace(p)
