@@ -13,7 +13,7 @@ import (
 // traefik.<name>.frontend.rule, …) give one router and service each; values
 // not set on a segment come from the root labels. Every bad label of the
 // service is reported, not only the first.
-func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, error) {
+func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, labelErrors, error) {
 	var p problems
 	root, segments := splitV1(s, &p)
 	frag := &httpFragment{routers: make([]namedRouter, 0, max(1, len(segments)))}
@@ -35,9 +35,9 @@ func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, e
 		}
 	}
 	if err := p.err(); err != nil {
-		return nil, nil, err
+		return nil, nil, p.droppedSorted(), err
 	}
-	return frag.toMap(), servers, nil
+	return frag.toMap(), servers, p.droppedSorted(), nil
 }
 
 // v1Builder builds one frontend's router, service and middlewares. A bad
@@ -190,12 +190,16 @@ func (b *v1Builder) headers() {
 		return
 	}
 	var h headers
+	n := 0
 	for _, v := range b.f.headers {
 		if set, ok := read(b.p, v); ok {
 			set(&h)
+			n++
 		}
 	}
-	b.use(h)
+	if n > 0 {
+		b.use(h)
+	}
 }
 
 // sticky turns on sticky sessions (sticky or stickiness), with the cookie

@@ -120,6 +120,10 @@ func asInt(field func(*v1Frontend) *v1Value[int64]) func(*v1Frontend, string, st
 // middleware.
 func header(k kind, set func(*headers, any)) func(*v1Frontend, string, string) {
 	return func(f *v1Frontend, label, v string) {
+		if err := checkHeaderValue(label, v); err != nil {
+			f.headers = append(f.headers, v1Value[func(*headers)]{label: label, err: err})
+			return
+		}
 		val, err := convert(k, v)
 		if err != nil {
 			f.headers = append(f.headers, v1Value[func(*headers)]{label: label, err: errLabel(label, "%v", err)})
@@ -135,11 +139,19 @@ func headerPairs(set func(*headers, map[string]any)) func(*v1Frontend, string, s
 	return func(f *v1Frontend, label, v string) {
 		m := map[string]any{}
 		n := 0
+		if err := checkHeaderValue(label, v); err != nil {
+			f.headers = append(f.headers, v1Value[func(*headers)]{label: label, err: err})
+			return
+		}
 		for pair := range strings.SplitSeq(v, "||") {
 			n++
 			hk, hv, ok := strings.Cut(pair, ":")
 			if !ok || strings.TrimSpace(hk) == "" {
 				f.headers = append(f.headers, v1Value[func(*headers)]{label: label, err: errLabel(label, "pair %d is not Name:value (pairs are joined by ||)", n)})
+				return
+			}
+			if !validHeaderName(strings.TrimSpace(hk)) {
+				f.headers = append(f.headers, v1Value[func(*headers)]{label: label, err: errDrop(label, "the name of pair %d is not an HTTP header name", n)})
 				return
 			}
 			m[strings.TrimSpace(hk)] = strings.TrimSpace(hv)
