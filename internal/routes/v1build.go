@@ -22,7 +22,7 @@ func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, l
 	f := v1Frontends.Get().(*v1Frontend)
 	defer v1Frontends.Put(f)
 	if len(segments) == 0 {
-		servers[base] = buildV1Frontend(s, o, frag, base, root.decode(f), &p)
+		buildV1Frontend(s, o, frag, base, root.decode(f), &p, servers)
 	} else {
 		names := make([]string, 0, len(segments))
 		for n := range segments {
@@ -31,7 +31,7 @@ func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, l
 		sort.Strings(names)
 		for _, seg := range names {
 			name := subName(base, seg)
-			servers[name] = buildV1Frontend(s, o, frag, name, segments[seg].over(root).decode(f), &p)
+			buildV1Frontend(s, o, frag, name, segments[seg].over(root).decode(f), &p, servers)
 		}
 	}
 	if err := p.err(); err != nil {
@@ -52,11 +52,14 @@ type v1Builder struct {
 	frag *httpFragment
 	r    router
 	lb   loadBalancer
+	// toTLS are the router's redirects to another entry point: true to
+	// https (a TLS one), false to http.
+	toTLS map[string]bool
 }
 
-// buildV1Frontend adds the router, service and middlewares of f to frag
-// and returns the number of servers.
-func buildV1Frontend(s *rancher.Service, o Options, frag *httpFragment, name string, f *v1Frontend, p *problems) int {
+// buildV1Frontend adds the routers, service and middlewares of f to frag,
+// and each router's server count to servers.
+func buildV1Frontend(s *rancher.Service, o Options, frag *httpFragment, name string, f *v1Frontend, p *problems, servers map[string]int) {
 	b := &v1Builder{s: s, o: o, f: f, p: p, name: name, frag: frag, r: router{service: name}}
 	port, scheme := b.portAndScheme()
 	b.routing()
@@ -74,10 +77,15 @@ func buildV1Frontend(s *rancher.Service, o Options, frag *httpFragment, name str
 	b.sticky()
 	b.healthCheck()
 	b.acme()
-	b.r.applyDefaults(o)
 	b.servers(scheme, port)
-	frag.routers = append(frag.routers, namedRouter{name, b.r, b.lb})
-	return len(b.lb.servers)
+	for i, r := range b.routers() {
+		rname := name
+		if i > 0 {
+			rname = subName(name, "http")
+		}
+		frag.routers = append(frag.routers, namedRouter{name: rname, r: r, lb: b.lb, twin: i > 0})
+		servers[rname] = len(b.lb.servers)
+	}
 }
 
 // use adds a middleware to the router, named for its kind.
@@ -85,6 +93,15 @@ func (b *v1Builder) use(m middleware) {
 	name := subName(b.name, strings.ToLower(m.kind()))
 	b.frag.middlewares = append(b.frag.middlewares, namedMiddleware{name, m})
 	b.r.middlewares = append(b.r.middlewares, name)
+}
+
+// useRedirect adds a redirect to another entry point (its scheme's).
+func (b *v1Builder) useRedirect(m redirectScheme) {
+	b.use(m)
+	if b.toTLS == nil {
+		b.toTLS = map[string]bool{}
+	}
+	b.toTLS[b.r.middlewares[len(b.r.middlewares)-1]] = m.scheme == "https"
 }
 
 // portAndScheme are the servers' port and scheme: traefik.port or the single
@@ -146,7 +163,7 @@ func (b *v1Builder) routing() {
 func (b *v1Builder) redirects() {
 	permanent, _ := read(b.p, b.f.redirectPermanent)
 	if ep, ok := read(b.p, b.f.redirectEntryPoint); ok {
-		b.use(redirectTo(ep, permanent, b.o))
+		b.useRedirect(redirectTo(ep, permanent, b.o))
 	}
 	if b.f.redirectRegex.label != "" {
 		if b.f.redirectReplacement.label == "" {
@@ -157,7 +174,7 @@ func (b *v1Builder) redirects() {
 	}
 	for i, v := range []v1Value[bool]{b.f.sslRedirect, b.f.sslTemporaryRedirect} {
 		if on, _ := read(b.p, v); on {
-			b.use(redirectTo("https", i == 0, b.o))
+			b.useRedirect(redirectTo("https", i == 0, b.o))
 			break
 		}
 	}

@@ -31,7 +31,7 @@ var v1LabelCases = []struct {
 	{key: "backend", labels: map[string]string{"traefik.backend": "foo"}, at: "http/routers/s-st/service", want: "s-st"}, // accepted, not translated yet (#9 §1)
 	{key: "acme", labels: map[string]string{"traefik.acme": "true"}, opts: func(o *Options) { o.ACME = true }, at: "http/routers/s-st/tls", want: map[string]any{"certResolver": "acme"}},
 	{key: "frontend.rule", labels: map[string]string{"traefik.frontend.rule": "Host:a.test,b.test;PathPrefix:/api"}, at: "http/routers/s-st/rule", want: "(Host(`a.test`) || Host(`b.test`)) && PathPrefix(`/api`)"},
-	{key: "frontend.entrypoints", labels: map[string]string{"traefik.frontend.entryPoints": "http, https"}, at: "http/routers/s-st/entryPoints", want: []string{"http", "https"}},
+	{key: "frontend.entrypoints", labels: map[string]string{"traefik.frontend.entryPoints": "http, https"}, opts: func(o *Options) { o.HTTPS = true }, at: "http/routers/s-st-http/entryPoints", want: []string{"http"}}, // and s-st on https (TestV1EntryPoints)
 	{key: "frontend.priority", labels: map[string]string{"traefik.frontend.priority": "10"}, at: "http/routers/s-st/priority", want: int64(10)},
 	{key: "frontend.passhostheader", labels: map[string]string{"traefik.frontend.passHostHeader": "false"}, at: "http/services/s-st/loadBalancer/passHostHeader", want: false},
 	{key: "frontend.redirect.entrypoint", labels: map[string]string{"traefik.frontend.redirect.entryPoint": "https"}, at: "http/middlewares/s-st-redirectscheme/redirectScheme", want: map[string]any{"scheme": "https", "permanent": false}},
