@@ -144,7 +144,11 @@ func (b *v1Builder) routing() {
 			b.r.rule, v1Len = rule.matcher, rule.v1Len
 		}
 	} else if host, err := defaultHost(b.s, b.o.Domain); !b.p.add(err) {
-		b.r.rule, v1Len = "Host(`"+host+"`)", len("Host:")+len(host)
+		v1Len = len("Host:") + len(host)
+		if host, err = asciiHost(host); err != nil {
+			b.p.add(errLabel("traefik.frontend.rule", "no rule, and the default host: %v", err))
+		}
+		b.r.rule = "Host(`" + host + "`)"
 	}
 	if eps, ok := read(b.p, b.f.entryPoints); ok {
 		b.r.entryPoints = eps

@@ -60,7 +60,10 @@ func translateV1Matcher(written, arg string, out *v1Rule) (string, error) {
 	var err error
 	switch name := strings.ToLower(written); name {
 	case "host":
-		m = anyOf(vals, func(v string) string { return "Host(`" + strings.ToLower(v) + "`)" })
+		m, err = anyOfErr(vals, func(v string) (string, error) {
+			h, err := asciiHost(strings.ToLower(v))
+			return "Host(`" + h + "`)", err
+		})
 	case "hostregexp":
 		m, err = anyOfErr(vals, func(v string) (string, error) {
 			re, err := templateRegexp(v, true)
