@@ -149,20 +149,7 @@ func service(s *rancher.Service, o Options) (frag map[string]any, servers map[st
 	if !enabled || !constraintsAllow(s, o.Constraints) {
 		return nil, nil, nil, nil
 	}
-	if hasV2(s.Labels) {
-		return v2Service(s, o)
-	}
-	return v1Service(s, o)
-}
-
-// hasV2 reports whether any of labels is a Traefik v2 path (isV2).
-func hasV2(labels map[string]string) bool {
-	for k := range labels {
-		if isV2(k) {
-			return true
-		}
-	}
-	return false
+	return dialects(s, o)
 }
 
 // isV2 reports whether label is a Traefik v2 dynamic-configuration path

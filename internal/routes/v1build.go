@@ -63,12 +63,16 @@ func buildV1Frontend(s *rancher.Service, o Options, frag *httpFragment, name str
 	b := &v1Builder{s: s, o: o, f: f, p: p, name: name, frag: frag, r: router{service: name}}
 	port, scheme := b.portAndScheme()
 	b.routing()
-	// Redirects come first, then auth, the allow list, headers, and the
-	// rule's path modifiers last (they change what the backend sees).
+	// Redirects come first, then auth, the allow list, headers, the
+	// middlewares of traefik.frontend.middlewares, and the rule's path
+	// modifiers last (they change what the backend sees).
 	b.redirects()
 	b.auth()
 	b.allowList()
 	b.headers()
+	if mws, ok := read(p, f.middlewares); ok {
+		b.r.middlewares = append(b.r.middlewares, mws...)
+	}
 	if rule, ok := read(p, f.rule); ok {
 		for _, m := range rule.middlewares {
 			b.use(m)
