@@ -26,12 +26,6 @@ type problems struct {
 	seen    map[string]bool
 }
 
-// drop records a label whose setting is left out while the service stays
-// published.
-func (p *problems) drop(label, format string, args ...any) {
-	p.add(errDrop(label, format, args...))
-}
-
 // droppedSorted is the dropped settings ordered by label.
 func (p *problems) droppedSorted() labelErrors {
 	sortLabelErrors(p.dropped)
