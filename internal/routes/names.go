@@ -61,7 +61,17 @@ func alnum(c byte) bool {
 
 // joinName joins parts, each escaped, into a generated name.
 func joinName(parts ...string) string {
+	n := len(parts)
+	plain := true
+	for _, p := range parts {
+		n += len(p)
+		plain = plain && p != "" && plainName(p)
+	}
+	if plain && len(parts) == 2 {
+		return parts[0] + "-" + parts[1] // the common case, in one allocation
+	}
 	var b strings.Builder
+	b.Grow(n + 8)
 	for i, p := range parts {
 		if i > 0 {
 			b.WriteByte('-')

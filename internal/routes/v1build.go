@@ -55,6 +55,7 @@ type v1Builder struct {
 	// toTLS are the router's redirects to another entry point: true to
 	// https (a TLS one), false to http.
 	toTLS map[string]bool
+	out   [2]router // what routers returns
 }
 
 // buildV1Frontend adds the routers, service and middlewares of f to frag,

@@ -34,7 +34,8 @@ func (o Options) entryPointTLS(name string) (tls, exists bool) {
 func (b *v1Builder) routers() []router {
 	if b.f.entryPoints.label == "" || b.r.entryPoints == nil {
 		b.r.applyDefaults(b.o)
-		return []router{b.r}
+		b.out[0] = b.r
+		return b.out[:1]
 	}
 	var plain, secure, missing []string
 	for _, ep := range b.r.entryPoints {
@@ -60,14 +61,16 @@ func (b *v1Builder) routers() []router {
 		r := b.r
 		r.entryPoints = append(plain, secure...)
 		r.tls = r.tls || len(secure) > 0
-		return []router{r}
+		b.out[0] = r
+		return b.out[:1]
 	}
 	tlsR, plainR := b.r, b.r
 	tlsR.entryPoints, tlsR.tls = secure, true
 	tlsR.middlewares = b.withoutRedirects(true)
 	plainR.entryPoints, plainR.tls, plainR.certResolver = plain, false, ""
 	plainR.middlewares = b.withoutRedirects(false)
-	return []router{tlsR, plainR}
+	b.out[0], b.out[1] = tlsR, plainR
+	return b.out[:2]
 }
 
 // withoutRedirects is the router's middlewares without its redirects to a

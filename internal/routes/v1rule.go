@@ -60,10 +60,7 @@ func translateV1Matcher(written, arg string, out *v1Rule) (string, error) {
 	var err error
 	switch name := strings.ToLower(written); name {
 	case "host":
-		m, err = anyOfErr(vals, func(v string) (string, error) {
-			h, err := asciiHost(strings.ToLower(v))
-			return "Host(`" + h + "`)", err
-		})
+		m, err = hostMatcher(vals)
 	case "hostregexp":
 		m, err = anyOfErr(vals, func(v string) (string, error) {
 			re, err := templateRegexp(v, true)
@@ -185,6 +182,21 @@ func anyOf(vals []string, f func(string) string) string {
 		return ms[0]
 	}
 	return "(" + strings.Join(ms, " || ") + ")"
+}
+
+// hostMatcher is Host of each value, in lower case and ASCII (asciiHost).
+func hostMatcher(vals []string) (string, error) {
+	for i, v := range vals {
+		h, err := asciiHost(strings.ToLower(v))
+		if err != nil {
+			return "", err
+		}
+		vals[i] = "Host(`" + h + "`)"
+	}
+	if len(vals) == 1 {
+		return vals[0], nil
+	}
+	return "(" + strings.Join(vals, " || ") + ")", nil
 }
 
 func anyOfErr(vals []string, f func(string) (string, error)) (string, error) {
