@@ -324,7 +324,11 @@ func (p *Publisher) logWarnings(ws []routes.Warning) {
 	for _, w := range ws {
 		s := w.String()
 		now[s] = true
-		if !p.warnings[s] {
+		switch {
+		case p.warnings[s]:
+		case w.Kept:
+			p.log().Warn("label setting left out", "stack", w.Stack, "service", w.Service, "label", w.Label, "problem", w.Msg)
+		default:
 			p.log().Warn("service left out", "stack", w.Stack, "service", w.Service, "label", w.Label, "problem", w.Msg)
 		}
 	}

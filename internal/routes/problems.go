@@ -18,14 +18,30 @@ func (e labelErrors) Error() string {
 }
 
 // problems collects the label errors of one service while its translation
-// goes on past them.
+// goes on past them: those that leave the service out (add), and those
+// that cost only the label's own setting (drop).
 type problems struct {
-	labels labelErrors
-	seen   map[string]bool
+	labels  labelErrors
+	dropped labelErrors
+	seen    map[string]bool
+}
+
+// droppedSorted is the dropped settings ordered by label.
+func (p *problems) droppedSorted() labelErrors {
+	sortLabelErrors(p.dropped)
+	return p.dropped
+}
+
+func sortLabelErrors(les labelErrors) {
+	sort.Slice(les, func(i, j int) bool {
+		a, b := les[i], les[j]
+		return a.label < b.label || a.label == b.label && a.err.Error() < b.err.Error()
+	})
 }
 
 // add records err and reports whether there was one. A label error already
-// recorded (a root label shared by several segments) is recorded once.
+// recorded (a root label shared by several segments) is recorded once. An
+// error of errDrop costs only its label's setting; any other, the service.
 func (p *problems) add(err error) bool {
 	if err == nil {
 		return false
@@ -42,7 +58,11 @@ func (p *problems) add(err error) bool {
 		p.seen = map[string]bool{}
 	}
 	p.seen[key] = true
-	p.labels = append(p.labels, le)
+	if le.dropOnly {
+		p.dropped = append(p.dropped, le)
+	} else {
+		p.labels = append(p.labels, le)
+	}
 	return true
 }
 
@@ -66,10 +86,7 @@ func (p *problems) err() error {
 		}
 		return p.labels[0]
 	}
-	sort.Slice(p.labels, func(i, j int) bool {
-		a, b := p.labels[i], p.labels[j]
-		return a.label < b.label || a.label == b.label && a.err.Error() < b.err.Error()
-	})
+	sortLabelErrors(p.labels)
 	return p.labels
 }
 
@@ -87,6 +104,16 @@ func warnings(stack, service string, err error) []Warning {
 	ws := make([]Warning, len(les))
 	for i, le := range les {
 		ws[i] = Warning{Stack: stack, Service: service, Label: le.label, Msg: le.Error()}
+	}
+	return ws
+}
+
+// droppedWarnings are the warnings of settings left out of a service that
+// is published.
+func droppedWarnings(stack, service string, les labelErrors) []Warning {
+	ws := make([]Warning, len(les))
+	for i, le := range les {
+		ws[i] = Warning{Stack: stack, Service: service, Label: le.label, Msg: le.Error(), Kept: true}
 	}
 	return ws
 }

@@ -31,18 +31,24 @@ type Options struct {
 	HTTPSPort int
 }
 
-// Warning is a service left out because of one of its labels.
+// Warning is a service left out because of one of its labels, or (Kept)
+// one label's setting left out of a service that is published.
 type Warning struct {
 	Stack, Service string
 	Label          string // the label at fault, or ""
 	Msg            string
+	Kept           bool // the service is published without this label's setting
 }
 
 func (w Warning) String() string {
-	if w.Label == "" {
-		return fmt.Sprintf("%s/%s: %s", w.Stack, w.Service, w.Msg)
+	s := fmt.Sprintf("%s/%s: %s", w.Stack, w.Service, w.Msg)
+	if w.Label != "" {
+		s = fmt.Sprintf("%s/%s: label %s: %s", w.Stack, w.Service, w.Label, w.Msg)
 	}
-	return fmt.Sprintf("%s/%s: label %s: %s", w.Stack, w.Service, w.Label, w.Msg)
+	if w.Kept {
+		s += " (this setting is left out; the service is published)"
+	}
+	return s
 }
 
 // Result is the dynamic configuration for one snapshot.
@@ -60,14 +66,22 @@ type Result struct {
 
 // labelError is a failure attributed to one label.
 type labelError struct {
-	label string
-	err   error
+	label    string
+	err      error
+	dropOnly bool // the setting is left out, the service published (errDrop)
 }
 
 func (e *labelError) Error() string { return e.err.Error() }
 
 func errLabel(label, format string, args ...any) error {
 	return &labelError{label: label, err: fmt.Errorf(format, args...)}
+}
+
+// errDrop is a label whose setting is left out, with a warning, while its
+// service stays published: a label whose loss does not change where
+// traffic goes.
+func errDrop(label, format string, args ...any) error {
+	return &labelError{label: label, err: fmt.Errorf(format, args...), dropOnly: true}
 }
 
 // Build translates every service of snap. Services are translated in
@@ -77,6 +91,7 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 	type out struct {
 		frag    map[string]any
 		servers map[string]int
+		dropped labelErrors
 		creds   Credentials
 		err     error
 	}
@@ -86,7 +101,7 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 		if s.System && !o.IncludeSystem {
 			return
 		}
-		outs[i].frag, outs[i].servers, outs[i].err = service(s, o)
+		outs[i].frag, outs[i].servers, outs[i].dropped, outs[i].err = service(s, o)
 		if outs[i].err == nil && outs[i].frag != nil {
 			outs[i].creds, outs[i].err = extractCredentials(outs[i].frag, o)
 		}
@@ -100,6 +115,9 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 		}
 		if err != nil {
 			res.Warnings = append(res.Warnings, warnings(s.Stack, s.Name, err)...)
+		}
+		res.Warnings = append(res.Warnings, droppedWarnings(s.Stack, s.Name, r.dropped)...)
+		if err != nil {
 			continue
 		}
 		for r, n := range r.servers {
@@ -113,37 +131,25 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 }
 
 // service translates one service; a nil fragment means not published.
-func service(s *rancher.Service, o Options) (map[string]any, map[string]int, error) {
+// dropped are the labels whose settings were left out.
+func service(s *rancher.Service, o Options) (frag map[string]any, servers map[string]int, dropped labelErrors, err error) {
 	switch s.Kind {
 	case "service", "externalService":
 	default:
-		return nil, nil, nil // load balancers, DNS services, … carry no backends of their own
+		return nil, nil, nil, nil // load balancers, DNS services, … carry no backends of their own
 	}
 	enabled := o.ExposedByDefault
 	if v, ok := s.Labels["traefik.enable"]; ok {
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
 		if err != nil {
-			return nil, nil, errLabel("traefik.enable", "%q is not true or false", v)
+			return nil, nil, nil, errLabel("traefik.enable", "%q is not true or false", v)
 		}
 		enabled = b
 	}
 	if !enabled || !constraintsAllow(s, o.Constraints) {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
-	if hasV2(s.Labels) {
-		return v2Service(s, o)
-	}
-	return v1Service(s, o)
-}
-
-// hasV2 reports whether any of labels is a Traefik v2 path (isV2).
-func hasV2(labels map[string]string) bool {
-	for k := range labels {
-		if isV2(k) {
-			return true
-		}
-	}
-	return false
+	return dialects(s, o)
 }
 
 // isV2 reports whether label is a Traefik v2 dynamic-configuration path

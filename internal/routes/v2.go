@@ -38,16 +38,16 @@ type labelOnly struct {
 // a service with the containers as servers, a router linked to the single
 // service, the port from the single exposed port. Every bad label of the
 // service is reported, not only the first.
-func v2Service(s *rancher.Service, o Options) (map[string]any, map[string]int, error) {
+func v2Service(s *rancher.Service, o Options) (map[string]any, map[string]int, labelErrors, error) {
 	var p problems
 	frag, extra := decodeV2(s, &p)
 	addrs := addresses(s, o)
 	servers := buildV2HTTP(s, o, frag, extra, addrs, &p)
 	buildV2Streams(s, frag, extra, addrs, &p)
 	if err := p.err(); err != nil {
-		return nil, nil, err
+		return nil, nil, p.droppedSorted(), err
 	}
-	return frag, servers, nil
+	return frag, servers, p.droppedSorted(), nil
 }
 
 // decodeV2 sets each traefik.http/tcp/udp.* label at its path, checked
@@ -61,8 +61,14 @@ func decodeV2(s *rancher.Service, p *problems) (frag map[string]any, extra map[s
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	var droppedHeaders []string
+	defer func() { pruneEmptyHeaders(frag, droppedHeaders) }()
 	for _, label := range keys {
 		if !isV2(label) {
+			continue
+		}
+		if isV2HeaderLabel(label) && p.add(checkHeaderValue(label, s.Labels[label])) {
+			droppedHeaders = append(droppedHeaders, strings.Split(label, ".")[3])
 			continue
 		}
 		p.add(setLabel(frag, extra, label, s.Labels[label]))
@@ -397,4 +403,45 @@ func setPath(m map[string]any, path []any, v any, label string) error {
 		cur = next
 	}
 	return fmt.Errorf("empty label path")
+}
+
+// pruneEmptyHeaders removes the headers middlewares named in names that
+// dropped labels left without any option (Traefik refuses an empty one:
+// "headers configuration not valid", and would disable the routers that use
+// it), and the routers' references to them: only the bad settings go.
+func pruneEmptyHeaders(frag map[string]any, names []string) {
+	if len(names) == 0 {
+		return
+	}
+	h, _ := frag["http"].(map[string]any)
+	mws, _ := h["middlewares"].(map[string]any)
+	gone := map[string]bool{}
+	for _, name := range names {
+		m, _ := mws[name].(map[string]any)
+		if hs, _ := m["headers"].(map[string]any); len(hs) == 0 && len(m) <= 1 {
+			delete(mws, name)
+			gone[name] = true
+		}
+	}
+	if len(mws) == 0 {
+		delete(h, "middlewares")
+	}
+	routers, _ := h["routers"].(map[string]any)
+	for _, rv := range routers {
+		r := rv.(map[string]any)
+		list, ok := r["middlewares"].([]string)
+		if !ok {
+			continue
+		}
+		kept := list[:0:0]
+		for _, m := range list {
+			if !gone[strings.TrimSuffix(m, "@rancher")] {
+				kept = append(kept, m)
+			}
+		}
+		r["middlewares"] = kept
+		if len(kept) == 0 {
+			delete(r, "middlewares")
+		}
+	}
 }
