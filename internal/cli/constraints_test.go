@@ -21,7 +21,7 @@ func TestBadConstraintsAreAConfigProblem(t *testing.T) {
 	}
 	want := []string{
 		`TRAEFIK_RANCHER_REFRESH: "0" is not a number of seconds from 1 to 120`,
-		`TRAEFIK_RANCHER_CONSTRAINTS: constraint "tags!=internal" is not tag==NAME or tag!=NAME`,
+		`TRAEFIK_RANCHER_CONSTRAINTS: constraint "tags!=internal" is not tag==NAME or tag!=NAME (Traefik v1 constraints; a v2 expression such as Label("k","v") cannot be mixed with them)`,
 	}
 	code, out, _ := execute(t, vars, "check")
 	if diff := cmp.Diff(strings.Split(strings.TrimSpace(out), "\n"), want); diff != "" || code != app.ExitConfig {

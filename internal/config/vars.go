@@ -291,7 +291,7 @@ var Vars = []Var{
 		Doc:   "Publish services of system stacks too.",
 		parse: func(c *Config, v string) (err error) { c.RancherSystem, err = boolean(v); return }},
 	{Name: "TRAEFIK_RANCHER_CONSTRAINTS", Group: GroupRancher,
-		Doc: "Traefik v1 style constraints on the traefik.tags label: tag==api requires the tag, tag!=internal forbids it (comma separated, all must hold).",
+		Doc: "Which services are published. Traefik v1 constraints on the traefik.tags label: tag==api requires a tag matching api, tag!=internal forbids one matching internal, with * matching any run of characters (tag==ap*), comma separated, all must hold; or a Traefik v2 expression on the service's labels: Label(\"k\",\"v\"), LabelRegex(\"k\",\"re\") (unanchored), combined with &&, ||, ! and parentheses.",
 		// Its grammar is routes': the caller checks it (see Check).
 		parse: func(c *Config, v string) error { c.RancherConstraints = v; return nil }},
 	{Name: "TRAEFIK_RANCHER_WAIT", Default: "30s", Group: GroupRancher,

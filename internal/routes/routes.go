@@ -14,13 +14,13 @@ import (
 
 // Options are the settings that shape every service's routes.
 type Options struct {
-	Domain           string // default rule: Host:<service>.<stack>.<domain>
-	ExposedByDefault bool   // services without traefik.enable are published
-	ServiceFilter    bool   // also require an active service state
-	IncludeSystem    bool   // publish services of system stacks
-	Constraints      []Constraint
-	HTTPS            bool // routers default to the https entry point with TLS
-	ACME             bool // the acme certificate resolver exists
+	Domain           string       // default rule: Host:<service>.<stack>.<domain>
+	ExposedByDefault bool         // services without traefik.enable are published
+	ServiceFilter    bool         // also require an active service state
+	IncludeSystem    bool         // publish services of system stacks
+	Constraints      *Constraints // nil admits every service
+	HTTPS            bool         // routers default to the https entry point with TLS
+	ACME             bool         // the acme certificate resolver exists
 	// CredentialDir is where credential files go (absolute: Traefik reads
 	// them); CredentialKey keys their names' digest and must be set and
 	// kept secret (see credentialPath).
@@ -127,7 +127,7 @@ func service(s *rancher.Service, o Options) (map[string]any, map[string]int, err
 		}
 		enabled = b
 	}
-	if !enabled || !constraintsAllow(s, o.Constraints) {
+	if !enabled || !o.Constraints.Allow(s) {
 		return nil, nil, nil
 	}
 	if hasV2(s.Labels) {

@@ -59,7 +59,7 @@ func TestBuildGolden(t *testing.T) {
 	}{
 		{"https.toml", Options{Domain: "example.com", HTTPS: true, ACME: true}},
 		{"http-only.toml", Options{Domain: "example.com"}},
-		{"exposed-system-constrained.toml", Options{Domain: "example.com", HTTPS: true, ExposedByDefault: true, IncludeSystem: true, Constraints: []Constraint{{Tag: "internal", Negate: true}}}},
+		{"exposed-system-constrained.toml", Options{Domain: "example.com", HTTPS: true, ExposedByDefault: true, IncludeSystem: true, Constraints: mustConstraints(t, "tag!=internal")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
@@ -126,18 +126,6 @@ func TestNameCollision(t *testing.T) {
 	}
 	if _, ok := res.Config["http"].(map[string]any)["services"].(map[string]any)["b"]; ok {
 		t.Error("the colliding service's other parts were kept")
-	}
-}
-
-func TestParseConstraints(t *testing.T) {
-	cs, err := ParseConstraints("tag==api, tag!=internal")
-	if err != nil || len(cs) != 2 || cs[0] != (Constraint{Tag: "api"}) || cs[1] != (Constraint{Tag: "internal", Negate: true}) {
-		t.Errorf("ParseConstraints = %v %v", cs, err)
-	}
-	for _, bad := range []string{"api", "tag=api", "tag==", "label==x"} {
-		if _, err := ParseConstraints(bad); err == nil {
-			t.Errorf("ParseConstraints(%q) succeeded", bad)
-		}
 	}
 }
 
