@@ -1,6 +1,7 @@
 package routes
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -22,6 +23,13 @@ func (e labelErrors) Error() string {
 type problems struct {
 	labels labelErrors
 	seen   map[string]bool
+	// notes are what the labels cost short of leaving the service out.
+	notes []Warning
+}
+
+// note records what a label cost the service short of leaving it out.
+func (p *problems) note(sev Severity, label, format string, args ...any) {
+	p.notes = append(p.notes, Warning{Label: label, Msg: fmt.Sprintf(format, args...), Severity: sev})
 }
 
 // add records err and reports whether there was one. A label error already

@@ -19,8 +19,14 @@ type Options struct {
 	ServiceFilter    bool         // also require an active service state
 	IncludeSystem    bool         // publish services of system stacks
 	Constraints      *Constraints // nil admits every service
-	HTTPS            bool         // routers default to the https entry point with TLS
-	ACME             bool         // the acme certificate resolver exists
+	// DefaultRule is TRAEFIK_RANCHER_DEFAULT_RULE; nil is the default,
+	// Host(`<service>.<stack>.<domain>`).
+	DefaultRule *RuleTemplate
+	// EntryPoints are the entry points of TRAEFIK_ENTRYPOINTS, beside http
+	// and https: name → "tcp" or "udp".
+	EntryPoints map[string]string
+	HTTPS       bool // routers default to the https entry point with TLS
+	ACME        bool // the acme certificate resolver exists
 	// CredentialDir is where credential files go (absolute: Traefik reads
 	// them); CredentialKey keys their names' digest and must be set and
 	// kept secret (see credentialPath).
@@ -31,11 +37,29 @@ type Options struct {
 	HTTPSPort int
 }
 
-// Warning is a service left out because of one of its labels.
+// Severity says what a warning cost its service.
+type Severity int
+
+// Severities. The zero value is a service left out, so a Warning made
+// without one means what it always has.
+const (
+	// LeftOut: the service is not published.
+	LeftOut Severity = iota
+	// Dropped: the service is published without what the label asked for
+	// (an entry point that does not exist, a router that can use none).
+	Dropped
+	// Note: the service is published as the message says (a default the
+	// provider chose): worth an info line, not a warning.
+	Note
+)
+
+// Warning is something one of a service's labels cost it: the whole
+// service (LeftOut), part of it (Dropped), or nothing (Note).
 type Warning struct {
 	Stack, Service string
 	Label          string // the label at fault, or ""
 	Msg            string
+	Severity       Severity
 }
 
 func (w Warning) String() string {
@@ -77,6 +101,7 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 	type out struct {
 		frag    map[string]any
 		servers map[string]int
+		notes   []Warning
 		creds   Credentials
 		err     error
 	}
@@ -86,7 +111,7 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 		if s.System && !o.IncludeSystem {
 			return
 		}
-		outs[i].frag, outs[i].servers, outs[i].err = service(s, o)
+		outs[i].frag, outs[i].servers, outs[i].notes, outs[i].err = service(s, o)
 		if outs[i].err == nil && outs[i].frag != nil {
 			outs[i].creds, outs[i].err = extractCredentials(outs[i].frag, o)
 		}
@@ -94,6 +119,10 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 	res := Result{Config: map[string]any{}, Servers: map[string]int{}, Credentials: Credentials{}}
 	for i := range snap.Services {
 		s, r := &snap.Services[i], outs[i]
+		for _, n := range r.notes {
+			n.Stack, n.Service = s.Stack, s.Name
+			res.Warnings = append(res.Warnings, n)
+		}
 		err := r.err
 		if err == nil && r.frag != nil {
 			err = mergeChecked(res.Config, r.frag)
@@ -113,27 +142,29 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 }
 
 // service translates one service; a nil fragment means not published.
-func service(s *rancher.Service, o Options) (map[string]any, map[string]int, error) {
+// notes are what its labels cost it short of leaving it out.
+func service(s *rancher.Service, o Options) (frag map[string]any, servers map[string]int, notes []Warning, err error) {
 	switch s.Kind {
 	case "service", "externalService":
 	default:
-		return nil, nil, nil // load balancers, DNS services, … carry no backends of their own
+		return nil, nil, nil, nil // load balancers, DNS services, … carry no backends of their own
 	}
 	enabled := o.ExposedByDefault
 	if v, ok := s.Labels["traefik.enable"]; ok {
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
 		if err != nil {
-			return nil, nil, errLabel("traefik.enable", "%q is not true or false", v)
+			return nil, nil, nil, errLabel("traefik.enable", "%q is not true or false", v)
 		}
 		enabled = b
 	}
 	if !enabled || !o.Constraints.Allow(s) {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	if hasV2(s.Labels) {
 		return v2Service(s, o)
 	}
-	return v1Service(s, o)
+	frag, servers, err = v1Service(s, o)
+	return frag, servers, nil, err
 }
 
 // hasV2 reports whether any of labels is a Traefik v2 path (isV2).

@@ -118,7 +118,7 @@ func (b *v1Builder) routing() {
 		}
 	} else {
 		var err error
-		b.r.rule, err = defaultRule(b.s, b.o.Domain)
+		b.r.rule, err = defaultRule(b.s, &b.o)
 		b.p.add(err)
 	}
 	if eps, ok := read(b.p, b.f.entryPoints); ok {
