@@ -82,7 +82,7 @@ func ParseRuleTemplate(src string) (*RuleTemplate, error) {
 	if strings.TrimSpace(src) == "" || src == DefaultRuleTemplate {
 		return nil, nil // the default: defaultRule's own code
 	}
-	t, err := template.New("TRAEFIK_RANCHER_DEFAULT_RULE").Option("missingkey=zero").Funcs(ruleFuncs).Parse(src)
+	t, err := template.New("rule").Option("missingkey=zero").Funcs(ruleFuncs).Parse(src)
 	if err != nil {
 		return nil, fmt.Errorf("not a Go template: %w", err)
 	}
