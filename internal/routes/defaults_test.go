@@ -77,7 +77,7 @@ func TestDefaultRuleTemplateBadInput(t *testing.T) {
 		{"Host(`{{ lower }}`)", "wrong number of args"},
 		{"{{/* nothing */}}", "gives an invalid rule: it is empty"},
 		{"Host(`{{ .Service }}`", "gives an invalid rule: it is not matchers"},
-		{"Hots(`{{ .Service }}`)", "Traefik has no matcher Hots"},
+		{"Hots(`{{ .Service }}`)", "no matcher Hots in Traefik"},
 		{"Host(`{{ .Service }}`, `x`)", "Host takes 1 argument(s), not 2"},
 		{"{{ .Service }}.{{ .Stack }}.{{ .Domain }}", "gives an invalid rule"},
 		{"Host(`{{ .Service }}`) + Host(`x`)", "operator +"},

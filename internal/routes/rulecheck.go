@@ -35,7 +35,7 @@ func checkRuleShape(rule string, args bool) error {
 	}
 	e, err := parser.ParseExpr(rule)
 	if err != nil {
-		return errors.New("it is not matchers such as Host(`a.example.com`) combined with &&, || and !")
+		return errors.New("it is not matchers such as Host(`a.example.com`) combined with the operators &&, || and ! (not)")
 	}
 	return checkRuleExpr(e, args)
 }
@@ -46,12 +46,12 @@ func checkRuleExpr(e ast.Expr, args bool) error {
 		return checkRuleExpr(x.X, args)
 	case *ast.UnaryExpr:
 		if x.Op != token.NOT {
-			return fmt.Errorf("operator %s: matchers combine with &&, || and !", x.Op)
+			return fmt.Errorf("operator %s: matchers combine with && (and), || (or) and ! (not)", x.Op)
 		}
 		return checkRuleExpr(x.X, args)
 	case *ast.BinaryExpr:
 		if x.Op != token.LAND && x.Op != token.LOR {
-			return fmt.Errorf("operator %s: matchers combine with &&, || and !", x.Op)
+			return fmt.Errorf("operator %s: matchers combine with && (and), || (or) and ! (not)", x.Op)
 		}
 		if err := checkRuleExpr(x.X, args); err != nil {
 			return err
@@ -60,7 +60,7 @@ func checkRuleExpr(e ast.Expr, args bool) error {
 	case *ast.CallExpr:
 		return checkMatcher(x, args)
 	}
-	return errors.New("it is not matchers such as Host(`a.example.com`) combined with &&, || and !")
+	return errors.New("it is not matchers such as Host(`a.example.com`) combined with the operators &&, || and ! (not)")
 }
 
 func checkMatcher(c *ast.CallExpr, checkArgs bool) error {
@@ -70,7 +70,7 @@ func checkMatcher(c *ast.CallExpr, checkArgs bool) error {
 	}
 	n, ok := httpMatchers[fn.Name]
 	if !ok {
-		return fmt.Errorf("Traefik has no matcher %s", fn.Name)
+		return fmt.Errorf("no matcher %s in Traefik", fn.Name)
 	}
 	if len(c.Args) < n[0] || len(c.Args) > n[1] || c.Ellipsis.IsValid() {
 		return fmt.Errorf("%s takes %d argument(s), not %d", fn.Name, n[1], len(c.Args))
@@ -113,7 +113,7 @@ func checkMatcherArgs(name string, args []string) error {
 	case "ClientIP":
 		if net.ParseIP(args[0]) == nil {
 			if _, _, err := net.ParseCIDR(args[0]); err != nil {
-				return errors.New("ClientIP's argument is not an IP address or CIDR range")
+				return errors.New("the ClientIP argument is not an IP address or CIDR range")
 			}
 		}
 	}
@@ -125,11 +125,11 @@ func checkMatcherArgs(name string, args []string) error {
 // - and _, or a single * label first.
 func checkHost(h string) error {
 	if h == "" || len(h) > 253 {
-		return errors.New("Host's name is empty or longer than 253 characters")
+		return errors.New("the Host name is empty or longer than 253 characters")
 	}
 	for i, l := range strings.Split(h, ".") {
 		if l == "" || len(l) > 63 {
-			return errors.New("Host's name has an empty label (two dots in a row, or one at an end), or one longer than 63 characters")
+			return errors.New("the Host name has an empty label (two dots in a row, or one at an end), or one longer than 63 characters")
 		}
 		if l == "*" && i == 0 {
 			continue
@@ -137,7 +137,7 @@ func checkHost(h string) error {
 		for j := 0; j < len(l); j++ {
 			c := l[j]
 			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return errors.New("Host's name holds a character other than ASCII letters, digits, - and _ (write a non-ASCII name in its IDNA form, xn--…)")
+				return errors.New("the Host name holds a character other than ASCII letters, digits, - and _ (write a non-ASCII name in its IDNA form, xn--…)")
 			}
 		}
 	}
