@@ -81,7 +81,7 @@ func (a *App) Routes(ctx context.Context, metadataURL, answers string) error {
 	}
 	res := routes.Build(snap, opts)
 	for _, w := range res.Warnings {
-		fmt.Fprintln(a.Stderr, "warning: "+w.String())
+		fmt.Fprintln(a.Stderr, [...]string{routes.LeftOut: "warning: ", routes.Dropped: "dropped: ", routes.Note: "note: "}[w.Severity]+w.String())
 	}
 	b, err := routes.Encode(res.Config)
 	if err != nil {

@@ -160,7 +160,7 @@ func TestV1EntryPoints(t *testing.T) {
 		overviewClean(t, i, 3)
 		eventually(t, 10*time.Second, "the warning naming the label", func() error {
 			for _, line := range strings.Split(i.stderr.String(), "\n") {
-				if strings.Contains(line, "label setting left out") && strings.Contains(line, "service=both") && strings.Contains(line, "traefik.frontend.entryPoints") {
+				if strings.Contains(line, "label setting dropped") && strings.Contains(line, "service=both") && strings.Contains(line, "traefik.frontend.entryPoints") {
 					return nil
 				}
 			}

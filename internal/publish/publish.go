@@ -324,12 +324,16 @@ func (p *Publisher) logWarnings(ws []routes.Warning) {
 	for _, w := range ws {
 		s := w.String()
 		now[s] = true
-		switch {
-		case p.warnings[s]:
-		case w.Kept:
-			p.log().Warn("label setting left out", "stack", w.Stack, "service", w.Service, "label", w.Label, "problem", w.Msg)
-		default:
-			p.log().Warn("service left out", "stack", w.Stack, "service", w.Service, "label", w.Label, "problem", w.Msg)
+		if !p.warnings[s] {
+			args := []any{"stack", w.Stack, "service", w.Service, "label", w.Label, "problem", w.Msg}
+			switch w.Severity {
+			case routes.Dropped:
+				p.log().Warn("label setting dropped", args...)
+			case routes.Note:
+				p.log().Info("service note", args...)
+			default:
+				p.log().Warn("service left out", args...)
+			}
 		}
 	}
 	p.warnings = now

@@ -47,7 +47,7 @@ func dialectLabels(labels map[string]string) (v1 []string, v2, v2Routes bool) {
 }
 
 // dialects translates a service with its labels' dialect or dialects.
-func dialects(s *rancher.Service, o Options) (map[string]any, map[string]int, labelErrors, error) {
+func dialects(s *rancher.Service, o Options) (map[string]any, map[string]int, []Warning, error) {
 	v1, v2, v2Routes := dialectLabels(s.Labels)
 	switch {
 	case !v2:
@@ -55,24 +55,23 @@ func dialects(s *rancher.Service, o Options) (map[string]any, map[string]int, la
 	case v2Routes || len(v1) == 0:
 		frag, servers, dropped, err := v2Service(s, o)
 		for _, l := range v1 {
-			dropped = append(dropped, errDrop(l, "a Traefik v1 label on a service routed by its Traefik v2 labels: not read (the dialects mix only when the v2 labels define middlewares and nothing else)").(*labelError))
+			dropped = append(dropped, Warning{Label: l, Msg: "a Traefik v1 label on a service routed by its Traefik v2 labels: not read (the dialects mix only when the v2 labels define middlewares and nothing else)", Severity: Dropped})
 		}
-		sortLabelErrors(dropped)
-		return frag, servers, dropped, err
+		return frag, servers, sortedNotes(dropped), err
 	}
 	return mixedService(s, o)
 }
 
 // mixedService routes the service by its v1 labels, and adds the
 // middlewares its v2 labels define.
-func mixedService(s *rancher.Service, o Options) (map[string]any, map[string]int, labelErrors, error) {
+func mixedService(s *rancher.Service, o Options) (map[string]any, map[string]int, []Warning, error) {
 	frag, servers, dropped, err := v1Service(s, o)
 	var p problems
 	v2, _ := decodeV2(s, &p)
-	dropped = append(dropped, p.droppedSorted()...)
 	if err == nil {
 		mergeV2Middlewares(frag, v2, &p)
 	}
+	dropped = sortedNotes(append(dropped, p.warnings()...))
 	if e := p.err(); e != nil {
 		err = joinProblems(err, e)
 	}

@@ -91,8 +91,8 @@ func TestDialectMix(t *testing.T) {
 			var warned []string
 			for _, w := range res.Warnings {
 				warned = append(warned, w.Label)
-				if w.Kept != tt.kept {
-					t.Errorf("warning %v: kept %v, want %v", w, w.Kept, tt.kept)
+				if (w.Severity == Dropped) != tt.kept {
+					t.Errorf("warning %v: kept %v, want %v", w, w.Severity == Dropped, tt.kept)
 				}
 			}
 			if diff := cmp.Diff(warned, tt.warned); diff != "" {

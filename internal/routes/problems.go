@@ -1,6 +1,7 @@
 package routes
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -24,12 +25,33 @@ type problems struct {
 	labels  labelErrors
 	dropped labelErrors
 	seen    map[string]bool
+	// notes are what the labels cost short of leaving the service out,
+	// recorded as warnings (note) rather than errors (errDrop).
+	notes []Warning
 }
 
-// droppedSorted is the dropped settings ordered by label.
-func (p *problems) droppedSorted() labelErrors {
-	sortLabelErrors(p.dropped)
-	return p.dropped
+// note records what a label cost the service short of leaving it out.
+func (p *problems) note(sev Severity, label, format string, args ...any) {
+	p.notes = append(p.notes, Warning{Label: label, Msg: fmt.Sprintf(format, args...), Severity: sev})
+}
+
+// warnings are what the labels cost the service short of leaving it out:
+// the settings dropped (Dropped) and the notes, ordered by label and
+// message, as the labels' maps give them in any order.
+func (p *problems) warnings() []Warning {
+	ws := p.notes
+	for _, le := range p.dropped {
+		ws = append(ws, Warning{Label: le.label, Msg: le.Error(), Severity: Dropped})
+	}
+	return sortedNotes(ws)
+}
+
+// sortedNotes orders warnings by label and message.
+func sortedNotes(ns []Warning) []Warning {
+	sort.Slice(ns, func(i, j int) bool {
+		return ns[i].Label < ns[j].Label || ns[i].Label == ns[j].Label && ns[i].Msg < ns[j].Msg
+	})
+	return ns
 }
 
 func sortLabelErrors(les labelErrors) {
@@ -104,16 +126,6 @@ func warnings(stack, service string, err error) []Warning {
 	ws := make([]Warning, len(les))
 	for i, le := range les {
 		ws[i] = Warning{Stack: stack, Service: service, Label: le.label, Msg: le.Error()}
-	}
-	return ws
-}
-
-// droppedWarnings are the warnings of settings left out of a service that
-// is published.
-func droppedWarnings(stack, service string, les labelErrors) []Warning {
-	ws := make([]Warning, len(les))
-	for i, le := range les {
-		ws[i] = Warning{Stack: stack, Service: service, Label: le.label, Msg: le.Error(), Kept: true}
 	}
 	return ws
 }

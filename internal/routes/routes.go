@@ -14,13 +14,19 @@ import (
 
 // Options are the settings that shape every service's routes.
 type Options struct {
-	Domain           string // default rule: Host:<service>.<stack>.<domain>
-	ExposedByDefault bool   // services without traefik.enable are published
-	ServiceFilter    bool   // also require an active service state
-	IncludeSystem    bool   // publish services of system stacks
-	Constraints      []Constraint
-	HTTPS            bool // routers default to the https entry point with TLS
-	ACME             bool // the acme certificate resolver exists
+	Domain           string       // default rule: Host:<service>.<stack>.<domain>
+	ExposedByDefault bool         // services without traefik.enable are published
+	ServiceFilter    bool         // also require an active service state
+	IncludeSystem    bool         // publish services of system stacks
+	Constraints      *Constraints // nil admits every service
+	// DefaultRule is TRAEFIK_RANCHER_DEFAULT_RULE; nil is the default,
+	// Host(`<service>.<stack>.<domain>`).
+	DefaultRule *RuleTemplate
+	// EntryPoints are the entry points of TRAEFIK_ENTRYPOINTS, beside http
+	// and https: name → "tcp" or "udp".
+	EntryPoints map[string]string
+	HTTPS       bool // routers default to the https entry point with TLS
+	ACME        bool // the acme certificate resolver exists
 	// CredentialDir is where credential files go (absolute: Traefik reads
 	// them); CredentialKey keys their names' digest and must be set and
 	// kept secret (see credentialPath).
@@ -31,22 +37,35 @@ type Options struct {
 	HTTPSPort int
 }
 
-// Warning is a service left out because of one of its labels, or (Kept)
-// one label's setting left out of a service that is published.
+// Severity says what a warning cost its service.
+type Severity int
+
+// Severities. The zero value is a service left out, so a Warning made
+// without one means what it always has.
+const (
+	// LeftOut: the service is not published.
+	LeftOut Severity = iota
+	// Dropped: the service is published without what the label asked for
+	// (an entry point that does not exist, a router that can use none).
+	Dropped
+	// Note: the service is published as the message says (a default the
+	// provider chose): worth an info line, not a warning.
+	Note
+)
+
+// Warning is something one of a service's labels cost it: the whole
+// service (LeftOut), part of it (Dropped), or nothing (Note).
 type Warning struct {
 	Stack, Service string
 	Label          string // the label at fault, or ""
 	Msg            string
-	Kept           bool // the service is published without this label's setting
+	Severity       Severity
 }
 
 func (w Warning) String() string {
 	s := fmt.Sprintf("%s/%s: %s", w.Stack, w.Service, w.Msg)
 	if w.Label != "" {
 		s = fmt.Sprintf("%s/%s: label %s: %s", w.Stack, w.Service, w.Label, w.Msg)
-	}
-	if w.Kept {
-		s += " (this setting is left out; the service is published)"
 	}
 	return s
 }
@@ -91,7 +110,7 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 	type out struct {
 		frag    map[string]any
 		servers map[string]int
-		dropped labelErrors
+		notes   []Warning
 		creds   Credentials
 		err     error
 	}
@@ -101,7 +120,7 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 		if s.System && !o.IncludeSystem {
 			return
 		}
-		outs[i].frag, outs[i].servers, outs[i].dropped, outs[i].err = service(s, o)
+		outs[i].frag, outs[i].servers, outs[i].notes, outs[i].err = service(s, o)
 		if outs[i].err == nil && outs[i].frag != nil {
 			outs[i].creds, outs[i].err = extractCredentials(outs[i].frag, o)
 		}
@@ -109,6 +128,10 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 	res := Result{Config: map[string]any{}, Servers: map[string]int{}, Credentials: Credentials{}}
 	for i := range snap.Services {
 		s, r := &snap.Services[i], outs[i]
+		for _, n := range r.notes {
+			n.Stack, n.Service = s.Stack, s.Name
+			res.Warnings = append(res.Warnings, n)
+		}
 		err := r.err
 		if err == nil && r.frag != nil {
 			err = mergeChecked(res.Config, r.frag)
@@ -116,7 +139,6 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 		if err != nil {
 			res.Warnings = append(res.Warnings, warnings(s.Stack, s.Name, err)...)
 		}
-		res.Warnings = append(res.Warnings, droppedWarnings(s.Stack, s.Name, r.dropped)...)
 		if err != nil {
 			continue
 		}
@@ -131,8 +153,8 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 }
 
 // service translates one service; a nil fragment means not published.
-// dropped are the labels whose settings were left out.
-func service(s *rancher.Service, o Options) (frag map[string]any, servers map[string]int, dropped labelErrors, err error) {
+// notes are what its labels cost it short of leaving it out.
+func service(s *rancher.Service, o Options) (frag map[string]any, servers map[string]int, notes []Warning, err error) {
 	switch s.Kind {
 	case "service", "externalService":
 	default:
@@ -146,7 +168,7 @@ func service(s *rancher.Service, o Options) (frag map[string]any, servers map[st
 		}
 		enabled = b
 	}
-	if !enabled || !constraintsAllow(s, o.Constraints) {
+	if !enabled || !o.Constraints.Allow(s) {
 		return nil, nil, nil, nil
 	}
 	return dialects(s, o)

@@ -13,7 +13,7 @@ import (
 // traefik.<name>.frontend.rule, …) give one router and service each; values
 // not set on a segment come from the root labels. Every bad label of the
 // service is reported, not only the first.
-func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, labelErrors, error) {
+func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, []Warning, error) {
 	var p problems
 	root, segments := splitV1(s, &p)
 	frag := &httpFragment{routers: make([]namedRouter, 0, max(1, len(segments)))}
@@ -35,9 +35,9 @@ func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, l
 		}
 	}
 	if err := p.err(); err != nil {
-		return nil, nil, p.droppedSorted(), err
+		return nil, nil, p.warnings(), err
 	}
-	return frag.toMap(), servers, p.droppedSorted(), nil
+	return frag.toMap(), servers, p.warnings(), nil
 }
 
 // v1Builder builds one frontend's router, service and middlewares. A bad
@@ -147,6 +147,12 @@ func (b *v1Builder) routing() {
 	if b.f.rule.label != "" {
 		if rule, ok := read(b.p, b.f.rule); ok {
 			b.r.rule, v1Len = rule.matcher, rule.v1Len
+		}
+	} else if b.o.DefaultRule != nil {
+		// TRAEFIK_RANCHER_DEFAULT_RULE's rule: v1 never saw it, so its
+		// length as given stands for v1's.
+		if rule, err := defaultRule(b.s, &b.o); !b.p.add(err) {
+			b.r.rule, v1Len = rule, len(rule)
 		}
 	} else if host, err := defaultHost(b.s, b.o.Domain); !b.p.add(err) {
 		v1Len = len("Host:") + len(host)

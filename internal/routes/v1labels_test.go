@@ -22,7 +22,7 @@ var v1LabelCases = []struct {
 	cred   string
 }{
 	{key: "enable", labels: map[string]string{"traefik.enable": "false"}},
-	{key: "tags", labels: map[string]string{"traefik.tags": "api, web"}, opts: func(o *Options) { o.Constraints = []Constraint{{Tag: "web", Negate: true}} }},
+	{key: "tags", labels: map[string]string{"traefik.tags": "api, web"}, opts: func(o *Options) { o.Constraints, _ = ParseConstraints("tag!=web") }},
 	{key: "domain", labels: map[string]string{"traefik.domain": "other.test."}, at: "http/routers/s-st/rule", want: "Host(`s.st.other.test`)"},
 	{key: "docker.network", labels: map[string]string{"traefik.docker.network": "managed"}, at: "http/routers/s-st/rule", want: "Host(`s.st.example.com`)"},
 	{key: "port", labels: map[string]string{"traefik.port": "8080"}, at: "http/services/s-st/loadBalancer/servers", want: []map[string]any{{"url": "http://10.0.0.1:8080"}}},
