@@ -108,9 +108,10 @@ func (s *storeCerts) sync(ctx context.Context) {
 	next := map[string]servedPair{}
 	for _, c := range selected {
 		base := fileBase(c.Name)
-		if p, ok := s.check(c); ok {
+		old, had := s.served[base]
+		if p, ok := s.check(c, old.pair); ok {
 			next[base] = servedPair{name: c.Name, pair: p}
-		} else if old, had := s.served[base]; had {
+		} else if had {
 			next[base] = old
 		}
 	}
@@ -159,8 +160,10 @@ func (s *storeCerts) pick(list []rancher.Certificate) []rancher.Certificate {
 	return out
 }
 
-// check validates one entry; a problem is reported once per content.
-func (s *storeCerts) check(c rancher.Certificate) (*certs.Pair, bool) {
+// check validates one entry; a problem is reported once per content. An
+// expired certificate is served, as the certs/ pairs are, unless it would
+// replace a served version of it that has not expired.
+func (s *storeCerts) check(c rancher.Certificate, served *certs.Pair) (*certs.Pair, bool) {
 	sum := sha256.New()
 	for _, part := range []string{c.Name, c.Cert, c.CertChain, c.Key.Reveal()} {
 		sum.Write([]byte(part))
@@ -173,6 +176,10 @@ func (s *storeCerts) check(c rancher.Certificate) (*certs.Pair, bool) {
 		err = errors.New("the store gives no private key for it")
 	} else {
 		p, err = certs.Parse(c.ChainPEM(), []byte(c.Key.Reveal()))
+	}
+	now := time.Now()
+	if err == nil && p.CheckExpiry(now) == certs.Expired && served != nil && served.CheckExpiry(now) != certs.Expired {
+		err = fmt.Errorf("it expired on %s, and the version served has not", p.Leaf().NotAfter.UTC().Format(time.RFC3339))
 	}
 	if err != nil {
 		if s.reported[c.Name] != digest && !s.noKeys {

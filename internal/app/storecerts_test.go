@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"rancher-traefik/internal/certs"
 	"rancher-traefik/internal/config"
@@ -139,6 +140,27 @@ func TestStoreCertificatesFollowed(t *testing.T) {
 		}
 		r.expect(map[string]*testcert.Chain{"site-a.crt": a2, bFile: b})
 	}
+	// An expired version does not replace one that is not.
+	expired, err := testcert.New(testcert.Options{Hosts: []string{"a.example.com"}, NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark := len(r.logs.String())
+	r.srv.PutCertificate("site-a", string(expired.Bundle()), "", string(expired.KeyPEM))
+	r.sync()
+	if out := r.logs.String()[mark:]; !strings.Contains(out, "certificate=site-a err=\"it expired on ") {
+		t.Errorf("the expired replacement was not reported:\n%s", out)
+	}
+	r.expect(map[string]*testcert.Chain{"site-a.crt": a2, bFile: b})
+	// An expired certificate with nothing better is served (and logged).
+	r.srv.PutCertificate("old", string(expired.Bundle()), "", string(expired.KeyPEM))
+	r.sync()
+	r.expect(map[string]*testcert.Chain{"site-a.crt": a2, bFile: b, "old.crt": expired})
+	if !strings.Contains(r.logs.String(), "certificate has expired; serving it anyway") {
+		t.Error("the expired certificate served was not logged")
+	}
+	r.srv.RemoveCertificate("old")
+
 	// A new entry that was never good is not served.
 	r.srv.PutCertificate("new", string(b.Bundle()), "", string(a1.KeyPEM))
 	r.sync()
