@@ -55,3 +55,24 @@ func TestRancherCertificates(t *testing.T) {
 		})
 	}
 }
+
+// FuzzCertificateSelection: any value parses or fails with a one-line
+// error; what parses is printed back to the same selection.
+func FuzzCertificateSelection(f *testing.F) {
+	for _, s := range []string{"none", "all", "a,b", " a , b ,a", "a,,b", "all,a", "x\ny", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		sel, err := certificateSelection(v)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error spans lines: %q", err)
+			}
+			return
+		}
+		again, err := certificateSelection(sel.String())
+		if err != nil || again.String() != sel.String() || again.All != sel.All || len(again.Names) != len(sel.Names) {
+			t.Fatalf("%q → %q → %q %v", v, sel.String(), again.String(), err)
+		}
+	})
+}
