@@ -2,9 +2,9 @@ package rancher
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -19,11 +19,15 @@ func Decode(b []byte) (*Snapshot, error) { return DecodeReader(bytes.NewReader(b
 // environment is tens of MB (stacks embed their services, services their
 // containers, every container carries its service's labels): it is read one
 // item at a time and only what the model uses is kept, so neither the answer
-// nor a copy of its parts is ever held whole.
+// nor a copy of its parts is ever held whole. What the model does not use is
+// skipped without being decoded (jsonscan.go); what it uses is decoded as
+// encoding/json decodes it into the wire shapes of the metadata service
+// (wire.go): the reference decoder in decode_ref_test.go is held to the same
+// snapshots.
 func DecodeReader(r io.Reader) (*Snapshot, error) {
-	d := &treeDecoder{dec: json.NewDecoder(r)}
+	d := &treeDecoder{s: newScanner(r)}
 	if err := d.root(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("decoding metadata: %w", err)
 	}
 	if d.version == "" {
 		return nil, fmt.Errorf("metadata answer has no version: truncated or not a metadata tree")
@@ -38,7 +42,7 @@ func DecodeReader(r io.Reader) (*Snapshot, error) {
 // come: services may name containers listed after them, or stacks marked
 // system.
 type treeDecoder struct {
-	dec          *json.Decoder
+	s            *scanner
 	version      string
 	hasServices  bool
 	services     []pendingService
@@ -60,133 +64,95 @@ type rootContainer struct {
 	c       Container
 }
 
-// skip takes a value the model does not use without keeping it.
-type skip struct{}
-
-func (skip) UnmarshalJSON([]byte) error { return nil }
-
 // root reads the top-level object key by key.
 func (d *treeDecoder) root() error {
-	if err := d.delim('{', "the answer is not a JSON object"); err != nil {
-		return err
+	if d.s.peek() != '{' {
+		return fmt.Errorf("the answer is not a JSON object")
 	}
-	for d.dec.More() {
-		tok, err := d.dec.Token()
-		if err != nil {
-			return fmt.Errorf("decoding metadata: %w", err)
-		}
-		key, _ := tok.(string)
-		switch strings.ToLower(key) { // as encoding/json matches field names
+	err := d.s.object(1, func(key []byte) error {
+		switch strings.ToLower(string(key)) { // as the decoder before matched them
 		case "version":
-			var v any
-			if err := d.dec.Decode(&v); err != nil {
-				return fmt.Errorf("decoding metadata: %w", err)
+			if d.s.peek() == '"' {
+				v, err := d.s.str()
+				d.version = v
+				return err
 			}
-			d.version, _ = v.(string)
+			d.version = ""
+			return d.s.skip(2)
 		case "services":
 			d.hasServices, d.services = true, nil
-			err = d.list("services", d.service)
+			return d.list("services", d.service)
 		case "containers":
 			d.containers = nil
-			err = d.list("containers", d.container)
+			return d.list("containers", d.container)
 		case "stacks":
 			d.systemStacks = map[string]bool{}
-			err = d.list("stacks", d.stack)
-		default:
-			err = d.dec.Decode(&skip{})
+			return d.list("stacks", d.stack)
 		}
-		if err != nil {
-			return err
-		}
-	}
-	if _, err := d.dec.Token(); err != nil { // the closing brace
-		return fmt.Errorf("decoding metadata: %w", err)
-	}
-	if _, err := d.dec.Token(); err != io.EOF {
-		return fmt.Errorf("decoding metadata: more data after the answer")
-	}
-	return nil
-}
-
-// delim reads the token want, or fails with what.
-func (d *treeDecoder) delim(want json.Delim, what string) error {
-	tok, err := d.dec.Token()
+		return d.s.skip(2)
+	})
 	if err != nil {
-		return fmt.Errorf("decoding metadata: %w", err)
+		return err
 	}
-	if tok != want {
-		return fmt.Errorf("decoding metadata: %s", what)
+	if !d.s.atEnd() {
+		if d.s.rerr != nil {
+			return d.s.rerr
+		}
+		return fmt.Errorf("more data after the answer")
 	}
 	return nil
 }
 
 // list calls each for every item of a list; null is an empty list.
 func (d *treeDecoder) list(name string, each func() error) error {
-	tok, err := d.dec.Token()
-	if err != nil {
-		return fmt.Errorf("decoding metadata %s: %w", name, err)
+	switch d.s.peek() {
+	case 'n':
+		return d.s.literal("null")
+	case '[':
+		return d.s.array(2, each)
 	}
-	if tok == nil {
-		return nil
-	}
-	if tok != json.Delim('[') {
-		return fmt.Errorf("decoding metadata: %s is not a list", name)
-	}
-	for d.dec.More() {
-		if err := each(); err != nil {
-			return err
-		}
-	}
-	if _, err := d.dec.Token(); err != nil {
-		return fmt.Errorf("decoding metadata %s: %w", name, err)
-	}
-	return nil
+	return fmt.Errorf("%s is not a list", name)
 }
 
 func (d *treeDecoder) stack() error {
-	var st wireStack
-	if err := d.dec.Decode(&st); err != nil {
+	st, err := d.wireStack()
+	if err != nil {
 		return fmt.Errorf("decoding stack: %w", err)
 	}
-	if st.System != nil && *st.System {
-		d.systemStacks[str(st.Name)] = true
+	if st.System {
+		d.systemStacks[st.Name] = true
 	}
 	return nil
 }
 
 func (d *treeDecoder) container() error {
-	var c wireContainer
-	if err := d.dec.Decode(&c); err != nil {
+	c, err := d.wireContainer(3, "container")
+	if err != nil {
 		return fmt.Errorf("decoding container: %w", err)
 	}
-	rc := rootContainer{c: c.model()}
-	if c.ServiceName != nil {
-		rc.service = strings.ToLower(str(c.StackName) + "/" + str(c.ServiceName))
+	rc := rootContainer{c: c.Container}
+	if c.hasService {
+		rc.service = strings.ToLower(c.stackName + "/" + c.serviceName)
 	}
 	d.containers = append(d.containers, rc)
 	return nil
 }
 
 func (d *treeDecoder) service() error {
-	var ws wireService
-	if err := d.dec.Decode(&ws); err != nil {
+	ws, err := d.wireService()
+	if err != nil {
 		return fmt.Errorf("decoding service: %w", err)
 	}
-	s := Service{
-		Name: str(ws.Name), Stack: str(ws.StackName), Kind: str(ws.Kind), State: str(ws.State),
-		Hostname: str(ws.Hostname), UUID: str(ws.UUID), Labels: labels(ws.Labels),
-		Ports: strs(ws.Ports), ExternalIPs: strs(ws.ExternalIPs),
-		System: ws.System != nil && *ws.System,
-	}
+	s := ws.Service
 	if s.Kind == "" {
 		s.Kind = "service"
 	}
-	ps := pendingService{byService: ws.Containers == nil}
-	for i := range ws.Containers {
-		if r := &ws.Containers[i]; r.isName {
+	ps := pendingService{byService: !ws.hasContainers}
+	for _, r := range ws.containers {
+		if r.isName {
 			ps.refs = append(ps.refs, r.name)
 		} else {
-			s.Containers = append(s.Containers, r.c.model())
+			s.Containers = append(s.Containers, r.c)
 		}
 	}
 	ps.s = s
@@ -227,10 +193,37 @@ func (d *treeDecoder) snapshot() *Snapshot {
 				s.Containers = append(s.Containers, c)
 			}
 		}
-		sort.Slice(s.Containers, func(i, j int) bool { return s.Containers[i].Name < s.Containers[j].Name })
+		sortContainers(s.Containers)
 		snap.Services = append(snap.Services, s)
 	}
 	d.services = nil
-	sort.Slice(snap.Services, func(i, j int) bool { return snap.Services[i].Key() < snap.Services[j].Key() })
+	sortServices(snap.Services)
 	return snap
+}
+
+// sortContainers sorts by name, as sort.Slice always has: a list already
+// in strictly increasing order (the usual) is left as it is, which is what
+// any sort gives it.
+func sortContainers(cs []Container) {
+	if slices.IsSortedFunc(cs, func(a, b Container) int {
+		if a.Name <= b.Name { // a follows b: equal names are not strictly increasing
+			return -1
+		}
+		return 1
+	}) {
+		return
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name })
+}
+
+// sortServices sorts by Key() without building a key per comparison.
+func sortServices(ss []Service) {
+	var ka, kb []byte
+	key := func(buf []byte, s *Service) []byte {
+		return append(append(append(buf[:0], s.Stack...), '/'), s.Name...)
+	}
+	sort.Slice(ss, func(i, j int) bool {
+		ka, kb = key(ka, &ss[i]), key(kb, &ss[j])
+		return bytes.Compare(ka, kb) < 0
+	})
 }
