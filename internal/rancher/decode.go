@@ -2,6 +2,7 @@ package rancher
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -25,7 +26,27 @@ func Decode(b []byte) (*Snapshot, error) { return DecodeReader(bytes.NewReader(b
 // (wire.go): the reference decoder in decode_ref_test.go is held to the same
 // snapshots.
 func DecodeReader(r io.Reader) (*Snapshot, error) {
-	d := &treeDecoder{s: newScanner(r)}
+	return decodeTree(r, false)
+}
+
+// errNeedsRoot is decodeTree's answer, when lean, to a tree whose services
+// take containers from the root list.
+var errNeedsRoot = errors.New("the services take their containers from the root list")
+
+// decodeTree decodes a tree. Lean, it skips the root containers list (a
+// third of a large tree, and the most decoding), keeping only which
+// services it names, and fails with errNeedsRoot when a service takes
+// containers from it: one names its containers (2015-07-25's shape) or
+// has no containers list while the root list has containers of it. From
+// 2015-12-19 on, services embed their containers and the root list is
+// needed for none.
+func decodeTree(r io.Reader, lean bool) (*Snapshot, error) {
+	return decodeTreeBuffer(r, lean, 64<<10)
+}
+
+// decodeTreeBuffer is decodeTree reading with a buffer of size bytes.
+func decodeTreeBuffer(r io.Reader, lean bool, size int) (*Snapshot, error) {
+	d := &treeDecoder{s: newScanner(r, size), lean: lean}
 	if err := d.root(); err != nil {
 		return nil, fmt.Errorf("decoding metadata: %w", err)
 	}
@@ -35,6 +56,9 @@ func DecodeReader(r io.Reader) (*Snapshot, error) {
 	if !d.hasServices {
 		return nil, fmt.Errorf("metadata answer has no services list: truncated")
 	}
+	if lean && d.needsRoot() {
+		return nil, errNeedsRoot
+	}
 	return d.snapshot(), nil
 }
 
@@ -43,6 +67,9 @@ func DecodeReader(r io.Reader) (*Snapshot, error) {
 // system.
 type treeDecoder struct {
 	s            *scanner
+	lean         bool            // the root containers are skipped: rootServices holds whom they belong to
+	rootServices map[string]bool // lean: the stack/service, lower-cased, of root containers
+	key          []byte          // lean: scratch for rootServices' keys
 	version      string
 	hasServices  bool
 	services     []pendingService
@@ -83,7 +110,7 @@ func (d *treeDecoder) root() error {
 			d.hasServices, d.services = true, nil
 			return d.list("services", d.service)
 		case "containers":
-			d.containers = nil
+			d.containers, d.rootServices = nil, nil
 			return d.list("containers", d.container)
 		case "stacks":
 			d.systemStacks = map[string]bool{}
@@ -126,6 +153,9 @@ func (d *treeDecoder) stack() error {
 }
 
 func (d *treeDecoder) container() error {
+	if d.lean {
+		return d.leanContainer()
+	}
 	c, err := d.wireContainer(3, "container")
 	if err != nil {
 		return fmt.Errorf("decoding container: %w", err)
@@ -158,6 +188,49 @@ func (d *treeDecoder) service() error {
 	ps.s = s
 	d.services = append(d.services, ps)
 	return nil
+}
+
+// leanContainer notes the service of a root container, skipping the rest.
+func (d *treeDecoder) leanContainer() error {
+	c, err := d.wireContainerService(3)
+	if err != nil {
+		return fmt.Errorf("decoding container: %w", err)
+	}
+	if c.hasService {
+		if d.rootServices == nil {
+			d.rootServices = map[string]bool{}
+		}
+		d.key = lowerKey(d.key, c.stackName, c.serviceName)
+		if !d.rootServices[string(d.key)] { // a service's containers are many: one key for them all
+			d.rootServices[string(d.key)] = true
+		}
+	}
+	return nil
+}
+
+// lowerKey is strings.ToLower(stack + "/" + service), in buf.
+func lowerKey(buf []byte, stack, service string) []byte {
+	buf = append(append(append(buf[:0], stack...), '/'), service...)
+	for i, c := range buf {
+		switch {
+		case c >= 0x80:
+			return append(buf[:0], strings.ToLower(string(buf))...)
+		case c >= 'A' && c <= 'Z':
+			buf[i] = c + 'a' - 'A'
+		}
+	}
+	return buf
+}
+
+// needsRoot reports whether a service takes containers from the root list.
+func (d *treeDecoder) needsRoot() bool {
+	for i := range d.services {
+		ps := &d.services[i]
+		if len(ps.refs) > 0 || ps.byService && d.rootServices[strings.ToLower(ps.s.Key())] {
+			return true
+		}
+	}
+	return false
 }
 
 // snapshot resolves the services' containers and sorts the result.

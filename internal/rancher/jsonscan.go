@@ -31,8 +31,10 @@ const maxDepth = 10000
 // errSyntax is what a malformed answer fails with.
 var errSyntax = errors.New("invalid JSON")
 
-func newScanner(r io.Reader) *scanner {
-	return &scanner{r: r, buf: make([]byte, 64<<10), mark: -1}
+// newScanner reads r with a buffer of size bytes to begin with (it grows
+// to hold the longest value captured).
+func newScanner(r io.Reader, size int) *scanner {
+	return &scanner{r: r, buf: make([]byte, max(size, 8)), mark: -1}
 }
 
 // fill reads more of the stream, keeping buf[min(pos, mark):]. It reports
@@ -125,11 +127,8 @@ func (s *scanner) object(depth int, field func(key []byte) error) error {
 		return nil
 	}
 	for {
-		key, err := s.key()
+		key, err := s.keyColon()
 		if err != nil {
-			return err
-		}
-		if err := s.expect(':'); err != nil {
 			return err
 		}
 		if err := field(key); err != nil {
@@ -268,17 +267,37 @@ func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
-// key reads an object's key: its bytes (decoded), valid until the next read.
-func (s *scanner) key() ([]byte, error) {
+// keyColon reads a key and the colon after it. The key's bytes stay in
+// the buffer through the reads of the colon (a fill would move them).
+func (s *scanner) keyColon() ([]byte, error) {
 	raw, plain, err := s.rawString()
 	if err != nil {
 		return nil, err
 	}
-	if plain {
-		return raw[1 : len(raw)-1], nil
+	if !plain {
+		v, err := unquote(raw)
+		if err != nil {
+			return nil, err
+		}
+		return []byte(v), s.expect(':')
 	}
-	v, err := unquote(raw)
-	return []byte(v), err
+	start := s.base + int64(s.pos-len(raw)) // the key's quote, in the stream
+	outer := int64(-1)
+	if s.mark >= 0 {
+		outer = s.base + int64(s.mark)
+	}
+	keep := start
+	if outer >= 0 && outer < keep {
+		keep = outer
+	}
+	s.mark = int(keep - s.base)
+	err = s.expect(':')
+	s.mark = -1
+	if outer >= 0 {
+		s.mark = int(outer - s.base)
+	}
+	i := int(start-s.base) + 1
+	return s.buf[i : i+len(raw)-2], err
 }
 
 // str reads a string.
@@ -311,6 +330,18 @@ func (s *scanner) optString(what string) (string, error) {
 		return s.str()
 	}
 	return "", s.mistyped(what, "a string")
+}
+
+// skipOptString checks a string or null, and skips it.
+func (s *scanner) skipOptString(what string) error {
+	switch s.peek() {
+	case 'n':
+		return s.literal("null")
+	case '"':
+		_, _, err := s.rawString()
+		return err
+	}
+	return s.mistyped(what, "a string")
 }
 
 // optBool reads true, false or null (false).

@@ -137,6 +137,36 @@ func (d *treeDecoder) wireContainer(depth int, what string) (wireContainer, erro
 	return c, err
 }
 
+// wireContainerService reads only the service and stack of a container
+// object (or null), checking the rest.
+func (d *treeDecoder) wireContainerService(depth int) (wireContainer, error) {
+	var c wireContainer
+	s := d.s
+	if s.peek() == 'n' {
+		return c, s.literal("null")
+	}
+	if s.peek() != '{' {
+		return c, s.mistyped("container", "an object")
+	}
+	err := s.object(depth, func(key []byte) (err error) {
+		switch i := field(key, containerFields); i {
+		case 5:
+			c.hasService = s.peek() != 'n'
+			c.serviceName, err = s.optString("service_name")
+		case 6:
+			c.stackName, err = s.optString("stack_name")
+		case 0, 1, 2, 3, 4:
+			err = s.skipOptString(containerFields[i])
+		case 7:
+			_, err = d.strings(depth+1, "ports")
+		default:
+			err = s.skip(depth + 1)
+		}
+		return err
+	})
+	return c, err
+}
+
 var serviceFields = []string{"name", "stack_name", "kind", "state", "hostname", "uuid", "system", "labels", "ports", "external_ips", "containers"}
 
 // wireService reads a service object (or null).
