@@ -18,7 +18,7 @@ type scanner struct {
 	r    io.Reader
 	buf  []byte
 	pos  int   // the next byte to read in buf
-	end  int   // buf[:end] holds data
+	end  int   // buf[:end] holds data; buf[end] is 0
 	mark int   // when >= 0, buf[mark:] is kept through fills (a value being captured)
 	base int64 // offset in the stream of buf[0]
 	eof  bool
@@ -34,7 +34,7 @@ var errSyntax = errors.New("invalid JSON")
 // newScanner reads r with a buffer of size bytes to begin with (it grows
 // to hold the longest value captured).
 func newScanner(r io.Reader, size int) *scanner {
-	return &scanner{r: r, buf: make([]byte, max(size, 8)), mark: -1}
+	return &scanner{r: r, buf: make([]byte, max(size, 8)+1), mark: -1} // +1: the 0 after the data
 }
 
 // fill reads more of the stream, keeping buf[min(pos, mark):]. It reports
@@ -56,11 +56,12 @@ func (s *scanner) fill() bool {
 		}
 		s.end = n
 	}
-	if s.end == len(s.buf) {
+	if s.end == len(s.buf)-1 {
 		s.buf = append(s.buf, make([]byte, len(s.buf))...)
 	}
+	defer func() { s.buf[s.end] = 0 }()
 	for {
-		n, err := s.r.Read(s.buf[s.end:])
+		n, err := s.r.Read(s.buf[s.end : len(s.buf)-1])
 		s.end += n
 		if err != nil {
 			s.eof = true
@@ -89,6 +90,15 @@ func (s *scanner) fail(what string) error {
 
 // peek skips white space and returns the next byte, 0 at the end.
 func (s *scanner) peek() byte {
+	// The usual case, inlined: compact JSON. buf[end] is a 0 (fill keeps
+	// it), which takes the slow way.
+	if c := s.buf[s.pos]; c > ' ' {
+		return c
+	}
+	return s.peekSlow()
+}
+
+func (s *scanner) peekSlow() byte {
 	for {
 		for s.pos < s.end {
 			switch c := s.buf[s.pos]; c {
@@ -194,7 +204,8 @@ func (s *scanner) rawString() (raw []byte, plain bool, err error) {
 	i := start + 1
 	plain = true
 	for {
-		for i < s.end && plainByte[s.buf[i]] {
+		b := s.buf[:s.end]
+		for i < len(b) && plainByte[b[i]] {
 			i++
 		}
 		if i >= s.end {
