@@ -1,6 +1,7 @@
 package rancher
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -193,6 +194,19 @@ var plainByte = func() (t [256]bool) {
 	return t
 }()
 
+// plainWord reports whether the 8 bytes of w are all plainByte: none is a
+// quote, a backslash, below 0x20 or beyond ASCII (the bit tricks of "Bit
+// Twiddling Hacks": a byte of x is zero when (x-0x01…)&^x&0x80… has its
+// top bit).
+func plainWord(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
+	bad := w&highs | // beyond ASCII
+		(w-0x20*ones)&^w&highs | // below 0x20 (w has no high bit set here)
+		zero(w^('"'*ones)) | zero(w^('\\'*ones))
+	return bad == 0
+}
+
 // rawString reads a string and returns its bytes as written, quotes
 // included, and whether it is plain (nothing to decode). The bytes are
 // valid until the next read.
@@ -205,6 +219,9 @@ func (s *scanner) rawString() (raw []byte, plain bool, err error) {
 	plain = true
 	for {
 		b := s.buf[:s.end]
+		for i+8 <= len(b) && plainWord(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
 		for i < len(b) && plainByte[b[i]] {
 			i++
 		}
@@ -450,28 +467,88 @@ func (s *scanner) number() (string, error) {
 	return string(s.buf[start:i]), nil
 }
 
-// skip consumes one value of any kind, checking it.
+// skip consumes one value of any kind, checking it. It is iterative, with
+// the open brackets on a stack: most of a large answer goes through it.
 func (s *scanner) skip(depth int) error {
-	switch c := s.peek(); {
-	case c == '{':
-		return s.object(depth, func([]byte) error { return s.skip(depth + 1) })
-	case c == '[':
-		return s.array(depth, func() error { return s.skip(depth + 1) })
-	case c == '"':
-		_, _, err := s.rawString()
-		return err
-	case c == 't':
-		return s.literal("true")
-	case c == 'f':
-		return s.literal("false")
-	case c == 'n':
-		return s.literal("null")
-	case c == '-' || c >= '0' && c <= '9':
-		_, err := s.number()
-		return err
-	default:
-		return s.fail("want a value")
+	var open [64]byte
+	stack := open[:0] // the brackets open, '{' or '['
+	for {
+		// A value.
+		switch c := s.peek(); {
+		case c == '{' || c == '[':
+			if depth+len(stack) > maxDepth {
+				return s.fail("nested too deeply")
+			}
+			s.pos++
+			if s.peek() == c+2 { // '{'+2 is '}', '['+2 is ']'
+				s.pos++
+				break
+			}
+			stack = append(stack, c)
+			if c == '{' {
+				if err := s.skipKeyColon(); err != nil {
+					return err
+				}
+			}
+			continue
+		case c == '"':
+			if _, _, err := s.rawString(); err != nil {
+				return err
+			}
+		case c == 't':
+			if err := s.literal("true"); err != nil {
+				return err
+			}
+		case c == 'f':
+			if err := s.literal("false"); err != nil {
+				return err
+			}
+		case c == 'n':
+			if err := s.literal("null"); err != nil {
+				return err
+			}
+		case c == '-' || c >= '0' && c <= '9':
+			if _, err := s.number(); err != nil {
+				return err
+			}
+		default:
+			return s.fail("want a value")
+		}
+		// After a value: close what it ends, until a comma asks for the next.
+		for {
+			if len(stack) == 0 {
+				return nil
+			}
+			top := stack[len(stack)-1]
+			c := s.peek()
+			if c == top+2 {
+				s.pos++
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			if c != ',' {
+				if top == '{' {
+					return s.fail("want , or }")
+				}
+				return s.fail("want , or ]")
+			}
+			s.pos++
+			if top == '{' {
+				if err := s.skipKeyColon(); err != nil {
+					return err
+				}
+			}
+			break
+		}
 	}
+}
+
+// skipKeyColon consumes a key and the colon after it.
+func (s *scanner) skipKeyColon() error {
+	if _, _, err := s.rawString(); err != nil {
+		return err
+	}
+	return s.expect(':')
 }
 
 // capture consumes one value and returns its bytes as written.
