@@ -360,6 +360,27 @@ func (s *scanner) optString(what string) (string, error) {
 	return "", s.mistyped(what, "a string")
 }
 
+// optWord is optString for a field of few values (a state, a kind): one
+// of words comes back without an allocation.
+func (s *scanner) optWord(what string, words []string) (string, error) {
+	if s.peek() != '"' {
+		return s.optString(what)
+	}
+	raw, plain, err := s.rawString()
+	if err != nil || !plain {
+		if err == nil {
+			return unquote(raw)
+		}
+		return "", err
+	}
+	for _, w := range words {
+		if string(raw[1:len(raw)-1]) == w {
+			return w, nil
+		}
+	}
+	return string(raw[1 : len(raw)-1]), nil
+}
+
 // skipOptString checks a string or null, and skips it.
 func (s *scanner) skipOptString(what string) error {
 	switch s.peek() {

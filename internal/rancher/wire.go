@@ -97,6 +97,15 @@ func (d *treeDecoder) wireStack() (wireStack, error) {
 	return st, err
 }
 
+// The usual values of states and kinds (Rancher 1.6's), decoded without an
+// allocation each.
+var (
+	containerStates = []string{"running", "stopped", "starting", "stopping", "updating-running", "upgraded", "restarting", "removed"}
+	healthStates    = []string{"healthy", "unhealthy", "initializing", "reinitializing", "updating-healthy", "updating-unhealthy"}
+	serviceStates   = []string{"active", "inactive", "activating", "updating-active", "upgrading", "upgraded", "removed"}
+	serviceKinds    = []string{"service", "externalService", "dnsService", "loadBalancerService"}
+)
+
 var containerFields = []string{"name", "primary_ip", "state", "health_state", "uuid", "service_name", "stack_name", "ports"}
 
 // wireContainer reads a container object (or null) at depth.
@@ -117,9 +126,9 @@ func (d *treeDecoder) wireContainer(depth int, what string) (wireContainer, erro
 		case 1:
 			c.PrimaryIP, err = s.optString("primary_ip")
 		case 2:
-			c.State, err = s.optString("state")
+			c.State, err = s.optWord("state", containerStates)
 		case 3:
-			c.HealthState, err = s.optString("health_state")
+			c.HealthState, err = s.optWord("health_state", healthStates)
 		case 4:
 			c.UUID, err = s.optString("uuid")
 		case 5:
@@ -186,9 +195,9 @@ func (d *treeDecoder) wireService() (wireService, error) {
 		case 1:
 			ws.Stack, err = s.optString("stack_name")
 		case 2:
-			ws.Kind, err = s.optString("kind")
+			ws.Kind, err = s.optWord("kind", serviceKinds)
 		case 3:
-			ws.State, err = s.optString("state")
+			ws.State, err = s.optWord("state", serviceStates)
 		case 4:
 			ws.Hostname, err = s.optString("hostname")
 		case 5:
