@@ -26,8 +26,11 @@ var fingerprintSeed = maphash.MakeSeed()
 // indexRouters indexes the configuration encoded (by routes.Encode).
 func indexRouters(encoded []byte) (routerIndex, error) {
 	type router struct{ proto, name string }
-	services := map[string][]byte{} // proto/name → its TOML
-	routers := map[router][]byte{}
+	// The size of a large configuration, to begin with: HTTP routers, the
+	// usual ones, each have a service.
+	hint := bytes.Count(encoded, []byte("\n[http.routers."))
+	services := make(map[string][]byte, hint) // proto/name → its TOML
+	routers := make(map[router][]byte, hint)
 	idx := routerIndex{}
 	err := tomlenc.Tables(encoded, 3, func(keys []string, table []byte) {
 		switch keys[1] {

@@ -209,3 +209,40 @@ func TestOneFailureIsNotAnOutage(t *testing.T) {
 		})
 	}
 }
+
+// TestReleaseAfterLargePublish: a large publish's memory is returned a
+// quiet second later; a publish that begins meanwhile takes the release
+// over; a small one schedules none.
+func TestReleaseAfterLargePublish(t *testing.T) {
+	for _, tt := range []struct {
+		services int
+		want     bool
+	}{{4, false}, {1000, true}} {
+		a, err := metadataserver.Parse([]byte(stack(tt.services)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(metadataserver.New(a, slog.New(slog.NewTextHandler(io.Discard, nil))))
+		p := &Publisher{
+			Source: &rancher.Client{Base: ts.URL + "/2016-07-29"}, Options: routes.Options{Domain: "example.com"},
+			Path: filepath.Join(t.TempDir(), "rancher.toml"), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		}
+		for i := range 2 {
+			before := p.release
+			if err := p.refresh(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := p.release != nil; got != tt.want {
+				t.Errorf("%d services, publish %d: release scheduled %v, want %v", tt.services, i, got, tt.want)
+			}
+			if before != nil && before.Stop() {
+				t.Errorf("%d services: the release before publish %d is still pending", tt.services, i)
+			}
+		}
+		p.cancelRelease()
+		if p.release != nil {
+			t.Error("cancelRelease left a release")
+		}
+		ts.Close()
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,8 @@ type Client struct {
 	HTTP *http.Client // nil: a client without overall timeout (requests carry their own)
 	// Timeout bounds a plain request; long-polls get maxWait + LongPollSlack.
 	Timeout time.Duration
+
+	full atomic.Bool // the services take containers from the root list: decode it
 }
 
 // LongPollSlack is added to maxWait: the real server re-checks on a 5 s
@@ -102,12 +105,27 @@ func redact(u string) string {
 
 // Snapshot reads the whole tree of the version in one request (services and
 // containers from one consistent answer), decoding it as it arrives.
+//
+// The root containers list is skipped (decodeTree's lean mode) until an
+// answer's services take containers from it (metadata 2015-07-25 names
+// them); that answer is asked again, decoded in full, and so is every
+// answer after it.
 func (c *Client) Snapshot(ctx context.Context) (*Snapshot, error) {
 	var snap *Snapshot
-	err := c.fetch(ctx, "", 0, func(r io.Reader) (err error) {
-		snap, err = DecodeReader(r)
-		return err
-	})
+	read := func(lean bool) error {
+		return c.fetch(ctx, "", 0, func(r io.Reader) (err error) {
+			snap, err = decodeTree(r, lean)
+			return err
+		})
+	}
+	if c.full.Load() {
+		return snap, read(false)
+	}
+	err := read(true)
+	if errors.Is(err, errNeedsRoot) {
+		c.full.Store(true)
+		err = read(false)
+	}
 	return snap, err
 }
 

@@ -2,9 +2,10 @@ package rancher
 
 import (
 	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -19,17 +20,44 @@ func Decode(b []byte) (*Snapshot, error) { return DecodeReader(bytes.NewReader(b
 // environment is tens of MB (stacks embed their services, services their
 // containers, every container carries its service's labels): it is read one
 // item at a time and only what the model uses is kept, so neither the answer
-// nor a copy of its parts is ever held whole.
+// nor a copy of its parts is ever held whole. What the model does not use is
+// skipped without being decoded (jsonscan.go); what it uses is decoded as
+// encoding/json decodes it into the wire shapes of the metadata service
+// (wire.go): the reference decoder in decode_ref_test.go is held to the same
+// snapshots.
 func DecodeReader(r io.Reader) (*Snapshot, error) {
-	d := &treeDecoder{dec: json.NewDecoder(r)}
+	return decodeTree(r, false)
+}
+
+// errNeedsRoot is decodeTree's answer, when lean, to a tree whose services
+// take containers from the root list.
+var errNeedsRoot = errors.New("the services take their containers from the root list")
+
+// decodeTree decodes a tree. Lean, it skips the root containers list (a
+// third of a large tree, and the most decoding), keeping only which
+// services it names, and fails with errNeedsRoot when a service takes
+// containers from it: one names its containers (2015-07-25's shape) or
+// has no containers list while the root list has containers of it. From
+// 2015-12-19 on, services embed their containers and the root list is
+// needed for none.
+func decodeTree(r io.Reader, lean bool) (*Snapshot, error) {
+	return decodeTreeBuffer(r, lean, 64<<10)
+}
+
+// decodeTreeBuffer is decodeTree reading with a buffer of size bytes.
+func decodeTreeBuffer(r io.Reader, lean bool, size int) (*Snapshot, error) {
+	d := &treeDecoder{s: newScanner(r, size), lean: lean}
 	if err := d.root(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("decoding metadata: %w", err)
 	}
 	if d.version == "" {
 		return nil, fmt.Errorf("metadata answer has no version: truncated or not a metadata tree")
 	}
 	if !d.hasServices {
 		return nil, fmt.Errorf("metadata answer has no services list: truncated")
+	}
+	if lean && d.needsRoot() {
+		return nil, errNeedsRoot
 	}
 	return d.snapshot(), nil
 }
@@ -38,7 +66,10 @@ func DecodeReader(r io.Reader) (*Snapshot, error) {
 // come: services may name containers listed after them, or stacks marked
 // system.
 type treeDecoder struct {
-	dec          *json.Decoder
+	s            *scanner
+	lean         bool            // the root containers are skipped: rootServices holds whom they belong to
+	rootServices map[string]bool // lean: the stack/service, lower-cased, of root containers
+	key          []byte          // lean: scratch for rootServices' keys
 	version      string
 	hasServices  bool
 	services     []pendingService
@@ -61,141 +92,149 @@ type rootContainer struct {
 	c       Container
 }
 
-// skip takes a value the model does not use without keeping it.
-type skip struct{}
-
-func (skip) UnmarshalJSON([]byte) error { return nil }
-
 // root reads the top-level object key by key.
 func (d *treeDecoder) root() error {
-	if err := d.delim('{', "the answer is not a JSON object"); err != nil {
-		return err
+	if d.s.peek() != '{' {
+		return fmt.Errorf("the answer is not a JSON object")
 	}
-	for d.dec.More() {
-		tok, err := d.dec.Token()
-		if err != nil {
-			return fmt.Errorf("decoding metadata: %w", err)
-		}
-		key, _ := tok.(string)
-		switch strings.ToLower(key) { // as encoding/json matches field names
+	err := d.s.object(1, func(key []byte) error {
+		switch strings.ToLower(string(key)) { // as the decoder before matched them
 		case "version":
-			var v any
-			if err := d.dec.Decode(&v); err != nil {
-				return fmt.Errorf("decoding metadata: %w", err)
+			if d.s.peek() == '"' {
+				v, err := d.s.str()
+				d.version = v
+				return err
 			}
-			d.version, _ = v.(string)
+			d.version = ""
+			return d.s.skip(2)
 		case "services":
 			d.hasServices, d.services = true, nil
-			err = d.list("services", d.service)
+			return d.list("services", d.service)
 		case "containers":
-			d.containers = nil
-			err = d.list("containers", d.container)
+			d.containers, d.rootServices = nil, nil
+			return d.list("containers", d.container)
 		case "stacks":
 			d.systemStacks, d.stackEnvs = map[string]bool{}, map[string]string{}
-			err = d.list("stacks", d.stack)
-		default:
-			err = d.dec.Decode(&skip{})
+			return d.list("stacks", d.stack)
 		}
-		if err != nil {
-			return err
-		}
-	}
-	if _, err := d.dec.Token(); err != nil { // the closing brace
-		return fmt.Errorf("decoding metadata: %w", err)
-	}
-	if _, err := d.dec.Token(); err != io.EOF {
-		return fmt.Errorf("decoding metadata: more data after the answer")
-	}
-	return nil
-}
-
-// delim reads the token want, or fails with what.
-func (d *treeDecoder) delim(want json.Delim, what string) error {
-	tok, err := d.dec.Token()
+		return d.s.skip(2)
+	})
 	if err != nil {
-		return fmt.Errorf("decoding metadata: %w", err)
+		return err
 	}
-	if tok != want {
-		return fmt.Errorf("decoding metadata: %s", what)
+	if !d.s.atEnd() {
+		if d.s.rerr != nil {
+			return d.s.rerr
+		}
+		return fmt.Errorf("more data after the answer")
 	}
 	return nil
 }
 
 // list calls each for every item of a list; null is an empty list.
 func (d *treeDecoder) list(name string, each func() error) error {
-	tok, err := d.dec.Token()
-	if err != nil {
-		return fmt.Errorf("decoding metadata %s: %w", name, err)
+	switch d.s.peek() {
+	case 'n':
+		return d.s.literal("null")
+	case '[':
+		return d.s.array(2, each)
 	}
-	if tok == nil {
-		return nil
-	}
-	if tok != json.Delim('[') {
-		return fmt.Errorf("decoding metadata: %s is not a list", name)
-	}
-	for d.dec.More() {
-		if err := each(); err != nil {
-			return err
-		}
-	}
-	if _, err := d.dec.Token(); err != nil {
-		return fmt.Errorf("decoding metadata %s: %w", name, err)
-	}
-	return nil
+	return fmt.Errorf("%s is not a list", name)
 }
 
 func (d *treeDecoder) stack() error {
-	var st wireStack
-	if err := d.dec.Decode(&st); err != nil {
+	st, err := d.wireStack()
+	if err != nil {
 		return fmt.Errorf("decoding stack: %w", err)
 	}
-	if st.System != nil && *st.System {
-		d.systemStacks[str(st.Name)] = true
+	if st.System {
+		d.systemStacks[st.Name] = true
 	}
-	if st.Environment != nil {
-		d.stackEnvs[str(st.Name)] = *st.Environment
+	if st.hasEnv {
+		d.stackEnvs[st.Name] = st.Environment
 	}
 	return nil
 }
 
 func (d *treeDecoder) container() error {
-	var c wireContainer
-	if err := d.dec.Decode(&c); err != nil {
+	if d.lean {
+		return d.leanContainer()
+	}
+	c, err := d.wireContainer(3, "container")
+	if err != nil {
 		return fmt.Errorf("decoding container: %w", err)
 	}
-	rc := rootContainer{c: c.model()}
-	if c.ServiceName != nil {
-		rc.service = strings.ToLower(str(c.StackName) + "/" + str(c.ServiceName))
+	rc := rootContainer{c: c.Container}
+	if c.hasService {
+		rc.service = strings.ToLower(c.stackName + "/" + c.serviceName)
 	}
 	d.containers = append(d.containers, rc)
 	return nil
 }
 
 func (d *treeDecoder) service() error {
-	var ws wireService
-	if err := d.dec.Decode(&ws); err != nil {
+	ws, err := d.wireService()
+	if err != nil {
 		return fmt.Errorf("decoding service: %w", err)
 	}
-	s := Service{
-		Name: str(ws.Name), Stack: str(ws.StackName), Kind: str(ws.Kind), State: str(ws.State),
-		Hostname: str(ws.Hostname), UUID: str(ws.UUID), Labels: labels(ws.Labels),
-		Ports: strs(ws.Ports), ExternalIPs: strs(ws.ExternalIPs),
-		System: ws.System != nil && *ws.System,
-	}
+	s := ws.Service
 	if s.Kind == "" {
 		s.Kind = "service"
 	}
-	ps := pendingService{byService: ws.Containers == nil}
-	for i := range ws.Containers {
-		if r := &ws.Containers[i]; r.isName {
+	ps := pendingService{byService: !ws.hasContainers}
+	for _, r := range ws.containers {
+		if r.isName {
 			ps.refs = append(ps.refs, r.name)
 		} else {
-			s.Containers = append(s.Containers, r.c.model())
+			s.Containers = append(s.Containers, r.c)
 		}
 	}
 	ps.s = s
 	d.services = append(d.services, ps)
 	return nil
+}
+
+// leanContainer notes the service of a root container, skipping the rest.
+func (d *treeDecoder) leanContainer() error {
+	c, err := d.wireContainerService(3)
+	if err != nil {
+		return fmt.Errorf("decoding container: %w", err)
+	}
+	if c.hasService {
+		if d.rootServices == nil {
+			d.rootServices = map[string]bool{}
+		}
+		d.key = lowerKey(d.key, c.stackName, c.serviceName)
+		if !d.rootServices[string(d.key)] { // a service's containers are many: one key for them all
+			d.rootServices[string(d.key)] = true
+		}
+	}
+	return nil
+}
+
+// lowerKey is strings.ToLower(stack + "/" + service), in buf.
+func lowerKey(buf []byte, stack, service string) []byte {
+	buf = append(append(append(buf[:0], stack...), '/'), service...)
+	for i, c := range buf {
+		switch {
+		case c >= 0x80:
+			return append(buf[:0], strings.ToLower(string(buf))...)
+		case c >= 'A' && c <= 'Z':
+			buf[i] = c + 'a' - 'A'
+		}
+	}
+	return buf
+}
+
+// needsRoot reports whether a service takes containers from the root list.
+func (d *treeDecoder) needsRoot() bool {
+	for i := range d.services {
+		ps := &d.services[i]
+		if len(ps.refs) > 0 || ps.byService && d.rootServices[strings.ToLower(ps.s.Key())] {
+			return true
+		}
+	}
+	return false
 }
 
 // snapshot resolves the services' containers and sorts the result.
@@ -232,10 +271,37 @@ func (d *treeDecoder) snapshot() *Snapshot {
 				s.Containers = append(s.Containers, c)
 			}
 		}
-		sort.Slice(s.Containers, func(i, j int) bool { return s.Containers[i].Name < s.Containers[j].Name })
+		sortContainers(s.Containers)
 		snap.Services = append(snap.Services, s)
 	}
 	d.services = nil
-	sort.Slice(snap.Services, func(i, j int) bool { return snap.Services[i].Key() < snap.Services[j].Key() })
+	sortServices(snap.Services)
 	return snap
+}
+
+// sortContainers sorts by name, as sort.Slice always has: a list already
+// in strictly increasing order (the usual) is left as it is, which is what
+// any sort gives it.
+func sortContainers(cs []Container) {
+	if slices.IsSortedFunc(cs, func(a, b Container) int {
+		if a.Name <= b.Name { // a follows b: equal names are not strictly increasing
+			return -1
+		}
+		return 1
+	}) {
+		return
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name })
+}
+
+// sortServices sorts by Key() without building a key per comparison.
+func sortServices(ss []Service) {
+	var ka, kb []byte
+	key := func(buf []byte, s *Service) []byte {
+		return append(append(append(buf[:0], s.Stack...), '/'), s.Name...)
+	}
+	sort.Slice(ss, func(i, j int) bool {
+		ka, kb = key(ka, &ss[i]), key(kb, &ss[j])
+		return bytes.Compare(ka, kb) < 0
+	})
 }

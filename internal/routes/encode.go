@@ -12,7 +12,10 @@ import (
 // configuration always gives the same bytes.
 func Encode(cfg map[string]any) ([]byte, error) {
 	var b bytes.Buffer
-	b.Grow(1024 * len(Routers(cfg))) // about 650 bytes a router (measured), with room
+	// About 650 bytes a router with its service (measured; 470 in the
+	// benchmarks' environments): one allocation for most, and a large
+	// environment's encoding is not held twice while the buffer grows.
+	b.Grow(700 * countRouters(cfg))
 	b.WriteString("# Routes from Rancher, written by rancher-traefik. Do not edit: the next\n# change in Rancher replaces this file.\n")
 	if len(cfg) == 0 {
 		return b.Bytes(), nil
@@ -22,6 +25,17 @@ func Encode(cfg map[string]any) ([]byte, error) {
 		return nil, fmt.Errorf("encoding routes: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// countRouters counts the HTTP, TCP and UDP routers of a configuration.
+func countRouters(cfg map[string]any) int {
+	n := 0
+	for _, proto := range []string{"http", "tcp", "udp"} {
+		p, _ := cfg[proto].(map[string]any)
+		rs, _ := p["routers"].(map[string]any)
+		n += len(rs)
+	}
+	return n
 }
 
 // Routers lists the HTTP, TCP and UDP router names of a configuration.

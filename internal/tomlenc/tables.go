@@ -76,9 +76,31 @@ func under(raw [][]byte, keys []string) bool {
 func strs(raw [][]byte) []string {
 	out := make([]string, len(raw))
 	for i, k := range raw {
-		out[i] = string(k)
+		out[i] = common(k)
 	}
 	return out
+}
+
+// common is string(k), without allocating for the keys every table of a
+// dynamic configuration begins with.
+func common(k []byte) string {
+	switch string(k) {
+	case "http":
+		return "http"
+	case "tcp":
+		return "tcp"
+	case "udp":
+		return "udp"
+	case "routers":
+		return "routers"
+	case "services":
+		return "services"
+	case "middlewares":
+		return "middlewares"
+	case "serversTransports":
+		return "serversTransports"
+	}
+	return string(k)
 }
 
 // headerKeys appends the keys of a header line ([a.b] or [[a."b.c"]]) to
