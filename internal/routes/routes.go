@@ -119,6 +119,9 @@ func service(s *rancher.Service, o Options) (map[string]any, map[string]int, err
 	default:
 		return nil, nil, nil // load balancers, DNS services, … carry no backends of their own
 	}
+	if !hasV2(s.Labels) && isRawmind(s.Labels) {
+		return rawmindService(s, o) // rawmind.go: translated into v1 labels, then back here
+	}
 	enabled := o.ExposedByDefault
 	if v, ok := s.Labels["traefik.enable"]; ok {
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
