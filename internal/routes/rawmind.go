@@ -56,7 +56,7 @@ var rawmindLabels = []rawmindLabel{
 	{"traefik.ratelimit.period", "rate limit period (seconds or a duration)", "rateLimit period"},
 	{"traefik.ratelimit.average", "requests allowed per period", "rateLimit average"},
 	{"traefik.ratelimit.burst", "burst allowed", "rateLimit burst"},
-	{"traefik.circuitbreaker", "circuit breaker expression (default `NetworkErrorRatio() > 0.5` on every backend)", "circuitBreaker middleware; same as traefik.backend.circuitbreaker.expression"},
+	{"traefik.circuitbreaker", "no label: its template put `NetworkErrorRatio() > 0.5` on every backend", "that circuit breaker on every router; this label (issue #9's name) or the next replaces its expression"},
 	{"traefik.backend.circuitbreaker.expression", "circuit breaker expression", "circuitBreaker middleware"},
 	{"traefik.port", "port, default 80", "server port, 80 when not set (not the exposed port)"},
 }
