@@ -75,7 +75,9 @@ func isRawmind(labels map[string]string) bool {
 		return true
 	}
 	for k := range labels {
-		if rawmindOnly[strings.ToLower(k)] {
+		// The longest of rawmindOnly is 25 bytes: longer keys (most v1 and
+		// v2 labels) need no lower-casing copy.
+		if len(k) <= len("traefik.path.prefix.strip") && rawmindOnly[strings.ToLower(k)] {
 			return true
 		}
 	}

@@ -286,3 +286,13 @@ func TestREADMERawmindTable(t *testing.T) {
 		t.Errorf("README.md rawmind-labels section is stale (go test ./internal/routes -run README -update) (-got +want):\n%s", diff)
 	}
 }
+
+// TestRawmindOnlyKeyLength: isRawmind skips keys longer than the longest
+// of rawmindOnly; that bound must hold.
+func TestRawmindOnlyKeyLength(t *testing.T) {
+	for k := range rawmindOnly {
+		if len(k) > len("traefik.path.prefix.strip") {
+			t.Errorf("%q is longer than isRawmind's bound", k)
+		}
+	}
+}
