@@ -61,6 +61,15 @@ func routesOptions(cfg *config.Config) (routes.Options, error) {
 		return o, Kind(ErrConfig, fmt.Errorf("TRAEFIK_RANCHER_CONSTRAINTS: %w", err))
 	}
 	o.Constraints = cs
+	if o.DefaultRule, err = routes.ParseRuleTemplate(cfg.RancherDefaultRule); err != nil {
+		return o, Kind(ErrConfig, fmt.Errorf("TRAEFIK_RANCHER_DEFAULT_RULE: %w", err))
+	}
+	if len(cfg.EntryPoints) > 0 {
+		o.EntryPoints = make(map[string]string, len(cfg.EntryPoints))
+		for _, ep := range cfg.EntryPoints {
+			o.EntryPoints[ep.Name] = ep.Proto
+		}
+	}
 	k, err := credentialKey(cfg)
 	if err != nil {
 		return o, Kind(ErrConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))

@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -88,6 +89,23 @@ func portsInUse(cfg *config.Config) string {
 			continue
 		}
 		l.Close()
+	}
+	for _, ep := range cfg.EntryPoints {
+		addr := net.JoinHostPort(cfg.BindAddress, strconv.Itoa(ep.Port))
+		var c io.Closer
+		var err error
+		if ep.Proto == "udp" {
+			c, err = net.ListenPacket("udp", addr)
+		} else {
+			c, err = net.Listen("tcp", addr)
+		}
+		if err != nil {
+			if errors.Is(err, syscall.EADDRINUSE) {
+				taken = append(taken, fmt.Sprintf("%s port %d (TRAEFIK_ENTRYPOINTS %s) is already in use", ep.Proto, ep.Port, ep.Name))
+			}
+			continue
+		}
+		c.Close()
 	}
 	return strings.Join(taken, "; ")
 }

@@ -68,18 +68,18 @@ func explainService(w io.Writer, version string, s *rancher.Service, o routes.Op
 		}
 	}
 	why := routes.Exclusion(s, o)
-	fmt.Fprintf(w, "%s (%s, %s labels): %s\n", s.Key(), s.Kind, routes.Dialect(s.Labels), verdict(why, s, o, own, full))
+	fmt.Fprintf(w, "%s (%s, %s labels): %s\n", s.Key(), s.Kind, routes.Dialect(s.Labels), verdict(why, s, o, own, full, problems))
 	explainBackends(w, s, o)
 	if why == "" {
 		explainConfig(w, own.Config)
 	}
 	for _, p := range problems {
-		fmt.Fprintf(w, "  warning: %s\n", strings.TrimPrefix(p.String(), s.Key()+": "))
+		fmt.Fprintf(w, "  %s%s\n", severityPrefix(p.Severity), strings.TrimPrefix(p.String(), s.Key()+": "))
 	}
 }
 
 // verdict is published or not, and why.
-func verdict(why string, s *rancher.Service, o routes.Options, own, full routes.Result) string {
+func verdict(why string, s *rancher.Service, o routes.Options, own, full routes.Result, problems []routes.Warning) string {
 	switch {
 	case why != "":
 		return "not published: " + why
@@ -94,14 +94,21 @@ func verdict(why string, s *rancher.Service, o routes.Options, own, full routes.
 			empty = append(empty, r)
 		}
 	}
+	published := "published"
+	for _, p := range problems {
+		if p.Severity == routes.Dropped {
+			published = "published without what some labels asked for (dropped, below)"
+			break
+		}
+	}
 	if len(empty) == 0 {
-		return "published"
+		return published
 	}
 	reason := "no eligible container (see below)"
 	if o.ServiceFilter && !rancher.ActiveServiceStates[s.State] {
 		reason = fmt.Sprintf("the service's state %q is not active (TRAEFIK_RANCHER_HEALTHCHECK)", s.State)
 	}
-	return fmt.Sprintf("published, but %s has no server: %s; requests get 503", strings.Join(empty, ", "), reason)
+	return fmt.Sprintf("%s, but %s has no server: %s; requests get 503", published, strings.Join(empty, ", "), reason)
 }
 
 // within reports whether every router, service and middleware of frag is

@@ -48,7 +48,7 @@ func (a *App) Routes(ctx context.Context, metadataURL, answers string) error {
 	}
 	res := routes.Build(snap, opts)
 	for _, w := range res.Warnings {
-		fmt.Fprintln(a.Stderr, "warning: "+w.String())
+		fmt.Fprintln(a.Stderr, severityPrefix(w.Severity)+w.String())
 	}
 	b, err := routes.Encode(res.Config)
 	if err != nil {
@@ -56,6 +56,18 @@ func (a *App) Routes(ctx context.Context, metadataURL, answers string) error {
 	}
 	_, err = a.Stdout.Write(b)
 	return err
+}
+
+// severityPrefix begins the line of a warning of severity sev (routes and
+// explain print the same words).
+func severityPrefix(sev routes.Severity) string {
+	switch sev {
+	case routes.Dropped:
+		return "dropped: "
+	case routes.Note:
+		return "note: "
+	}
+	return "warning: "
 }
 
 // snapshotFromAnswers decodes the default tree of version in an answers file.

@@ -9,6 +9,7 @@ import (
 // belongs to the package that uses them, so config imports none of them.
 var configChecks = []config.Check{
 	{Var: "TRAEFIK_RANCHER_CONSTRAINTS", Check: func(v string) error { _, err := routes.ParseConstraints(v); return err }},
+	{Var: "TRAEFIK_RANCHER_DEFAULT_RULE", Check: func(v string) error { _, err := routes.ParseRuleTemplate(v); return err }},
 }
 
 // readConfig reads the environment through lookup: every command reads it

@@ -20,6 +20,7 @@ func TestRoutesOptions(t *testing.T) {
 			"TRAEFIK_HOME": home, "TRAEFIK_RANCHER_DOMAIN": "Example.com", "TRAEFIK_RANCHER_EXPOSED": "true",
 			"TRAEFIK_RANCHER_HEALTHCHECK": "true", "TRAEFIK_RANCHER_SYSTEM": "true", "TRAEFIK_RANCHER_CONSTRAINTS": "tag==api tag!=internal",
 			"TRAEFIK_ACME_ENABLE": "true", "TRAEFIK_HTTPS_PORT": "8443", "TRAEFIK_HTTPS_PUBLIC_PORT": "443",
+			"TRAEFIK_RANCHER_DEFAULT_RULE": "Host(`{{ normalize .Name }}.{{ .Domain }}`)", "TRAEFIK_ENTRYPOINTS": "pg:5432,dns:53/udp",
 		}[k]
 		return v, ok
 	})
@@ -32,11 +33,14 @@ func TestRoutesOptions(t *testing.T) {
 	}
 	want := routes.Options{
 		Domain: "example.com", ExposedByDefault: true, ServiceFilter: true, IncludeSystem: true,
-		Constraints: []routes.Constraint{{Tag: "api"}, {Tag: "internal", Negate: true}},
-		HTTPS:       true, ACME: true, CredentialDir: filepath.Join(home, "etc", "auth"), HTTPSPort: 443,
+		HTTPS: true, ACME: true, CredentialDir: filepath.Join(home, "etc", "auth"), HTTPSPort: 443,
+		EntryPoints: map[string]string{"pg": "tcp", "dns": "udp"},
 	}
-	if diff := cmp.Diff(got, want, cmpopts.IgnoreTypes(secrets.Secret{})); diff != "" {
+	if diff := cmp.Diff(got, want, cmpopts.IgnoreTypes(secrets.Secret{}), cmpopts.IgnoreFields(routes.Options{}, "Constraints", "DefaultRule")); diff != "" {
 		t.Errorf("options (-got +want):\n%s", diff)
+	}
+	if got.Constraints.String() != "tag==api tag!=internal" || got.DefaultRule.String() != "Host(`{{ normalize .Name }}.{{ .Domain }}`)" {
+		t.Errorf("constraints %q, default rule %q", got.Constraints, got.DefaultRule)
 	}
 	if len(got.CredentialKey.Reveal()) != 64 {
 		t.Error("no credential key")

@@ -10,18 +10,20 @@ import (
 	"rancher-traefik/internal/app"
 )
 
-// TestBadConstraintsAreAConfigProblem: routes' grammar is checked when the
+// TestBadConstraintsAreAConfigProblem: routes' grammars are checked when the
 // environment is read, so check and render report a bad
-// TRAEFIK_RANCHER_CONSTRAINTS like any other value, naming it, with the
+// TRAEFIK_RANCHER_CONSTRAINTS or TRAEFIK_RANCHER_DEFAULT_RULE like any other value, naming it, with the
 // other problems.
 func TestBadConstraintsAreAConfigProblem(t *testing.T) {
 	vars := map[string]string{
 		"TRAEFIK_HOME": filepath.Join(t.TempDir(), "home"), "TRAEFIK_SECRETS_DIR": t.TempDir(),
 		"TRAEFIK_RANCHER_CONSTRAINTS": "tag==api,tags!=internal", "TRAEFIK_RANCHER_REFRESH": "0",
+		"TRAEFIK_RANCHER_DEFAULT_RULE": "Host(`{{ .Service }}.{{ .Nope }}`)",
 	}
 	want := []string{
 		`TRAEFIK_RANCHER_REFRESH: "0" is not a number of seconds from 1 to 120`,
-		`TRAEFIK_RANCHER_CONSTRAINTS: constraint "tags!=internal" is not tag==NAME or tag!=NAME`,
+		`TRAEFIK_RANCHER_CONSTRAINTS: constraint "tags!=internal" is not tag==NAME or tag!=NAME (Traefik v1 constraints; a v2 expression such as Label("k","v") cannot be mixed with them)`,
+		"TRAEFIK_RANCHER_DEFAULT_RULE: tried on service web of stack shop with domain example.com, it failed: template: rule:1:24: executing \"rule\" at <.Nope>: can't evaluate field Nope in type routes.ruleData",
 	}
 	code, out, _ := execute(t, vars, "check")
 	if diff := cmp.Diff(strings.Split(strings.TrimSpace(out), "\n"), want); diff != "" || code != app.ExitConfig {

@@ -31,10 +31,13 @@ type Config struct {
 	TemplateDir string
 	Binary      string
 
-	BindAddress   string
-	HTTPPort      int
-	HTTPSPort     int
-	AdminPort     int
+	BindAddress string
+	HTTPPort    int
+	HTTPSPort   int
+	AdminPort   int
+	// EntryPoints are TRAEFIK_ENTRYPOINTS' entry points, beside http,
+	// https and traefik.
+	EntryPoints   []EntryPoint
 	HTTPS         HTTPSMode
 	HTTPSRedirect bool
 	// HTTPSPublicPort is TRAEFIK_HTTPS_PUBLIC_PORT, 0 when unset: see
@@ -85,6 +88,9 @@ type Config struct {
 	// RancherConstraints is TRAEFIK_RANCHER_CONSTRAINTS as given; routes
 	// parses it (FromEnv checks it through a Check from the caller).
 	RancherConstraints string
+	// RancherDefaultRule is TRAEFIK_RANCHER_DEFAULT_RULE as given ("": the
+	// default); routes parses it (through a Check, like the constraints).
+	RancherDefaultRule string
 	RancherWait        time.Duration
 	RancherDebounce    time.Duration
 	RancherGuard       float64
@@ -115,6 +121,13 @@ type Config struct {
 	// Sources says, per secret variable that was set, where its value came
 	// from (safe to log).
 	Sources map[string]secrets.Source
+}
+
+// EntryPoint is one entry point of TRAEFIK_ENTRYPOINTS.
+type EntryPoint struct {
+	Name  string
+	Port  int
+	Proto string // "tcp" or "udp"
 }
 
 // StaticFile is the rendered traefik.toml.
@@ -377,6 +390,7 @@ func (c *Config) validate(failed map[string]bool) []Problem {
 			}
 		}
 	}
+	ps = append(ps, c.entryPointConflicts()...)
 	tlsFailed := failed["TRAEFIK_SSL_CERT"] || failed["TRAEFIK_SSL_PRIVATE_KEY"]
 	keysFailed := failed["TRAEFIK_RANCHER_ACCESSKEY"] || failed["TRAEFIK_RANCHER_SECRET"] || failed["CATTLE_ACCESS_KEY"] || failed["CATTLE_SECRET_KEY"]
 	if !tlsFailed && c.SSLCert.IsSet() != c.SSLKey.IsSet() {
@@ -411,6 +425,33 @@ func (c *Config) validate(failed map[string]bool) []Problem {
 	}
 	if c.ACMEEnable && c.ACMEChallenge == "tls" && !c.HTTPSEnabled() {
 		ps = append(ps, Problem{"TRAEFIK_ACME_CHALLENGE", "the tls challenge needs the https entry point, but TRAEFIK_HTTPS_ENABLE=false: use http or enable HTTPS"})
+	}
+	return ps
+}
+
+// entryPointConflicts finds TRAEFIK_ENTRYPOINTS' entry points on a port the
+// built-in ones listen on: http, https and the admin port over TCP; with
+// HTTP/3, the https port over UDP too.
+func (c *Config) entryPointConflicts() []Problem {
+	type used struct {
+		name  string
+		port  int
+		proto string
+	}
+	builtin := []used{{"TRAEFIK_HTTP_PORT", c.HTTPPort, "tcp"}, {"TRAEFIK_ADMIN_PORT", c.AdminPort, "tcp"}}
+	if c.HTTPSEnabled() {
+		builtin = append(builtin, used{"TRAEFIK_HTTPS_PORT", c.HTTPSPort, "tcp"})
+		if c.HTTP3 {
+			builtin = append(builtin, used{"TRAEFIK_HTTPS_PORT (HTTP/3)", c.HTTPSPort, "udp"})
+		}
+	}
+	var ps []Problem
+	for _, ep := range c.EntryPoints {
+		for _, b := range builtin {
+			if ep.Port == b.port && ep.Proto == b.proto {
+				ps = append(ps, Problem{"TRAEFIK_ENTRYPOINTS", fmt.Sprintf("entry point %s: %s port %d is already used by %s", ep.Name, ep.Proto, ep.Port, b.name)})
+			}
+		}
 	}
 	return ps
 }

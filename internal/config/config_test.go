@@ -47,6 +47,12 @@ func TestValues(t *testing.T) {
 		env   map[string]string
 		check func(t *testing.T, c *Config)
 	}{
+		{"entry points", map[string]string{"TRAEFIK_ENTRYPOINTS": "pg:5432/tcp, dns:53/UDP,alt:8080 web2:80/udp", "TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_HTTPS_PORT": "5432"}, func(t *testing.T, c *Config) {
+			want := []EntryPoint{{"pg", 5432, "tcp"}, {"dns", 53, "udp"}, {"alt", 8080, "tcp"}, {"web2", 80, "udp"}}
+			if diff := cmp.Diff(c.EntryPoints, want); diff != "" {
+				t.Errorf("entry points (-got +want):\n%s", diff)
+			}
+		}},
 		{"https only forces redirect", map[string]string{"TRAEFIK_HTTPS_ENABLE": "ONLY", "TRAEFIK_HTTPS_REDIRECT": "false"}, func(t *testing.T, c *Config) {
 			if c.HTTPS != HTTPSOnly || !c.Redirect() {
 				t.Errorf("mode %q redirect %v, want only/true", c.HTTPS, c.Redirect())
@@ -145,6 +151,21 @@ func TestBadInput(t *testing.T) {
 		{"port 0", map[string]string{"TRAEFIK_HTTPS_PORT": "0"}, []string{`TRAEFIK_HTTPS_PORT: port 0 is out of range 1-65535`}},
 		{"port too big", map[string]string{"TRAEFIK_ADMIN_PORT": "65536"}, []string{`TRAEFIK_ADMIN_PORT: port 65536 is out of range 1-65535`}},
 		{"two entry points on one port", map[string]string{"TRAEFIK_HTTPS_PORT": "8000"}, []string{`TRAEFIK_HTTPS_PORT: port 8000 is already used by TRAEFIK_ADMIN_PORT: two entry points cannot share a port`}},
+		{"entry point: no port", map[string]string{"TRAEFIK_ENTRYPOINTS": "pg"}, []string{`TRAEFIK_ENTRYPOINTS: "pg" is not name:port[/tcp|/udp] with a name of letters, digits, - and _`}},
+		{"entry point: bad name", map[string]string{"TRAEFIK_ENTRYPOINTS": "p.g:5432"}, []string{`TRAEFIK_ENTRYPOINTS: "p.g:5432" is not name:port[/tcp|/udp] with a name of letters, digits, - and _`}},
+		{"entry point: TOML injection", map[string]string{"TRAEFIK_ENTRYPOINTS": `a"]:1`}, []string{`TRAEFIK_ENTRYPOINTS: "a\"]:1" is not name:port[/tcp|/udp] with a name of letters, digits, - and _`}},
+		{"entry point: bad port", map[string]string{"TRAEFIK_ENTRYPOINTS": "pg:70000/tcp"}, []string{`TRAEFIK_ENTRYPOINTS: "pg:70000/tcp": port 70000 is out of range 1-65535`}},
+		{"entry point: bad protocol", map[string]string{"TRAEFIK_ENTRYPOINTS": "pg:5432/sctp"}, []string{`TRAEFIK_ENTRYPOINTS: "pg:5432/sctp": protocol "sctp" is not tcp or udp`}},
+		{"entry point: a built-in name", map[string]string{"TRAEFIK_ENTRYPOINTS": "pg:5432,WebSecure:8443"}, []string{`TRAEFIK_ENTRYPOINTS: "WebSecure:8443": the name WebSecure is taken (http, https, traefik, web and websecure are the built-in entry points and their aliases)`}},
+		{"entry point: twice", map[string]string{"TRAEFIK_ENTRYPOINTS": "pg:5432 PG:5433"}, []string{`TRAEFIK_ENTRYPOINTS: "PG:5433": entry point PG is declared twice`}},
+		{"entry point: one port twice", map[string]string{"TRAEFIK_ENTRYPOINTS": "a:5432,b:5432/tcp"}, []string{`TRAEFIK_ENTRYPOINTS: "b:5432/tcp": tcp port 5432 is already used by entry point a`}},
+		{"entry point: a built-in port", map[string]string{"TRAEFIK_ENTRYPOINTS": "a:8000,b:80/udp,c:443", "TRAEFIK_HTTP3_ENABLE": "true"}, []string{
+			`TRAEFIK_ENTRYPOINTS: entry point a: tcp port 8000 is already used by TRAEFIK_ADMIN_PORT`,
+			`TRAEFIK_ENTRYPOINTS: entry point c: tcp port 443 is already used by TRAEFIK_HTTPS_PORT`,
+		}},
+		{"entry point: the HTTP/3 port", map[string]string{"TRAEFIK_ENTRYPOINTS": "q:443/udp", "TRAEFIK_HTTP3_ENABLE": "true"}, []string{
+			`TRAEFIK_ENTRYPOINTS: entry point q: udp port 443 is already used by TRAEFIK_HTTPS_PORT (HTTP/3)`,
+		}},
 		{"unknown https mode", map[string]string{"TRAEFIK_HTTPS_ENABLE": "maybe"}, []string{`TRAEFIK_HTTPS_ENABLE: "maybe" is not one of true, only, false`}},
 		{"bad boolean", map[string]string{"TRAEFIK_ACCESS_LOG": "sometimes"}, []string{`TRAEFIK_ACCESS_LOG: "sometimes" is not a boolean (true or false)`}},
 		{"bad dashboard switch", map[string]string{"TRAEFIK_ADMIN_DASHBOARD": "maybe"}, []string{`TRAEFIK_ADMIN_DASHBOARD: "maybe" is not a boolean (true or false)`}},

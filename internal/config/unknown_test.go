@@ -18,7 +18,8 @@ func TestUnknownVars(t *testing.T) {
 		{"TRAEFIK_RANCHER_SECRET_KEY", "TRAEFIK_RANCHER_SECRET_KEY: not a variable rancher-traefik reads, ignored; did you mean TRAEFIK_RANCHER_SECRET?"},
 		{"traefik_http_port", "traefik_http_port: not a variable rancher-traefik reads, ignored; did you mean TRAEFIK_HTTP_PORT? (names are case-sensitive)"},
 		{"TRAEFIK_HOST", "TRAEFIK_HOST: not a variable rancher-traefik reads, ignored (rancher-traefik env lists them)"},
-		{"TRAEFIK_ENTRYPOINTS_WEB_ADDRESS", "TRAEFIK_ENTRYPOINTS_WEB_ADDRESS: not a variable rancher-traefik reads, ignored (rancher-traefik env lists them)"},
+		// Traefik's own static configuration by variable: ours declares entry points.
+		{"TRAEFIK_ENTRYPOINTS_WEB_ADDRESS", "TRAEFIK_ENTRYPOINTS_WEB_ADDRESS: not a variable rancher-traefik reads, ignored; did you mean TRAEFIK_ENTRYPOINTS?"},
 		{"TRAEFIK_INSECURE_SKIP", "TRAEFIK_INSECURE_SKIP: a variable of rawmind0/alpine-traefik, not read by rancher-traefik: use TRAEFIK_INSECURE_SKIP_VERIFY"},
 		{"TRAEFIK_REFRESH_INTERVAL", "TRAEFIK_REFRESH_INTERVAL: a variable of mch1307/rancher-traefik, not read by rancher-traefik: use TRAEFIK_RANCHER_REFRESH (seconds a watch of Rancher waits for a change)"},
 		{"TRAEFIK_K8S_ENABLE", "TRAEFIK_K8S_ENABLE: a variable of mch1307/rancher-traefik and rawmind0/alpine-traefik, not read by rancher-traefik: not supported (rancher-traefik reads Rancher only)"},

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,6 +92,9 @@ var Vars = []Var{
 	{Name: "TRAEFIK_ADMIN_PORT", Default: "8000", Group: GroupEntry,
 		Doc:   "Port of the admin (traefik) entry point: API, dashboard and /ping.",
 		parse: func(c *Config, v string) (err error) { c.AdminPort, err = port(v); return }},
+	{Name: "TRAEFIK_ENTRYPOINTS", Group: GroupEntry,
+		Doc:   "Extra entry points, name:port[/tcp|/udp] comma separated (e.g. pg:5432/tcp,dns:53/udp; /tcp is the default), on TRAEFIK_BIND_ADDRESS: for traefik.tcp.* and traefik.udp.* routers (a TCP or UDP router without an entrypoints label gets every one of its protocol), and HTTP routers that name them. The names http, https, traefik, web and websecure are taken; a port of the http, https or admin entry point cannot be reused.",
+		parse: func(c *Config, v string) (err error) { c.EntryPoints, err = entryPoints(v); return }},
 	{Name: "TRAEFIK_HTTPS_ENABLE", Default: "true", Group: GroupEntry,
 		Doc: "true: HTTP and HTTPS, HTTP redirects to HTTPS (see TRAEFIK_HTTPS_REDIRECT); only: the same with the redirect forced; false: HTTP only, no redirect.",
 		parse: func(c *Config, v string) error {
@@ -291,9 +295,13 @@ var Vars = []Var{
 		Doc:   "Publish services of system stacks too.",
 		parse: func(c *Config, v string) (err error) { c.RancherSystem, err = boolean(v); return }},
 	{Name: "TRAEFIK_RANCHER_CONSTRAINTS", Group: GroupRancher,
-		Doc: "Traefik v1 style constraints on the traefik.tags label: tag==api requires the tag, tag!=internal forbids it (comma separated, all must hold).",
+		Doc: "Which services are published. Traefik v1 constraints on the traefik.tags label: tag==api requires a tag matching api, tag!=internal forbids one matching internal, with * matching any run of characters (tag==ap*), comma separated, all must hold; or a Traefik v2 expression on the service's labels: Label(\"k\",\"v\"), LabelRegex(\"k\",\"re\") (unanchored), combined with &&, ||, ! and parentheses.",
 		// Its grammar is routes': the caller checks it (see Check).
 		parse: func(c *Config, v string) error { c.RancherConstraints = v; return nil }},
+	{Name: "TRAEFIK_RANCHER_DEFAULT_RULE", Group: GroupRancher,
+		Doc: "The rule of a router without one, as a Go template like Traefik v2's defaultRule: fields .Service, .Stack, .Environment (\"\" in API mode), .Domain (traefik.domain or TRAEFIK_RANCHER_DOMAIN), .Labels, and .Name (service/stack, as v2's); functions normalize (as v2's), lower, upper, trim, trimPrefix, trimSuffix, replace, default, index. Empty: Host(`{{ lower .Service }}.{{ lower .Stack }}.{{ lower .Domain }}`). A template that cannot run is an error at start; one that gives an invalid rule for a service leaves that service out with a warning.",
+		// Its grammar is routes': the caller checks it (see Check).
+		parse: func(c *Config, v string) error { c.RancherDefaultRule = v; return nil }},
 	{Name: "TRAEFIK_RANCHER_WAIT", Default: "30s", Group: GroupRancher,
 		Doc:   "How long start-up waits for Rancher's first answer before starting Traefik without Rancher routes (they follow when Rancher answers).",
 		parse: func(c *Config, v string) (err error) { c.RancherWait, err = duration(v); return }},
@@ -422,10 +430,52 @@ var Vars = []Var{
 }
 
 var (
-	emailRE   = regexp.MustCompile(`^[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$`)
-	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	labelRE   = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+	emailRE      = regexp.MustCompile(`^[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$`)
+	envNameRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	entryPointRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$`)
+	labelRE      = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 )
+
+// reservedEntryPoints are the names TRAEFIK_ENTRYPOINTS cannot take: the
+// built-in entry points and the aliases labels use for them.
+var reservedEntryPoints = []string{"http", "https", "traefik", "web", "websecure"}
+
+// entryPoints reads TRAEFIK_ENTRYPOINTS: name:port[/tcp|/udp], comma or
+// space separated.
+func entryPoints(v string) ([]EntryPoint, error) {
+	var out []EntryPoint
+	for f := range strings.FieldsFuncSeq(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		name, rest, ok := strings.Cut(f, ":")
+		if !ok || !entryPointRE.MatchString(name) {
+			return nil, fmt.Errorf("%q is not name:port[/tcp|/udp] with a name of letters, digits, - and _", f)
+		}
+		if slices.Contains(reservedEntryPoints, strings.ToLower(name)) {
+			return nil, fmt.Errorf("%q: the name %s is taken (http, https, traefik, web and websecure are the built-in entry points and their aliases)", f, name)
+		}
+		portS, proto, _ := strings.Cut(rest, "/")
+		proto = strings.ToLower(proto)
+		if proto == "" {
+			proto = "tcp"
+		}
+		if proto != "tcp" && proto != "udp" {
+			return nil, fmt.Errorf("%q: protocol %q is not tcp or udp", f, proto)
+		}
+		n, err := port(portS)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", f, err)
+		}
+		for _, e := range out {
+			switch {
+			case strings.EqualFold(e.Name, name):
+				return nil, fmt.Errorf("%q: entry point %s is declared twice", f, name)
+			case e.Port == n && e.Proto == proto:
+				return nil, fmt.Errorf("%q: %s port %d is already used by entry point %s", f, proto, n, e.Name)
+			}
+		}
+		out = append(out, EntryPoint{Name: name, Port: n, Proto: proto})
+	}
+	return out, nil
+}
 
 func port(v string) (int, error) {
 	n, err := strconv.Atoi(v)

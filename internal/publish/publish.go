@@ -325,7 +325,15 @@ func (p *Publisher) logWarnings(ws []routes.Warning) {
 		s := w.String()
 		now[s] = true
 		if !p.warnings[s] {
-			p.log().Warn("service left out", "stack", w.Stack, "service", w.Service, "label", w.Label, "problem", w.Msg)
+			args := []any{"stack", w.Stack, "service", w.Service, "label", w.Label, "problem", w.Msg}
+			switch w.Severity {
+			case routes.Dropped:
+				p.log().Warn("label setting dropped", args...)
+			case routes.Note:
+				p.log().Info("service note", args...)
+			default:
+				p.log().Warn("service left out", args...)
+			}
 		}
 	}
 	p.warnings = now

@@ -44,6 +44,7 @@ type treeDecoder struct {
 	services     []pendingService
 	containers   []rootContainer // the root list, for services that name theirs
 	systemStacks map[string]bool
+	stackEnvs    map[string]string // stack name → environment name
 }
 
 // pendingService is a decoded service whose containers may still have to be
@@ -90,7 +91,7 @@ func (d *treeDecoder) root() error {
 			d.containers = nil
 			err = d.list("containers", d.container)
 		case "stacks":
-			d.systemStacks = map[string]bool{}
+			d.systemStacks, d.stackEnvs = map[string]bool{}, map[string]string{}
 			err = d.list("stacks", d.stack)
 		default:
 			err = d.dec.Decode(&skip{})
@@ -150,6 +151,9 @@ func (d *treeDecoder) stack() error {
 	}
 	if st.System != nil && *st.System {
 		d.systemStacks[str(st.Name)] = true
+	}
+	if st.Environment != nil {
+		d.stackEnvs[str(st.Name)] = *st.Environment
 	}
 	return nil
 }
@@ -219,6 +223,7 @@ func (d *treeDecoder) snapshot() *Snapshot {
 	for _, ps := range d.services {
 		s := ps.s
 		s.System = s.System || d.systemStacks[s.Stack]
+		s.Environment = d.stackEnvs[s.Stack]
 		if ps.byService {
 			s.Containers = byService[strings.ToLower(s.Key())]
 		}

@@ -16,8 +16,11 @@ type Snapshot struct {
 
 // Service is a Rancher service.
 type Service struct {
-	Name        string
-	Stack       string
+	Name  string
+	Stack string
+	// Environment is the stack's environment (its environment_name in
+	// the metadata), "" when the source does not say.
+	Environment string
 	Kind        string // service, externalService, dnsService, loadBalancerService, …
 	State       string // active, updating-active, … ("" when the version has none)
 	Hostname    string
@@ -67,8 +70,9 @@ func (c *Container) Eligible() bool {
 // them.
 type (
 	wireStack struct {
-		Name   *string `json:"name"`
-		System *bool   `json:"system"`
+		Name        *string `json:"name"`
+		System      *bool   `json:"system"`
+		Environment *string `json:"environment_name"`
 	}
 	wireService struct {
 		Name        *string        `json:"name"`

@@ -33,17 +33,17 @@ func emulator(t *testing.T, path string) (*metadataserver.Server, string) {
 // ../shared/fixtures where present (required in CI).
 func TestSnapshotOfFixtures(t *testing.T) {
 	shop := []Service{
-		{Name: "db", Stack: "Shop", Kind: "service", UUID: "1b2c3d4e-5f60-4718-8293-a4b5c6d7e900",
+		{Name: "db", Stack: "Shop", Environment: "Default", Kind: "service", UUID: "1b2c3d4e-5f60-4718-8293-a4b5c6d7e900",
 			Labels: map[string]string{"io.rancher.stack_service.name": "Shop/db"}, Ports: []string{"5432:5432/tcp"},
 			Containers: []Container{{Name: "Shop_db_1", PrimaryIP: "10.42.1.20", State: "stopped", UUID: "4c8e2f0a-51b7-4d2e-9a63-0f1d2e3c4b60", Ports: []string{"5432:5432/tcp"}}}},
-		{Name: "web", Stack: "Shop", Kind: "service", UUID: "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9",
+		{Name: "web", Stack: "Shop", Environment: "Default", Kind: "service", UUID: "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9",
 			Labels: map[string]string{"io.rancher.stack.name": "Shop", "io.rancher.stack_service.name": "Shop/web", "io.rancher.scheduler.affinity:host_label": "zone=a", "traefik.port": "8080"},
 			Containers: []Container{
 				{Name: "Shop_web_1", PrimaryIP: "10.42.1.11", State: "running", HealthState: "healthy", UUID: "4c8e2f0a-51b7-4d2e-9a63-0f1d2e3c4b51"},
 				{Name: "Shop_web_2", PrimaryIP: "10.42.1.12", State: "running", UUID: "4c8e2f0a-51b7-4d2e-9a63-0f1d2e3c4b52"},
 			}},
 	}
-	alena := []Service{{Name: "alena", Stack: "Default", Kind: "service", UUID: "695036a7-b9fa-4024-87c9-20eb4d534459",
+	alena := []Service{{Name: "alena", Stack: "Default", Environment: "Default", Kind: "service", UUID: "695036a7-b9fa-4024-87c9-20eb4d534459",
 		Labels:     map[string]string{"io.rancher.container.pull_image": "always"},
 		Containers: []Container{{Name: "Default_alena_1", PrimaryIP: "10.42.75.49", UUID: "57ad0af4-01a9-44cb-862c-0e2ed80c6bdb"}}}}
 	for _, fx := range []struct {

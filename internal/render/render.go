@@ -84,6 +84,13 @@ type EntryPoint struct {
 	Middlewares Lit
 }
 
+// ExtraEntryPoint is one entry point of TRAEFIK_ENTRYPOINTS.
+type ExtraEntryPoint struct {
+	Name    Lit // a quoted TOML key
+	Address Lit // ":5432", or ":53/udp"
+	UDP     bool
+}
+
 // HTTP3 is the https entry point's HTTP/3 setting.
 type HTTP3 struct {
 	// AdvertisedPort is the UDP port the Alt-Svc header names.
@@ -109,6 +116,7 @@ type StaticData struct {
 	Version            Lit
 	HTTP, HTTPS        EntryPoint
 	Admin              EntryPoint
+	Extra              []ExtraEntryPoint // TRAEFIK_ENTRYPOINTS, in its order
 	HTTPSEnabled       bool
 	Redirect           bool
 	RedirectTo         Lit // the port clients reach HTTPS on, as ":443"
@@ -172,6 +180,13 @@ func NewStaticData(c *config.Config, version string) StaticData {
 		LogLevel:           String(c.LogLevel),
 		LogFormat:          String(format),
 		AccessLog:          c.AccessLog,
+	}
+	for _, ep := range c.EntryPoints {
+		x := ExtraEntryPoint{Name: String(ep.Name), Address: addr(ep.Port).Address, UDP: ep.Proto == "udp"}
+		if x.UDP {
+			x.Address = String(net.JoinHostPort(c.BindAddress, strconv.Itoa(ep.Port)) + "/udp")
+		}
+		d.Extra = append(d.Extra, x)
 	}
 	if c.HTTP3 && c.HTTPSEnabled() {
 		d.HTTP3 = &HTTP3{AdvertisedPort: Int(c.PublicHTTPSPort())}

@@ -56,6 +56,7 @@ func TestStaticGolden(t *testing.T) {
 		{"metrics-auth.toml", map[string]string{"TRAEFIK_METRICS_ENABLE": "true", "TRAEFIK_ADMIN_AUTH_USERS": "admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/"}},
 		{"compress-redirect-off.toml", map[string]string{"TRAEFIK_COMPRESSION": "true", "TRAEFIK_HTTPS_REDIRECT": "false"}},
 		{"compress-http-only.toml", map[string]string{"TRAEFIK_COMPRESSION": "true", "TRAEFIK_HTTPS_ENABLE": "false"}},
+		{"entrypoints.toml", map[string]string{"TRAEFIK_ENTRYPOINTS": "pg:5432/tcp,dns:53/udp,alt-http:8081", "TRAEFIK_BIND_ADDRESS": "127.0.0.1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {

@@ -279,6 +279,7 @@ type namedRouter struct {
 	name string
 	r    router
 	lb   loadBalancer
+	twin bool // the router shares the service of the one before it: no service of its own
 }
 
 // toMap gives the fragment as the configuration tree merge works on.
@@ -289,7 +290,9 @@ func (f *httpFragment) toMap() map[string]any {
 	for i := range f.routers {
 		nr := &f.routers[i]
 		rs[nr.name] = nr.r.toMap()
-		ss[nr.name] = map[string]any{"loadBalancer": nr.lb.toMap()}
+		if !nr.twin {
+			ss[nr.name] = map[string]any{"loadBalancer": nr.lb.toMap()}
+		}
 	}
 	h["routers"], h["services"] = rs, ss
 	if len(f.middlewares) > 0 {

@@ -29,18 +29,22 @@ func Exclusion(s *rancher.Service, o Options) string {
 			return "traefik.enable is false"
 		}
 	}
-	if !constraintsAllow(s, o.Constraints) {
+	if !o.Constraints.Allow(s) {
 		return "TRAEFIK_RANCHER_CONSTRAINTS leave it out (its traefik.tags)"
 	}
 	return ""
 }
 
-// Dialect names the label dialect Build reads s's labels in: "v2"
-// (traefik.http/tcp/udp.*), "rawmind0" (rawmind.go) or "v1".
+// Dialect names the label dialect(s) Build reads s's labels in (see
+// dialects.go and rawmind.go): "v2", "v1 + v2 middlewares", "rawmind0" or
+// "v1".
 func Dialect(labels map[string]string) string {
+	v1, v2, v2Routes := dialectLabels(labels)
 	switch {
-	case hasV2(labels):
+	case v2 && (v2Routes || len(v1) == 0):
 		return "v2"
+	case v2:
+		return "v1 + v2 middlewares"
 	case isRawmind(labels):
 		return "rawmind0"
 	}

@@ -19,10 +19,14 @@ func TestExclusionAgreesWithBuild(t *testing.T) {
 		rancher.Service{Name: "off", Stack: "raw", Kind: "service", Labels: map[string]string{"traefik.enable": "false", "traefik.alias": "x"}},
 		rancher.Service{Name: "lb", Stack: "raw", Kind: "loadBalancerService", Labels: map[string]string{"traefik.enable": "true"}},
 		rancher.Service{Name: "sys", Stack: "raw", Kind: "service", System: true, Labels: map[string]string{"traefik.enable": "true"}})
+	cs, err := ParseConstraints("tag==api")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []Options{
 		{Domain: "example.com"},
 		{Domain: "example.com", ExposedByDefault: true, IncludeSystem: true},
-		{Domain: "example.com", Constraints: []Constraint{{Tag: "api"}}},
+		{Domain: "example.com", Constraints: cs},
 	}
 	excluded := 0
 	for _, o := range opts {
@@ -53,6 +57,7 @@ func TestDialect(t *testing.T) {
 		{map[string]string{"traefik.enable": "stack"}, "rawmind0"},
 		{map[string]string{"traefik.http.routers.a.rule": "Host(`a`)"}, "v2"},
 		{map[string]string{"traefik.alias": "a", "traefik.http.services.x.y": ""}, "v2"},
+		{map[string]string{"traefik.frontend.rule": "Host:a", "traefik.http.middlewares.m.stripprefix.prefixes": "/a"}, "v1 + v2 middlewares"},
 	} {
 		if got := Dialect(tt.labels); got != tt.want {
 			t.Errorf("Dialect(%v) = %s, want %s", tt.labels, got, tt.want)

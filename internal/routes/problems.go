@@ -1,6 +1,7 @@
 package routes
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -18,14 +19,51 @@ func (e labelErrors) Error() string {
 }
 
 // problems collects the label errors of one service while its translation
-// goes on past them.
+// goes on past them: those that leave the service out (add), and those
+// that cost only the label's own setting (drop).
 type problems struct {
-	labels labelErrors
-	seen   map[string]bool
+	labels  labelErrors
+	dropped labelErrors
+	seen    map[string]bool
+	// notes are what the labels cost short of leaving the service out,
+	// recorded as warnings (note) rather than errors (errDrop).
+	notes []Warning
+}
+
+// note records what a label cost the service short of leaving it out.
+func (p *problems) note(sev Severity, label, format string, args ...any) {
+	p.notes = append(p.notes, Warning{Label: label, Msg: fmt.Sprintf(format, args...), Severity: sev})
+}
+
+// warnings are what the labels cost the service short of leaving it out:
+// the settings dropped (Dropped) and the notes, ordered by label and
+// message, as the labels' maps give them in any order.
+func (p *problems) warnings() []Warning {
+	ws := p.notes
+	for _, le := range p.dropped {
+		ws = append(ws, Warning{Label: le.label, Msg: le.Error(), Severity: Dropped})
+	}
+	return sortedNotes(ws)
+}
+
+// sortedNotes orders warnings by label and message.
+func sortedNotes(ns []Warning) []Warning {
+	sort.Slice(ns, func(i, j int) bool {
+		return ns[i].Label < ns[j].Label || ns[i].Label == ns[j].Label && ns[i].Msg < ns[j].Msg
+	})
+	return ns
+}
+
+func sortLabelErrors(les labelErrors) {
+	sort.Slice(les, func(i, j int) bool {
+		a, b := les[i], les[j]
+		return a.label < b.label || a.label == b.label && a.err.Error() < b.err.Error()
+	})
 }
 
 // add records err and reports whether there was one. A label error already
-// recorded (a root label shared by several segments) is recorded once.
+// recorded (a root label shared by several segments) is recorded once. An
+// error of errDrop costs only its label's setting; any other, the service.
 func (p *problems) add(err error) bool {
 	if err == nil {
 		return false
@@ -42,7 +80,11 @@ func (p *problems) add(err error) bool {
 		p.seen = map[string]bool{}
 	}
 	p.seen[key] = true
-	p.labels = append(p.labels, le)
+	if le.dropOnly {
+		p.dropped = append(p.dropped, le)
+	} else {
+		p.labels = append(p.labels, le)
+	}
 	return true
 }
 
@@ -66,10 +108,7 @@ func (p *problems) err() error {
 		}
 		return p.labels[0]
 	}
-	sort.Slice(p.labels, func(i, j int) bool {
-		a, b := p.labels[i], p.labels[j]
-		return a.label < b.label || a.label == b.label && a.err.Error() < b.err.Error()
-	})
+	sortLabelErrors(p.labels)
 	return p.labels
 }
 

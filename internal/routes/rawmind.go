@@ -97,30 +97,35 @@ const (
 // rawmindService translates a rawmind0-dialect service: its labels become
 // Traefik v1 labels of the same meaning, built by service, and its routers
 // get the rate limit and circuit breaker middlewares.
-func rawmindService(s *rancher.Service, o Options) (map[string]any, map[string]int, error) {
+func rawmindService(s *rancher.Service, o Options) (map[string]any, map[string]int, []Warning, error) {
 	var p problems
 	v1 := rawmindToV1(s, o, &p)
 	extra := rawmindMiddlewares(s.Labels, &p)
 	t := *s
 	t.Labels = v1
-	frag, servers, err := service(&t, o)
+	frag, servers, notes, err := service(&t, o)
 	if frag == nil && err == nil {
-		return nil, nil, nil // not enabled, or a constraint: its labels do not matter
+		return nil, nil, notes, nil // not enabled, or a constraint: its labels do not matter
 	}
-	if les, ok := err.(labelErrors); ok {
-		for _, le := range les {
-			p.add(le)
+	if e := p.err(); e != nil {
+		if err != nil {
+			e = joinProblems(err, e)
 		}
-	} else {
-		p.add(err)
+		return nil, nil, notes, e
 	}
-	if err := p.err(); err != nil {
-		return nil, nil, err
+	if err != nil {
+		return nil, nil, notes, err
 	}
 	if err := addMiddlewares(frag, extra); err != nil {
-		return nil, nil, err
+		return nil, nil, notes, err
 	}
-	return frag, servers, nil
+	return frag, servers, notes, nil
+}
+
+// anyV2 reports whether any of labels is a Traefik v2 path (isV2).
+func anyV2(labels map[string]string) bool {
+	_, v2, _ := dialectLabels(labels)
+	return v2
 }
 
 // rawmindToV1 gives the service's labels with rawmind0's translated into

@@ -14,13 +14,19 @@ import (
 
 // Options are the settings that shape every service's routes.
 type Options struct {
-	Domain           string // default rule: Host:<service>.<stack>.<domain>
-	ExposedByDefault bool   // services without traefik.enable are published
-	ServiceFilter    bool   // also require an active service state
-	IncludeSystem    bool   // publish services of system stacks
-	Constraints      []Constraint
-	HTTPS            bool // routers default to the https entry point with TLS
-	ACME             bool // the acme certificate resolver exists
+	Domain           string       // default rule: Host:<service>.<stack>.<domain>
+	ExposedByDefault bool         // services without traefik.enable are published
+	ServiceFilter    bool         // also require an active service state
+	IncludeSystem    bool         // publish services of system stacks
+	Constraints      *Constraints // nil admits every service
+	// DefaultRule is TRAEFIK_RANCHER_DEFAULT_RULE; nil is the default,
+	// Host(`<service>.<stack>.<domain>`).
+	DefaultRule *RuleTemplate
+	// EntryPoints are the entry points of TRAEFIK_ENTRYPOINTS, beside http
+	// and https: name → "tcp" or "udp".
+	EntryPoints map[string]string
+	HTTPS       bool // routers default to the https entry point with TLS
+	ACME        bool // the acme certificate resolver exists
 	// CredentialDir is where credential files go (absolute: Traefik reads
 	// them); CredentialKey keys their names' digest and must be set and
 	// kept secret (see credentialPath).
@@ -31,18 +37,37 @@ type Options struct {
 	HTTPSPort int
 }
 
-// Warning is a service left out because of one of its labels.
+// Severity says what a warning cost its service.
+type Severity int
+
+// Severities. The zero value is a service left out, so a Warning made
+// without one means what it always has.
+const (
+	// LeftOut: the service is not published.
+	LeftOut Severity = iota
+	// Dropped: the service is published without what the label asked for
+	// (an entry point that does not exist, a router that can use none).
+	Dropped
+	// Note: the service is published as the message says (a default the
+	// provider chose): worth an info line, not a warning.
+	Note
+)
+
+// Warning is something one of a service's labels cost it: the whole
+// service (LeftOut), part of it (Dropped), or nothing (Note).
 type Warning struct {
 	Stack, Service string
 	Label          string // the label at fault, or ""
 	Msg            string
+	Severity       Severity
 }
 
 func (w Warning) String() string {
-	if w.Label == "" {
-		return fmt.Sprintf("%s/%s: %s", w.Stack, w.Service, w.Msg)
+	s := fmt.Sprintf("%s/%s: %s", w.Stack, w.Service, w.Msg)
+	if w.Label != "" {
+		s = fmt.Sprintf("%s/%s: label %s: %s", w.Stack, w.Service, w.Label, w.Msg)
 	}
-	return fmt.Sprintf("%s/%s: label %s: %s", w.Stack, w.Service, w.Label, w.Msg)
+	return s
 }
 
 // Result is the dynamic configuration for one snapshot.
@@ -60,14 +85,22 @@ type Result struct {
 
 // labelError is a failure attributed to one label.
 type labelError struct {
-	label string
-	err   error
+	label    string
+	err      error
+	dropOnly bool // the setting is left out, the service published (errDrop)
 }
 
 func (e *labelError) Error() string { return e.err.Error() }
 
 func errLabel(label, format string, args ...any) error {
 	return &labelError{label: label, err: fmt.Errorf(format, args...)}
+}
+
+// errDrop is a label whose setting is left out, with a warning, while its
+// service stays published: a label whose loss does not change where
+// traffic goes.
+func errDrop(label, format string, args ...any) error {
+	return &labelError{label: label, err: fmt.Errorf(format, args...), dropOnly: true}
 }
 
 // Build translates every service of snap. Services are translated in
@@ -77,6 +110,7 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 	type out struct {
 		frag    map[string]any
 		servers map[string]int
+		notes   []Warning
 		creds   Credentials
 		err     error
 	}
@@ -86,7 +120,7 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 		if s.System && !o.IncludeSystem {
 			return
 		}
-		outs[i].frag, outs[i].servers, outs[i].err = service(s, o)
+		outs[i].frag, outs[i].servers, outs[i].notes, outs[i].err = service(s, o)
 		if outs[i].err == nil && outs[i].frag != nil {
 			outs[i].creds, outs[i].err = extractCredentials(outs[i].frag, o)
 		}
@@ -94,12 +128,18 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 	res := Result{Config: map[string]any{}, Servers: map[string]int{}, Credentials: Credentials{}}
 	for i := range snap.Services {
 		s, r := &snap.Services[i], outs[i]
+		for _, n := range r.notes {
+			n.Stack, n.Service = s.Stack, s.Name
+			res.Warnings = append(res.Warnings, n)
+		}
 		err := r.err
 		if err == nil && r.frag != nil {
 			err = mergeChecked(res.Config, r.frag)
 		}
 		if err != nil {
 			res.Warnings = append(res.Warnings, warnings(s.Stack, s.Name, err)...)
+		}
+		if err != nil {
 			continue
 		}
 		for r, n := range r.servers {
@@ -113,40 +153,28 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 }
 
 // service translates one service; a nil fragment means not published.
-func service(s *rancher.Service, o Options) (map[string]any, map[string]int, error) {
+// notes are what its labels cost it short of leaving it out.
+func service(s *rancher.Service, o Options) (frag map[string]any, servers map[string]int, notes []Warning, err error) {
 	switch s.Kind {
 	case "service", "externalService":
 	default:
-		return nil, nil, nil // load balancers, DNS services, … carry no backends of their own
+		return nil, nil, nil, nil // load balancers, DNS services, … carry no backends of their own
 	}
-	if !hasV2(s.Labels) && isRawmind(s.Labels) {
+	if isRawmind(s.Labels) && !anyV2(s.Labels) {
 		return rawmindService(s, o) // rawmind.go: translated into v1 labels, then back here
 	}
 	enabled := o.ExposedByDefault
 	if v, ok := s.Labels["traefik.enable"]; ok {
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
 		if err != nil {
-			return nil, nil, errLabel("traefik.enable", "%q is not true or false", v)
+			return nil, nil, nil, errLabel("traefik.enable", "%q is not true or false", v)
 		}
 		enabled = b
 	}
-	if !enabled || !constraintsAllow(s, o.Constraints) {
-		return nil, nil, nil
+	if !enabled || !o.Constraints.Allow(s) {
+		return nil, nil, nil, nil
 	}
-	if hasV2(s.Labels) {
-		return v2Service(s, o)
-	}
-	return v1Service(s, o)
-}
-
-// hasV2 reports whether any of labels is a Traefik v2 path (isV2).
-func hasV2(labels map[string]string) bool {
-	for k := range labels {
-		if isV2(k) {
-			return true
-		}
-	}
-	return false
+	return dialects(s, o)
 }
 
 // isV2 reports whether label is a Traefik v2 dynamic-configuration path

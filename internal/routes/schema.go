@@ -3,6 +3,7 @@ package routes
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,7 @@ type node struct {
 	kind     kind // 0 for a section
 	empty    bool // the section can be enabled by "true"
 	labelOK  bool // label-only leaf (no TOML output)
+	ref      bool // its value names routers' services or middlewares (see localRefs)
 }
 
 var schema = buildSchema()
@@ -65,6 +67,7 @@ func buildSchema() *node {
 			}
 			n = c
 		}
+		n.ref = slices.Contains(referenceLabels, e.label)
 		switch {
 		case e.kind == kindEmpty:
 			n.empty = true

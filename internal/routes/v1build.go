@@ -13,7 +13,7 @@ import (
 // traefik.<name>.frontend.rule, …) give one router and service each; values
 // not set on a segment come from the root labels. Every bad label of the
 // service is reported, not only the first.
-func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, error) {
+func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, []Warning, error) {
 	var p problems
 	root, segments := splitV1(s, &p)
 	frag := &httpFragment{routers: make([]namedRouter, 0, max(1, len(segments)))}
@@ -22,7 +22,7 @@ func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, e
 	f := v1Frontends.Get().(*v1Frontend)
 	defer v1Frontends.Put(f)
 	if len(segments) == 0 {
-		servers[base] = buildV1Frontend(s, o, frag, base, root.decode(f), &p)
+		buildV1Frontend(s, o, frag, base, root.decode(f), &p, servers)
 	} else {
 		names := make([]string, 0, len(segments))
 		for n := range segments {
@@ -30,14 +30,14 @@ func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, e
 		}
 		sort.Strings(names)
 		for _, seg := range names {
-			name := base + "-" + safeName(seg)
-			servers[name] = buildV1Frontend(s, o, frag, name, segments[seg].over(root).decode(f), &p)
+			name := subName(base, seg)
+			buildV1Frontend(s, o, frag, name, segments[seg].over(root).decode(f), &p, servers)
 		}
 	}
 	if err := p.err(); err != nil {
-		return nil, nil, err
+		return nil, nil, p.warnings(), err
 	}
-	return frag.toMap(), servers, nil
+	return frag.toMap(), servers, p.warnings(), nil
 }
 
 // v1Builder builds one frontend's router, service and middlewares. A bad
@@ -52,20 +52,28 @@ type v1Builder struct {
 	frag *httpFragment
 	r    router
 	lb   loadBalancer
+	// toTLS are the router's redirects to another entry point: true to
+	// https (a TLS one), false to http.
+	toTLS map[string]bool
+	out   [2]router // what routers returns
 }
 
-// buildV1Frontend adds the router, service and middlewares of f to frag
-// and returns the number of servers.
-func buildV1Frontend(s *rancher.Service, o Options, frag *httpFragment, name string, f *v1Frontend, p *problems) int {
+// buildV1Frontend adds the routers, service and middlewares of f to frag,
+// and each router's server count to servers.
+func buildV1Frontend(s *rancher.Service, o Options, frag *httpFragment, name string, f *v1Frontend, p *problems, servers map[string]int) {
 	b := &v1Builder{s: s, o: o, f: f, p: p, name: name, frag: frag, r: router{service: name}}
 	port, scheme := b.portAndScheme()
 	b.routing()
-	// Redirects come first, then auth, the allow list, headers, and the
-	// rule's path modifiers last (they change what the backend sees).
+	// Redirects come first, then auth, the allow list, headers, the
+	// middlewares of traefik.frontend.middlewares, and the rule's path
+	// modifiers last (they change what the backend sees).
 	b.redirects()
 	b.auth()
 	b.allowList()
 	b.headers()
+	if mws, ok := read(p, f.middlewares); ok {
+		b.r.middlewares = append(b.r.middlewares, mws...)
+	}
 	if rule, ok := read(p, f.rule); ok {
 		for _, m := range rule.middlewares {
 			b.use(m)
@@ -74,17 +82,31 @@ func buildV1Frontend(s *rancher.Service, o Options, frag *httpFragment, name str
 	b.sticky()
 	b.healthCheck()
 	b.acme()
-	b.r.applyDefaults(o)
 	b.servers(scheme, port)
-	frag.routers = append(frag.routers, namedRouter{name, b.r, b.lb})
-	return len(b.lb.servers)
+	for i, r := range b.routers() {
+		rname := name
+		if i > 0 {
+			rname = subName(name, "http")
+		}
+		frag.routers = append(frag.routers, namedRouter{name: rname, r: r, lb: b.lb, twin: i > 0})
+		servers[rname] = len(b.lb.servers)
+	}
 }
 
 // use adds a middleware to the router, named for its kind.
 func (b *v1Builder) use(m middleware) {
-	name := b.name + "-" + strings.ToLower(m.kind())
+	name := subName(b.name, strings.ToLower(m.kind()))
 	b.frag.middlewares = append(b.frag.middlewares, namedMiddleware{name, m})
 	b.r.middlewares = append(b.r.middlewares, name)
+}
+
+// useRedirect adds a redirect to another entry point (its scheme's).
+func (b *v1Builder) useRedirect(m redirectScheme) {
+	b.use(m)
+	if b.toTLS == nil {
+		b.toTLS = map[string]bool{}
+	}
+	b.toTLS[b.r.middlewares[len(b.r.middlewares)-1]] = m.scheme == "https"
 }
 
 // portAndScheme are the servers' port and scheme: traefik.port or the single
@@ -111,20 +133,39 @@ func (b *v1Builder) portAndScheme() (port, scheme string) {
 
 // routing sets the rule (traefik.frontend.rule or the default), entry
 // points, priority and passHostHeader.
+//
+// Priority: Traefik v1.7 gave a frontend the length of its rule as written
+// (len(route.Rule) of each route, summed), unless traefik.frontend.priority
+// is above 0 (server/server_configuration.go, buildServerRoute), and
+// matched the longest first; the default rule was Host:<service>.<stack>.<domain>
+// (provider/rancher/config.go, getFrontendRule). Traefik v3 would use the
+// length of the translated rule, which orders overlapping rules differently
+// (Host:a;PathPrefix:/api is shorter than Host:a,b in v1 and longer in
+// v3), so every v1 router gets v1's priority explicitly.
 func (b *v1Builder) routing() {
+	v1Len := 0
 	if b.f.rule.label != "" {
 		if rule, ok := read(b.p, b.f.rule); ok {
-			b.r.rule = rule.matcher
+			b.r.rule, v1Len = rule.matcher, rule.v1Len
 		}
-	} else {
-		var err error
-		b.r.rule, err = defaultRule(b.s, b.o.Domain)
-		b.p.add(err)
+	} else if b.o.DefaultRule != nil {
+		// TRAEFIK_RANCHER_DEFAULT_RULE's rule: v1 never saw it, so its
+		// length as given stands for v1's.
+		if rule, err := defaultRule(b.s, &b.o); !b.p.add(err) {
+			b.r.rule, v1Len = rule, len(rule)
+		}
+	} else if host, err := defaultHost(b.s, b.o.Domain); !b.p.add(err) {
+		v1Len = len("Host:") + len(host)
+		if host, err = asciiHost(host); err != nil {
+			b.p.add(errLabel("traefik.frontend.rule", "no rule, and the default host: %v", err))
+		}
+		b.r.rule = "Host(`" + host + "`)"
 	}
 	if eps, ok := read(b.p, b.f.entryPoints); ok {
 		b.r.entryPoints = eps
 	}
-	if prio, ok := read(b.p, b.f.priority); ok {
+	b.r.priority = some(int64(v1Len))
+	if prio, ok := read(b.p, b.f.priority); ok && prio > 0 {
 		b.r.priority = some(prio)
 	}
 	if pass, ok := read(b.p, b.f.passHostHeader); ok {
@@ -137,7 +178,7 @@ func (b *v1Builder) routing() {
 func (b *v1Builder) redirects() {
 	permanent, _ := read(b.p, b.f.redirectPermanent)
 	if ep, ok := read(b.p, b.f.redirectEntryPoint); ok {
-		b.use(redirectTo(ep, permanent, b.o))
+		b.useRedirect(redirectTo(ep, permanent, b.o))
 	}
 	if b.f.redirectRegex.label != "" {
 		if b.f.redirectReplacement.label == "" {
@@ -148,7 +189,7 @@ func (b *v1Builder) redirects() {
 	}
 	for i, v := range []v1Value[bool]{b.f.sslRedirect, b.f.sslTemporaryRedirect} {
 		if on, _ := read(b.p, v); on {
-			b.use(redirectTo("https", i == 0, b.o))
+			b.useRedirect(redirectTo("https", i == 0, b.o))
 			break
 		}
 	}
@@ -181,12 +222,16 @@ func (b *v1Builder) headers() {
 		return
 	}
 	var h headers
+	n := 0
 	for _, v := range b.f.headers {
 		if set, ok := read(b.p, v); ok {
 			set(&h)
+			n++
 		}
 	}
-	b.use(h)
+	if n > 0 {
+		b.use(h)
+	}
 }
 
 // sticky turns on sticky sessions (sticky or stickiness), with the cookie

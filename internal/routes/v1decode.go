@@ -40,6 +40,7 @@ type v1Frontend struct {
 	acme                               v1Value[bool]
 	rule                               v1Value[*v1Rule]
 	entryPoints                        v1Value[[]string]
+	middlewares                        v1Value[[]string]
 	priority                           v1Value[int64]
 	passHostHeader                     v1Value[bool]
 	redirectEntryPoint                 v1Value[string]
@@ -97,7 +98,7 @@ func splitV1(s *rancher.Service, p *problems) (root v1Raw, segments map[string]v
 	root = v1Raw{}
 	keys := make([]string, 0, len(s.Labels))
 	for k := range s.Labels {
-		if strings.HasPrefix(k, "traefik.") {
+		if strings.HasPrefix(k, "traefik.") && !isV2(k) {
 			keys = append(keys, k)
 		}
 	}

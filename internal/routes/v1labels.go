@@ -34,6 +34,7 @@ var v1Labels = []v1Label{
 	{key: "frontend.rule", doc: "Overrides the default frontend rule. Default: Host:{service}.{stack}.{domain}.", decode: decodeRule},
 	{key: "frontend.entrypoints", doc: "Assigns this frontend to entry points http and https. Overrides defaultEntryPoints.", decode: decodeEntryPoints},
 	{key: "frontend.priority", doc: "Overrides default frontend priority.", decode: asInt(func(f *v1Frontend) *v1Value[int64] { return &f.priority })},
+	{key: "frontend.middlewares", doc: "rancher-traefik: Traefik v3 middlewares (defined by traefik.http.middlewares.* labels or elsewhere) this frontend's router uses, in order, after its own.", decode: decodeMiddlewares},
 	{key: "frontend.passhostheader", doc: "Forwards client Host header to the backend.", decode: asBool(func(f *v1Frontend) *v1Value[bool] { return &f.passHostHeader })},
 	{key: "frontend.redirect.entrypoint", doc: "Enables Redirect to another entryPoint to this frontend (e.g. HTTPS).", decode: decodeRedirectEntryPoint},
 	{key: "frontend.redirect.regex", doc: "Redirects to another URL to this frontend. Must be set with traefik.frontend.redirect.replacement.", decode: decodeRedirectRegex},
@@ -120,6 +121,10 @@ func asInt(field func(*v1Frontend) *v1Value[int64]) func(*v1Frontend, string, st
 // middleware.
 func header(k kind, set func(*headers, any)) func(*v1Frontend, string, string) {
 	return func(f *v1Frontend, label, v string) {
+		if err := checkHeaderValue(label, v); err != nil {
+			f.headers = append(f.headers, v1Value[func(*headers)]{label: label, err: err})
+			return
+		}
 		val, err := convert(k, v)
 		if err != nil {
 			f.headers = append(f.headers, v1Value[func(*headers)]{label: label, err: errLabel(label, "%v", err)})
@@ -135,11 +140,19 @@ func headerPairs(set func(*headers, map[string]any)) func(*v1Frontend, string, s
 	return func(f *v1Frontend, label, v string) {
 		m := map[string]any{}
 		n := 0
+		if err := checkHeaderValue(label, v); err != nil {
+			f.headers = append(f.headers, v1Value[func(*headers)]{label: label, err: err})
+			return
+		}
 		for pair := range strings.SplitSeq(v, "||") {
 			n++
 			hk, hv, ok := strings.Cut(pair, ":")
 			if !ok || strings.TrimSpace(hk) == "" {
 				f.headers = append(f.headers, v1Value[func(*headers)]{label: label, err: errLabel(label, "pair %d is not Name:value (pairs are joined by ||)", n)})
+				return
+			}
+			if !validHeaderName(strings.TrimSpace(hk)) {
+				f.headers = append(f.headers, v1Value[func(*headers)]{label: label, err: errDrop(label, "the name of pair %d is not an HTTP header name", n)})
 				return
 			}
 			m[strings.TrimSpace(hk)] = strings.TrimSpace(hv)
@@ -189,6 +202,24 @@ func decodeEntryPoints(f *v1Frontend, label, v string) {
 	f.entryPoints = v1Value[[]string]{label: label, val: eps.([]string)}
 	if len(f.entryPoints.val) == 0 {
 		f.entryPoints.err = errLabel(label, "names no entry point")
+	}
+}
+
+// decodeMiddlewares reads a list of middleware names; name@rancher is
+// name, as for v2 labels (what rancher-traefik publishes).
+func decodeMiddlewares(f *v1Frontend, label, v string) {
+	names, _ := convert(kindList, v)
+	f.middlewares = v1Value[[]string]{label: label}
+	for _, n := range names.([]string) {
+		n = strings.TrimSuffix(n, "@rancher")
+		if n == "" || strings.ContainsAny(n, "`\"' \t\r\n") || strings.Count(n, "@") > 1 {
+			f.middlewares.err = errLabel(label, "%q is not a middleware name", n)
+			return
+		}
+		f.middlewares.val = append(f.middlewares.val, n)
+	}
+	if len(f.middlewares.val) == 0 {
+		f.middlewares.err = errLabel(label, "names no middleware")
 	}
 }
 

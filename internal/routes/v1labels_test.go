@@ -22,7 +22,7 @@ var v1LabelCases = []struct {
 	cred   string
 }{
 	{key: "enable", labels: map[string]string{"traefik.enable": "false"}},
-	{key: "tags", labels: map[string]string{"traefik.tags": "api, web"}, opts: func(o *Options) { o.Constraints = []Constraint{{Tag: "web", Negate: true}} }},
+	{key: "tags", labels: map[string]string{"traefik.tags": "api, web"}, opts: func(o *Options) { o.Constraints, _ = ParseConstraints("tag!=web") }},
 	{key: "domain", labels: map[string]string{"traefik.domain": "other.test."}, at: "http/routers/s-st/rule", want: "Host(`s.st.other.test`)"},
 	{key: "docker.network", labels: map[string]string{"traefik.docker.network": "managed"}, at: "http/routers/s-st/rule", want: "Host(`s.st.example.com`)"},
 	{key: "port", labels: map[string]string{"traefik.port": "8080"}, at: "http/services/s-st/loadBalancer/servers", want: []map[string]any{{"url": "http://10.0.0.1:8080"}}},
@@ -31,8 +31,9 @@ var v1LabelCases = []struct {
 	{key: "backend", labels: map[string]string{"traefik.backend": "foo"}, at: "http/routers/s-st/service", want: "s-st"}, // accepted, not translated yet (#9 §1)
 	{key: "acme", labels: map[string]string{"traefik.acme": "true"}, opts: func(o *Options) { o.ACME = true }, at: "http/routers/s-st/tls", want: map[string]any{"certResolver": "acme"}},
 	{key: "frontend.rule", labels: map[string]string{"traefik.frontend.rule": "Host:a.test,b.test;PathPrefix:/api"}, at: "http/routers/s-st/rule", want: "(Host(`a.test`) || Host(`b.test`)) && PathPrefix(`/api`)"},
-	{key: "frontend.entrypoints", labels: map[string]string{"traefik.frontend.entryPoints": "http, https"}, at: "http/routers/s-st/entryPoints", want: []string{"http", "https"}},
+	{key: "frontend.entrypoints", labels: map[string]string{"traefik.frontend.entryPoints": "http, https"}, opts: func(o *Options) { o.HTTPS = true }, at: "http/routers/s-st-http/entryPoints", want: []string{"http"}}, // and s-st on https (TestV1EntryPoints)
 	{key: "frontend.priority", labels: map[string]string{"traefik.frontend.priority": "10"}, at: "http/routers/s-st/priority", want: int64(10)},
+	{key: "frontend.middlewares", labels: map[string]string{"traefik.frontend.middlewares": "a, b@rancher,c@file", "traefik.frontend.headers.frameDeny": "true"}, at: "http/routers/s-st/middlewares", want: []string{"s-st-headers", "a", "b", "c@file"}}, // with v2 labels: TestDialectMix
 	{key: "frontend.passhostheader", labels: map[string]string{"traefik.frontend.passHostHeader": "false"}, at: "http/services/s-st/loadBalancer/passHostHeader", want: false},
 	{key: "frontend.redirect.entrypoint", labels: map[string]string{"traefik.frontend.redirect.entryPoint": "https"}, at: "http/middlewares/s-st-redirectscheme/redirectScheme", want: map[string]any{"scheme": "https", "permanent": false}},
 	{key: "frontend.redirect.regex", labels: map[string]string{"traefik.frontend.redirect.regex": "^http://a/(.*)", "traefik.frontend.redirect.replacement": "http://b/$1"}, at: "http/middlewares/s-st-redirectregex/redirectRegex", want: map[string]any{"regex": "^http://a/(.*)", "replacement": "http://b/$1", "permanent": false}},

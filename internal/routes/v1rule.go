@@ -10,6 +10,7 @@ import (
 type v1Rule struct {
 	matcher     string       // Traefik v3 rule syntax
 	middlewares []middleware // modifiers: strip, add, replace
+	v1Len       int          // the length of the v1 rule as written: v1's priority
 }
 
 // translateV1Rule turns a Traefik v1 frontend rule
@@ -17,7 +18,7 @@ type v1Rule struct {
 // ("(Host(`a.com`) || Host(`b.com`)) && PathPrefix(`/api`)") and the
 // middlewares its modifiers need.
 func translateV1Rule(rule string) (*v1Rule, error) {
-	out := &v1Rule{}
+	out := &v1Rule{v1Len: len(rule)}
 	var parts []string
 	for p := range strings.SplitSeq(rule, ";") {
 		p = strings.TrimSpace(p)
@@ -59,7 +60,7 @@ func translateV1Matcher(written, arg string, out *v1Rule) (string, error) {
 	var err error
 	switch name := strings.ToLower(written); name {
 	case "host":
-		m = anyOf(vals, func(v string) string { return "Host(`" + strings.ToLower(v) + "`)" })
+		m, err = hostMatcher(vals)
 	case "hostregexp":
 		m, err = anyOfErr(vals, func(v string) (string, error) {
 			re, err := templateRegexp(v, true)
@@ -181,6 +182,21 @@ func anyOf(vals []string, f func(string) string) string {
 		return ms[0]
 	}
 	return "(" + strings.Join(ms, " || ") + ")"
+}
+
+// hostMatcher is Host of each value, in lower case and ASCII (asciiHost).
+func hostMatcher(vals []string) (string, error) {
+	for i, v := range vals {
+		h, err := asciiHost(strings.ToLower(v))
+		if err != nil {
+			return "", err
+		}
+		vals[i] = "Host(`" + h + "`)"
+	}
+	if len(vals) == 1 {
+		return vals[0], nil
+	}
+	return "(" + strings.Join(vals, " || ") + ")", nil
 }
 
 func anyOfErr(vals []string, f func(string) (string, error)) (string, error) {

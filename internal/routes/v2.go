@@ -38,16 +38,17 @@ type labelOnly struct {
 // a service with the containers as servers, a router linked to the single
 // service, the port from the single exposed port. Every bad label of the
 // service is reported, not only the first.
-func v2Service(s *rancher.Service, o Options) (map[string]any, map[string]int, error) {
+func v2Service(s *rancher.Service, o Options) (map[string]any, map[string]int, []Warning, error) {
 	var p problems
 	frag, extra := decodeV2(s, &p)
 	addrs := addresses(s, o)
 	servers := buildV2HTTP(s, o, frag, extra, addrs, &p)
-	buildV2Streams(s, frag, extra, addrs, &p)
+	buildV2Streams(s, o, frag, extra, addrs, &p)
+	notes := p.warnings()
 	if err := p.err(); err != nil {
-		return nil, nil, err
+		return nil, nil, notes, err
 	}
-	return frag, servers, nil
+	return frag, servers, notes, nil
 }
 
 // decodeV2 sets each traefik.http/tcp/udp.* label at its path, checked
@@ -61,8 +62,14 @@ func decodeV2(s *rancher.Service, p *problems) (frag map[string]any, extra map[s
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	var droppedHeaders []string
+	defer func() { pruneEmptyHeaders(frag, droppedHeaders) }()
 	for _, label := range keys {
 		if !isV2(label) {
+			continue
+		}
+		if isV2HeaderLabel(label) && p.add(checkHeaderValue(label, s.Labels[label])) {
+			droppedHeaders = append(droppedHeaders, strings.Split(label, ".")[3])
 			continue
 		}
 		p.add(setLabel(frag, extra, label, s.Labels[label]))
@@ -85,7 +92,7 @@ func buildV2HTTP(s *rancher.Service, o Options, frag map[string]any, extra map[s
 		services[base] = map[string]any{"loadBalancer": map[string]any{}}
 	}
 	if len(routers) == 0 && !tcpUsed && !udpUsed {
-		rule, err := defaultRule(s, o.Domain)
+		rule, err := defaultRule(s, &o)
 		if !p.at("traefik.http.routers."+base+".rule", err) {
 			routers[base] = map[string]any{"rule": rule}
 		}
@@ -102,11 +109,15 @@ func buildV2HTTP(s *rancher.Service, o Options, frag map[string]any, extra map[s
 				continue // weighted, mirroring…: not filled from containers
 			}
 		}
-		n, err := fillServers(s, lb, extra["http"][name], addrs, "http", name)
+		n, err := fillServers(s, lb, extra["http"][name], addrs, "http", name, p)
 		p.add(err)
 		count[name] = n
 	}
 	for name, rv := range routers {
+		if !httpEntryPoints(rv.(map[string]any), o, name, p) {
+			delete(routers, name)
+			continue
+		}
 		if n, linked := v2Router(s, o, rv.(map[string]any), services, count, name, p); linked {
 			servers[name] = n
 		}
@@ -129,8 +140,8 @@ func buildV2HTTP(s *rancher.Service, o Options, frag map[string]any, extra map[s
 func v2Router(s *rancher.Service, o Options, r map[string]any, services map[string]any, count map[string]int, name string, p *problems) (int, bool) {
 	linked := !p.add(linkService(r, services, "http", name))
 	if _, ok := r["rule"]; !ok {
-		if rule, err := defaultRule(s, o.Domain); err != nil {
-			p.add(errLabel("traefik.http.routers."+name+".rule", "not set, and no domain for the default rule"))
+		if rule, err := defaultRule(s, &o); err != nil {
+			p.at("traefik.http.routers."+name+".rule", err)
 		} else {
 			r["rule"] = rule
 		}
@@ -149,29 +160,45 @@ func v2Router(s *rancher.Service, o Options, r map[string]any, services map[stri
 
 // buildV2Streams gives TCP and UDP services the containers and links their
 // routers to the single service.
-func buildV2Streams(s *rancher.Service, frag map[string]any, extra map[string]map[string]*labelOnly, addrs []string, p *problems) {
+func buildV2Streams(s *rancher.Service, o Options, frag map[string]any, extra map[string]map[string]*labelOnly, addrs []string, p *problems) {
 	for _, proto := range []string{"tcp", "udp"} {
 		pc, ok := frag[proto].(map[string]any)
 		if !ok {
 			continue
 		}
 		psvcs, _ := pc["services"].(map[string]any)
+		if len(psvcs) == 0 {
+			// Routers alone get a service named for the Rancher service,
+			// as Traefik v2's Rancher provider gave them
+			// (buildTCPServiceConfiguration, buildUDPServiceConfiguration).
+			psvcs = map[string]any{baseName(s): map[string]any{"loadBalancer": map[string]any{}}}
+			pc["services"] = psvcs
+		}
 		for name, sv := range psvcs {
 			lb, ok := sv.(map[string]any)["loadBalancer"].(map[string]any)
 			if !ok {
 				continue
 			}
-			_, err := fillServers(s, lb, extra[proto][name], addrs, proto, name)
+			_, err := fillServers(s, lb, extra[proto][name], addrs, proto, name, p)
 			p.add(err)
 		}
 		if prs, ok := pc["routers"].(map[string]any); ok {
 			for name, rv := range prs {
-				p.add(linkService(rv.(map[string]any), psvcs, proto, name))
+				r := rv.(map[string]any)
 				if proto == "tcp" {
-					if _, ok := rv.(map[string]any)["rule"]; !ok {
+					if _, ok := r["rule"]; !ok {
 						p.add(errLabel("traefik.tcp.routers."+name+".rule", "a TCP router needs a rule (e.g. HostSNI(`*`))"))
+						continue
 					}
 				}
+				if !streamEntryPoints(r, o, proto, name, p) {
+					delete(prs, name)
+					continue
+				}
+				p.add(linkService(r, psvcs, proto, name))
+			}
+			if len(prs) == 0 {
+				delete(pc, "routers")
 			}
 		}
 	}
@@ -194,7 +221,7 @@ func linkService(r map[string]any, services map[string]any, proto, name string) 
 
 // fillServers adds the containers as servers of a load balancer, unless the
 // labels already list servers.
-func fillServers(s *rancher.Service, lb map[string]any, lo *labelOnly, addrs []string, proto, name string) (int, error) {
+func fillServers(s *rancher.Service, lb map[string]any, lo *labelOnly, addrs []string, proto, name string, p *problems) (int, error) {
 	if existing, ok := lb["servers"].([]map[string]any); ok {
 		if len(existing) > 1 || (len(existing) == 1 && (existing[0]["url"] != nil || existing[0]["address"] != nil)) {
 			return len(existing), nil
@@ -206,7 +233,7 @@ func fillServers(s *rancher.Service, lb map[string]any, lo *labelOnly, addrs []s
 		if port, err = checkPort(lo.portLabel, lo.port); err != nil {
 			return 0, err
 		}
-	} else if port, err = defaultPort(s, "traefik."+proto+".services."+name+".loadbalancer.server.port"); err != nil {
+	} else if port, err = v2DefaultPort(s, "traefik."+proto+".services."+name+".loadbalancer.server.port", p); err != nil {
 		return 0, err
 	}
 	scheme = "http"
@@ -305,6 +332,9 @@ func setLabel(frag map[string]any, extra map[string]map[string]*labelOnly, label
 	default:
 		return errLabel(label, "is a section, not a setting (known: %s)", known(n))
 	}
+	if n.ref {
+		v = localRefs(v)
+	}
 	return setPath(frag, path, v, label)
 }
 
@@ -397,4 +427,45 @@ func setPath(m map[string]any, path []any, v any, label string) error {
 		cur = next
 	}
 	return fmt.Errorf("empty label path")
+}
+
+// pruneEmptyHeaders removes the headers middlewares named in names that
+// dropped labels left without any option (Traefik refuses an empty one:
+// "headers configuration not valid", and would disable the routers that use
+// it), and the routers' references to them: only the bad settings go.
+func pruneEmptyHeaders(frag map[string]any, names []string) {
+	if len(names) == 0 {
+		return
+	}
+	h, _ := frag["http"].(map[string]any)
+	mws, _ := h["middlewares"].(map[string]any)
+	gone := map[string]bool{}
+	for _, name := range names {
+		m, _ := mws[name].(map[string]any)
+		if hs, _ := m["headers"].(map[string]any); len(hs) == 0 && len(m) <= 1 {
+			delete(mws, name)
+			gone[name] = true
+		}
+	}
+	if len(mws) == 0 {
+		delete(h, "middlewares")
+	}
+	routers, _ := h["routers"].(map[string]any)
+	for _, rv := range routers {
+		r := rv.(map[string]any)
+		list, ok := r["middlewares"].([]string)
+		if !ok {
+			continue
+		}
+		kept := list[:0:0]
+		for _, m := range list {
+			if !gone[strings.TrimSuffix(m, "@rancher")] {
+				kept = append(kept, m)
+			}
+		}
+		r["middlewares"] = kept
+		if len(kept) == 0 {
+			delete(r, "middlewares")
+		}
+	}
 }
