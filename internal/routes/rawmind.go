@@ -403,8 +403,9 @@ func checkCircuitExpression(v string) error {
 }
 
 // addMiddlewares adds mws to every HTTP router of frag, named
-// <router>-<kind>: a rate limit before the router's own middlewares, the
-// circuit breaker after them.
+// <service>-<kind> after the router's service, so a service's routers (one
+// per TLS mode, as rawmind0's one frontend) share one rate limit: a rate
+// limit before the router's own middlewares, the circuit breaker after.
 func addMiddlewares(frag map[string]any, mws []middleware) error {
 	h, _ := frag["http"].(map[string]any)
 	routers, _ := h["routers"].(map[string]any)
@@ -412,16 +413,18 @@ func addMiddlewares(frag map[string]any, mws []middleware) error {
 		return nil
 	}
 	defs := sub(h, "middlewares")
+	ours := map[string]bool{}
 	for _, name := range slices.Sorted(maps.Keys(routers)) {
 		r := routers[name].(map[string]any)
+		svc, _ := r["service"].(string)
 		own, _ := r["middlewares"].([]string)
 		var before, after []string
 		for _, m := range mws {
-			mn := name + "-" + strings.ToLower(m.kind())
-			if _, taken := defs[mn]; taken {
-				return fmt.Errorf("http middlewares %q is already defined by a v1 label of the service", mn)
+			mn := svc + "-" + strings.ToLower(m.kind())
+			if _, taken := defs[mn]; taken && !ours[mn] {
+				return fmt.Errorf("http middlewares %q is already defined by another label of the service", mn)
 			}
-			defs[mn] = map[string]any{m.kind(): m.settings()}
+			defs[mn], ours[mn] = map[string]any{m.kind(): m.settings()}, true
 			if _, ok := m.(rateLimitMW); ok {
 				before = append(before, mn)
 			} else {

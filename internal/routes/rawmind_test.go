@@ -296,3 +296,25 @@ func TestRawmindOnlyKeyLength(t *testing.T) {
 		}
 	}
 }
+
+// TestRawmindSharedLimit: a service's routers (one per TLS mode with
+// entryPoints=http,https) share its one rate limit and circuit breaker, as
+// rawmind0's single frontend did.
+func TestRawmindSharedLimit(t *testing.T) {
+	res := rawmindBuild(map[string]string{"traefik.enable": "stack", "traefik.domain": "a.com", "traefik.frontend.entryPoints": "http,https", "traefik.ratelimit.enable": "true"}, Options{HTTPS: true})
+	if len(res.Warnings) > 0 {
+		t.Fatalf("warnings: %v", res.Warnings)
+	}
+	routers, _ := lookup(res.Config, "http/routers").(map[string]any)
+	if len(routers) != 2 {
+		t.Fatalf("%d routers, want one per TLS mode: %v", len(routers), routers)
+	}
+	for name, r := range routers {
+		if diff := cmp.Diff(r.(map[string]any)["middlewares"], []string{"s-St-ratelimit", "s-St-circuitbreaker"}); diff != "" {
+			t.Errorf("router %s middlewares (-got +want):\n%s", name, diff)
+		}
+	}
+	if mws, _ := lookup(res.Config, "http/middlewares").(map[string]any); len(mws) != 2 {
+		t.Errorf("%d middlewares, want 2: %v", len(mws), mws)
+	}
+}
