@@ -108,6 +108,13 @@ func (a *App) Prepare(cfg *config.Config, log *slog.Logger) (Served, error) {
 	if err := writeAdmin(cfg, r, log); err != nil {
 		return Served{}, err
 	}
+	if cfg.RancherCertificates.None() {
+		// An earlier run's certificates of Rancher's store are not served
+		// any more; otherwise they stay until the store is read.
+		if err := removeStoreCerts(cfg); err != nil {
+			return Served{}, err
+		}
+	}
 	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), middlewaresFile), render.MiddlewaresTemplate, render.MiddlewaresData{}, cfg.Compression); err != nil {
 		return Served{}, err
 	}

@@ -146,7 +146,7 @@ func TestAPIEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	time.Sleep(50 * time.Millisecond)
+	// The stream watches before it answers the upgrade: no wait needed.
 	a, _ := Parse([]byte(manyServices(3)))
 	s.Set(a)
 	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
