@@ -2,18 +2,15 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"path"
 
 	"rancher-traefik/internal/config"
 	"rancher-traefik/internal/metadataserver"
 	"rancher-traefik/internal/publish"
 	"rancher-traefik/internal/rancher"
 	"rancher-traefik/internal/routes"
-	"rancher-traefik/internal/secrets"
 )
 
 // newPublisher wires the chosen source (API or metadata) to the routes
@@ -37,51 +34,21 @@ func newPublisher(cfg *config.Config, log *slog.Logger) (*publish.Publisher, *ra
 		GuardHold: cfg.RancherGuardHold,
 		Log:       log,
 	}
-	useAPI, why := cfg.UseAPI()
-	if useAPI {
-		api := &rancher.API{Endpoint: cfg.RancherEndpoint, AccessKey: cfg.RancherAccessKey, Secret: cfg.RancherSecret, Log: log}
-		log.Info("reading the Rancher server API", "endpoint", cfg.RancherEndpoint, "why", why)
-		p.Source = api
-		return p, api, nil
-	}
-	log.Info("reading the Rancher metadata service", "url", cfg.RancherMetadataURL, "why", why)
-	p.Source = &rancher.Client{Base: cfg.RancherMetadataURL}
-	return p, nil, nil
+	src, api, _ := rancherSource(cfg, log)
+	p.Source = src
+	return p, api, nil
 }
 
 // Routes prints, as the TOML Run would publish, the routes of one
-// snapshot: replayed from an answers or stack file (answers, read at the
-// metadata version of TRAEFIK_RANCHER_METADATA_URL), or read from the
-// metadata service at metadataURL (default TRAEFIK_RANCHER_METADATA_URL).
-// Warnings go to Stderr.
+// snapshot (oneSnapshot). Warnings go to Stderr.
 func (a *App) Routes(ctx context.Context, metadataURL, answers string) error {
-	cfg, err := readConfig(a.Lookup)
+	snap, opts, _, err := a.oneSnapshot(ctx, metadataURL, answers)
 	if err != nil {
 		return err
-	}
-	var snap *rancher.Snapshot
-	if answers != "" {
-		snap, err = snapshotFromAnswers(answers, path.Base(cfg.RancherMetadataURL))
-	} else {
-		u := cfg.RancherMetadataURL
-		if metadataURL != "" {
-			u = metadataURL
-		}
-		snap, err = (&rancher.Client{Base: u}).Snapshot(ctx)
-	}
-	if err != nil {
-		return err
-	}
-	opts, err := routesOptions(cfg)
-	if err != nil {
-		// Offline, say, where TRAEFIK_HOME cannot be written: the routes
-		// print the same with credential files named by a key of this run.
-		fmt.Fprintln(a.Stderr, "note: credential file names differ from run's: "+err.Error())
-		opts.CredentialKey = secrets.New(rand.Text())
 	}
 	res := routes.Build(snap, opts)
 	for _, w := range res.Warnings {
-		fmt.Fprintln(a.Stderr, [...]string{routes.LeftOut: "warning: ", routes.Dropped: "dropped: ", routes.Note: "note: "}[w.Severity]+w.String())
+		fmt.Fprintln(a.Stderr, severityPrefix(w.Severity)+w.String())
 	}
 	b, err := routes.Encode(res.Config)
 	if err != nil {
@@ -89,6 +56,18 @@ func (a *App) Routes(ctx context.Context, metadataURL, answers string) error {
 	}
 	_, err = a.Stdout.Write(b)
 	return err
+}
+
+// severityPrefix begins the line of a warning of severity sev (routes and
+// explain print the same words).
+func severityPrefix(sev routes.Severity) string {
+	switch sev {
+	case routes.Dropped:
+		return "dropped: "
+	case routes.Note:
+		return "note: "
+	}
+	return "warning: "
 }
 
 // snapshotFromAnswers decodes the default tree of version in an answers file.

@@ -79,6 +79,7 @@ listed by "rancher-traefik env".`
 		NewCmdVersion(a),
 		NewCmdHealthcheck(a, nil),
 		NewCmdRoutes(a, nil),
+		NewCmdExplain(a, nil),
 		NewCmdMetadataServer(a, nil),
 	)
 	return root

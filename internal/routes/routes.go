@@ -160,6 +160,9 @@ func service(s *rancher.Service, o Options) (frag map[string]any, servers map[st
 	default:
 		return nil, nil, nil, nil // load balancers, DNS services, … carry no backends of their own
 	}
+	if isRawmind(s.Labels) && !anyV2(s.Labels) {
+		return rawmindService(s, o) // rawmind.go: translated into v1 labels, then back here
+	}
 	enabled := o.ExposedByDefault
 	if v, ok := s.Labels["traefik.enable"]; ok {
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
