@@ -64,7 +64,7 @@ func TestBadInputStopsBeforeTraefik(t *testing.T) {
 			[]string{`TRAEFIK_SSL_PRIVATE_KEY: the private key is encrypted: Traefik needs it without a password (openssl pkey -in key.pem -out key-plain.pem) (secret SECRETS/key)`}},
 		// routes' grammar, checked when the environment is read.
 		{"bad constraint", map[string]string{"TRAEFIK_RANCHER_CONSTRAINTS": "tag=api"}, nil, 78,
-			[]string{`TRAEFIK_RANCHER_CONSTRAINTS: constraint "tag=api" is not tag==NAME or tag!=NAME`}},
+			[]string{`TRAEFIK_RANCHER_CONSTRAINTS: constraint "tag=api" is not tag==NAME or tag!=NAME (Traefik v1 constraints; a v2 expression such as Label("k","v") cannot be mixed with them)`}},
 		// CATTLE_URL is read (and checked) only in place of TRAEFIK_RANCHER_ENDPOINT.
 		{"bad CATTLE_URL in use", map[string]string{"CATTLE_URL": "rancher:8080"}, nil, 78,
 			[]string{`CATTLE_URL: "rancher:8080" is not an http(s) URL`}},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -144,6 +145,73 @@ func TestTCPAndUDPEntryPoints(t *testing.T) {
 		code, body, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/api/%s/routers", i.admin, proto), nil)
 		if err != nil || code != 200 || !strings.Contains(body, `"status":"enabled"`) || strings.Contains(body, `"error"`) {
 			t.Errorf("/api/%s/routers: %d %v %s", proto, code, err, body)
+		}
+	}
+}
+
+// v2PeerStack uses what Traefik v2's Rancher provider users have: web and
+// websecure, @rancher references to another service's middleware and to a
+// service, an entry point that does not exist, and several ports without a
+// port label (the first declared serves).
+const v2PeerStack = `stacks:
+  - name: v2
+    services:
+      - name: common
+        labels:
+          traefik.enable: "true"
+          traefik.http.middlewares.shared.addprefix.prefix: /shared
+          traefik.http.routers.common.rule: Host(` + "`common.v2.test`" + `)
+          traefik.http.services.common.loadbalancer.server.port: "8080"
+        containers:
+          - ip: 127.0.0.83
+      - name: app
+        ports: ["8080/tcp", "9090/tcp"]
+        labels:
+          traefik.enable: "true"
+          traefik.http.routers.app.rule: Host(` + "`app.v2.test`" + `)
+          traefik.http.routers.app.entrypoints: web,bogus
+          traefik.http.routers.app.middlewares: shared@rancher
+          traefik.http.routers.gone.rule: Host(` + "`gone.v2.test`" + `)
+          traefik.http.routers.gone.entrypoints: websecure
+          traefik.http.routers.gone.service: app-v2@rancher
+        containers:
+          - ip: 127.0.0.84
+`
+
+// TestV2ProviderLabels: the labels of Traefik v2's Rancher provider route
+// through the real Traefik: web is http, shared@rancher is the other
+// service's middleware, the first declared port serves; websecure without
+// HTTPS and the unknown entry point are dropped with warnings, and Traefik
+// reports no error for anything published.
+func TestV2ProviderLabels(t *testing.T) {
+	backends(t, "127.0.0.83", "127.0.0.84")
+	i := newInstance(t, map[string]string{"TRAEFIK_RANCHER_MODE": "metadata", "TRAEFIK_HTTPS_ENABLE": "false"})
+	m := startEmulator(t, i.dir, v2PeerStack)
+	i.env["TRAEFIK_RANCHER_METADATA_URL"] = m.url()
+	i.start("run")
+	i.waitReady()
+	site := fmt.Sprintf("http://127.0.0.1:%d/x", i.httpPort)
+	eventually(t, 20*time.Second, "the app route", func() error {
+		code, body, err := get(plainClient(), site, http.Header{"Host": {"app.v2.test"}})
+		if err != nil || code != 200 || body != "127.0.0.84 /shared/x" {
+			return fmt.Errorf("%d %q %v", code, body, err)
+		}
+		return nil
+	})
+	if code, _, err := get(plainClient(), site, http.Header{"Host": {"gone.v2.test"}}); err != nil || code != 404 {
+		t.Errorf("the router on websecure without HTTPS: %d %v, want 404", code, err)
+	}
+	code, body, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/api/rawdata", i.admin), nil)
+	if err != nil || code != 200 || strings.Contains(body, `"error"`) || !strings.Contains(body, `"app@file"`) {
+		t.Errorf("/api/rawdata: %d %v %s", code, err, body)
+	}
+	for _, want := range []string{
+		`level=WARN msg="label setting dropped" component=publish stack=v2 service=app label=traefik.http.routers.app.entrypoints problem="entry point \"bogus\" does not exist`,
+		`label=traefik.http.routers.gone.entrypoints problem="entry point \"websecure\" does not exist (usable: http (web)): router gone is not published"`,
+		`level=INFO msg="service note" component=publish stack=v2 service=app label=traefik.http.services.app-v2.loadbalancer.server.port`,
+	} {
+		if !strings.Contains(i.stdout.String()+i.stderr.String(), want) {
+			t.Errorf("the log does not say %s", want)
 		}
 	}
 }

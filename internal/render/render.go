@@ -181,13 +181,7 @@ func NewStaticData(c *config.Config, version string) StaticData {
 		LogFormat:          String(format),
 		AccessLog:          c.AccessLog,
 	}
-	for _, ep := range c.EntryPoints {
-		x := ExtraEntryPoint{Name: String(ep.Name), Address: addr(ep.Port).Address, UDP: ep.Proto == "udp"}
-		if x.UDP {
-			x.Address = String(net.JoinHostPort(c.BindAddress, strconv.Itoa(ep.Port)) + "/udp")
-		}
-		d.Extra = append(d.Extra, x)
-	}
+	d.Extra = extraEntryPoints(c)
 	if c.HTTP3 && c.HTTPSEnabled() {
 		d.HTTP3 = &HTTP3{AdvertisedPort: Int(c.PublicHTTPSPort())}
 	}
@@ -225,6 +219,19 @@ func NewStaticData(c *config.Config, version string) StaticData {
 		d.ACME = a
 	}
 	return d
+}
+
+// extraEntryPoints are TRAEFIK_ENTRYPOINTS', in its order.
+func extraEntryPoints(c *config.Config) []ExtraEntryPoint {
+	var out []ExtraEntryPoint
+	for _, ep := range c.EntryPoints {
+		addr := net.JoinHostPort(c.BindAddress, strconv.Itoa(ep.Port))
+		if ep.Proto == "udp" {
+			addr += "/udp"
+		}
+		out = append(out, ExtraEntryPoint{Name: String(ep.Name), Address: String(addr), UDP: ep.Proto == "udp"})
+	}
+	return out
 }
 
 // CertFiles is one certificate for tls.toml.

@@ -68,7 +68,8 @@ func ParseConstraints(s string) (*Constraints, error) {
 	if len(src) > maxConstraintLen {
 		return nil, fmt.Errorf("the constraint is %d characters long, more than %d", len(src), maxConstraintLen)
 	}
-	if strings.HasPrefix(src, "tag==") || strings.HasPrefix(src, "tag!=") {
+	// v1's form starts with tag (a mistyped "tag=api" too), v2's has calls.
+	if strings.HasPrefix(src, "tag") && !strings.Contains(src, "(") {
 		tags, err := parseTagConstraints(src)
 		if err != nil {
 			return nil, err

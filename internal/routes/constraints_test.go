@@ -82,10 +82,11 @@ func TestConstraints(t *testing.T) {
 func TestConstraintsBadInput(t *testing.T) {
 	tests := []struct{ expr, want string }{
 		{"api", "neither tag==NAME"},
-		{"tag=api", "neither tag==NAME"},
+		{"tag=api", `constraint "tag=api" is not tag==NAME or tag!=NAME (Traefik v1 constraints`},
+		{"tags==api", `constraint "tags==api" is not tag==NAME`},
 		{"tag==", `constraint "tag==" names no tag`},
 		{"tag==api,label==x", `constraint "label==x" is not tag==NAME`},
-		{`tag==api && Label("a","b")`, `is not tag==NAME`},
+		{`tag==api && Label("a","b")`, `is neither tag==NAME constraints (Traefik v1) nor an expression`},
 		{`Label("hello")`, "Label takes two strings"},
 		{`Label("a", "b", "c")`, "Label takes two strings"},
 		{`Label("a", b)`, "Label takes two strings"},

@@ -132,25 +132,41 @@ func TestNameCollision(t *testing.T) {
 	}
 }
 
+// fuzzRule is a default rule template that reads a label.
+var fuzzRule, _ = ParseRuleTemplate("Host(`{{ index .Labels \"traefik.http.routers.r.rule\" | default (normalize .Name) }}.example.com`)")
+
 func FuzzLabels(f *testing.F) {
+	if fuzzRule == nil {
+		f.Fatal("the fuzz default rule does not parse")
+	}
 	f.Add("traefik.http.routers.r.rule", "Host(`a`)")
 	f.Add("traefik.frontend.rule", "Host:a.com;PathPrefixStrip:/x")
 	f.Add("traefik.http.routers.r.tls.domains[0].main", "a.com")
 	f.Add("traefik.http.middlewares.m.plugin.p.opt", "v")
+	f.Add("traefik.tcp.routers.r.rule", "HostSNI(`*`)")
+	f.Add("traefik.udp.routers.r.entrypoints", "dns,web")
+	f.Add("traefik.http.routers.r.middlewares", "a@rancher,b@file")
 	f.Fuzz(func(t *testing.T, key, value string) {
 		snap := &rancher.Snapshot{Version: "1", Services: []rancher.Service{{
 			Name: "s", Stack: "st", Kind: "service", Ports: []string{"80/tcp"},
 			Labels:     map[string]string{"traefik.enable": "true", key: value},
 			Containers: []rancher.Container{{PrimaryIP: "10.0.0.1"}},
 		}}}
-		res := Build(snap, Options{Domain: "example.com", HTTPS: true})
-		b, err := Encode(res.Config)
-		if err != nil {
-			t.Fatalf("Encode: %v", err)
-		}
-		var v map[string]any
-		if _, err := toml.Decode(string(b), &v); err != nil {
-			t.Fatalf("output does not parse: %v\n%s", err, b)
+		// The defaults, and declared entry points with a default rule
+		// template (the TCP, UDP and template paths).
+		for _, o := range []Options{
+			{Domain: "example.com", HTTPS: true},
+			{Domain: "example.com", EntryPoints: map[string]string{"pg": "tcp", "dns": "udp"}, DefaultRule: fuzzRule},
+		} {
+			res := Build(snap, o)
+			b, err := Encode(res.Config)
+			if err != nil {
+				t.Fatalf("Encode: %v", err)
+			}
+			var v map[string]any
+			if _, err := toml.Decode(string(b), &v); err != nil {
+				t.Fatalf("output does not parse: %v\n%s", err, b)
+			}
 		}
 	})
 }

@@ -145,7 +145,8 @@ func keepEntryPoints(r map[string]any, kept, reasons []string, label, router, us
 // than *): on http, or with HostSNI(`*`), it would take every connection
 // from the HTTP routers of all services. Without the label, a router gets
 // every entry point of its protocol from TRAEFIK_ENTRYPOINTS (Traefik's
-// default is all entry points, http and https included). It reports false
+// default is all entry points, http and https included), or, when there is
+// none, a TCP router that can share https gets https. It reports false
 // when none is left: the router is dropped with a warning.
 func streamEntryPoints(r map[string]any, o Options, proto, router string, p *problems) bool {
 	label := "traefik." + proto + ".routers." + router + ".entrypoints"
@@ -156,6 +157,9 @@ func streamEntryPoints(r map[string]any, o Options, proto, router string, p *pro
 			if ep == proto {
 				eps = append(eps, n)
 			}
+		}
+		if len(eps) == 0 && proto == "tcp" && o.HTTPS && sniRouter(r) {
+			eps = []string{"https"} // where Traefik's default, every entry point, served it
 		}
 		if len(eps) == 0 {
 			p.note(Dropped, label, "not set, and TRAEFIK_ENTRYPOINTS declares no %s entry point: router %s is not published (declare one with TRAEFIK_ENTRYPOINTS=name:port/%s)", strings.ToUpper(proto), router, proto)
