@@ -146,6 +146,8 @@ func FuzzLabels(f *testing.F) {
 	f.Add("traefik.frontend.rule", "Host:a.com;PathPrefixStrip:/x")
 	f.Add("traefik.http.routers.r.tls.domains[0].main", "a.com")
 	f.Add("traefik.http.middlewares.m.plugin.p.opt", "v")
+	f.Add("traefik.frontend.middlewares", "a,b@rancher")
+	f.Add("traefik.frontend.entryPoints", "http,https,admin")
 	f.Fuzz(func(t *testing.T, key, value string) {
 		snap := &rancher.Snapshot{Version: "1", Services: []rancher.Service{{
 			Name: "s", Stack: "st", Kind: "service", Ports: []string{"80/tcp"},
