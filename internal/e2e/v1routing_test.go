@@ -168,3 +168,74 @@ func TestV1EntryPoints(t *testing.T) {
 		})
 	})
 }
+
+// TestNamesValuesAndMixedDialects, with the real Traefik: services whose
+// names once collided both answer; a non-ASCII service answers on its
+// default rule's IDNA host; a header label holding CR LF costs only that
+// header; v2 middlewares beside v1 labels keep the v1 rule and serve the v1
+// router that names them. Traefik counts no error.
+func TestNamesValuesAndMixedDialects(t *testing.T) {
+	addrs := map[string]string{}
+	for i, name := range []string{"ab-c", "b-ca", "fuwu", "shuju", "crlf", "mixed"} {
+		addrs[name] = backend(t, fmt.Sprintf("127.0.31.%d", 10+i), name, 0)
+	}
+	port := func(name string) string { _, p, _ := net.SplitHostPort(addrs[name]); return p }
+	i := newInstance(t, map[string]string{"TRAEFIK_RANCHER_MODE": "metadata", "TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_RANCHER_DOMAIN": "example.com"})
+	m := startEmulator(t, i.dir, fmt.Sprintf(`stacks:
+  - name: a-b
+    services:
+      - name: c
+        labels: {traefik.enable: "true", traefik.port: "%s", traefik.frontend.rule: "Host:one.names.test"}
+        containers: [{ip: 127.0.31.10}]
+  - name: b
+    services:
+      - name: c-a
+        labels: {traefik.enable: "true", traefik.port: "%s", traefik.frontend.rule: "Host:two.names.test"}
+        containers: [{ip: 127.0.31.11}]
+  - name: zz
+    services:
+      - name: 服务
+        labels: {traefik.enable: "true", traefik.port: "%s"}
+        containers: [{ip: 127.0.31.12}]
+      - name: 数据
+        labels: {traefik.enable: "true", traefik.port: "%s"}
+        containers: [{ip: 127.0.31.13}]
+      - name: crlf
+        labels:
+          traefik.enable: "true"
+          traefik.port: "%s"
+          traefik.frontend.rule: Host:crlf.names.test
+          traefik.frontend.headers.customResponseHeaders: "X-Bad:a\r\nX-Injected: 1"
+          traefik.frontend.headers.customFrameOptionsValue: SAMEORIGIN
+        containers: [{ip: 127.0.31.14}]
+      - name: mixed
+        labels:
+          traefik.enable: "true"
+          traefik.port: "%s"
+          traefik.frontend.rule: Host:mixed.names.test;PathPrefix:/api
+          traefik.frontend.middlewares: api-strip
+          traefik.http.middlewares.api-strip.stripprefix.prefixes: /api
+        containers: [{ip: 127.0.31.15}]
+`, port("ab-c"), port("b-ca"), port("fuwu"), port("shuju"), port("crlf"), port("mixed")))
+	i.env["TRAEFIK_RANCHER_METADATA_URL"] = m.url()
+	i.start("run")
+	i.waitReady()
+	base := fmt.Sprintf("http://127.0.0.1:%d", i.httpPort)
+	answers(t, plainClient(), base+"/x", "one.names.test", 200, "ab-c /x")
+	answers(t, plainClient(), base+"/x", "two.names.test", 200, "b-ca /x")
+	answers(t, plainClient(), base+"/x", "xn--zfr188b.zz.example.com", 200, "fuwu /x") // 服务
+	answers(t, plainClient(), base+"/x", "xn--vxup8b.zz.example.com", 200, "shuju /x") // 数据
+	answers(t, plainClient(), base+"/x", "crlf.names.test", 200, "crlf /x")
+	answers(t, plainClient(), base+"/api/x", "mixed.names.test", 200, "mixed /x")
+	req, _ := http.NewRequest(http.MethodGet, base+"/", nil)
+	req.Host = "crlf.names.test"
+	resp, err := plainClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("X-Frame-Options"); got != "SAMEORIGIN" || resp.Header.Get("X-Bad") != "" || resp.Header.Get("X-Injected") != "" {
+		t.Errorf("crlf: X-Frame-Options %q, X-Bad %q, X-Injected %q: want the good header only", got, resp.Header.Get("X-Bad"), resp.Header.Get("X-Injected"))
+	}
+	overviewClean(t, i, 6)
+}

@@ -106,3 +106,14 @@ func TestDialectMix(t *testing.T) {
 		})
 	}
 }
+
+// TestFrontendMiddlewaresBad: a name Traefik cannot take leaves the
+// service out, naming the label and never its value.
+func TestFrontendMiddlewaresBad(t *testing.T) {
+	for _, v := range []string{"", " , ", "a b", "a@b@c", "`x`", "x\"y", "a\rb"} {
+		res := buildOne(t, "s", "st", map[string]string{"traefik.frontend.rule": "Host:a.test", "traefik.frontend.middlewares": v}, Options{Domain: "example.com"})
+		if len(res.Warnings) != 1 || res.Warnings[0].Label != "traefik.frontend.middlewares" || res.Warnings[0].Severity != LeftOut || len(Routers(res.Config)) != 0 {
+			t.Errorf("%q: warnings %v, routers %v: want the service left out for traefik.frontend.middlewares", v, res.Warnings, Routers(res.Config))
+		}
+	}
+}

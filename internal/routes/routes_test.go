@@ -146,6 +146,8 @@ func FuzzLabels(f *testing.F) {
 	f.Add("traefik.tcp.routers.r.rule", "HostSNI(`*`)")
 	f.Add("traefik.udp.routers.r.entrypoints", "dns,web")
 	f.Add("traefik.http.routers.r.middlewares", "a@rancher,b@file")
+	f.Add("traefik.frontend.middlewares", "a,b@rancher")
+	f.Add("traefik.frontend.entryPoints", "http,https,admin")
 	f.Fuzz(func(t *testing.T, key, value string) {
 		snap := &rancher.Snapshot{Version: "1", Services: []rancher.Service{{
 			Name: "s", Stack: "st", Kind: "service", Ports: []string{"80/tcp"},
