@@ -81,7 +81,9 @@ func (a *App) Routes(ctx context.Context, metadataURL, answers string) error {
 	}
 	res := routes.Build(snap, opts)
 	for _, w := range res.Warnings {
-		fmt.Fprintln(a.Stderr, "warning: "+w.String())
+		// "error:" for a service left out, "warning:" for a label dropped
+		// from a service that is published.
+		fmt.Fprintln(a.Stderr, w.Severity.String()+": "+w.String())
 	}
 	b, err := routes.Encode(res.Config)
 	if err != nil {

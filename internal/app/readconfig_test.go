@@ -35,7 +35,7 @@ func TestRoutesOptions(t *testing.T) {
 		Constraints: []routes.Constraint{{Tag: "api"}, {Tag: "internal", Negate: true}},
 		HTTPS:       true, ACME: true, CredentialDir: filepath.Join(home, "etc", "auth"), HTTPSPort: 443,
 	}
-	if diff := cmp.Diff(got, want, cmpopts.IgnoreTypes(secrets.Secret{})); diff != "" {
+	if diff := cmp.Diff(got, want, cmpopts.IgnoreTypes(secrets.Secret{}), cmpopts.IgnoreUnexported(routes.Options{})); diff != "" {
 		t.Errorf("options (-got +want):\n%s", diff)
 	}
 	if len(got.CredentialKey.Reveal()) != 64 {

@@ -42,9 +42,11 @@ func TestRoutesListsEveryProblem(t *testing.T) {
 		t.Fatalf("routes: %d %s", code, errb)
 	}
 	want := []string{
-		"warning: st/bad: label traefik.frontend.priority: the value is not a whole number",
-		`warning: st/bad: label traefik.frontend.rule: unknown matcher "Hots"`,
-		`warning: st/bad: label traefik.port: "http" is not a port number (1-65535)`,
+		// dropped, as Traefik v1.7 did: a warning
+		"warning: st/bad: label traefik.frontend.priority: the value is not a whole number: Traefik v1.7 used the default priority, and so does rancher-traefik",
+		// the service's routing cannot be kept: an error, the service left out
+		`error: st/bad: label traefik.frontend.rule: unknown matcher "Hots"`,
+		`error: st/bad: label traefik.port: "http" is not a port number (1-65535)`,
 	}
 	if diff := cmp.Diff(strings.Split(strings.TrimSpace(errb), "\n"), want); diff != "" {
 		t.Errorf("warnings (-got +want):\n%s", diff)

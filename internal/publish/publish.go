@@ -324,7 +324,12 @@ func (p *Publisher) logWarnings(ws []routes.Warning) {
 	for _, w := range ws {
 		s := w.String()
 		now[s] = true
-		if !p.warnings[s] {
+		if p.warnings[s] {
+			continue
+		}
+		if w.Severity == routes.SeverityWarning {
+			p.log().Warn("label ignored", "stack", w.Stack, "service", w.Service, "label", w.Label, "problem", w.Msg)
+		} else {
 			p.log().Warn("service left out", "stack", w.Stack, "service", w.Service, "label", w.Label, "problem", w.Msg)
 		}
 	}

@@ -18,14 +18,17 @@ func (e labelErrors) Error() string {
 }
 
 // problems collects the label errors of one service while its translation
-// goes on past them.
+// goes on past them: those that leave the service out (labels), and those
+// that drop their label only (dropped).
 type problems struct {
-	labels labelErrors
-	seen   map[string]bool
+	labels  labelErrors
+	dropped []*labelError
+	seen    map[string]bool
 }
 
 // add records err and reports whether there was one. A label error already
-// recorded (a root label shared by several segments) is recorded once.
+// recorded (a root label shared by several segments) is recorded once: a
+// dropped label is warned about once per service.
 func (p *problems) add(err error) bool {
 	if err == nil {
 		return false
@@ -42,8 +45,17 @@ func (p *problems) add(err error) bool {
 		p.seen = map[string]bool{}
 	}
 	p.seen[key] = true
-	p.labels = append(p.labels, le)
+	if le.drop {
+		p.dropped = append(p.dropped, le)
+	} else {
+		p.labels = append(p.labels, le)
+	}
 	return true
+}
+
+// drop records that label is dropped, and why; the service stays.
+func (p *problems) drop(label, format string, args ...any) {
+	p.add(warnLabel(label, format, args...))
 }
 
 // at records err, when there is one, as a problem of label.
@@ -73,6 +85,23 @@ func (p *problems) err() error {
 	return p.labels
 }
 
+// labelWarnings are the warnings of a service's dropped labels, ordered by
+// label.
+func labelWarnings(stack, service string, les []*labelError) []Warning {
+	if len(les) == 0 {
+		return nil
+	}
+	sort.Slice(les, func(i, j int) bool {
+		a, b := les[i], les[j]
+		return a.label < b.label || a.label == b.label && a.err.Error() < b.err.Error()
+	})
+	ws := make([]Warning, len(les))
+	for i, le := range les {
+		ws[i] = Warning{Stack: stack, Service: service, Label: le.label, Msg: le.Error(), Severity: SeverityWarning}
+	}
+	return ws
+}
+
 // warnings turns a service's translation error into its warnings: one per
 // label at fault.
 func warnings(stack, service string, err error) []Warning {
@@ -89,4 +118,12 @@ func warnings(stack, service string, err error) []Warning {
 		ws[i] = Warning{Stack: stack, Service: service, Label: le.label, Msg: le.Error()}
 	}
 	return ws
+}
+
+// sortWarnings orders one service's warnings by label, then message.
+func sortWarnings(ws []Warning) {
+	sort.SliceStable(ws, func(i, j int) bool {
+		a, b := ws[i], ws[j]
+		return a.Label < b.Label || a.Label == b.Label && a.Msg < b.Msg
+	})
 }

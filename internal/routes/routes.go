@@ -29,13 +29,38 @@ type Options struct {
 	// HTTPSPort is the port clients reach HTTPS on (TRAEFIK_HTTPS_PUBLIC_PORT):
 	// redirects to https name it. 0 leaves the port out (the scheme's own).
 	HTTPSPort int
+
+	// backends finds the service a v1 traefik.frontend.errors.<name>.backend
+	// names; Build sets it.
+	backends *v1Backends
 }
 
-// Warning is a service left out because of one of its labels.
+// Severity is what a problem cost.
+type Severity int
+
+const (
+	// SeverityError: the service is left out (its routing cannot be kept:
+	// a broken rule, a bad port, a bad access-control label).
+	SeverityError Severity = iota
+	// SeverityWarning: only the label at fault is dropped; the service is
+	// published without it.
+	SeverityWarning
+)
+
+func (s Severity) String() string {
+	if s == SeverityWarning {
+		return "warning"
+	}
+	return "error"
+}
+
+// Warning is a problem with a service's labels: the service left out
+// (SeverityError), or one label dropped (SeverityWarning).
 type Warning struct {
 	Stack, Service string
 	Label          string // the label at fault, or ""
 	Msg            string
+	Severity       Severity
 }
 
 func (w Warning) String() string {
@@ -62,12 +87,19 @@ type Result struct {
 type labelError struct {
 	label string
 	err   error
+	drop  bool // only the label is dropped (SeverityWarning)
 }
 
 func (e *labelError) Error() string { return e.err.Error() }
 
 func errLabel(label, format string, args ...any) error {
 	return &labelError{label: label, err: fmt.Errorf(format, args...)}
+}
+
+// warnLabel is a problem that costs the label only: it is dropped, and its
+// service published without it.
+func warnLabel(label, format string, args ...any) error {
+	return &labelError{label: label, err: fmt.Errorf(format, args...), drop: true}
 }
 
 // Build translates every service of snap. Services are translated in
@@ -78,15 +110,17 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 		frag    map[string]any
 		servers map[string]int
 		creds   Credentials
+		dropped []*labelError
 		err     error
 	}
+	o.backends = &v1Backends{snap: snap, o: o}
 	outs := make([]out, len(snap.Services))
 	parallel(len(snap.Services), func(i int) {
 		s := &snap.Services[i]
 		if s.System && !o.IncludeSystem {
 			return
 		}
-		outs[i].frag, outs[i].servers, outs[i].err = service(s, o)
+		outs[i].frag, outs[i].servers, outs[i].dropped, outs[i].err = service(s, o)
 		if outs[i].err == nil && outs[i].frag != nil {
 			outs[i].creds, outs[i].err = extractCredentials(outs[i].frag, o)
 		}
@@ -94,12 +128,15 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 	res := Result{Config: map[string]any{}, Servers: map[string]int{}, Credentials: Credentials{}}
 	for i := range snap.Services {
 		s, r := &snap.Services[i], outs[i]
+		n := len(res.Warnings)
+		res.Warnings = append(res.Warnings, labelWarnings(s.Stack, s.Name, r.dropped)...)
 		err := r.err
 		if err == nil && r.frag != nil {
 			err = mergeChecked(res.Config, r.frag)
 		}
 		if err != nil {
 			res.Warnings = append(res.Warnings, warnings(s.Stack, s.Name, err)...)
+			sortWarnings(res.Warnings[n:])
 			continue
 		}
 		for r, n := range r.servers {
@@ -109,31 +146,41 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 			res.Credentials[p] = c // paths derive from middleware names, which merged unique
 		}
 	}
+	res.Warnings = append(res.Warnings, o.backends.checkErrorPages(res.Config)...)
 	return res
 }
 
-// service translates one service; a nil fragment means not published.
-func service(s *rancher.Service, o Options) (map[string]any, map[string]int, error) {
+// service translates one service; a nil fragment means not published. The
+// labels it dropped (SeverityWarning) come beside, published or not.
+func service(s *rancher.Service, o Options) (map[string]any, map[string]int, []*labelError, error) {
+	enabled, err := published(s, o)
+	if !enabled || err != nil {
+		return nil, nil, nil, err
+	}
+	if hasV2(s.Labels) {
+		frag, servers, err := v2Service(s, o)
+		return frag, servers, nil, err
+	}
+	return v1Service(s, o)
+}
+
+// published reports whether s is to be published: a kind with backends of
+// its own, traefik.enable (or ExposedByDefault), the constraints.
+func published(s *rancher.Service, o Options) (bool, error) {
 	switch s.Kind {
 	case "service", "externalService":
 	default:
-		return nil, nil, nil // load balancers, DNS services, … carry no backends of their own
+		return false, nil // load balancers, DNS services, … carry no backends of their own
 	}
 	enabled := o.ExposedByDefault
 	if v, ok := s.Labels["traefik.enable"]; ok {
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
 		if err != nil {
-			return nil, nil, errLabel("traefik.enable", "%q is not true or false", v)
+			return false, errLabel("traefik.enable", "%q is not true or false", v)
 		}
 		enabled = b
 	}
-	if !enabled || !constraintsAllow(s, o.Constraints) {
-		return nil, nil, nil
-	}
-	if hasV2(s.Labels) {
-		return v2Service(s, o)
-	}
-	return v1Service(s, o)
+	return enabled && constraintsAllow(s, o.Constraints), nil
 }
 
 // hasV2 reports whether any of labels is a Traefik v2 path (isV2).

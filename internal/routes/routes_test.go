@@ -46,7 +46,7 @@ func render(t *testing.T, res Result) []byte {
 	}
 	var w strings.Builder
 	for _, x := range res.Warnings {
-		w.WriteString("# warning: " + x.String() + "\n")
+		w.WriteString("# " + x.Severity.String() + ": " + x.String() + "\n")
 	}
 	return append([]byte(w.String()), b...)
 }

@@ -13,7 +13,7 @@ import (
 // traefik.<name>.frontend.rule, …) give one router and service each; values
 // not set on a segment come from the root labels. Every bad label of the
 // service is reported, not only the first.
-func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, error) {
+func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, []*labelError, error) {
 	var p problems
 	root, segments := splitV1(s, &p)
 	frag := &httpFragment{routers: make([]namedRouter, 0, max(1, len(segments)))}
@@ -30,14 +30,14 @@ func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, e
 		}
 		sort.Strings(names)
 		for _, seg := range names {
-			name := base + "-" + safeName(seg)
+			name := segmentName(s, seg)
 			servers[name] = buildV1Frontend(s, o, frag, name, segments[seg].over(root).decode(f), &p)
 		}
 	}
 	if err := p.err(); err != nil {
-		return nil, nil, err
+		return nil, nil, p.dropped, err
 	}
-	return frag.toMap(), servers, nil
+	return frag.toMap(), servers, p.dropped, nil
 }
 
 // v1Builder builds one frontend's router, service and middlewares. A bad
@@ -60,8 +60,10 @@ func buildV1Frontend(s *rancher.Service, o Options, frag *httpFragment, name str
 	b := &v1Builder{s: s, o: o, f: f, p: p, name: name, frag: frag, r: router{service: name}}
 	port, scheme := b.portAndScheme()
 	b.routing()
-	// Redirects come first, then auth, the allow list, headers, and the
-	// rule's path modifiers last (they change what the backend sees).
+	// Error pages and rate limits come first, then redirects, auth, the
+	// allow list, headers, the rule's path modifiers (they change what the
+	// backend sees), and the backend's own options last.
+	b.frontMore()
 	b.redirects()
 	b.auth()
 	b.allowList()
@@ -71,6 +73,7 @@ func buildV1Frontend(s *rancher.Service, o Options, frag *httpFragment, name str
 			b.use(m)
 		}
 	}
+	b.backMore()
 	b.sticky()
 	b.healthCheck()
 	b.acme()
@@ -146,20 +149,30 @@ func (b *v1Builder) redirects() {
 			b.use(redirectRegex{regex: re, replacement: b.f.redirectReplacement.val, permanent: permanent})
 		}
 	}
+	redirected := false
 	for i, v := range []v1Value[bool]{b.f.sslRedirect, b.f.sslTemporaryRedirect} {
 		if on, _ := read(b.p, v); on {
-			b.use(redirectTo("https", i == 0, b.o))
+			b.sslRedirect(i == 0)
+			redirected = true
 			break
 		}
 	}
+	b.sslHostOptions(redirected)
 }
 
-// auth adds basic or digest auth.
+// auth adds basic or digest auth, or else forward auth.
 func (b *v1Builder) auth() {
-	if a, err := v1Auth(&b.f.auth, b.o); err != nil {
+	a, err := v1Auth(&b.f.auth, b.o)
+	if err != nil {
 		b.p.add(err)
 	} else if a != nil {
 		b.use(*a)
+	}
+	if b.f.x != nil {
+		b.forwardAuth(b.f.x, a != nil || err != nil)
+	}
+	if h := b.f.auth.headerField; h.label != "" && a == nil && err == nil {
+		b.p.drop(h.label, "Traefik v1.7 passed the user in it for basic and digest auth only, and neither is set: ignored")
 	}
 }
 
@@ -169,7 +182,7 @@ func (b *v1Builder) allowList() {
 	for _, v := range []v1Value[[]string]{b.f.whiteList, b.f.whiteListOld} {
 		if v.label != "" {
 			ranges, _ := read(b.p, v)
-			b.use(ipAllowList{sourceRange: ranges})
+			b.use(ipAllowList{sourceRange: ranges, depth: b.xffDepth(v.label == b.f.whiteList.label)})
 			return
 		}
 	}
@@ -213,9 +226,7 @@ func (b *v1Builder) healthCheck() {
 	if port, ok := read(b.p, b.f.hcPort); ok {
 		hc.port = some(port)
 	}
-	if !hc.empty() && b.f.hcPath.label == "" {
-		b.p.add(errLabel("traefik.backend.healthcheck.path", "health check options need a path"))
-	}
+	b.moreHealthCheck(hc)
 }
 
 // acme asks the acme resolver for the router's certificate.
