@@ -65,7 +65,7 @@ func checkCBComparison(e *ast.BinaryExpr) error {
 	case "LatencyAtQuantileMS":
 		args, result = []token.Token{token.FLOAT}, token.INT
 	default:
-		return fmt.Errorf("function %s is not NetworkErrorRatio, ResponseCodeRatio or LatencyAtQuantileMS", fn.Name)
+		return errors.New("calls a function other than NetworkErrorRatio, ResponseCodeRatio or LatencyAtQuantileMS")
 	}
 	if len(call.Args) != len(args) {
 		return fmt.Errorf("%s takes %d arguments", fn.Name, len(args))
