@@ -245,12 +245,8 @@ func (b *v1Builder) backMore() {
 // Like Traefik v1.7 (label.GetHealthCheck returned none without a path),
 // options without a path are dropped, each with a warning.
 func (b *v1Builder) moreHealthCheck(hc *healthCheck) {
-	if x := b.f.x; x != nil {
-		for _, v := range x.healthCheck {
-			if set, ok := read(b.p, v); ok {
-				set(hc)
-			}
-		}
+	if x := b.f.x; x != nil && len(x.healthCheck) > 0 {
+		*hc = withHealthOptions(*hc, x.healthCheck, b.p)
 	}
 	if hc.empty() || b.f.hcPath.label != "" {
 		return
@@ -336,4 +332,16 @@ func (b *v1Builder) xffDepth(current bool) optional[int64] {
 		return some(int64(1))
 	}
 	return optional[int64]{}
+}
+
+// withHealthOptions is h with the options set. It works on a copy: the
+// options' setters would otherwise move the whole builder to the heap, for
+// every service.
+func withHealthOptions(h healthCheck, opts []v1Value[func(*healthCheck)], p *problems) healthCheck {
+	for _, v := range opts {
+		if set, ok := read(p, v); ok {
+			set(&h)
+		}
+	}
+	return h
 }
