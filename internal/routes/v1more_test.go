@@ -1,6 +1,7 @@
 package routes
 
 import (
+	"fmt"
 	"go/scanner"
 	"go/token"
 	"strings"
@@ -254,4 +255,45 @@ func FuzzV1MoreLabels(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestV1ErrorPagesInParallel: services translated in parallel (more than
+// fanout's minChunk) share the backend index and the error pages' check;
+// every page finds its service, and one whose service is left out is
+// dropped from its own router only. Run with -race.
+func TestV1ErrorPagesInParallel(t *testing.T) {
+	var services []rancher.Service
+	for i := range 1200 {
+		backend := "pages-st"
+		if i%100 == 7 {
+			backend = "broken-st"
+		}
+		services = append(services, rancher.Service{Name: fmt.Sprintf("s%d", i), Stack: "st", Kind: "service", Ports: []string{"80/tcp"},
+			Labels:     map[string]string{"traefik.enable": "true", "traefik.frontend.errors.e.status": "500-599", "traefik.frontend.errors.e.backend": backend},
+			Containers: []rancher.Container{{PrimaryIP: "10.0.0.1"}}})
+	}
+	services = append(services, pageService("pages", nil),
+		rancher.Service{Name: "broken", Stack: "st", Kind: "service", Labels: map[string]string{"traefik.enable": "true", "traefik.port": "x"}})
+	res := Build(&rancher.Snapshot{Version: "1", Services: services}, Options{Domain: "example.com"})
+	dropped := 0
+	for _, w := range res.Warnings {
+		if w.Label == "traefik.frontend.errors.e.backend" {
+			dropped++
+		}
+	}
+	if dropped != 12 || len(res.Warnings) != 13 {
+		t.Errorf("%d error pages dropped, %d warnings; want 12 and 13", dropped, len(res.Warnings))
+	}
+	for i := range 1200 {
+		name := fmt.Sprintf("s%d-st", i)
+		got := lookup(res.Config, "http/middlewares/"+name+"-errors-e/errors/service")
+		mws := lookup(res.Config, "http/routers/"+name+"/middlewares")
+		if i%100 == 7 {
+			if got != nil || mws != nil {
+				t.Fatalf("%s: page %v, middlewares %v, want none", name, got, mws)
+			}
+		} else if got != "pages-st" || !cmp.Equal(mws, []string{name + "-errors-e"}) {
+			t.Fatalf("%s: page %v, middlewares %v", name, got, mws)
+		}
+	}
 }
