@@ -29,7 +29,10 @@ func (c sourceCriterion) settings() map[string]any {
 	case c.header != "":
 		return map[string]any{"requestHeaderName": c.header}
 	}
-	return map[string]any{"ipStrategy": map[string]any{}}
+	// The remote address: an ipStrategy without depth or excluded IPs. An
+	// empty ipStrategy table is refused by Traefik ("ipStrategy cannot be a
+	// standalone element", which fails the whole file): depth 0 says it.
+	return map[string]any{"ipStrategy": map[string]any{"depth": int64(0)}}
 }
 
 // inFlightReq limits simultaneous requests: v1's backend.maxconn.
