@@ -36,7 +36,7 @@ func TestRoutesOptions(t *testing.T) {
 		HTTPS: true, ACME: true, CredentialDir: filepath.Join(home, "etc", "auth"), HTTPSPort: 443,
 		EntryPoints: map[string]string{"pg": "tcp", "dns": "udp"},
 	}
-	if diff := cmp.Diff(got, want, cmpopts.IgnoreTypes(secrets.Secret{}), cmpopts.IgnoreFields(routes.Options{}, "Constraints", "DefaultRule")); diff != "" {
+	if diff := cmp.Diff(got, want, cmpopts.IgnoreTypes(secrets.Secret{}), cmpopts.IgnoreFields(routes.Options{}, "Constraints", "DefaultRule"), cmpopts.IgnoreUnexported(routes.Options{})); diff != "" {
 		t.Errorf("options (-got +want):\n%s", diff)
 	}
 	if got.Constraints.String() != "tag==api tag!=internal" || got.DefaultRule.String() != "Host(`{{ normalize .Name }}.{{ .Domain }}`)" {

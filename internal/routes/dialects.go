@@ -46,6 +46,13 @@ func dialectLabels(labels map[string]string) (v1 []string, v2, v2Routes bool) {
 	return v1, v2, v2Routes
 }
 
+// routedByV1 reports whether a service with labels is routed by its v1
+// labels (alone, or beside v2 labels that define only middlewares).
+func routedByV1(labels map[string]string) bool {
+	v1, v2, v2Routes := dialectLabels(labels)
+	return !v2 || !v2Routes && len(v1) > 0
+}
+
 // dialects translates a service with its labels' dialect or dialects.
 func dialects(s *rancher.Service, o Options) (map[string]any, map[string]int, []Warning, error) {
 	v1, v2, v2Routes := dialectLabels(s.Labels)

@@ -78,9 +78,14 @@ type healthCheck struct {
 	path     optional[string]
 	interval optional[string]
 	port     optional[int64]
+	scheme   optional[string]
+	hostname optional[string]
+	headers  optional[map[string]any]
 }
 
-func (h healthCheck) empty() bool { return !h.path.set && !h.interval.set && !h.port.set }
+func (h healthCheck) empty() bool {
+	return !h.path.set && !h.interval.set && !h.port.set && !h.scheme.set && !h.hostname.set && !h.headers.set
+}
 
 // loadBalancer is an HTTP service's load balancer.
 type loadBalancer struct {
@@ -89,6 +94,7 @@ type loadBalancer struct {
 	sticky         bool
 	cookieName     string // with sticky; "" is Traefik's default
 	healthCheck    healthCheck
+	flushInterval  optional[string] // responseForwarding
 }
 
 func (lb *loadBalancer) toMap() map[string]any {
@@ -114,7 +120,13 @@ func (lb *loadBalancer) toMap() map[string]any {
 		put(hc, "path", lb.healthCheck.path)
 		put(hc, "interval", lb.healthCheck.interval)
 		put(hc, "port", lb.healthCheck.port)
+		put(hc, "scheme", lb.healthCheck.scheme)
+		put(hc, "hostname", lb.healthCheck.hostname)
+		put(hc, "headers", lb.healthCheck.headers)
 		m["healthCheck"] = hc
+	}
+	if lb.flushInterval.set {
+		m["responseForwarding"] = map[string]any{"flushInterval": lb.flushInterval.val}
 	}
 	return m
 }
@@ -209,10 +221,21 @@ func (m userAuth) settings() map[string]any {
 	return s
 }
 
-type ipAllowList struct{ sourceRange []string }
+// ipAllowList is the allow list; depth, when set, takes the client's
+// address from X-Forwarded-For (ipStrategy.depth).
+type ipAllowList struct {
+	sourceRange []string
+	depth       optional[int64]
+}
 
-func (ipAllowList) kind() string               { return "ipAllowList" }
-func (m ipAllowList) settings() map[string]any { return map[string]any{"sourceRange": m.sourceRange} }
+func (ipAllowList) kind() string { return "ipAllowList" }
+func (m ipAllowList) settings() map[string]any {
+	s := map[string]any{"sourceRange": m.sourceRange}
+	if m.depth.set {
+		s["ipStrategy"] = map[string]any{"depth": m.depth.val}
+	}
+	return s
+}
 
 // headers is the headers middleware, with the options the v1
 // traefik.frontend.headers.* labels set.
@@ -234,6 +257,12 @@ type headers struct {
 	hostsProxyHeaders       optional[[]string]
 	customRequestHeaders    optional[map[string]any]
 	customResponseHeaders   optional[map[string]any]
+	sslProxyHeaders         optional[map[string]any]
+	// featurePolicy is sent as the Feature-Policy response header: Traefik
+	// v3 still parses headers.featurePolicy but no longer sends it
+	// (pkg/middlewares/headers/secure.go of v3.6 passes PermissionsPolicy
+	// only), and Permissions-Policy has another syntax.
+	featurePolicy optional[string]
 }
 
 func (headers) kind() string { return "headers" }
@@ -256,6 +285,14 @@ func (h headers) settings() map[string]any {
 	put(m, "hostsProxyHeaders", h.hostsProxyHeaders)
 	put(m, "customRequestHeaders", h.customRequestHeaders)
 	put(m, "customResponseHeaders", h.customResponseHeaders)
+	if h.featurePolicy.set {
+		rh := map[string]any{"Feature-Policy": h.featurePolicy.val}
+		for k, v := range h.customResponseHeaders.val {
+			rh[k] = v
+		}
+		m["customResponseHeaders"] = rh
+	}
+	put(m, "sslProxyHeaders", h.sslProxyHeaders)
 	return m
 }
 

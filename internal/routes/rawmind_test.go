@@ -171,33 +171,34 @@ func TestRawmindMix(t *testing.T) {
 // labels are not checked.
 func TestRawmindBadLabels(t *testing.T) {
 	tests := []struct {
-		labels map[string]string
-		label  string
+		labels  map[string]string
+		label   string
+		dropped bool // the label only is dropped (an unknown v1 label, as Traefik v1.7 ignored it)
 	}{
-		{map[string]string{"traefik.enable": "stack", "traefik.priority": "high"}, "traefik.priority"},
-		{map[string]string{"traefik.enable": "stack", "traefik.sticky": "yes please"}, "traefik.sticky"},
-		{map[string]string{"traefik.enable": "stack", "traefik.path": "api"}, "traefik.path"},
-		{map[string]string{"traefik.enable": "stack", "traefik.path.prefix.strip": "/a`b"}, "traefik.path.prefix.strip"},
-		{map[string]string{"traefik.enable": "stack", "traefik.domain.regexp": "{sub:[a-z}.a.com"}, "traefik.domain.regexp"},
-		{map[string]string{"traefik.enable": "stack", "traefik.domain": "a.com;b", "traefik.alias": "x"}, "traefik.domain"},
-		{map[string]string{"traefik.enable": "stack", "traefik.alias": "www"}, "traefik.alias"},
-		{map[string]string{"traefik.enable": "stack", "traefik.ratelimit.enable": "maybe"}, "traefik.ratelimit.enable"},
-		{map[string]string{"traefik.enable": "stack", "traefik.ratelimit.period": "soon"}, "traefik.ratelimit.period"},
-		{map[string]string{"traefik.enable": "stack", "traefik.ratelimit.average": "0"}, "traefik.ratelimit.average"},
-		{map[string]string{"traefik.enable": "stack", "traefik.ratelimit.burst": "-1"}, "traefik.ratelimit.burst"},
-		{map[string]string{"traefik.enable": "stack", "traefik.circuitbreaker": "always"}, "traefik.circuitbreaker"},
-		{map[string]string{"traefik.enable": "stack", "traefik.port": "http"}, "traefik.port"},
-		{map[string]string{"traefik.enable": "stack", "traefik.frontend.nope": "1"}, "traefik.frontend.nope"},
+		{map[string]string{"traefik.enable": "stack", "traefik.priority": "high"}, "traefik.priority", false},
+		{map[string]string{"traefik.enable": "stack", "traefik.sticky": "yes please"}, "traefik.sticky", false},
+		{map[string]string{"traefik.enable": "stack", "traefik.path": "api"}, "traefik.path", false},
+		{map[string]string{"traefik.enable": "stack", "traefik.path.prefix.strip": "/a`b"}, "traefik.path.prefix.strip", false},
+		{map[string]string{"traefik.enable": "stack", "traefik.domain.regexp": "{sub:[a-z}.a.com"}, "traefik.domain.regexp", false},
+		{map[string]string{"traefik.enable": "stack", "traefik.domain": "a.com;b", "traefik.alias": "x"}, "traefik.domain", false},
+		{map[string]string{"traefik.enable": "stack", "traefik.alias": "www"}, "traefik.alias", false},
+		{map[string]string{"traefik.enable": "stack", "traefik.ratelimit.enable": "maybe"}, "traefik.ratelimit.enable", false},
+		{map[string]string{"traefik.enable": "stack", "traefik.ratelimit.period": "soon"}, "traefik.ratelimit.period", false},
+		{map[string]string{"traefik.enable": "stack", "traefik.ratelimit.average": "0"}, "traefik.ratelimit.average", false},
+		{map[string]string{"traefik.enable": "stack", "traefik.ratelimit.burst": "-1"}, "traefik.ratelimit.burst", false},
+		{map[string]string{"traefik.enable": "stack", "traefik.circuitbreaker": "always"}, "traefik.circuitbreaker", false},
+		{map[string]string{"traefik.enable": "stack", "traefik.port": "http"}, "traefik.port", false},
+		{map[string]string{"traefik.enable": "stack", "traefik.frontend.nope": "1"}, "traefik.frontend.nope", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.label, func(t *testing.T) {
 			res := rawmindBuild(tt.labels, Options{}) // no TRAEFIK_RANCHER_DOMAIN
-			if len(res.Config) != 0 {
-				t.Errorf("published %v, want nothing", res.Config)
+			if published := len(res.Config) != 0; published != tt.dropped {
+				t.Errorf("published %v, want published %v", res.Config, tt.dropped)
 			}
 			found := false
 			for _, w := range res.Warnings {
-				found = found || w.Label == tt.label
+				found = found || w.Label == tt.label && (w.Severity == Dropped) == tt.dropped
 			}
 			if !found {
 				t.Errorf("warnings %v name no %s", res.Warnings, tt.label)

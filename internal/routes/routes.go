@@ -35,6 +35,10 @@ type Options struct {
 	// HTTPSPort is the port clients reach HTTPS on (TRAEFIK_HTTPS_PUBLIC_PORT):
 	// redirects to https name it. 0 leaves the port out (the scheme's own).
 	HTTPSPort int
+
+	// backends finds the service a v1 traefik.frontend.errors.<name>.backend
+	// names; Build sets it.
+	backends *v1Backends
 }
 
 // Severity says what a warning cost its service.
@@ -114,6 +118,7 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 		creds   Credentials
 		err     error
 	}
+	o.backends = &v1Backends{snap: snap, o: o}
 	outs := make([]out, len(snap.Services))
 	parallel(len(snap.Services), func(i int) {
 		s := &snap.Services[i]
@@ -128,9 +133,10 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 	res := Result{Config: map[string]any{}, Servers: map[string]int{}, Credentials: Credentials{}}
 	for i := range snap.Services {
 		s, r := &snap.Services[i], outs[i]
-		for _, n := range r.notes {
-			n.Stack, n.Service = s.Stack, s.Name
-			res.Warnings = append(res.Warnings, n)
+		n := len(res.Warnings)
+		for _, w := range r.notes {
+			w.Stack, w.Service = s.Stack, s.Name
+			res.Warnings = append(res.Warnings, w)
 		}
 		err := r.err
 		if err == nil && r.frag != nil {
@@ -139,6 +145,7 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 		if err != nil {
 			res.Warnings = append(res.Warnings, warnings(s.Stack, s.Name, err)...)
 		}
+		sortedNotes(res.Warnings[n:]) // one service's, by label whatever their kind
 		if err != nil {
 			continue
 		}
@@ -149,32 +156,42 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 			res.Credentials[p] = c // paths derive from middleware names, which merged unique
 		}
 	}
+	res.Warnings = append(res.Warnings, o.backends.checkErrorPages(res.Config)...)
 	return res
 }
 
 // service translates one service; a nil fragment means not published.
 // notes are what its labels cost it short of leaving it out.
 func service(s *rancher.Service, o Options) (frag map[string]any, servers map[string]int, notes []Warning, err error) {
-	switch s.Kind {
-	case "service", "externalService":
-	default:
+	if s.Kind != "service" && s.Kind != "externalService" {
 		return nil, nil, nil, nil // load balancers, DNS services, … carry no backends of their own
 	}
 	if isRawmind(s.Labels) && !anyV2(s.Labels) {
 		return rawmindService(s, o) // rawmind.go: translated into v1 labels, then back here
 	}
+	if ok, err := published(s, o); !ok || err != nil {
+		return nil, nil, nil, err
+	}
+	return dialects(s, o)
+}
+
+// published reports whether s is to be published: a kind with backends of
+// its own, traefik.enable (or ExposedByDefault), the constraints.
+func published(s *rancher.Service, o Options) (bool, error) {
+	switch s.Kind {
+	case "service", "externalService":
+	default:
+		return false, nil // load balancers, DNS services, … carry no backends of their own
+	}
 	enabled := o.ExposedByDefault
 	if v, ok := s.Labels["traefik.enable"]; ok {
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
 		if err != nil {
-			return nil, nil, nil, errLabel("traefik.enable", "%q is not true or false", v)
+			return false, errLabel("traefik.enable", "%q is not true or false", v)
 		}
 		enabled = b
 	}
-	if !enabled || !o.Constraints.Allow(s) {
-		return nil, nil, nil, nil
-	}
-	return dialects(s, o)
+	return enabled && o.Constraints.Allow(s), nil
 }
 
 // isV2 reports whether label is a Traefik v2 dynamic-configuration path

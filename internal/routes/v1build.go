@@ -30,7 +30,7 @@ func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, [
 		}
 		sort.Strings(names)
 		for _, seg := range names {
-			name := subName(base, seg)
+			name := segmentName(s, seg)
 			buildV1Frontend(s, o, frag, name, segments[seg].over(root).decode(f), &p, servers)
 		}
 	}
@@ -64,9 +64,11 @@ func buildV1Frontend(s *rancher.Service, o Options, frag *httpFragment, name str
 	b := &v1Builder{s: s, o: o, f: f, p: p, name: name, frag: frag, r: router{service: name}}
 	port, scheme := b.portAndScheme()
 	b.routing()
-	// Redirects come first, then auth, the allow list, headers, the
-	// middlewares of traefik.frontend.middlewares, and the rule's path
-	// modifiers last (they change what the backend sees).
+	// Error pages and rate limits come first, then redirects, auth, the
+	// allow list, headers, the middlewares of traefik.frontend.middlewares,
+	// the rule's path modifiers (they change what the backend sees), and
+	// the backend's own options last.
+	b.frontMore()
 	b.redirects()
 	b.auth()
 	b.allowList()
@@ -79,6 +81,7 @@ func buildV1Frontend(s *rancher.Service, o Options, frag *httpFragment, name str
 			b.use(m)
 		}
 	}
+	b.backMore()
 	b.sticky()
 	b.healthCheck()
 	b.acme()
@@ -187,20 +190,30 @@ func (b *v1Builder) redirects() {
 			b.use(redirectRegex{regex: re, replacement: b.f.redirectReplacement.val, permanent: permanent})
 		}
 	}
+	redirected := false
 	for i, v := range []v1Value[bool]{b.f.sslRedirect, b.f.sslTemporaryRedirect} {
 		if on, _ := read(b.p, v); on {
-			b.useRedirect(redirectTo("https", i == 0, b.o))
+			b.sslRedirect(i == 0)
+			redirected = true
 			break
 		}
 	}
+	b.sslHostOptions(redirected)
 }
 
-// auth adds basic or digest auth.
+// auth adds basic or digest auth, or else forward auth.
 func (b *v1Builder) auth() {
-	if a, err := v1Auth(&b.f.auth, b.o); err != nil {
+	a, err := v1Auth(&b.f.auth, b.o)
+	if err != nil {
 		b.p.add(err)
 	} else if a != nil {
 		b.use(*a)
+	}
+	if b.f.x != nil {
+		b.forwardAuth(b.f.x, a != nil || err != nil)
+	}
+	if h := b.f.auth.headerField; h.label != "" && a == nil && err == nil {
+		b.p.drop(h.label, "Traefik v1.7 passed the user in it for basic and digest auth only, and neither is set: ignored")
 	}
 }
 
@@ -210,7 +223,7 @@ func (b *v1Builder) allowList() {
 	for _, v := range []v1Value[[]string]{b.f.whiteList, b.f.whiteListOld} {
 		if v.label != "" {
 			ranges, _ := read(b.p, v)
-			b.use(ipAllowList{sourceRange: ranges})
+			b.use(ipAllowList{sourceRange: ranges, depth: b.xffDepth(v.label == b.f.whiteList.label)})
 			return
 		}
 	}
@@ -258,9 +271,7 @@ func (b *v1Builder) healthCheck() {
 	if port, ok := read(b.p, b.f.hcPort); ok {
 		hc.port = some(port)
 	}
-	if !hc.empty() && b.f.hcPath.label == "" {
-		b.p.add(errLabel("traefik.backend.healthcheck.path", "health check options need a path"))
-	}
+	b.moreHealthCheck(hc)
 }
 
 // acme asks the acme resolver for the router's certificate.

@@ -55,6 +55,7 @@ type v1Frontend struct {
 	cookieName                         v1Value[string]
 	hcPath, hcInterval                 v1Value[string]
 	hcPort                             v1Value[int64]
+	x                                  *v1More // the rarer labels, when any is set
 }
 
 // v1AuthLabels are the traefik.frontend.auth.* labels.
@@ -118,7 +119,7 @@ func splitV1(s *rancher.Service, p *problems) (root v1Raw, segments map[string]v
 			continue
 		}
 		if row.rootOnly {
-			p.add(errLabel(label, "not a Traefik v1 label rancher-traefik can translate"))
+			p.add(errDrop(label, "is read on the service only, not in a segment: ignored"))
 			continue
 		}
 		if segments == nil {
@@ -136,17 +137,39 @@ func splitV1(s *rancher.Service, p *problems) (root v1Raw, segments map[string]v
 var v1Roots = map[string]bool{"enable": true, "tags": true, "port": true, "protocol": true, "weight": true, "domain": true, "acme": true, "frontend": true, "backend": true, "docker": true}
 
 // v1Row is the row of v1Labels for key, or nil with the label's problem
-// recorded.
+// recorded. A label that is not Traefik v1.7's is dropped with a warning
+// (Traefik v1.7 ignored it) and its service stays.
 func v1Row(label, key string, p *problems) *v1Label {
 	if row, ok := v1LabelIndex[key]; ok {
 		return row
 	}
+	if row, ok := v1LabelIndex[v1PatternKey(key)]; ok {
+		return row
+	}
 	if strings.HasPrefix(key, "frontend.headers.") {
-		p.add(errLabel(label, "not a Traefik v1 header option rancher-traefik can translate"))
+		p.add(errDrop(label, "is not a Traefik v1 header option: ignored"))
 	} else {
-		p.add(errLabel(label, "not a Traefik v1 label rancher-traefik can translate"))
+		p.add(errDrop(label, "is not a Traefik v1 label: ignored"))
 	}
 	return nil
+}
+
+// v1PatternKey is the table key of a label with a name of the user's in
+// it: frontend.errors.<name>.<option>, frontend.ratelimit.rateset.<name>.<option>;
+// "" for other keys.
+func v1PatternKey(key string) string {
+	for _, prefix := range []string{"frontend.errors.", "frontend.ratelimit.rateset."} {
+		rest, ok := strings.CutPrefix(key, prefix)
+		if !ok {
+			continue
+		}
+		name, option, ok := strings.Cut(rest, ".")
+		if !ok || name == "" || strings.Contains(option, ".") {
+			return ""
+		}
+		return prefix + "<name>." + option
+	}
+	return ""
 }
 
 // over is the segment's labels over the root's.

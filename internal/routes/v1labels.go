@@ -29,11 +29,11 @@ var v1Labels = []v1Label{
 	{key: "port", doc: "Registers this port. Useful when the container exposes multiple ports.", decode: decodePort},
 	{key: "protocol", doc: "Overrides the default http protocol.", decode: decodeProtocol},
 	{key: "weight", doc: "Assigns this weight to the container.", decode: decodeWeight},
-	{key: "backend", doc: "Gives the name foo to the generated backend for this container."},
+	{key: "backend", doc: "Gives the name foo to the generated backend for this container. (Names the backend for traefik.frontend.errors.<name>.backend; each service keeps its own servers.)"},
 	{key: "acme", doc: "Enables or disables ACME for the frontend's domains.", decode: asBool(func(f *v1Frontend) *v1Value[bool] { return &f.acme })},
 	{key: "frontend.rule", doc: "Overrides the default frontend rule. Default: Host:{service}.{stack}.{domain}.", decode: decodeRule},
 	{key: "frontend.entrypoints", doc: "Assigns this frontend to entry points http and https. Overrides defaultEntryPoints.", decode: decodeEntryPoints},
-	{key: "frontend.priority", doc: "Overrides default frontend priority.", decode: asInt(func(f *v1Frontend) *v1Value[int64] { return &f.priority })},
+	{key: "frontend.priority", doc: "Overrides default frontend priority.", decode: decodePriority},
 	{key: "frontend.middlewares", doc: "rancher-traefik: Traefik v3 middlewares (defined by traefik.http.middlewares.* labels or elsewhere) this frontend's router uses, in order, after its own.", decode: decodeMiddlewares},
 	{key: "frontend.passhostheader", doc: "Forwards client Host header to the backend.", decode: asBool(func(f *v1Frontend) *v1Value[bool] { return &f.passHostHeader })},
 	{key: "frontend.redirect.entrypoint", doc: "Enables Redirect to another entryPoint to this frontend (e.g. HTTPS).", decode: decodeRedirectEntryPoint},
@@ -78,6 +78,57 @@ var v1Labels = []v1Label{
 	{key: "backend.healthcheck.path", doc: "Enables health check for the backend, hitting the container at path.", decode: decodeHealthPath},
 	{key: "backend.healthcheck.interval", doc: "Defines the health check interval.", decode: decodeHealthInterval},
 	{key: "backend.healthcheck.port", doc: "Sets a different port for the health check.", decode: decodeHealthPort},
+	{key: "backend.healthcheck.scheme", doc: "Overrides the server URL scheme.", decode: decodeHealthScheme},
+	{key: "backend.healthcheck.hostname", doc: "Defines the health check hostname.", decode: healthOption(kindString, func(h *healthCheck, v any) { h.hostname = some(v.(string)) })},
+	{key: "backend.healthcheck.headers", doc: "Defines the health check request headers. Format: HEADER:value||HEADER2:value2.", decode: decodeHealthHeaders},
+	{key: "backend.responseforwarding.flushinterval", doc: "Defines the interval between two flushes when forwarding response from backend to client.", decode: decodeFlushInterval},
+	{key: "backend.circuitbreaker.expression", doc: "Creates a circuit breaker to be used against the backend.", decode: decodeCircuitBreaker},
+	{key: "backend.maxconn.amount", doc: "Sets a maximum number of connections to the backend. Must be used in conjunction with the below label to take effect.", decode: decodeMaxConnAmount},
+	{key: "backend.maxconn.extractorfunc", doc: "Sets the function to be used against the request to determine what to limit maximum connections to the backend by. Must be used in conjunction with the above label to take effect.", decode: decodeExtractor(func(m *v1More) *v1Value[sourceCriterion] { return &m.maxConnExtractor })},
+	{key: "backend.buffering.maxrequestbodybytes", doc: "See buffering section.", decode: bufferingOption(kindUint, func(m *buffering, v any) { m.maxRequestBodyBytes = some(v.(int64)) })},
+	{key: "backend.buffering.memrequestbodybytes", doc: "See buffering section.", decode: bufferingOption(kindUint, func(m *buffering, v any) { m.memRequestBodyBytes = some(v.(int64)) })},
+	{key: "backend.buffering.maxresponsebodybytes", doc: "See buffering section.", decode: bufferingOption(kindUint, func(m *buffering, v any) { m.maxResponseBodyBytes = some(v.(int64)) })},
+	{key: "backend.buffering.memresponsebodybytes", doc: "See buffering section.", decode: bufferingOption(kindUint, func(m *buffering, v any) { m.memResponseBodyBytes = some(v.(int64)) })},
+	{key: "backend.buffering.retryexpression", doc: "See buffering section.", decode: bufferingOption(kindString, func(m *buffering, v any) { m.retryExpression = some(v.(string)) })},
+	{key: "frontend.passtlscert", doc: "Forwards TLS Client certificates to the backend (deprecated: passTLSClientCert.pem).", decode: moreBool(func(m *v1More) *v1Value[bool] { return &m.passTLSCert })},
+	{key: "frontend.passtlsclientcert.pem", doc: "Pass the escaped pem in the X-Forwarded-Tls-Client-Cert header.", decode: clientCertOption(func(c *passTLSClientCert, v optional[bool]) { c.pem = v })},
+	{key: "frontend.passtlsclientcert.infos.notafter", doc: "Add NotAfter info in the X-Forwarded-Tls-Client-Cert-Infos header.", decode: clientCertOption(func(c *passTLSClientCert, v optional[bool]) { c.notAfter = v })},
+	{key: "frontend.passtlsclientcert.infos.notbefore", doc: "Add NotBefore info in the X-Forwarded-Tls-Client-Cert-Infos header.", decode: clientCertOption(func(c *passTLSClientCert, v optional[bool]) { c.notBefore = v })},
+	{key: "frontend.passtlsclientcert.infos.sans", doc: "Add Subject Alternative Name info in the X-Forwarded-Tls-Client-Cert-Infos header.", decode: clientCertOption(func(c *passTLSClientCert, v optional[bool]) { c.sans = v })},
+	{key: "frontend.passtlsclientcert.infos.issuer.commonname", doc: "Add Issuer.CommonName info in the X-Forwarded-Tls-Client-Cert-Infos header.", decode: clientCertOption(func(c *passTLSClientCert, v optional[bool]) { c.issuer.commonName = v })},
+	{key: "frontend.passtlsclientcert.infos.issuer.country", doc: "Add Issuer.Country info in the X-Forwarded-Tls-Client-Cert-Infos header.", decode: clientCertOption(func(c *passTLSClientCert, v optional[bool]) { c.issuer.country = v })},
+	{key: "frontend.passtlsclientcert.infos.issuer.domaincomponent", doc: "Add Issuer.DomainComponent info in the X-Forwarded-Tls-Client-Cert-Infos header.", decode: clientCertOption(func(c *passTLSClientCert, v optional[bool]) { c.issuer.domainComponent = v })},
+	{key: "frontend.passtlsclientcert.infos.issuer.locality", doc: "Add Issuer.Locality info in the X-Forwarded-Tls-Client-Cert-Infos header.", decode: clientCertOption(func(c *passTLSClientCert, v optional[bool]) { c.issuer.locality = v })},
+	{key: "frontend.passtlsclientcert.infos.issuer.organization", doc: "Add Issuer.Organization info in the X-Forwarded-Tls-Client-Cert-Infos header.", decode: clientCertOption(func(c *passTLSClientCert, v optional[bool]) { c.issuer.organization = v })},
+	{key: "frontend.passtlsclientcert.infos.issuer.province", doc: "Add Issuer.Province info in the X-Forwarded-Tls-Client-Cert-Infos header.", decode: clientCertOption(func(c *passTLSClientCert, v optional[bool]) { c.issuer.province = v })},
+	{key: "frontend.passtlsclientcert.infos.issuer.serialnumber", doc: "Add Issuer.SerialNumber info in the X-Forwarded-Tls-Client-Cert-Infos header.", decode: clientCertOption(func(c *passTLSClientCert, v optional[bool]) { c.issuer.serialNumber = v })},
+	{key: "frontend.passtlsclientcert.infos.subject.commonname", doc: "Add Subject.CommonName info in the X-Forwarded-Tls-Client-Cert-Infos header.", decode: clientCertOption(func(c *passTLSClientCert, v optional[bool]) { c.subject.commonName = v })},
+	{key: "frontend.passtlsclientcert.infos.subject.country", doc: "Add Subject.Country info in the X-Forwarded-Tls-Client-Cert-Infos header.", decode: clientCertOption(func(c *passTLSClientCert, v optional[bool]) { c.subject.country = v })},
+	{key: "frontend.passtlsclientcert.infos.subject.domaincomponent", doc: "Add Subject.DomainComponent info in the X-Forwarded-Tls-Client-Cert-Infos header.", decode: clientCertOption(func(c *passTLSClientCert, v optional[bool]) { c.subject.domainComponent = v })},
+	{key: "frontend.passtlsclientcert.infos.subject.locality", doc: "Add Subject.Locality info in the X-Forwarded-Tls-Client-Cert-Infos header.", decode: clientCertOption(func(c *passTLSClientCert, v optional[bool]) { c.subject.locality = v })},
+	{key: "frontend.passtlsclientcert.infos.subject.organization", doc: "Add Subject.Organization info in the X-Forwarded-Tls-Client-Cert-Infos header.", decode: clientCertOption(func(c *passTLSClientCert, v optional[bool]) { c.subject.organization = v })},
+	{key: "frontend.passtlsclientcert.infos.subject.province", doc: "Add Subject.Province info in the X-Forwarded-Tls-Client-Cert-Infos header.", decode: clientCertOption(func(c *passTLSClientCert, v optional[bool]) { c.subject.province = v })},
+	{key: "frontend.passtlsclientcert.infos.subject.serialnumber", doc: "Add Subject.SerialNumber info in the X-Forwarded-Tls-Client-Cert-Infos header.", decode: clientCertOption(func(c *passTLSClientCert, v optional[bool]) { c.subject.serialNumber = v })},
+	{key: "frontend.errors.<name>.status", doc: "See custom error pages section: the statuses (404, 500-599).", decode: decodeErrorStatus},
+	{key: "frontend.errors.<name>.backend", doc: "See custom error pages section: the backend that serves the page.", decode: decodeErrorBackend},
+	{key: "frontend.errors.<name>.query", doc: "See custom error pages section: the page's path ({status} is the status).", decode: decodeErrorQuery},
+	{key: "frontend.ratelimit.extractorfunc", doc: "See rate limiting section.", decode: decodeExtractor(func(m *v1More) *v1Value[sourceCriterion] { return &m.rateExtractor })},
+	{key: "frontend.ratelimit.rateset.<name>.period", doc: "See rate limiting section.", decode: decodeRatePeriod},
+	{key: "frontend.ratelimit.rateset.<name>.average", doc: "See rate limiting section.", decode: decodeRateInt(func(r *v1RateSet) *v1Value[int64] { return &r.average })},
+	{key: "frontend.ratelimit.rateset.<name>.burst", doc: "See rate limiting section.", decode: decodeRateInt(func(r *v1RateSet) *v1Value[int64] { return &r.burst })},
+	{key: "frontend.auth.forward.address", doc: "Sets the URL of the authentication server.", decode: decodeForwardAddress},
+	{key: "frontend.auth.forward.authresponseheaders", doc: "Sets the forward headers to include in the upstream.", decode: forwardOption(kindList, func(m *forwardAuth, v any) { m.authResponseHeaders = v.([]string) })},
+	{key: "frontend.auth.forward.trustforwardheader", doc: "Trusts X-Forwarded-* headers.", decode: forwardOption(kindBool, func(m *forwardAuth, v any) { m.trustForwardHeader = some(v.(bool)) })},
+	{key: "frontend.auth.forward.tls.ca", doc: "Sets the Certificate Authority (CA) for the TLS connection with the authentication server.", decode: forwardOption(kindString, func(m *forwardAuth, v any) { m.tls.ca = some(v.(string)) })},
+	{key: "frontend.auth.forward.tls.caoptional", doc: "Checks the certificates if present but do not force to be signed by a specified Certificate Authority (CA).", decode: moreBool(func(m *v1More) *v1Value[bool] { return &m.forwardCAOpt })},
+	{key: "frontend.auth.forward.tls.cert", doc: "Sets the Certificate for the TLS connection with the authentication server.", decode: forwardOption(kindString, func(m *forwardAuth, v any) { m.tls.cert = some(v.(string)) })},
+	{key: "frontend.auth.forward.tls.insecureskipverify", doc: "If set to true invalid SSL certificates are accepted.", decode: forwardOption(kindBool, func(m *forwardAuth, v any) { m.tls.insecureSkipVerify = some(v.(bool)) })},
+	{key: "frontend.auth.forward.tls.key", doc: "Sets the Certificate for the TLS connection with the authentication server.", decode: forwardOption(kindString, func(m *forwardAuth, v any) { m.tls.key = some(v.(string)) })},
+	{key: "frontend.whitelist.usexforwardedfor", doc: "Uses X-Forwarded-For header as valid source of IP for the white list.", decode: decodeUseXFF},
+	{key: "frontend.headers.sslproxyheaders", doc: "Header combinations that would signify a proper SSL Request (Such as X-Forwarded-For:https). Format: HEADER:value||HEADER2:value2.", decode: decodeSSLProxyHeaders},
+	{key: "frontend.headers.sslhost", doc: "This setting configures the hostname that redirects will be based on. Default is \"\", which is the same host as the request.", decode: moreString(func(m *v1More) *v1Value[string] { return &m.sslHost })},
+	{key: "frontend.headers.sslforcehost", doc: "If SSLForceHost is true and SSLHost is set, requests will be forced to use SSLHost even the ones that are already using SSL.", decode: moreBool(func(m *v1More) *v1Value[bool] { return &m.sslForceHost })},
+	{key: "frontend.headers.featurepolicy", doc: "Adds the Feature-Policy header with the custom value (a Traefik v2 option, not in v1.7's list).", decode: header(kindString, func(h *headers, v any) { h.featurePolicy = some(v.(string)) })},
 }
 
 // v1LabelIndex finds a row of v1Labels by key.
@@ -103,17 +154,6 @@ func asBool(field func(*v1Frontend) *v1Value[bool]) func(*v1Frontend, string, st
 			return
 		}
 		*field(f) = v1Value[bool]{label: label, val: b.(bool)}
-	}
-}
-
-func asInt(field func(*v1Frontend) *v1Value[int64]) func(*v1Frontend, string, string) {
-	return func(f *v1Frontend, label, v string) {
-		n, err := convert(kindInt, v)
-		if err != nil {
-			*field(f) = v1Value[int64]{label: label, err: errLabel(label, "%v", err)}
-			return
-		}
-		*field(f) = v1Value[int64]{label: label, val: n.(int64)}
 	}
 }
 
@@ -254,10 +294,17 @@ func decodeSourceRange(field func(*v1Frontend) *v1Value[[]string]) func(*v1Front
 	}
 }
 
+// decodeLBMethod: Traefik v3 balances by weighted round robin only; v1.7
+// fell back to wrr from a method it did not know (server.go,
+// "Using default wrr").
 func decodeLBMethod(f *v1Frontend, label, v string) {
 	f.lbMethod = v1Value[string]{label: label, val: strings.ToLower(strings.TrimSpace(v))}
-	if m := f.lbMethod.val; m != "wrr" && m != "drr" {
-		f.lbMethod.err = errLabel(label, "%q is not wrr or drr", v)
+	switch f.lbMethod.val {
+	case "wrr":
+	case "drr":
+		f.lbMethod.err = errDrop(label, "Traefik v3 has no drr (dynamic round robin) load balancer: its wrr is used")
+	default:
+		f.lbMethod.err = errDrop(label, "is not wrr or drr: wrr is used, as Traefik v1.7 did")
 	}
 }
 

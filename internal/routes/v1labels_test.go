@@ -20,6 +20,8 @@ var v1LabelCases = []struct {
 	at     string // "" with want nil: nothing is published
 	want   any
 	cred   string
+	warn   []string          // labels dropped with a warning (the service published)
+	extra  []rancher.Service // other services of the snapshot
 }{
 	{key: "enable", labels: map[string]string{"traefik.enable": "false"}},
 	{key: "tags", labels: map[string]string{"traefik.tags": "api, web"}, opts: func(o *Options) { o.Constraints, _ = ParseConstraints("tag!=web") }},
@@ -70,13 +72,65 @@ var v1LabelCases = []struct {
 	{key: "frontend.headers.hostsproxyheaders", labels: map[string]string{"traefik.frontend.headers.hostsProxyHeaders": "X-Forwarded-Host"}, at: "http/middlewares/s-st-headers/headers", want: map[string]any{"hostsProxyHeaders": []string{"X-Forwarded-Host"}}},
 	{key: "frontend.headers.customrequestheaders", labels: map[string]string{"traefik.frontend.headers.customRequestHeaders": "X-A:1 || X-B: two"}, at: "http/middlewares/s-st-headers/headers", want: map[string]any{"customRequestHeaders": map[string]any{"X-A": "1", "X-B": "two"}}},
 	{key: "frontend.headers.customresponseheaders", labels: map[string]string{"traefik.frontend.headers.customResponseHeaders": "X-C:3"}, at: "http/middlewares/s-st-headers/headers", want: map[string]any{"customResponseHeaders": map[string]any{"X-C": "3"}}},
-	{key: "backend.loadbalancer.method", labels: map[string]string{"traefik.backend.loadbalancer.method": "drr"}, at: "http/services/s-st/loadBalancer/servers", want: []map[string]any{{"url": "http://10.0.0.1:80"}}}, // Traefik v3 has wrr only
+	{key: "backend.loadbalancer.method", labels: map[string]string{"traefik.backend.loadbalancer.method": "drr"}, at: "http/services/s-st/loadBalancer/servers", want: []map[string]any{{"url": "http://10.0.0.1:80"}}, warn: []string{"traefik.backend.loadbalancer.method"}}, // Traefik v3 has wrr only
 	{key: "backend.loadbalancer.sticky", labels: map[string]string{"traefik.backend.loadbalancer.sticky": "true"}, at: "http/services/s-st/loadBalancer/sticky", want: map[string]any{"cookie": map[string]any{}}},
 	{key: "backend.loadbalancer.stickiness", labels: map[string]string{"traefik.backend.loadbalancer.stickiness": "true"}, at: "http/services/s-st/loadBalancer/sticky", want: map[string]any{"cookie": map[string]any{}}},
 	{key: "backend.loadbalancer.stickiness.cookiename", labels: map[string]string{"traefik.backend.loadbalancer.stickiness": "true", "traefik.backend.loadbalancer.stickiness.cookieName": "sid"}, at: "http/services/s-st/loadBalancer/sticky", want: map[string]any{"cookie": map[string]any{"name": "sid"}}},
 	{key: "backend.healthcheck.path", labels: map[string]string{"traefik.backend.healthcheck.path": "/health"}, at: "http/services/s-st/loadBalancer/healthCheck", want: map[string]any{"path": "/health"}},
 	{key: "backend.healthcheck.interval", labels: map[string]string{"traefik.backend.healthcheck.path": "/health", "traefik.backend.healthcheck.interval": "5"}, at: "http/services/s-st/loadBalancer/healthCheck", want: map[string]any{"path": "/health", "interval": "5s"}},
 	{key: "backend.healthcheck.port", labels: map[string]string{"traefik.backend.healthcheck.path": "/health", "traefik.backend.healthcheck.port": "8081"}, at: "http/services/s-st/loadBalancer/healthCheck", want: map[string]any{"path": "/health", "port": int64(8081)}},
+
+	{key: "backend.healthcheck.scheme", labels: map[string]string{"traefik.backend.healthcheck.path": "/health", "traefik.backend.healthcheck.scheme": "HTTPS"}, at: "http/services/s-st/loadBalancer/healthCheck", want: map[string]any{"path": "/health", "scheme": "https"}},
+	{key: "backend.healthcheck.hostname", labels: map[string]string{"traefik.backend.healthcheck.path": "/health", "traefik.backend.healthcheck.hostname": "app.test"}, at: "http/services/s-st/loadBalancer/healthCheck", want: map[string]any{"path": "/health", "hostname": "app.test"}},
+	{key: "backend.healthcheck.headers", labels: map[string]string{"traefik.backend.healthcheck.path": "/health", "traefik.backend.healthcheck.headers": "X-A:1||X-B: two"}, at: "http/services/s-st/loadBalancer/healthCheck", want: map[string]any{"path": "/health", "headers": map[string]any{"X-A": "1", "X-B": "two"}}},
+	{key: "backend.responseforwarding.flushinterval", labels: map[string]string{"traefik.backend.responseForwarding.flushInterval": "10ms"}, at: "http/services/s-st/loadBalancer/responseForwarding", want: map[string]any{"flushInterval": "10ms"}},
+	{key: "backend.circuitbreaker.expression", labels: map[string]string{"traefik.backend.circuitbreaker.expression": "NetworkErrorRatio() > 0.5 || LatencyAtQuantileMS(50.0) > 100"}, at: "http/middlewares/s-st-circuitbreaker/circuitBreaker", want: map[string]any{"expression": "NetworkErrorRatio() > 0.5 || LatencyAtQuantileMS(50.0) > 100"}},
+	{key: "backend.maxconn.amount", labels: map[string]string{"traefik.backend.maxconn.amount": "10"}, at: "http/middlewares/s-st-inflightreq/inFlightReq", want: map[string]any{"amount": int64(10), "sourceCriterion": map[string]any{"requestHost": true}}},
+	{key: "backend.maxconn.extractorfunc", labels: map[string]string{"traefik.backend.maxconn.amount": "10", "traefik.backend.maxconn.extractorfunc": "client.ip"}, at: "http/middlewares/s-st-inflightreq/inFlightReq", want: map[string]any{"amount": int64(10), "sourceCriterion": map[string]any{"ipStrategy": map[string]any{"depth": int64(0)}}}},
+	{key: "backend.buffering.maxrequestbodybytes", labels: map[string]string{"traefik.backend.buffering.maxRequestBodyBytes": "2000000"}, at: "http/middlewares/s-st-buffering/buffering", want: map[string]any{"maxRequestBodyBytes": int64(2000000)}},
+	{key: "backend.buffering.memrequestbodybytes", labels: map[string]string{"traefik.backend.buffering.memRequestBodyBytes": "1000"}, at: "http/middlewares/s-st-buffering/buffering", want: map[string]any{"memRequestBodyBytes": int64(1000)}},
+	{key: "backend.buffering.maxresponsebodybytes", labels: map[string]string{"traefik.backend.buffering.maxResponseBodyBytes": "3000000"}, at: "http/middlewares/s-st-buffering/buffering", want: map[string]any{"maxResponseBodyBytes": int64(3000000)}},
+	{key: "backend.buffering.memresponsebodybytes", labels: map[string]string{"traefik.backend.buffering.memResponseBodyBytes": "2000"}, at: "http/middlewares/s-st-buffering/buffering", want: map[string]any{"memResponseBodyBytes": int64(2000)}},
+	{key: "backend.buffering.retryexpression", labels: map[string]string{"traefik.backend.buffering.retryExpression": "IsNetworkError() && Attempts() <= 2"}, at: "http/middlewares/s-st-buffering/buffering", want: map[string]any{"retryExpression": "IsNetworkError() && Attempts() <= 2"}},
+	{key: "frontend.passtlscert", labels: map[string]string{"traefik.frontend.passTLSCert": "true"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert", want: map[string]any{"pem": true}},
+	{key: "frontend.passtlsclientcert.pem", labels: map[string]string{"traefik.frontend.passTLSCert": "true", "traefik.frontend.passTLSClientCert.pem": "false"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert", want: map[string]any{"pem": false}},
+	{key: "frontend.passtlsclientcert.infos.notafter", labels: map[string]string{"traefik.frontend.passTLSClientCert.infos.notAfter": "true"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert", want: map[string]any{"info": map[string]any{"notAfter": true}}},
+	{key: "frontend.passtlsclientcert.infos.notbefore", labels: map[string]string{"traefik.frontend.passTLSClientCert.infos.notBefore": "true"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert", want: map[string]any{"info": map[string]any{"notBefore": true}}},
+	{key: "frontend.passtlsclientcert.infos.sans", labels: map[string]string{"traefik.frontend.passTLSClientCert.infos.sans": "true"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert", want: map[string]any{"info": map[string]any{"sans": true}}},
+	{key: "frontend.passtlsclientcert.infos.issuer.commonname", labels: map[string]string{"traefik.frontend.passTLSClientCert.infos.issuer.commonName": "true"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert/info/issuer", want: map[string]any{"commonName": true}},
+	{key: "frontend.passtlsclientcert.infos.issuer.country", labels: map[string]string{"traefik.frontend.passTLSClientCert.infos.issuer.country": "true"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert/info/issuer", want: map[string]any{"country": true}},
+	{key: "frontend.passtlsclientcert.infos.issuer.domaincomponent", labels: map[string]string{"traefik.frontend.passTLSClientCert.infos.issuer.domainComponent": "true"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert/info/issuer", want: map[string]any{"domainComponent": true}},
+	{key: "frontend.passtlsclientcert.infos.issuer.locality", labels: map[string]string{"traefik.frontend.passTLSClientCert.infos.issuer.locality": "true"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert/info/issuer", want: map[string]any{"locality": true}},
+	{key: "frontend.passtlsclientcert.infos.issuer.organization", labels: map[string]string{"traefik.frontend.passTLSClientCert.infos.issuer.organization": "true"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert/info/issuer", want: map[string]any{"organization": true}},
+	{key: "frontend.passtlsclientcert.infos.issuer.province", labels: map[string]string{"traefik.frontend.passTLSClientCert.infos.issuer.province": "true"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert/info/issuer", want: map[string]any{"province": true}},
+	{key: "frontend.passtlsclientcert.infos.issuer.serialnumber", labels: map[string]string{"traefik.frontend.passTLSClientCert.infos.issuer.serialNumber": "true"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert/info/issuer", want: map[string]any{"serialNumber": true}},
+	{key: "frontend.passtlsclientcert.infos.subject.commonname", labels: map[string]string{"traefik.frontend.passTLSClientCert.infos.subject.commonName": "true"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert/info/subject", want: map[string]any{"commonName": true}},
+	{key: "frontend.passtlsclientcert.infos.subject.country", labels: map[string]string{"traefik.frontend.passTLSClientCert.infos.subject.country": "true"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert/info/subject", want: map[string]any{"country": true}},
+	{key: "frontend.passtlsclientcert.infos.subject.domaincomponent", labels: map[string]string{"traefik.frontend.passTLSClientCert.infos.subject.domainComponent": "true"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert/info/subject", want: map[string]any{"domainComponent": true}},
+	{key: "frontend.passtlsclientcert.infos.subject.locality", labels: map[string]string{"traefik.frontend.passTLSClientCert.infos.subject.locality": "true"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert/info/subject", want: map[string]any{"locality": true}},
+	{key: "frontend.passtlsclientcert.infos.subject.organization", labels: map[string]string{"traefik.frontend.passTLSClientCert.infos.subject.organization": "true"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert/info/subject", want: map[string]any{"organization": true}},
+	{key: "frontend.passtlsclientcert.infos.subject.province", labels: map[string]string{"traefik.frontend.passTLSClientCert.infos.subject.province": "true"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert/info/subject", want: map[string]any{"province": true}},
+	{key: "frontend.passtlsclientcert.infos.subject.serialnumber", labels: map[string]string{"traefik.frontend.passTLSClientCert.infos.subject.serialNumber": "true"}, at: "http/middlewares/s-st-passtlsclientcert/passTLSClientCert/info/subject", want: map[string]any{"serialNumber": true}},
+	{key: "frontend.errors.<name>.status", labels: map[string]string{"traefik.frontend.errors.nf.status": "404, 500-599", "traefik.frontend.errors.nf.backend": "pages-st"}, extra: []rancher.Service{pageService("pages", nil)}, at: "http/middlewares/s-st-errors-nf/errors", want: map[string]any{"status": []string{"404", "500-599"}, "service": "pages-st"}},
+	{key: "frontend.errors.<name>.backend", labels: map[string]string{"traefik.frontend.errors.nf.status": "404", "traefik.frontend.errors.nf.backend": "errorpages"}, extra: []rancher.Service{pageService("pages", map[string]string{"traefik.backend": "errorpages"})}, at: "http/middlewares/s-st-errors-nf/errors/service", want: "pages-st"},
+	{key: "frontend.errors.<name>.query", labels: map[string]string{"traefik.frontend.errors.nf.status": "404", "traefik.frontend.errors.nf.backend": "s-st", "traefik.frontend.errors.nf.query": "/{status}.html"}, at: "http/middlewares/s-st-errors-nf/errors", want: map[string]any{"status": []string{"404"}, "service": "s-st", "query": "/{status}.html"}},
+	{key: "frontend.ratelimit.extractorfunc", labels: map[string]string{"traefik.frontend.rateLimit.extractorFunc": "request.header.X-Key", "traefik.frontend.rateLimit.rateSet.a.average": "5"}, at: "http/middlewares/s-st-ratelimit-a/rateLimit", want: map[string]any{"average": int64(5), "sourceCriterion": map[string]any{"requestHeaderName": "X-Key"}}},
+	{key: "frontend.ratelimit.rateset.<name>.period", labels: map[string]string{"traefik.frontend.rateLimit.extractorFunc": "client.ip", "traefik.frontend.rateLimit.rateSet.slow.period": "10", "traefik.frontend.rateLimit.rateSet.slow.average": "100"}, at: "http/middlewares/s-st-ratelimit-slow/rateLimit", want: map[string]any{"period": "10s", "average": int64(100), "sourceCriterion": map[string]any{"ipStrategy": map[string]any{"depth": int64(0)}}}},
+	{key: "frontend.ratelimit.rateset.<name>.average", labels: map[string]string{"traefik.frontend.rateLimit.extractorFunc": "request.host", "traefik.frontend.rateLimit.rateSet.a.average": "5", "traefik.frontend.rateLimit.rateSet.b.average": "50", "traefik.frontend.rateLimit.rateSet.b.period": "1m"}, at: "http/routers/s-st/middlewares", want: []string{"s-st-ratelimit-a", "s-st-ratelimit-b"}},
+	{key: "frontend.ratelimit.rateset.<name>.burst", labels: map[string]string{"traefik.frontend.rateLimit.extractorFunc": "client.ip", "traefik.frontend.rateLimit.rateSet.a.average": "5", "traefik.frontend.rateLimit.rateSet.a.burst": "20"}, at: "http/middlewares/s-st-ratelimit-a/rateLimit", want: map[string]any{"average": int64(5), "burst": int64(20), "sourceCriterion": map[string]any{"ipStrategy": map[string]any{"depth": int64(0)}}}},
+	{key: "frontend.auth.forward.address", labels: map[string]string{"traefik.frontend.auth.forward.address": "http://auth.test/check"}, at: "http/middlewares/s-st-forwardauth/forwardAuth", want: map[string]any{"address": "http://auth.test/check"}},
+	{key: "frontend.auth.forward.authresponseheaders", labels: map[string]string{"traefik.frontend.auth.forward.address": "http://auth.test/check", "traefik.frontend.auth.forward.authResponseHeaders": "X-User, X-Role"}, at: "http/middlewares/s-st-forwardauth/forwardAuth", want: map[string]any{"address": "http://auth.test/check", "authResponseHeaders": []string{"X-User", "X-Role"}}},
+	{key: "frontend.auth.forward.trustforwardheader", labels: map[string]string{"traefik.frontend.auth.forward.address": "https://auth.test", "traefik.frontend.auth.forward.trustForwardHeader": "true"}, at: "http/middlewares/s-st-forwardauth/forwardAuth", want: map[string]any{"address": "https://auth.test", "trustForwardHeader": true}},
+	{key: "frontend.auth.forward.tls.ca", labels: map[string]string{"traefik.frontend.auth.forward.address": "https://auth.test", "traefik.frontend.auth.forward.tls.ca": "/etc/auth/ca.pem"}, at: "http/middlewares/s-st-forwardauth/forwardAuth/tls", want: map[string]any{"ca": "/etc/auth/ca.pem"}},
+	{key: "frontend.auth.forward.tls.caoptional", labels: map[string]string{"traefik.frontend.auth.forward.address": "https://auth.test", "traefik.frontend.auth.forward.tls.caOptional": "true"}, at: "http/middlewares/s-st-forwardauth/forwardAuth", want: map[string]any{"address": "https://auth.test"}, warn: []string{"traefik.frontend.auth.forward.tls.caOptional"}},
+	{key: "frontend.auth.forward.tls.cert", labels: map[string]string{"traefik.frontend.auth.forward.address": "https://auth.test", "traefik.frontend.auth.forward.tls.cert": "/etc/auth/c.pem", "traefik.frontend.auth.forward.tls.key": "/etc/auth/k.pem"}, at: "http/middlewares/s-st-forwardauth/forwardAuth/tls", want: map[string]any{"cert": "/etc/auth/c.pem", "key": "/etc/auth/k.pem"}},
+	{key: "frontend.auth.forward.tls.insecureskipverify", labels: map[string]string{"traefik.frontend.auth.forward.address": "https://auth.test", "traefik.frontend.auth.forward.tls.insecureSkipVerify": "true"}, at: "http/middlewares/s-st-forwardauth/forwardAuth/tls", want: map[string]any{"insecureSkipVerify": true}},
+	{key: "frontend.auth.forward.tls.key", labels: map[string]string{"traefik.frontend.auth.forward.address": "https://auth.test", "traefik.frontend.auth.forward.tls.cert": "/c.pem", "traefik.frontend.auth.forward.tls.key": "/k.pem"}, at: "http/middlewares/s-st-forwardauth/forwardAuth/tls/key", want: "/k.pem"},
+	{key: "frontend.whitelist.usexforwardedfor", labels: map[string]string{"traefik.frontend.whiteList.sourceRange": "10.0.0.0/8", "traefik.frontend.whiteList.useXForwardedFor": "true"}, at: "http/middlewares/s-st-ipallowlist/ipAllowList", want: map[string]any{"sourceRange": []string{"10.0.0.0/8"}, "ipStrategy": map[string]any{"depth": int64(1)}}},
+	{key: "frontend.headers.sslproxyheaders", labels: map[string]string{"traefik.frontend.headers.SSLProxyHeaders": "X-Forwarded-Proto:https"}, at: "http/middlewares/s-st-headers/headers", want: map[string]any{"sslProxyHeaders": map[string]any{"X-Forwarded-Proto": "https"}}},
+	{key: "frontend.headers.sslhost", labels: map[string]string{"traefik.frontend.headers.SSLRedirect": "true", "traefik.frontend.headers.SSLHost": "secure.test"}, at: "http/middlewares/s-st-redirectregex/redirectRegex", want: map[string]any{"regex": "^http://[^/]*(.*)$", "replacement": "https://secure.test$1", "permanent": true}},
+	{key: "frontend.headers.sslforcehost", labels: map[string]string{"traefik.frontend.headers.SSLTemporaryRedirect": "true", "traefik.frontend.headers.SSLHost": "secure.test", "traefik.frontend.headers.SSLForceHost": "true"}, at: "http/middlewares/s-st-redirectregex/redirectRegex/permanent", want: false, warn: []string{"traefik.frontend.headers.SSLForceHost"}},
+	{key: "frontend.headers.featurepolicy", labels: map[string]string{"traefik.frontend.headers.featurePolicy": "camera 'none'", "traefik.frontend.headers.customResponseHeaders": "X-C:3"}, at: "http/middlewares/s-st-headers/headers", want: map[string]any{"customResponseHeaders": map[string]any{"Feature-Policy": "camera 'none'", "X-C": "3"}}},
 }
 
 // TestV1Labels: every Traefik v1.7 label row rancher-traefik reads has its
@@ -98,12 +152,20 @@ func TestV1Labels(t *testing.T) {
 			if tt.opts != nil {
 				tt.opts(&o)
 			}
-			res := Build(&rancher.Snapshot{Version: "1", Services: []rancher.Service{{
+			services := append([]rancher.Service{{
 				Name: "s", Stack: "st", Kind: "service", Ports: []string{"80/tcp"}, Labels: labels,
 				Containers: []rancher.Container{{PrimaryIP: "10.0.0.1"}},
-			}}}, o)
-			if len(res.Warnings) > 0 {
-				t.Fatalf("warnings: %v", res.Warnings)
+			}}, tt.extra...)
+			res := Build(&rancher.Snapshot{Version: "1", Services: services}, o)
+			var warned []string
+			for _, w := range res.Warnings {
+				if w.Severity != Dropped {
+					t.Fatalf("service left out: %v", res.Warnings)
+				}
+				warned = append(warned, w.Label)
+			}
+			if diff := cmp.Diff(warned, tt.warn); diff != "" {
+				t.Fatalf("labels dropped (-got +want):\n%s\n%v", diff, res.Warnings)
 			}
 			switch {
 			case tt.cred != "":
@@ -134,6 +196,15 @@ func TestV1Labels(t *testing.T) {
 			t.Errorf("label row %q has no doc line", row.key)
 		}
 	}
+}
+
+// pageService is a service of stack st that serves error pages.
+func pageService(name string, labels map[string]string) rancher.Service {
+	l := map[string]string{"traefik.enable": "true", "traefik.port": "8080"}
+	for k, v := range labels {
+		l[k] = v
+	}
+	return rancher.Service{Name: name, Stack: "st", Kind: "service", Labels: l, Containers: []rancher.Container{{PrimaryIP: "10.0.0.9"}}}
 }
 
 // lookup follows a/b/c through nested maps; nil when a step is missing.

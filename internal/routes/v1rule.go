@@ -71,12 +71,19 @@ func translateV1Matcher(written, arg string, out *v1Rule) (string, error) {
 		if strings.HasSuffix(name, "strip") {
 			out.middlewares = append(out.middlewares, stripPrefix{prefixes: vals})
 		}
-	case "pathprefixstripregex":
+	case "pathprefixstripregex", "pathstripregex":
+		// PathStripRegex matches the whole path (Traefik v1.7 rules.go:
+		// pathStripRegex is path with strip), PathPrefixStripRegex its
+		// start; both strip what matched.
+		whole := name == "pathstripregex"
 		var res []string
 		m, err = anyOfErr(vals, func(v string) (string, error) {
 			re, err := templateRegexp(v, false)
-			re = strings.TrimSuffix(re, "$") // a prefix
-			res = append(res, re)
+			strip := strings.TrimSuffix(re, "$") // stripPrefixRegex strips a prefix
+			res = append(res, strip)
+			if !whole {
+				re = strip
+			}
 			return "PathRegexp(`" + re + "`)", err
 		})
 		out.middlewares = append(out.middlewares, stripPrefixRegex{regex: res})

@@ -59,6 +59,7 @@ func TestV1Rule(t *testing.T) {
 		{"Path:/users/{id:[0-9]+}", "PathRegexp(`^/users/(?:[0-9]+)$`)", nil},
 		{"PathPrefix:/users/{id:[0-9]{2,}}", "PathRegexp(`^/users/(?:[0-9]{2,})`)", nil},
 		{"PathPrefixStripRegex:/v{n:[0-9]+}", "PathRegexp(`^/v(?:[0-9]+)`)", []string{"stripPrefixRegex"}},
+		{"PathStripRegex:/v{n:[0-9]+}", "PathRegexp(`^/v(?:[0-9]+)$`)", []string{"stripPrefixRegex"}},
 		{"Host:a.com;AddPrefix:/app", "Host(`a.com`)", []string{"addPrefix"}},
 		{"Host:a.com;ReplacePath:/new", "Host(`a.com`)", []string{"replacePath"}},
 		{"Host:a.com;ReplacePathRegex:^/api/(.*) /$1", "Host(`a.com`)", []string{"replacePathRegex"}},

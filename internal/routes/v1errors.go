@@ -1,0 +1,186 @@
+package routes
+
+import (
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+
+	"rancher-traefik/internal/rancher"
+)
+
+// v1Backends resolves traefik.frontend.errors.<name>.backend=NAME. In
+// Traefik v1.7's Rancher provider NAME is the name of a backend, and a
+// service's backend is named (provider/rancher/config.go,
+// getBackendName): traefik.backend when set, else the service's
+// "<service>/<stack>", normalized (provider.Normalize: every run of
+// characters other than letters and digits becomes one -), so
+// "errorpages-web" for service errorpages of stack web. A segment's backend
+// is "<service>/<stack>-<traefik.<segment>.backend>", or else
+// "<service>/<stack>-<default name>-<segment>", normalized. The error page
+// is served by that backend's service: here, the service rancher-traefik
+// publishes for it. v1.7 kept one service per backend name (a map: the
+// last service in the metadata's order won); so does this index.
+//
+// The index is built on first use only: snapshots without error pages do
+// not pay for it.
+type v1Backends struct {
+	snap   *rancher.Snapshot
+	o      Options
+	once   sync.Once
+	byName map[string]string // normalized v1 backend name → our service name
+
+	mu   sync.Mutex
+	refs []errorPageRef
+}
+
+// errorPageRef is an errors middleware and the service it names, checked
+// once every service is merged (checkErrorPages).
+type errorPageRef struct {
+	stack, service     string // whose router uses the page
+	label              string // the backend label
+	middleware, router string
+	target             string // the service that serves the page
+}
+
+// find is the name of the service published for the v1 backend name. A
+// nil index (a service translated outside Build) finds none.
+func (b *v1Backends) find(name string) (string, bool) {
+	if b == nil {
+		return "", false
+	}
+	b.once.Do(b.build)
+	svc, ok := b.byName[v1Normalize(name)]
+	return svc, ok
+}
+
+func (b *v1Backends) build() {
+	b.byName = map[string]string{}
+	for i := range b.snap.Services {
+		s := &b.snap.Services[i]
+		if s.System && !b.o.IncludeSystem || !routedByV1(s.Labels) {
+			continue
+		}
+		if ok, err := published(s, b.o); !ok || err != nil {
+			continue
+		}
+		full := s.Name + "/" + s.Stack
+		root, segs := v1BackendLabels(s)
+		def := v1Normalize(full)
+		if root != "" {
+			def = v1Normalize(root)
+		}
+		if len(segs) == 0 {
+			b.byName[def] = baseName(s)
+			continue
+		}
+		for seg, backend := range segs {
+			n := v1Normalize(full + "-" + def + "-" + seg)
+			if backend != "" {
+				n = v1Normalize(full + "-" + backend)
+			}
+			b.byName[n] = segmentName(s, seg)
+		}
+	}
+}
+
+// v1BackendLabels are a service's traefik.backend and, per segment, its
+// traefik.<segment>.backend ("" when not set).
+func v1BackendLabels(s *rancher.Service) (root string, segments map[string]string) {
+	for k, v := range s.Labels {
+		rest, ok := strings.CutPrefix(strings.ToLower(k), "traefik.")
+		if !ok {
+			continue
+		}
+		if rest == "backend" {
+			root = strings.TrimSpace(v)
+			continue
+		}
+		first, after, _ := strings.Cut(rest, ".")
+		if v1Roots[first] {
+			continue
+		}
+		if _, known := v1LabelIndex[after]; !known && v1PatternKey(after) == "" {
+			continue
+		}
+		if segments == nil {
+			segments = map[string]string{}
+		}
+		if after == "backend" {
+			segments[first] = strings.TrimSpace(v)
+		} else if _, seen := segments[first]; !seen {
+			segments[first] = ""
+		}
+	}
+	return root, segments
+}
+
+// segmentName is the name of the router and service of a segment.
+func segmentName(s *rancher.Service, segment string) string {
+	return subName(baseName(s), segment)
+}
+
+// v1Normalize is Traefik v1.7's provider.Normalize: runs of characters
+// other than letters and digits become one -, and none leads or trails.
+func v1Normalize(name string) string {
+	return strings.Join(strings.FieldsFunc(name, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r)
+	}), "-")
+}
+
+// record notes an errors middleware for checkErrorPages.
+func (b *v1Backends) record(ref errorPageRef) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	b.refs = append(b.refs, ref)
+	b.mu.Unlock()
+}
+
+// checkErrorPages drops each error page whose service is not in cfg (its
+// service was left out, or names a service of its own that was): the page's
+// router stays, without it, and the page's backend label gets a warning.
+func (b *v1Backends) checkErrorPages(cfg map[string]any) []Warning {
+	if len(b.refs) == 0 {
+		return nil
+	}
+	sort.Slice(b.refs, func(i, j int) bool { return b.refs[i].middleware < b.refs[j].middleware })
+	h, _ := cfg["http"].(map[string]any)
+	mws, _ := h["middlewares"].(map[string]any)
+	services, _ := h["services"].(map[string]any)
+	routers, _ := h["routers"].(map[string]any)
+	var ws []Warning
+	for _, ref := range b.refs {
+		if _, ok := mws[ref.middleware]; !ok {
+			continue // its own service was left out
+		}
+		if _, ok := services[ref.target]; ok {
+			continue
+		}
+		delete(mws, ref.middleware)
+		if r, ok := routers[ref.router].(map[string]any); ok {
+			if list, ok := r["middlewares"].([]string); ok {
+				if list = without(list, ref.middleware); len(list) > 0 {
+					r["middlewares"] = list
+				} else {
+					delete(r, "middlewares")
+				}
+			}
+		}
+		ws = append(ws, Warning{Stack: ref.stack, Service: ref.service, Label: ref.label, Severity: Dropped,
+			Msg: "the service of the backend it names is not published: the error page is dropped"})
+	}
+	return ws
+}
+
+// without is list without s.
+func without(list []string, s string) []string {
+	out := list[:0:0]
+	for _, x := range list {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
+}
