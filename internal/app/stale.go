@@ -38,10 +38,25 @@ func removeStaleTemps(cfg *config.Config, log *slog.Logger) {
 			log.Warn("could not remove a temporary file left by an interrupted write", "err", err)
 		}
 	}
+	// The files of the dynamic directory are staged (atomicfile.WriteStaged).
+	dynamic := map[string]bool{}
+	for _, f := range ownFiles(cfg) {
+		if filepath.Dir(f) == cfg.DynamicDir() {
+			dynamic[filepath.Base(f)] = true
+		}
+	}
+	for _, f := range []string{middlewaresFile, retryFile} {
+		dynamic[f] = true
+	}
+	removeStaleIn(log, cfg.StagingDir(), func(base string) bool { return dynamic[base] })
 	// Credential files (their temporary files hold label credentials too).
-	removed, err := atomicfile.RemoveStaleIn(cfg.CredentialsDir(), func(base string) bool {
+	removeStaleIn(log, cfg.CredentialsDir(), func(base string) bool {
 		return routes.CredentialFileName(base) || base == credentialKeyFile
 	})
+}
+
+func removeStaleIn(log *slog.Logger, dir string, own func(base string) bool) {
+	removed, err := atomicfile.RemoveStaleIn(dir, own)
 	for _, r := range removed {
 		log.Info("removed a temporary file left by an interrupted write", "file", r)
 	}
