@@ -184,7 +184,6 @@ func readEvents(t *testing.T, fd int) []string {
 	return out
 }
 
-
 // TestRemoveStaleInStageAfterKill: a staged writer killed with SIGKILL
 // leaves its temporary file in the stage, nothing in the watched
 // directory; RemoveStaleIn on the stage removes exactly it.
