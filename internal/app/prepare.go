@@ -115,12 +115,12 @@ func (a *App) Prepare(cfg *config.Config, log *slog.Logger) (Served, error) {
 			return Served{}, err
 		}
 	}
-	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), middlewaresFile), render.MiddlewaresTemplate, render.MiddlewaresData{}, cfg.Compression); err != nil {
+	if _, err := writeOrRemove(r, cfg.StagingDir(), filepath.Join(cfg.DynamicDir(), middlewaresFile), render.MiddlewaresTemplate, render.MiddlewaresData{}, cfg.Compression); err != nil {
 		return Served{}, err
 	}
 
 	// The entry points of traefik.toml name its middleware: both or neither.
-	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), retryFile), render.RetryTemplate, render.NewRetryData(cfg.RetryAttempts), cfg.Retry()); err != nil {
+	if _, err := writeOrRemove(r, cfg.StagingDir(), filepath.Join(cfg.DynamicDir(), retryFile), render.RetryTemplate, render.NewRetryData(cfg.RetryAttempts), cfg.Retry()); err != nil {
 		return Served{}, err
 	}
 
@@ -166,7 +166,7 @@ func writeAdmin(cfg *config.Config, r render.Renderer, log *slog.Logger) error {
 		log.Info("TRAEFIK_ADMIN_AUTH_USERS is not set: "+what+" "+answer+" only clients on loopback (inside the container); set users to reach it through the admin port", "port", cfg.AdminPort)
 	}
 	// Insecure: Traefik's own api.insecure routes the API, admin.toml goes.
-	_, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), adminFile), render.AdminTemplate, data, cfg.AdminEnable && (auth || !cfg.AdminInsecure))
+	_, err := writeOrRemove(r, cfg.StagingDir(), filepath.Join(cfg.DynamicDir(), adminFile), render.AdminTemplate, data, cfg.AdminEnable && (auth || !cfg.AdminInsecure))
 	return err
 }
 
@@ -199,7 +199,7 @@ func writeTLS(cfg *config.Config, r render.Renderer, pair *certs.Pair, extras []
 		o := render.NewTLSOptions(cfg.HTTPSMinTLS)
 		data.Options = &o
 	}
-	c, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), tlsFile), render.TLSTemplate, data, len(data.Certificates) > 0 || data.Options != nil)
+	c, err := writeOrRemove(r, cfg.StagingDir(), filepath.Join(cfg.DynamicDir(), tlsFile), render.TLSTemplate, data, len(data.Certificates) > 0 || data.Options != nil)
 	return changed || c, err
 }
 
@@ -212,8 +212,10 @@ func renderStatic(cfg *config.Config, version string) ([]byte, error) {
 }
 
 // writeOrRemove renders a dynamic file when want, and removes a stale one
-// otherwise. It reports whether the file changed.
-func writeOrRemove(r render.Renderer, path, tmpl string, data any, want bool) (bool, error) {
+// otherwise. It reports whether the file changed. The temporary file is
+// made in stage, outside the directory Traefik watches (see
+// atomicfile.WriteStaged): tls.toml is rewritten while Traefik runs.
+func writeOrRemove(r render.Renderer, stage, path, tmpl string, data any, want bool) (bool, error) {
 	if !want {
 		return false, removeIfExists(path)
 	}
@@ -221,7 +223,7 @@ func writeOrRemove(r render.Renderer, path, tmpl string, data any, want bool) (b
 	if err != nil {
 		return false, Kind(ErrConfig, fmt.Errorf("TRAEFIK_TEMPLATE_DIR: %w", err))
 	}
-	changed, err := atomicfile.Write(path, b, 0o644)
+	changed, err := atomicfile.WriteStaged(path, stage, b, 0o644)
 	if err != nil {
 		return false, Kind(ErrConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
 	}

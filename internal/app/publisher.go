@@ -28,6 +28,7 @@ func newPublisher(cfg *config.Config, log *slog.Logger) (*publish.Publisher, *ra
 	p := &publish.Publisher{
 		Options:   opts,
 		Path:      cfg.RancherFile(),
+		Stage:     cfg.StagingDir(),
 		Refresh:   cfg.RancherRefresh,
 		Debounce:  cfg.RancherDebounce,
 		Guard:     cfg.RancherGuard,

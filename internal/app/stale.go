@@ -40,21 +40,33 @@ func removeStaleTemps(cfg *config.Config, log *slog.Logger) {
 			log.Warn("could not remove a temporary file left by an interrupted write", "err", err)
 		}
 	}
-	// Credential files (their temporary files hold label credentials too),
-	// and the pairs of Rancher's certificate store (keys too).
-	for _, d := range []struct {
-		dir string
-		own func(string) bool
-	}{
-		{cfg.CredentialsDir(), func(base string) bool { return routes.CredentialFileName(base) || base == credentialKeyFile }},
-		{storeCertsDir(cfg), func(base string) bool { return strings.HasSuffix(base, ".crt") || strings.HasSuffix(base, ".key") }},
-	} {
-		removed, err := atomicfile.RemoveStaleIn(d.dir, d.own)
-		for _, r := range removed {
-			log.Info("removed a temporary file left by an interrupted write", "file", r)
+	// The files of the dynamic directory are staged (atomicfile.WriteStaged).
+	dynamic := map[string]bool{}
+	for _, f := range ownFiles(cfg) {
+		if filepath.Dir(f) == cfg.DynamicDir() {
+			dynamic[filepath.Base(f)] = true
 		}
-		if err != nil {
-			log.Warn("could not remove a temporary file left by an interrupted write", "err", err)
-		}
+	}
+	for _, f := range []string{middlewaresFile, retryFile} {
+		dynamic[f] = true
+	}
+	removeStaleIn(log, cfg.StagingDir(), func(base string) bool { return dynamic[base] })
+	// Credential files (their temporary files hold label credentials too).
+	removeStaleIn(log, cfg.CredentialsDir(), func(base string) bool {
+		return routes.CredentialFileName(base) || base == credentialKeyFile
+	})
+	// The pairs of Rancher's certificate store (keys too).
+	removeStaleIn(log, storeCertsDir(cfg), func(base string) bool {
+		return strings.HasSuffix(base, ".crt") || strings.HasSuffix(base, ".key")
+	})
+}
+
+func removeStaleIn(log *slog.Logger, dir string, own func(base string) bool) {
+	removed, err := atomicfile.RemoveStaleIn(dir, own)
+	for _, r := range removed {
+		log.Info("removed a temporary file left by an interrupted write", "file", r)
+	}
+	if err != nil {
+		log.Warn("could not remove a temporary file left by an interrupted write", "err", err)
 	}
 }

@@ -43,6 +43,7 @@ type storeCerts struct {
 	sel     config.CertificateSelection
 	dir     string // the pairs
 	file    string // the dynamic file
+	stage   string // where its temporary file is made (atomicfile.WriteStaged)
 	refresh time.Duration
 	log     *slog.Logger
 
@@ -60,7 +61,7 @@ type servedPair struct {
 
 func newStoreCerts(cfg *config.Config, api *rancher.API, log *slog.Logger) *storeCerts {
 	s := &storeCerts{
-		api: api, sel: cfg.RancherCertificates, dir: storeCertsDir(cfg), file: filepath.Join(cfg.DynamicDir(), storeCertsFile),
+		api: api, sel: cfg.RancherCertificates, dir: storeCertsDir(cfg), file: filepath.Join(cfg.DynamicDir(), storeCertsFile), stage: cfg.StagingDir(),
 		refresh: time.Duration(cfg.RancherRefresh) * time.Second, log: log.With("component", "rancher-certificates"),
 		served: map[string]servedPair{}, reported: map[string]string{}, absent: map[string]bool{},
 	}
@@ -228,7 +229,7 @@ func (s *storeCerts) apply(next map[string]servedPair) error {
 	}
 	data.Fingerprints = render.String(strings.Join(fps, " "))
 	// The built-in template: a tls.toml.tmpl override is for tls.toml.
-	changed, err := writeOrRemove(render.Renderer{}, s.file, render.TLSTemplate, data, len(bases) > 0)
+	changed, err := writeOrRemove(render.Renderer{}, s.stage, s.file, render.TLSTemplate, data, len(bases) > 0)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 // Package atomicfile writes files the only safe way for files other processes
-// watch: a temporary file in the same directory, fsync, rename, and nothing at
-// all when the content and mode are already what is asked for.
+// watch: a temporary file on the same file system, fsync, rename, and
+// nothing at all when the content and mode are already what is asked for.
 package atomicfile
 
 import (
@@ -11,24 +11,71 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // Write makes path hold data with permission perm. It reports whether the file
 // changed. The temporary file is named ".<base>.<random>.tmp" so that a
 // directory watcher that only reads .toml/.yaml files never sees it.
 func Write(path string, data []byte, perm fs.FileMode) (changed bool, err error) {
-	if same, err := unchanged(path, data, perm); err != nil {
+	if same, err := unchanged(path, data, perm); err != nil || same {
 		return false, err
-	} else if same {
-		return false, nil
 	}
-	dir, base := filepath.Split(path)
+	return true, replace(path, dirOf(path), data, perm)
+}
+
+// WriteStaged is Write with the temporary file made in stage, a directory
+// outside path's own (created 0700 when missing), for a file whose
+// directory is watched. Traefik's file provider reads the whole directory
+// again on every event in it: a temporary file beside path costs one read
+// for its creation, one for its mode, one per write and one for the rename
+// (and the first of them starts Traefik's throttle, which then holds back
+// the read of the new content); staged, the rename is the one event.
+// Where stage cannot be made, or is on another file system than path (a
+// volume mounted on path's directory: rename(2) would fail with EXDEV),
+// the temporary file goes beside path as Write does. The temporary files
+// a killed write leaves in stage are RemoveStaleIn(stage, ...)'s to remove.
+func WriteStaged(path, stage string, data []byte, perm fs.FileMode) (changed bool, err error) {
+	if same, err := unchanged(path, data, perm); err != nil || same {
+		return false, err
+	}
+	if stage == "" || !usableStage(stage, dirOf(path)) {
+		return true, replace(path, dirOf(path), data, perm)
+	}
+	err = replace(path, stage, data, perm)
+	if errors.Is(err, syscall.EXDEV) {
+		err = replace(path, dirOf(path), data, perm)
+	}
+	return true, err
+}
+
+// usableStage makes stage when missing and reports whether it is a
+// directory on dir's file system.
+func usableStage(stage, dir string) bool {
+	if err := os.MkdirAll(stage, 0o700); err != nil {
+		return false
+	}
+	var s, d syscall.Stat_t
+	if syscall.Stat(stage, &s) != nil || syscall.Stat(dir, &d) != nil {
+		return false
+	}
+	return s.Mode&syscall.S_IFMT == syscall.S_IFDIR && s.Dev == d.Dev
+}
+
+func dirOf(path string) string {
+	dir := filepath.Dir(path)
 	if dir == "" {
-		dir = "."
+		return "."
 	}
-	tmp, err := os.CreateTemp(dir, tempPrefix(base)+"*"+tempSuffix)
+	return dir
+}
+
+// replace writes data to a temporary file in tmpDir, syncs it and renames
+// it to path.
+func replace(path, tmpDir string, data []byte, perm fs.FileMode) (err error) {
+	tmp, err := os.CreateTemp(tmpDir, tempPrefix(filepath.Base(path))+"*"+tempSuffix)
 	if err != nil {
-		return false, fmt.Errorf("creating temporary file for %s: %w", path, err)
+		return fmt.Errorf("creating temporary file for %s: %w", path, err)
 	}
 	tmpName := tmp.Name()
 	defer func() {
@@ -38,22 +85,22 @@ func Write(path string, data []byte, perm fs.FileMode) (changed bool, err error)
 		}
 	}()
 	if err = tmp.Chmod(perm); err != nil {
-		return false, fmt.Errorf("setting mode of %s: %w", tmpName, err)
+		return fmt.Errorf("setting mode of %s: %w", tmpName, err)
 	}
 	if _, err = tmp.Write(data); err != nil {
-		return false, fmt.Errorf("writing %s: %w", tmpName, err)
+		return fmt.Errorf("writing %s: %w", tmpName, err)
 	}
 	if err = tmp.Sync(); err != nil {
-		return false, fmt.Errorf("syncing %s: %w", tmpName, err)
+		return fmt.Errorf("syncing %s: %w", tmpName, err)
 	}
 	if err = tmp.Close(); err != nil {
-		return false, fmt.Errorf("closing %s: %w", tmpName, err)
+		return fmt.Errorf("closing %s: %w", tmpName, err)
 	}
 	if err = os.Rename(tmpName, path); err != nil {
-		return false, fmt.Errorf("renaming %s to %s: %w", tmpName, path, err)
+		return fmt.Errorf("renaming %s to %s: %w", tmpName, path, err)
 	}
-	syncDir(dir)
-	return true, nil
+	syncDir(dirOf(path))
+	return nil
 }
 
 // unchanged reports whether path already holds data with mode perm.

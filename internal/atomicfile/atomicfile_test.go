@@ -136,7 +136,7 @@ func TestIsTemp(t *testing.T) {
 // nothing that is not Write's own.
 func TestRemoveStaleAfterKill(t *testing.T) {
 	if os.Getenv("ATOMICFILE_WRITER") != "" {
-		writeForever(os.Getenv("ATOMICFILE_WRITER"))
+		writeForever(os.Getenv("ATOMICFILE_WRITER"), os.Getenv("ATOMICFILE_STAGE"))
 		return
 	}
 	dir := t.TempDir()
@@ -158,7 +158,7 @@ func TestRemoveStaleAfterKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	known := append(others, ".rancher.toml.55.tmp", ".rancher.toml.66.tmp", "rancher.toml")
-	stale := killWriter(t, path, known)
+	stale := killWriter(t, path, "", known)
 	removed, err := RemoveStale(path)
 	if err != nil {
 		t.Fatal(err)
@@ -177,26 +177,31 @@ func TestRemoveStaleAfterKill(t *testing.T) {
 	}
 }
 
-// writeForever is the killed writer: large writes, back to back.
-func writeForever(path string) {
+// writeForever is the killed writer: large writes, back to back (staged
+// in stage when not "").
+func writeForever(path, stage string) {
 	big := make([]byte, 4<<20)
 	for i := 0; ; i++ {
 		big[0] = byte(i)
-		if _, err := Write(path, big, 0o644); err != nil {
+		if _, err := WriteStaged(path, stage, big, 0o644); err != nil {
 			os.Exit(3)
 		}
 	}
 }
 
 // killWriter runs writeForever in a child and kills it with SIGKILL while a
-// file other than the known ones exists, until one is left behind (the kill
-// can land after a rename). It returns the files left, sorted.
-func killWriter(t *testing.T, path string, known []string) []string {
+// file other than the known ones exists in its temporary files' directory
+// (stage, or path's), until one is left behind (the kill can land after a
+// rename). It returns the files left, sorted.
+func killWriter(t *testing.T, path, stage string, known []string) []string {
 	t.Helper()
 	dir := filepath.Dir(path)
+	if stage != "" {
+		dir = stage
+	}
 	for attempt := 0; attempt < 50; attempt++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestRemoveStaleAfterKill$")
-		cmd.Env = append(os.Environ(), "ATOMICFILE_WRITER="+path)
+		cmd.Env = append(os.Environ(), "ATOMICFILE_WRITER="+path, "ATOMICFILE_STAGE="+stage)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

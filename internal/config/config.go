@@ -138,6 +138,11 @@ func (c *Config) StaticFile() string { return filepath.Join(c.Home, "etc", "trae
 // DynamicDir is the directory Traefik's file provider watches.
 func (c *Config) DynamicDir() string { return filepath.Join(c.Home, "etc", "dynamic") }
 
+// StagingDir is where the files of DynamicDir are written before they are
+// renamed into it (the same file system, outside the watched directory: a
+// write is then one event for Traefik's file provider, not five).
+func (c *Config) StagingDir() string { return filepath.Join(c.Home, "etc", ".staging") }
+
 // CertsDir holds traefik.crt/traefik.key and any extra NAME.crt/NAME.key pairs.
 func (c *Config) CertsDir() string { return filepath.Join(c.Home, "certs") }
 

@@ -135,8 +135,11 @@ var Vars = []Var{
 	{Name: "TRAEFIK_GRACE_TIMEOUT", Default: "8s", Group: GroupEntry,
 		Doc:   "How long Traefik lets in-flight requests finish when stopping (entry points' transport.lifeCycle.graceTimeOut). The default fits Docker's and Rancher's 10 s stop timeout (see TRAEFIK_STOP_TIMEOUT).",
 		parse: func(c *Config, v string) (err error) { c.GraceTimeout, err = duration(v); return }},
+	// Traefik v3.6 pkg/provider/aggregator maybeThrottledProvide: a
+	// provider's message is forwarded at once, then the throttle is slept
+	// (a ring channel keeps the latest message meanwhile).
 	{Name: "TRAEFIK_PROVIDERS_THROTTLE", Default: "50ms", Group: GroupEntry,
-		Doc:   "Traefik's providersThrottleDuration: how long it waits after a configuration change before applying it.",
+		Doc:   "Traefik's providersThrottleDuration: after applying a provider's new configuration, how long Traefik waits before it takes that provider's next one (the latest meanwhile); a change after a quiet spell is applied at once.",
 		parse: func(c *Config, v string) (err error) { c.ProvidersThrottle, err = duration(v); return }},
 	{Name: "TRAEFIK_RETRY_ATTEMPTS", Default: "7", Group: GroupEntry,
 		Doc: "Tries per request, the first included, on the http and https entry points: a request Traefik could not send (the connection refused, or failed before any of the request was written, as when a container has just died) is tried again on the next server; once any of it is written it is never repeated, so POST is safe. 0 or 1 turns it off.",
@@ -308,7 +311,11 @@ var Vars = []Var{
 	{Name: "TRAEFIK_RANCHER_WAIT", Default: "30s", Group: GroupRancher,
 		Doc:   "How long start-up waits for Rancher's first answer before starting Traefik without Rancher routes (they follow when Rancher answers).",
 		parse: func(c *Config, v string) (err error) { c.RancherWait, err = duration(v); return }},
-	{Name: "TRAEFIK_RANCHER_DEBOUNCE", Default: "50ms", Group: GroupRancher,
+	// 25ms from BenchmarkChangeToLiveSettings (README, "Choosing the
+	// debounce and the throttle"): 0 published each change of a burst 10 ms
+	// apart on its own (each a full read and apply by Traefik), 10 ms
+	// merged them with no margin, 50 ms cost its whole length every change.
+	{Name: "TRAEFIK_RANCHER_DEBOUNCE", Default: "25ms", Group: GroupRancher,
 		Doc:   "Quiet period after a change before routes are rebuilt, so a burst of changes is published once (at most 10 times this late).",
 		parse: func(c *Config, v string) (err error) { c.RancherDebounce, err = duration(v); return }},
 	{Name: "TRAEFIK_RANCHER_GUARD", Default: "0.5", Group: GroupRancher,

@@ -32,7 +32,11 @@ func chaosKillLoop(t *testing.T, row *chaosRow) {
 	// next start must remove it.
 	planted := filepath.Join(dyn, ".rancher.toml.2718281828.tmp")
 	must(t, os.WriteFile(planted, []byte("[http.routers.half"), 0o644))
-	temps := &tempTracker{pattern: filepath.Join(dyn, ".rancher.toml.*.tmp"), left: map[string]bool{planted: true}, stale: map[string]bool{}}
+	// The temporary files of writes are made in etc/.staging, outside the
+	// watched directory: a kill leaves them there (an older version left
+	// them beside rancher.toml, as the planted one).
+	staging := filepath.Join(r.i.home, "etc", ".staging")
+	temps := &tempTracker{patterns: []string{filepath.Join(dyn, ".rancher.toml.*.tmp"), filepath.Join(staging, ".rancher.toml.*.tmp")}, left: map[string]bool{planted: true}, stale: map[string]bool{}}
 	c := startChurn(r, services, path)
 	defer c.stop()
 
@@ -137,7 +141,7 @@ func parseFile(path string, v any) error {
 // tempTracker follows the temp files kills leave: left are those not yet
 // checked against a later start, stale those still there after one.
 type tempTracker struct {
-	pattern     string
+	patterns    []string
 	left, stale map[string]bool
 	byKills     int
 }
@@ -152,11 +156,13 @@ func (tt *tempTracker) checkStale() {
 }
 
 func (tt *tempTracker) afterKill() {
-	tmps, _ := filepath.Glob(tt.pattern)
-	for _, f := range tmps {
-		if !tt.stale[f] {
-			tt.left[f] = true
-			tt.byKills++
+	for _, p := range tt.patterns {
+		tmps, _ := filepath.Glob(p)
+		for _, f := range tmps {
+			if !tt.stale[f] {
+				tt.left[f] = true
+				tt.byKills++
+			}
 		}
 	}
 }

@@ -293,17 +293,26 @@ func TestStaleTempFilesRemovedAtStart(t *testing.T) {
 	if err := os.MkdirAll(dyn, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// Writes stage their temporary files in etc/.staging; an older
+	// version left them beside the file.
+	staging := filepath.Join(i.home, "etc", ".staging")
+	if err := os.MkdirAll(staging, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	stale := filepath.Join(dyn, ".rancher.toml.3141592653.tmp")
-	kept := []string{filepath.Join(dyn, ".mine.toml.12.tmp"), filepath.Join(dyn, ".rancher.toml.tmp")}
-	for _, f := range append(kept, stale) {
+	staged := filepath.Join(staging, ".rancher.toml.2718281828.tmp")
+	kept := []string{filepath.Join(dyn, ".mine.toml.12.tmp"), filepath.Join(dyn, ".rancher.toml.tmp"), filepath.Join(staging, ".mine.toml.13.tmp")}
+	for _, f := range append(kept, stale, staged) {
 		if err := os.WriteFile(f, []byte("[http.routers.x]\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	i.start("run")
-	i.waitLog(0, `msg="removed a temporary file left by an interrupted write" file=`+stale, 20*time.Second)
-	if _, err := os.Stat(stale); err == nil {
-		t.Error("the stale temporary file is still there")
+	for _, f := range []string{stale, staged} {
+		i.waitLog(0, `msg="removed a temporary file left by an interrupted write" file=`+f, 20*time.Second)
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("the stale temporary file %s is still there", f)
+		}
 	}
 	for _, f := range kept {
 		if _, err := os.Stat(f); err != nil {

@@ -306,3 +306,16 @@ func (w *renameWatch) first(t time.Time) time.Time {
 	}
 	return time.Time{}
 }
+
+// count is the number of renames in [from, to].
+func (w *renameWatch) count(from, to time.Time) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, at := range w.times {
+		if !at.Before(from) && !at.After(to) {
+			n++
+		}
+	}
+	return n
+}

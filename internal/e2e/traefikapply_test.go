@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"rancher-traefik/internal/atomicfile"
 	"rancher-traefik/internal/tomlenc"
 )
 
@@ -75,7 +76,7 @@ func encTOML(m map[string]any) ([]byte, error) {
 func encJSON(m map[string]any) ([]byte, error) { return json.Marshal(m) }
 
 // BenchmarkTraefikApply measures how long the real Traefik v3 takes to
-// serve a configuration of 1,000 and 10,000 services: the first load, and
+// serve a configuration of 10, 1,000 and 10,000 services: the first load, and
 // a change of one service's server in a full configuration (what a
 // scaled container costs), by file format, one file or ten, and through
 // the REST provider (PUT /api/providers/rest). Timed from the first byte
@@ -94,7 +95,7 @@ func BenchmarkTraefikApply(b *testing.B) {
 		change  stats
 	}
 	var rows []row
-	for _, n := range []int{1000, 10000} {
+	for _, n := range []int{10, 1000, 10000} {
 		for _, v := range applyVariants {
 			b.Run(fmt.Sprintf("services=%d/%s", n, strings.NewReplacer(" ", "_", ",", "", "temporary_file_outside_the_watched_directory", "tmp_outside").Replace(v.name)), func(b *testing.B) {
 				// Bodies for both live servers, encoded before anything is timed.
@@ -208,16 +209,13 @@ func (a *applyTraefik) push(b *testing.B, bodies [][]byte, all bool, want string
 			if !all && k > 0 {
 				continue
 			}
-			body := bodies[k]
-			name := fmt.Sprintf("part%d%s", k, a.v.ext)
-			tmp := filepath.Join(a.dir, "."+name+".tmp")
+			// As rancher-traefik writes: atomicfile, staged or beside.
+			path := filepath.Join(a.dir, fmt.Sprintf("part%d%s", k, a.v.ext))
+			stage := ""
 			if a.v.tmpOutside {
-				tmp = filepath.Join(a.tmpDir, name)
+				stage = a.tmpDir
 			}
-			if err := os.WriteFile(tmp, body, 0o644); err != nil {
-				b.Fatal(err)
-			}
-			if err := os.Rename(tmp, filepath.Join(a.dir, name)); err != nil {
+			if _, err := atomicfile.WriteStaged(path, stage, bodies[k], 0o644); err != nil {
 				b.Fatal(err)
 			}
 		}

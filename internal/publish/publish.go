@@ -15,7 +15,6 @@ import (
 	"runtime/metrics"
 	"time"
 
-	"rancher-traefik/internal/atomicfile"
 	"rancher-traefik/internal/backoff"
 	"rancher-traefik/internal/rancher"
 	"rancher-traefik/internal/routes"
@@ -29,9 +28,12 @@ type Source interface {
 
 // Publisher writes the routes of the current snapshot to Path.
 type Publisher struct {
-	Source   Source
-	Options  routes.Options
-	Path     string
+	Source  Source
+	Options routes.Options
+	Path    string
+	// Stage is where the routes file's temporary file is made: outside the
+	// directory Traefik watches, on its file system (see write.go).
+	Stage    string
 	Refresh  int           // long-poll maxWait, seconds
 	Debounce time.Duration // quiet period after a change
 	// Guard is the fraction of the routers whose removal by one answer is
@@ -277,9 +279,9 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 	if _, err := writeCredentials(p.Options.CredentialDir, res.Credentials); err != nil {
 		return err
 	}
-	changed, err := atomicfile.Write(p.Path, b, 0o644)
+	changed, err := p.writeRoutes(b)
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", p.Path, err)
+		return err
 	}
 	// Stale credential files go once the configuration without them is in
 	// place — not while a removal is held: the held routers still name the

@@ -1,0 +1,24 @@
+package publish
+
+import (
+	"fmt"
+
+	"rancher-traefik/internal/atomicfile"
+)
+
+// writeRoutes puts b in place as the routes file, only when it changed,
+// and reports whether it did. The temporary file is made in p.Stage (when
+// set), outside the directory Traefik's file provider watches: that
+// provider reads the whole directory again on every event in it, and the
+// first event of a write starts its providersThrottleDuration, which then
+// holds back the read of the renamed file (v3.6 pkg/provider/file:
+// addWatcher calls applyConfiguration for every event of the directory;
+// pkg/provider/aggregator: maybeThrottledProvide forwards a message, then
+// sleeps the throttle). Staged, a write is one event, the rename.
+func (p *Publisher) writeRoutes(b []byte) (bool, error) {
+	changed, err := atomicfile.WriteStaged(p.Path, p.Stage, b, 0o644)
+	if err != nil {
+		return false, fmt.Errorf("writing %s: %w", p.Path, err)
+	}
+	return changed, nil
+}
