@@ -94,6 +94,8 @@ type Config struct {
 	ACMEEmail     string
 	ACMEChallenge string
 	ACMECAServer  string
+	// ACMECluster is TRAEFIK_ACME_CLUSTER: auto, on or off.
+	ACMECluster string
 
 	GraceTimeout       time.Duration
 	RequestAcceptGrace time.Duration
@@ -408,6 +410,9 @@ func (c *Config) validate(failed map[string]bool) []Problem {
 	}
 	if c.HTTP3 && !c.HTTPSEnabled() {
 		ps = append(ps, Problem{"TRAEFIK_HTTP3_ENABLE", "HTTP/3 is served on the https entry point, but TRAEFIK_HTTPS_ENABLE=false: enable HTTPS or leave HTTP/3 off"})
+	}
+	if c.ACMEEnable && c.ACMEChallenge == "tls" && c.ACMECluster == "on" {
+		ps = append(ps, Problem{"TRAEFIK_ACME_CHALLENGE", "tls (TLS-ALPN-01) cannot be forwarded to the issuer, but TRAEFIK_ACME_CLUSTER=on: use http (or set TRAEFIK_ACME_CLUSTER=off to let every instance ask for its own certificates)"})
 	}
 	if c.ACMEEnable && c.ACMEChallenge == "tls" && !c.HTTPSEnabled() {
 		ps = append(ps, Problem{"TRAEFIK_ACME_CHALLENGE", "the tls challenge needs the https entry point, but TRAEFIK_HTTPS_ENABLE=false: use http or enable HTTPS"})

@@ -174,6 +174,8 @@ func TestBadInput(t *testing.T) {
 		{"cert without key", map[string]string{"TRAEFIK_SSL_CERT": certFile}, []string{`TRAEFIK_SSL_PRIVATE_KEY: not set, but TRAEFIK_SSL_CERT is: set both or neither`}},
 		{"key without cert", map[string]string{"TRAEFIK_SSL_PRIVATE_KEY": certFile}, []string{`TRAEFIK_SSL_CERT: not set, but TRAEFIK_SSL_PRIVATE_KEY is: set both or neither`}},
 		{"access key without secret", map[string]string{"TRAEFIK_RANCHER_ACCESSKEY": "SECRETAK"}, []string{`TRAEFIK_RANCHER_SECRET: not set (nor CATTLE_SECRET_KEY), but an access key is: set both or neither`}},
+		{"tls challenge in cluster mode", map[string]string{"TRAEFIK_ACME_ENABLE": "true", "TRAEFIK_ACME_CLUSTER": "on"}, []string{`TRAEFIK_ACME_CHALLENGE: tls (TLS-ALPN-01) cannot be forwarded to the issuer, but TRAEFIK_ACME_CLUSTER=on: use http (or set TRAEFIK_ACME_CLUSTER=off to let every instance ask for its own certificates)`}},
+		{"bad cluster mode", map[string]string{"TRAEFIK_ACME_CLUSTER": "yes"}, []string{`TRAEFIK_ACME_CLUSTER: "yes" is not one of auto, on, off`}},
 		{"tls challenge without https", map[string]string{"TRAEFIK_ACME_ENABLE": "true", "TRAEFIK_HTTPS_ENABLE": "false"}, []string{`TRAEFIK_ACME_CHALLENGE: the tls challenge needs the https entry point, but TRAEFIK_HTTPS_ENABLE=false: use http or enable HTTPS`}},
 		{"bad htpasswd", map[string]string{"TRAEFIK_ADMIN_AUTH_USERS": "admin:$apr1$x$SECRETVALUE,nohash,:SECRETVALUE"}, []string{
 			`TRAEFIK_ADMIN_AUTH_USERS: entry 2 is not of the form user:hash (htpasswd -nB user)`,

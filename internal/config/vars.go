@@ -365,6 +365,17 @@ var Vars = []Var{
 			return err
 		}},
 
+	{Name: "TRAEFIK_ACME_CLUSTER", Default: "auto", Group: GroupACME,
+		Doc: "Cluster-wide ACME: one instance of this Rancher service (the issuer: the running, not unhealthy container with the lowest create_index) runs the resolver, the others forward HTTP-01 challenges to it and serve the certificates it publishes to Rancher's certificate store. auto: when the service is global or has more than one container (needs TRAEFIK_ACME_CHALLENGE=http); on: always; off: every instance asks for its own certificates.",
+		parse: func(c *Config, v string) error {
+			switch l := strings.ToLower(v); l {
+			case "auto", "on", "off":
+				c.ACMECluster = l
+				return nil
+			}
+			return fmt.Errorf("%q is not one of auto, on, off", v)
+		}},
+
 	{Name: "TRAEFIK_REQUEST_ACCEPT_GRACE", Default: "0s", Group: GroupProcess,
 		Doc:   "When stopping, how long Traefik keeps accepting requests before its grace starts (entry points' transport.lifeCycle.requestAcceptGraceTimeout).",
 		parse: func(c *Config, v string) (err error) { c.RequestAcceptGrace, err = duration(v); return }},
