@@ -39,7 +39,7 @@ func (a *App) Check() error {
 		}
 		problems = append(problems, wp...)
 	}
-	if _, err := renderStatic(cfg, a.Version); err != nil && kind == nil {
+	if _, err := renderStatic(cfg, a.Version, true); err != nil && kind == nil {
 		return err
 	}
 	for _, p := range problems {

@@ -49,9 +49,19 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 	// however long Traefik's start takes.
 	cw := certWatcher(cfg, log)
 	cw.Prime()
-	served, err := a.Prepare(cfg, log)
+	ac := newACMECluster(cfg, log, a.Version)
+	if ac != nil {
+		// The role decides traefik.toml: known before it is written.
+		ac.first(ctx)
+	}
+	served, err := a.prepare(cfg, log, ac.resolver())
 	if err != nil {
 		return err
+	}
+	if ac != nil {
+		if err := ac.writeForward(); err != nil {
+			return err
+		}
 	}
 	cw.Reload = a.reloadCerts(log, served)
 	// Before any wait for Rancher: a missing Traefik is reported at once.
@@ -90,11 +100,14 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 		log.Info("stop requested before Traefik started; exiting", "signal", sig.String())
 		return nil
 	}
-	sup := a.newSupervisor(cfg, log, r, path)
+	sup := a.newSupervisor(cfg, log, r, path, ac)
 	logBudget(log, cfg, sup.Budget())
 	g.Go(func() error { return cw.Run(bg) })
 	if pub != nil {
 		g.Go(func() error { return pub.Run(bg) })
+	}
+	if ac != nil {
+		g.Go(func() error { return ac.run(bg) })
 	}
 	var code int
 	g.Go(func() error {
@@ -114,7 +127,11 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 }
 
 // newSupervisor is Traefik's supervisor, as the configuration says.
-func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reaper, path string) *supervisor.Supervisor {
+func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reaper, path string, ac *acmeCluster) *supervisor.Supervisor {
+	var restarts chan string
+	if ac != nil {
+		restarts = ac.restarts
+	}
 	keepsDeathSignal(log, path)
 	trampoline := "/proc/self/exe" // so that Traefik's first instants are safe from signals
 	if err := unix.Access(trampoline, unix.X_OK); err != nil {
@@ -135,5 +152,6 @@ func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reap
 		BackoffMax:   30 * time.Second,
 		HealthyAfter: time.Minute,
 		Diagnose:     func() string { return portsInUse(cfg) },
+		Restarts:     restarts,
 	}, r, log)
 }

@@ -3,6 +3,7 @@ package rancher
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -36,6 +37,10 @@ type Member struct {
 	// container's life.
 	CreateIndex int64
 }
+
+// ErrNoSelf: the metadata service has no container for the address that
+// asks (not running in Rancher, or on a network Rancher does not manage).
+var ErrNoSelf = errors.New("the metadata service has no container for this address (not running in Rancher?)")
 
 // GlobalLabel is the scheduler label of a global service (one container a
 // host), as Rancher 1.6's catalog writes it.
@@ -71,6 +76,9 @@ type wireSelfService struct {
 // and creation order.
 func (c *Client) ReadSelf(ctx context.Context) (*Self, error) {
 	b, err := c.get(ctx, "/self/container", 0)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("metadata /self/container: %w", ErrNoSelf)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +87,7 @@ func (c *Client) ReadSelf(ctx context.Context) (*Self, error) {
 		return nil, fmt.Errorf("metadata /self/container: %w", err)
 	}
 	if me.UUID == nil || *me.UUID == "" {
-		return nil, fmt.Errorf("metadata /self/container: no container answers for this address (not running in Rancher?)")
+		return nil, fmt.Errorf("metadata /self/container: %w", ErrNoSelf)
 	}
 	b, err = c.get(ctx, "/self/service", 0)
 	if err != nil {

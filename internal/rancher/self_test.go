@@ -2,6 +2,7 @@ package rancher
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -49,7 +50,7 @@ func TestReadSelfByAddress(t *testing.T) {
 func TestReadSelfOutsideRancher(t *testing.T) {
 	_, url := emulator(t, "testdata/global.yml")
 	_, err := (&Client{Base: url + "/2016-07-29"}).ReadSelf(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "/self/container") {
+	if !errors.Is(err, ErrNoSelf) || !strings.Contains(err.Error(), "/self/container") {
 		t.Errorf("ReadSelf from 127.0.0.1 = %v, want an error naming /self/container", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -32,6 +33,9 @@ const (
 	// (compression).
 	MiddlewaresTemplate = "middlewares.toml.tmpl"
 	RetryTemplate       = "retry.toml.tmpl"
+	// ForwardTemplate renders the router that passes ACME HTTP-01
+	// challenges to the issuer (cluster-wide ACME).
+	ForwardTemplate = "acme-forward.toml.tmpl"
 )
 
 // CompressMiddleware is the compress middleware of TRAEFIK_COMPRESSION that
@@ -270,6 +274,24 @@ type RetryData struct {
 
 // NewRetryData marshals the tries per request.
 func NewRetryData(attempts int) RetryData { return RetryData{Attempts: Lit(strconv.Itoa(attempts))} }
+
+// ForwardData is what acme-forward.toml.tmpl sees.
+type ForwardData struct {
+	// Issuer is the URL of the issuer's http entry point.
+	Issuer Lit
+	// Priority is the router's: the largest Traefik takes (math.MaxInt,
+	// as its own acme-http router; the entry point's redirect to HTTPS is
+	// math.MaxInt-1).
+	Priority Lit
+}
+
+// NewForwardData forwards to the http entry point at ip:port.
+func NewForwardData(ip string, port int) ForwardData {
+	return ForwardData{
+		Issuer:   String("http://" + net.JoinHostPort(ip, strconv.Itoa(port))),
+		Priority: Lit(strconv.Itoa(math.MaxInt)),
+	}
+}
 
 // AdminData is what admin.toml.tmpl sees: the API behind basic auth with
 // the users in UsersFile, or, UsersFile empty, answering loopback clients

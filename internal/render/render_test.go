@@ -98,6 +98,11 @@ func TestTLSAndAdminGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "retry.toml", got)
+	got, err = Renderer{}.Render(ForwardTemplate, NewForwardData("10.42.7.9", 80))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "acme-forward.toml", got)
 }
 
 // TestMiddlewaresGolden: the middlewares TRAEFIK_COMPRESSION asks for.
