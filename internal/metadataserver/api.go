@@ -21,6 +21,13 @@ type APIKeys struct {
 	// NoEvents answers 404 on /subscribe, as a server without the event
 	// stream would (clients fall back to polling).
 	NoEvents bool
+	// CertKeysHidden answers as Rancher does to an API key of the
+	// environment role (or a member's key): a certificate's key is
+	// "readOnCreateOnly" (cattle's user-auth.json: "certificate.key":
+	// "curo"), absent from gets, lists and events. Unset, the key is
+	// readable, as for the environmentAdmin agent role (projectadmin-auth.json:
+	// "cur") that Rancher's own load balancer uses.
+	CertKeysHidden bool
 }
 
 // api collections are rebuilt from the answers' latest tree on every request.
@@ -138,8 +145,23 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	version, segs := segs[0], segs[1:]
+	base := "http://" + r.Host + "/" + version
 	if len(segs) >= 2 && segs[0] == "projects" {
+		base += "/projects/" + segs[1]
 		segs = segs[2:]
+	}
+	if len(segs) >= 1 && len(segs) <= 2 && segs[0] == "certificates" {
+		id := ""
+		if len(segs) == 2 {
+			id = segs[1]
+		}
+		s.serveCertificates(w, r, base, id)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET")
+		apiError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "Method not allowed")
+		return
 	}
 	if len(segs) != 1 {
 		apiError(w, http.StatusNotFound, "NotFound", "Not Found")
@@ -167,6 +189,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "NotFound", "Not Found")
 		return
 	}
+	s.writeCollection(w, r, items, resourceType)
+}
+
+// writeCollection answers one page of items, as Rancher's collections do:
+// limit (default 100, at most 3000) and an opaque marker for the next page.
+func (s *Server) writeCollection(w http.ResponseWriter, r *http.Request, items []map[string]any, resourceType string) {
 	q := r.URL.Query()
 	limit := apiDefaultLimit
 	if l := q.Get("limit"); l != "" {
@@ -214,7 +242,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 
 // serveEvents streams resource.change events (one per service, container
-// and stack) on every reload, and a ping event every 5 s when asked for.
+// and stack) on every reload, one per certificate written, and a ping
+// event every 5 s when asked for.
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	names := map[string]bool{}
 	for _, n := range r.URL.Query()["eventNames"] {
@@ -222,6 +251,12 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 			names[p] = true
 		}
 	}
+	// Watched before the upgrade answers: a change the client makes once
+	// subscribed is never missed.
+	s.mu.RLock()
+	changed := s.changed
+	s.mu.RUnlock()
+	certSeq, certChanged := s.certs.watch()
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return
@@ -238,9 +273,6 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}()
 	ping := time.NewTicker(5 * time.Second)
 	defer ping.Stop()
-	s.mu.RLock()
-	changed := s.changed
-	s.mu.RUnlock()
 	seq := 0
 	send := func(name, rtype, rid string, resource any) error {
 		seq++
@@ -260,6 +292,20 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		case <-ping.C:
 			if names["ping"] {
 				if err := send("ping", "", "", nil); err != nil {
+					return
+				}
+			}
+		case <-certChanged:
+			// One event per certificate written since the last, carrying
+			// the resource as this key may see it.
+			var items []map[string]any
+			items, certSeq, certChanged = s.certs.since(certSeq)
+			if !names["resource.change"] {
+				continue
+			}
+			base := "http://" + r.Host + "/v2-beta"
+			for _, m := range items {
+				if err := send("resource.change", "certificate", str(m, "id"), s.certView(m, base, !s.API.CertKeysHidden)); err != nil {
 					return
 				}
 			}

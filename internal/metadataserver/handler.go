@@ -15,12 +15,12 @@ import (
 // "/" lists the versions, "/{version}" and "/{version}/{key...}" answer
 // metadata, and only the latter long-polls (wait=true with a value).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		http.Error(w, "Method not allowed", http.StatusMethodNotAllowed)
+	if s.API != nil && isAPIPath(r.URL.Path) {
+		s.serveAPI(w, r) // the API face takes writes too (certificates)
 		return
 	}
-	if s.API != nil && isAPIPath(r.URL.Path) {
-		s.serveAPI(w, r)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "Method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
 	// gorilla/mux's Router.ServeHTTP: a path that is not clean ("//",

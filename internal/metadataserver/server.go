@@ -26,6 +26,7 @@ type Server struct {
 
 	mu      sync.RWMutex
 	answers Answers
+	certs   certStore // the API face's certificates (their own lock)
 	serial  int
 	changed chan struct{} // closed and replaced on every Set
 

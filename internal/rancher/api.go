@@ -1,6 +1,7 @@
 package rancher
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -41,6 +42,7 @@ type API struct {
 	mu      sync.Mutex
 	gen     int           // bumped on every relevant event (or poll)
 	changed chan struct{} // closed and replaced when gen moves
+	certs   certGen       // the same for certificate events
 
 	minBackoff time.Duration // tests: the first reconnect delay (0: 1 s)
 	waiting    func()        // tests: called when WaitVersion starts to block
@@ -77,37 +79,75 @@ func (a *API) client() *http.Client {
 
 // get fetches one page; errors name the URL and status, never the key.
 func (a *API) get(ctx context.Context, u string, v any) error {
+	return a.do(ctx, http.MethodGet, u, nil, v)
+}
+
+// do sends one request (body, when not nil, as JSON) and decodes a 200 or
+// 201 answer into v; errors name the URL and status, and Rancher's error
+// code and field, never the key nor the body sent.
+func (a *API) do(ctx context.Context, method, u string, body, v any) error {
 	timeout := a.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("rancher API %s %s: encoding: %w", method, redact(u), err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return fmt.Errorf("rancher API %s: %w", redact(u), err)
 	}
 	req.SetBasicAuth(a.AccessKey.Reveal(), a.Secret.Reveal())
 	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := a.client().Do(req)
 	if err != nil {
 		return fmt.Errorf("rancher API %s: %w", redact(u), err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody))
 	if err != nil {
 		return fmt.Errorf("rancher API %s: reading: %w", redact(u), err)
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return fmt.Errorf("rancher API %s: %s: %w", redact(u), resp.Status, ErrUnauthorized)
-	case resp.StatusCode != http.StatusOK:
-		return fmt.Errorf("rancher API %s: %s", redact(u), resp.Status)
+	case resp.StatusCode == http.StatusNotFound:
+		return fmt.Errorf("rancher API %s: %s: %w", redact(u), resp.Status, ErrNotFound)
+	case resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated:
+		return fmt.Errorf("rancher API %s %s: %s%s", method, redact(u), resp.Status, apiErrorDetail(b))
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("rancher API %s: decoding: %w", redact(u), err)
 	}
 	return nil
+}
+
+// ErrNotFound is a 404 from the API.
+var ErrNotFound = errors.New("not found")
+
+// apiErrorDetail is ": <code> (<field>)" from a Rancher error answer, or "".
+func apiErrorDetail(b []byte) string {
+	var e struct {
+		Code      string `json:"code"`
+		FieldName string `json:"fieldName"`
+	}
+	if json.Unmarshal(b, &e) != nil || e.Code == "" {
+		return ""
+	}
+	if e.FieldName != "" {
+		return ": " + e.Code + " (" + e.FieldName + ")"
+	}
+	return ": " + e.Code
 }
 
 type collection struct {
@@ -121,6 +161,12 @@ type collection struct {
 
 // list reads every page of a collection, following next.
 func (a *API) list(ctx context.Context, name string) ([]json.RawMessage, error) {
+	return a.listWhere(ctx, name, nil)
+}
+
+// listWhere reads every page of a collection filtered by the query (field
+// filters such as name=…, removed_null=1).
+func (a *API) listWhere(ctx context.Context, name string, filters url.Values) ([]json.RawMessage, error) {
 	base, err := a.base()
 	if err != nil {
 		return nil, err
@@ -129,7 +175,12 @@ func (a *API) list(ctx context.Context, name string) ([]json.RawMessage, error) 
 	if size <= 0 {
 		size = 1000
 	}
-	u := base + "/" + name + "?limit=" + strconv.Itoa(size)
+	q := url.Values{}
+	for k, v := range filters {
+		q[k] = v
+	}
+	q.Set("limit", strconv.Itoa(size))
+	u := base + "/" + name + "?" + q.Encode()
 	var out []json.RawMessage
 	for pages := 0; u != ""; pages++ {
 		if pages > 10000 {
@@ -415,6 +466,7 @@ func (a *API) stream(ctx context.Context, log *slog.Logger) (subscribed bool, er
 	// Changes may have happened while we were away: one bump, before the
 	// first event is read.
 	a.bump()
+	a.bumpCerts()
 	log.Info("subscribed to Rancher events", "url", redact(u))
 	for {
 		_ = conn.SetReadDeadline(time.Now().Add(60 * time.Second)) // pings come every few seconds
@@ -431,6 +483,9 @@ func (a *API) stream(ctx context.Context, log *slog.Logger) (subscribed bool, er
 		}
 		if ev.Name == "resource.change" && relevant[ev.ResourceType] {
 			a.bump()
+		}
+		if ev.Name == "resource.change" && ev.ResourceType == "certificate" {
+			a.bumpCerts()
 		}
 	}
 }
