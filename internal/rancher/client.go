@@ -29,9 +29,6 @@ type Client struct {
 // tick, so an unchanged long-poll can come back that much late.
 const LongPollSlack = 10 * time.Second
 
-// ErrNotFound is the metadata service's answer for a key it does not have.
-var ErrNotFound = errors.New(http.StatusText(http.StatusNotFound))
-
 // MaxBody bounds an answer (a large environment's tree is a few MB).
 const MaxBody = 256 << 20
 
@@ -81,7 +78,7 @@ func (c *Client) fetch(ctx context.Context, path string, timeout time.Duration, 
 	if err == nil {
 		defer resp.Body.Close()
 		if resp.StatusCode == http.StatusNotFound {
-			return fmt.Errorf("metadata %s: %w", redact(u), ErrNotFound)
+			return fmt.Errorf("metadata %s: %s: %w", redact(u), resp.Status, ErrNotFound)
 		}
 		if resp.StatusCode != http.StatusOK {
 			return fmt.Errorf("metadata %s: %s", redact(u), resp.Status)
