@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"rancher-traefik/internal/cluster"
@@ -31,10 +33,14 @@ type acmeCluster struct {
 	version  string // ours, stamped into traefik.toml
 	role     cluster.Role
 	restarts chan string
-	// promoted runs when this instance becomes the issuer while running,
-	// before Traefik restarts (the certificates it is to renew are put in
-	// Traefik's storage).
-	promoted func(ctx context.Context)
+	// api publishes to and reads Rancher's certificate store; nil without
+	// API credentials, which leaves the single-host behaviour.
+	api *rancher.API
+
+	mu        sync.Mutex // role, for the publisher's reads
+	issuer    atomic.Bool
+	issuerNow chan struct{}     // this instance became the issuer
+	published map[string]string // store name → leaf fingerprint (publisher only, and seed before it runs again)
 }
 
 // newACMECluster returns nil when cluster-wide ACME cannot apply: ACME off,
@@ -43,11 +49,29 @@ func newACMECluster(cfg *config.Config, log *slog.Logger, version string) *acmeC
 	if !cfg.ACMEEnable || cfg.ACMECluster == cluster.Off || cfg.RancherMode == "off" {
 		return nil
 	}
-	return &acmeCluster{
+	c := &acmeCluster{
 		cfg: cfg, log: log.With("component", "acme-cluster"), version: version,
 		meta:     &rancher.Client{Base: cfg.RancherMetadataURL},
-		restarts: make(chan string, 1),
+		restarts: make(chan string, 1), issuerNow: make(chan struct{}, 1), published: map[string]string{},
 	}
+	if cfg.RancherEndpoint != "" && cfg.RancherAccessKey.IsSet() {
+		c.api = &rancher.API{Endpoint: cfg.RancherEndpoint, AccessKey: cfg.RancherAccessKey, Secret: cfg.RancherSecret, Log: log}
+	}
+	return c
+}
+
+func (c *acmeCluster) selfName() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.role.Self.Name
+}
+
+// setRole records r.
+func (c *acmeCluster) setRole(r cluster.Role) {
+	c.mu.Lock()
+	c.role = r
+	c.mu.Unlock()
+	c.issuer.Store(r.Cluster && r.IsIssuer())
 }
 
 // decide is Decide with the challenge's limit: TLS-ALPN-01 cannot be
@@ -59,6 +83,10 @@ func (c *acmeCluster) decide(self *rancher.Self) cluster.Role {
 	if r.Cluster && c.cfg.ACMEChallenge == "tls" {
 		c.log.Warn("TRAEFIK_ACME_CHALLENGE=tls cannot be forwarded between instances: each instance asks for its own certificates; set TRAEFIK_ACME_CHALLENGE=http for one issuer for the whole service", "why", r.Why)
 		return cluster.Role{Self: r.Self, Why: r.Why + ", but TRAEFIK_ACME_CHALLENGE=tls"}
+	}
+	if r.Cluster && c.api == nil {
+		c.log.Error("cluster-wide ACME publishes certificates to Rancher's certificate store through the API, but TRAEFIK_RANCHER_ENDPOINT and TRAEFIK_RANCHER_ACCESSKEY/SECRET (or CATTLE_URL and its keys) are not set: each instance asks for its own certificates", "why", r.Why)
+		return cluster.Role{Self: r.Self, Why: r.Why + ", but no Rancher API"}
 	}
 	return r
 }
@@ -73,12 +101,15 @@ func (c *acmeCluster) first(ctx context.Context) {
 	self, err := c.meta.ReadSelf(ctx)
 	switch {
 	case errors.Is(err, rancher.ErrNoSelf):
-		c.role = c.decide(nil)
+		c.setRole(c.decide(nil))
 	case err != nil:
 		c.log.Warn("cannot read our own service from the metadata; deciding again when it answers", "err", err)
-		c.role = cluster.Role{Cluster: c.cfg.ACMECluster == cluster.On, Why: "metadata unreadable"}
+		c.setRole(cluster.Role{Cluster: c.cfg.ACMECluster == cluster.On, Why: "metadata unreadable"})
 	default:
-		c.role = c.decide(self)
+		c.setRole(c.decide(self))
+	}
+	if c.role.Cluster && c.role.IsIssuer() {
+		c.seed(ctx)
 	}
 	c.log.Info("ACME role", "role", c.role.String(), "why", c.role.Why)
 }
@@ -133,7 +164,7 @@ func (c *acmeCluster) apply(ctx context.Context, r cluster.Role) {
 	if r.Cluster == old.Cluster && r.IsIssuer() == old.IsIssuer() && r.Issuer.UUID == old.Issuer.UUID && r.Issuer.PrimaryIP == old.Issuer.PrimaryIP {
 		return
 	}
-	c.role = r
+	c.setRole(r)
 	c.log.Info("ACME role changed", "from", old.String(), "to", r.String(), "why", r.Why)
 	if err := c.writeForward(); err != nil {
 		c.log.Error("cannot write the ACME challenge forwarding", "err", err)
@@ -141,8 +172,12 @@ func (c *acmeCluster) apply(ctx context.Context, r cluster.Role) {
 	if r.IsIssuer() == old.IsIssuer() {
 		return
 	}
-	if r.IsIssuer() && c.promoted != nil {
-		c.promoted(ctx)
+	if r.IsIssuer() && r.Cluster {
+		c.seed(ctx)
+		select {
+		case c.issuerNow <- struct{}{}:
+		default:
+		}
 	}
 	static, err := renderStatic(c.cfg, c.version, r.IsIssuer())
 	if err == nil {

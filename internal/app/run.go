@@ -108,6 +108,7 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 	}
 	if ac != nil {
 		g.Go(func() error { return ac.run(bg) })
+		g.Go(func() error { return ac.publishLoop(bg) })
 	}
 	var code int
 	g.Go(func() error {

@@ -414,6 +414,9 @@ func (c *Config) validate(failed map[string]bool) []Problem {
 	if c.ACMEEnable && c.ACMEChallenge == "tls" && c.ACMECluster == "on" {
 		ps = append(ps, Problem{"TRAEFIK_ACME_CHALLENGE", "tls (TLS-ALPN-01) cannot be forwarded to the issuer, but TRAEFIK_ACME_CLUSTER=on: use http (or set TRAEFIK_ACME_CLUSTER=off to let every instance ask for its own certificates)"})
 	}
+	if c.ACMEEnable && c.ACMECluster == "on" && !keysFailed && (c.RancherEndpoint == "" || !c.RancherAccessKey.IsSet()) {
+		ps = append(ps, Problem{"TRAEFIK_ACME_CLUSTER", "on publishes certificates to Rancher's certificate store through the API: set TRAEFIK_RANCHER_ENDPOINT and TRAEFIK_RANCHER_ACCESSKEY/SECRET (or CATTLE_URL and its keys)"})
+	}
 	if c.ACMEEnable && c.ACMEChallenge == "tls" && !c.HTTPSEnabled() {
 		ps = append(ps, Problem{"TRAEFIK_ACME_CHALLENGE", "the tls challenge needs the https entry point, but TRAEFIK_HTTPS_ENABLE=false: use http or enable HTTPS"})
 	}
