@@ -114,6 +114,13 @@ func (a *App) prepare(cfg *config.Config, log *slog.Logger, resolver bool) (Serv
 	if err := writeAdmin(cfg, r, log); err != nil {
 		return Served{}, err
 	}
+	if cfg.RancherCertificates.None() {
+		// An earlier run's certificates of Rancher's store are not served
+		// any more; otherwise they stay until the store is read.
+		if err := removeStoreCerts(cfg); err != nil {
+			return Served{}, err
+		}
+	}
 	if _, err := writeOrRemove(r, filepath.Join(cfg.DynamicDir(), middlewaresFile), render.MiddlewaresTemplate, render.MiddlewaresData{}, cfg.Compression); err != nil {
 		return Served{}, err
 	}

@@ -88,6 +88,12 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 	if api != nil {
 		// From the start: events during the first wait count.
 		g.Go(func() error { return api.Events(bg) })
+		if !cfg.RancherCertificates.None() {
+			// From the start too: the store's certificates are in place
+			// as early as Rancher answers, before or after Traefik starts.
+			sc := newStoreCerts(cfg, api, log)
+			g.Go(func() error { return sc.Run(bg) })
+		}
 	}
 	relay := make(chan os.Signal, 32)
 	gate := supervisor.NewStartGate(bg, log)

@@ -3,6 +3,7 @@ package app
 import (
 	"log/slog"
 	"path/filepath"
+	"strings"
 
 	"rancher-traefik/internal/atomicfile"
 	"rancher-traefik/internal/certs"
@@ -17,6 +18,7 @@ func ownFiles(cfg *config.Config) []string {
 		cfg.AdminUsersFile(),
 		filepath.Join(cfg.DynamicDir(), tlsFile),
 		filepath.Join(cfg.DynamicDir(), adminFile),
+		filepath.Join(cfg.DynamicDir(), storeCertsFile),
 		cfg.RancherFile(),
 		filepath.Join(cfg.CertsDir(), certs.MainCert),
 		filepath.Join(cfg.CertsDir(), certs.MainKey),
@@ -38,14 +40,21 @@ func removeStaleTemps(cfg *config.Config, log *slog.Logger) {
 			log.Warn("could not remove a temporary file left by an interrupted write", "err", err)
 		}
 	}
-	// Credential files (their temporary files hold label credentials too).
-	removed, err := atomicfile.RemoveStaleIn(cfg.CredentialsDir(), func(base string) bool {
-		return routes.CredentialFileName(base) || base == credentialKeyFile
-	})
-	for _, r := range removed {
-		log.Info("removed a temporary file left by an interrupted write", "file", r)
-	}
-	if err != nil {
-		log.Warn("could not remove a temporary file left by an interrupted write", "err", err)
+	// Credential files (their temporary files hold label credentials too),
+	// and the pairs of Rancher's certificate store (keys too).
+	for _, d := range []struct {
+		dir string
+		own func(string) bool
+	}{
+		{cfg.CredentialsDir(), func(base string) bool { return routes.CredentialFileName(base) || base == credentialKeyFile }},
+		{storeCertsDir(cfg), func(base string) bool { return strings.HasSuffix(base, ".crt") || strings.HasSuffix(base, ".key") }},
+	} {
+		removed, err := atomicfile.RemoveStaleIn(d.dir, d.own)
+		for _, r := range removed {
+			log.Info("removed a temporary file left by an interrupted write", "file", r)
+		}
+		if err != nil {
+			log.Warn("could not remove a temporary file left by an interrupted write", "err", err)
+		}
 	}
 }

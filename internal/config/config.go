@@ -76,8 +76,10 @@ type Config struct {
 	RancherSecret    secrets.Secret
 	RancherDomain    string
 
-	RancherMode          string
-	RancherMetadataURL   string
+	RancherMode        string
+	RancherMetadataURL string
+	// RancherCertificates are the certificates of Rancher's store to serve.
+	RancherCertificates  CertificateSelection
 	RancherRefresh       int
 	RancherExposed       bool
 	RancherServiceFilter bool
@@ -174,6 +176,30 @@ func (c *Config) UseAPI() (bool, string) {
 		return false, "TRAEFIK_RANCHER_MODE=auto and no complete API endpoint and key are set"
 	}
 	return false, "TRAEFIK_RANCHER_MODE=" + c.RancherMode
+}
+
+// CertificateSelection is TRAEFIK_RANCHER_CERTIFICATES: none (the zero
+// value), all, or names.
+type CertificateSelection struct {
+	All   bool
+	Names []string // as given, without duplicates
+}
+
+// None reports whether no certificate of the store is served.
+func (s CertificateSelection) None() bool { return !s.All && len(s.Names) == 0 }
+
+// Wants reports whether the certificate name is selected.
+func (s CertificateSelection) Wants(name string) bool { return s.All || slices.Contains(s.Names, name) }
+
+// String is the selection as the variable takes it.
+func (s CertificateSelection) String() string {
+	switch {
+	case s.All:
+		return "all"
+	case s.None():
+		return "none"
+	}
+	return strings.Join(s.Names, ",")
 }
 
 // RancherFile is the dynamic file the Rancher routes are published to.
@@ -407,6 +433,10 @@ func (c *Config) validate(failed map[string]bool) []Problem {
 	}
 	if c.RancherMode == "api" && !keysFailed && (c.RancherEndpoint == "" || !c.RancherAccessKey.IsSet()) {
 		ps = append(ps, Problem{"TRAEFIK_RANCHER_MODE", "api needs TRAEFIK_RANCHER_ENDPOINT (or CATTLE_URL) and the access key and secret"})
+	}
+	if useAPI, _ := c.UseAPI(); !c.RancherCertificates.None() && !useAPI && !keysFailed {
+		// The metadata service knows no certificates: only the server API has them.
+		ps = append(ps, Problem{"TRAEFIK_RANCHER_CERTIFICATES", c.RancherCertificates.String() + " needs the Rancher server API, which has the certificate store (the metadata service has none): set TRAEFIK_RANCHER_MODE=api (or auto) with TRAEFIK_RANCHER_ENDPOINT (or CATTLE_URL) and the access key and secret, or none"})
 	}
 	if c.HTTP3 && !c.HTTPSEnabled() {
 		ps = append(ps, Problem{"TRAEFIK_HTTP3_ENABLE", "HTTP/3 is served on the https entry point, but TRAEFIK_HTTPS_ENABLE=false: enable HTTPS or leave HTTP/3 off"})

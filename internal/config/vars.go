@@ -264,6 +264,9 @@ var Vars = []Var{
 			}
 			return fmt.Errorf("%q is not one of auto, metadata, api, off", v)
 		}},
+	{Name: "TRAEFIK_RANCHER_CERTIFICATES", Default: "none", Group: GroupRancher,
+		Doc:   "Certificates of Rancher's store (Infrastructure → Certificates) to serve by SNI, followed while running: none, all, or a comma separated list of names. Needs the API (TRAEFIK_RANCHER_MODE=api, or auto with an endpoint and keys) and a key that may read certificate keys: the environmentAdmin agent role (io.rancher.container.agent.role: environmentAdmin).",
+		parse: func(c *Config, v string) (err error) { c.RancherCertificates, err = certificateSelection(v); return }},
 	{Name: "TRAEFIK_RANCHER_METADATA_URL", Default: "http://rancher-metadata.rancher.internal/2016-07-29", Group: GroupRancher,
 		Doc: "The metadata service, with its version (2015-07-25, 2015-12-19, 2016-07-29 or latest).",
 		parse: func(c *Config, v string) error {
@@ -272,7 +275,7 @@ var Vars = []Var{
 			return err
 		}},
 	{Name: "TRAEFIK_RANCHER_REFRESH", Default: "15", Group: GroupRancher,
-		Doc: "Long-poll maxWait in seconds (1-120): how long one watch of /version waits for a change.",
+		Doc: "Long-poll maxWait in seconds (1-120): how long one watch of /version waits for a change. In API mode, how often the API (and the certificate store) is read again when no event came.",
 		parse: func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > 120 {
@@ -510,6 +513,34 @@ func duration(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is negative", v)
 	}
 	return d, nil
+}
+
+// certificateSelection parses TRAEFIK_RANCHER_CERTIFICATES.
+func certificateSelection(v string) (CertificateSelection, error) {
+	if err := printable(v); err != nil {
+		return CertificateSelection{}, err
+	}
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "none":
+		return CertificateSelection{}, nil
+	case "all":
+		return CertificateSelection{All: true}, nil
+	}
+	var sel CertificateSelection
+	seen := map[string]bool{}
+	for i, n := range strings.Split(v, ",") {
+		n = strings.TrimSpace(n)
+		switch l := strings.ToLower(n); {
+		case n == "":
+			return CertificateSelection{}, fmt.Errorf("name %d of %q is empty: give none, all, or certificate names separated by commas", i+1, v)
+		case l == "all" || l == "none":
+			return CertificateSelection{}, fmt.Errorf("%q mixes %s with names: give none, all, or names", v, l)
+		case !seen[n]:
+			seen[n] = true
+			sel.Names = append(sel.Names, n)
+		}
+	}
+	return sel, nil
 }
 
 func printable(v string) error {
