@@ -28,8 +28,9 @@ func storeName(main string) string { return storePrefix + main }
 
 // publishLoop publishes, while this instance is the issuer, every
 // certificate of Traefik's acme.json to Rancher's store by name, when the
-// file changes and every 30 s while a publication failed. Nothing goes to
-// the store from a follower.
+// file changes, and every 30 s in case a change was missed or a publication
+// failed (a certificate already published costs no request). Nothing goes
+// to the store from a follower.
 func (c *acmeCluster) publishLoop(ctx context.Context) error {
 	trigger := make(chan struct{}, 1)
 	poke := func() {
@@ -44,19 +45,16 @@ func (c *acmeCluster) publishLoop(ctx context.Context) error {
 	retry := time.NewTicker(30 * time.Second)
 	defer retry.Stop()
 	poke()
-	failed := false
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-c.issuerNow:
-			failed = true // a new issuer publishes what it holds
 		case <-trigger:
-			failed = true
 		case <-retry.C:
 		}
-		if failed && c.issuer.Load() {
-			failed = c.publish(ctx) != nil
+		if c.issuer.Load() {
+			_ = c.publish(ctx) // logged there; the next tick tries again
 		}
 	}
 }
