@@ -45,6 +45,10 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 	log.Info("rancher-traefik starting", "version", a.Version, "pid", os.Getpid(), "home", cfg.Home)
 	logSources(log, cfg)
 	removeStaleTemps(cfg, log)
+	dnsEnv, problems := dnsCredentials(cfg, a.Lookup)
+	if len(problems) > 0 {
+		return Kind(ErrConfig, &config.Error{Problems: problems})
+	}
 	// The certificate files are read: from now on a change to them counts,
 	// however long Traefik's start takes.
 	cw := certWatcher(cfg, log)
@@ -106,7 +110,7 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 		log.Info("stop requested before Traefik started; exiting", "signal", sig.String())
 		return nil
 	}
-	sup := a.newSupervisor(cfg, log, r, path, ac)
+	sup := a.newSupervisor(cfg, log, r, path, ac, dnsEnv)
 	logBudget(log, cfg, sup.Budget())
 	g.Go(func() error { return cw.Run(bg) })
 	if pub != nil {
@@ -134,7 +138,7 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 }
 
 // newSupervisor is Traefik's supervisor, as the configuration says.
-func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reaper, path string, ac *acmeCluster) *supervisor.Supervisor {
+func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reaper, path string, ac *acmeCluster, dnsEnv []string) *supervisor.Supervisor {
 	var restarts chan string
 	if ac != nil {
 		restarts = ac.restarts
@@ -148,7 +152,7 @@ func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reap
 	return supervisor.New(supervisor.Options{
 		Path:         path,
 		Args:         []string{"--configFile=" + cfg.StaticFile()},
-		Env:          childEnv(a.Lookup, cfg.ChildEnv),
+		Env:          append(childEnv(a.Lookup, cfg.ChildEnv), dnsEnv...),
 		Trampoline:   trampoline,
 		ReadyTimeout: supervisor.DefaultReadyTimeout,
 		StopDelay:    cfg.StopDelay,

@@ -106,6 +106,16 @@ type ACME struct {
 	Email        Lit // empty when unset
 	CAServer     Lit // empty when unset
 	TLSChallenge bool
+	DNS          *DNSChallenge // DNS-01, or nil
+}
+
+// DNSChallenge is the resolver's dnsChallenge.
+type DNSChallenge struct {
+	Provider  Lit
+	Resolvers Lit // an array, or ""
+	// Delay replaces the propagation check (propagation.delayBeforeChecks
+	// with disableChecks), or "".
+	Delay Lit
 }
 
 // StaticData is what traefik.toml.tmpl sees.
@@ -205,6 +215,12 @@ func NewStaticData(c *config.Config, version string) StaticData {
 	}
 	if c.ACMEEnable {
 		a := &ACME{Storage: String(c.ACMEStorage()), TLSChallenge: c.ACMEChallenge == "tls"}
+		if c.ACMEChallenge == "dns" {
+			a.DNS = &DNSChallenge{Provider: String(c.ACMEDNSProvider), Resolvers: Strings(c.ACMEDNSResolvers)}
+			if c.ACMEDNSDelay > 0 {
+				a.DNS.Delay = Duration(c.ACMEDNSDelay)
+			}
+		}
 		if c.ACMEEmail != "" {
 			a.Email = String(c.ACMEEmail)
 		}
