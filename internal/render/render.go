@@ -126,6 +126,7 @@ type StaticData struct {
 	HTTPSEnabled       bool
 	Redirect           bool
 	RedirectTo         Lit // the port clients reach HTTPS on, as ":443"
+	RedirectPriority   Lit
 	HTTP3              *HTTP3
 	ReadTimeout        Lit // http and https: transport.respondingTimeouts
 	WriteTimeout       Lit
@@ -167,6 +168,7 @@ func NewStaticData(c *config.Config, version string) StaticData {
 		HTTPSEnabled:       c.HTTPSEnabled(),
 		Redirect:           c.Redirect(),
 		RedirectTo:         String(":" + strconv.Itoa(c.PublicHTTPSPort())),
+		RedirectPriority:   Lit(strconv.Itoa(RedirectPriority)),
 		ReadTimeout:        Duration(c.ReadTimeout),
 		WriteTimeout:       Duration(c.WriteTimeout),
 		IdleTimeout:        Duration(c.IdleTimeout),
@@ -291,13 +293,23 @@ type RetryData struct {
 // NewRetryData marshals the tries per request.
 func NewRetryData(attempts int) RetryData { return RetryData{Attempts: Lit(strconv.Itoa(attempts))} }
 
+// MaxUserPriority is the largest router priority Traefik v3 accepts from a
+// provider (pkg/server/router/router.go, maxUserPriority).
+const MaxUserPriority = math.MaxInt - 1000
+
+// RedirectPriority is the priority of the http entry point's redirect to
+// HTTPS: Traefik's default is math.MaxInt-1, above any router a provider
+// may define, which would leave the ACME challenge forwarding of cluster
+// mode (MaxUserPriority) behind the redirect. One below MaxUserPriority it
+// still outranks every route but one at that extreme.
+const RedirectPriority = MaxUserPriority - 1
+
 // ForwardData is what acme-forward.toml.tmpl sees.
 type ForwardData struct {
 	// Issuer is the URL of the issuer's http entry point.
 	Issuer Lit
-	// Priority is the router's: the largest Traefik takes (math.MaxInt,
-	// as its own acme-http router; the entry point's redirect to HTTPS is
-	// math.MaxInt-1).
+	// Priority is the router's: MaxUserPriority, the largest Traefik takes
+	// from a provider (router.go's maxUserPriority: a larger one is refused).
 	Priority Lit
 }
 
@@ -305,7 +317,7 @@ type ForwardData struct {
 func NewForwardData(ip string, port int) ForwardData {
 	return ForwardData{
 		Issuer:   String("http://" + net.JoinHostPort(ip, strconv.Itoa(port))),
-		Priority: Lit(strconv.Itoa(math.MaxInt)),
+		Priority: Lit(strconv.Itoa(MaxUserPriority)),
 	}
 }
 
