@@ -27,6 +27,12 @@ func (a *App) Check() error {
 		problems = append(problems, ce.Problems...)
 		kind = a.configKind(cfg, err)
 	}
+	if _, dp := dnsCredentials(cfg, a.Lookup); len(dp) > 0 {
+		problems = append(problems, dp...)
+		if kind == nil {
+			kind = ErrConfig
+		}
+	}
 	_, _, tlsProblems := loadTLS(cfg)
 	if len(tlsProblems) > 0 && kind == nil {
 		kind = ErrTLS
@@ -39,7 +45,7 @@ func (a *App) Check() error {
 		}
 		problems = append(problems, wp...)
 	}
-	if _, err := renderStatic(cfg, a.Version); err != nil && kind == nil {
+	if _, err := renderStatic(cfg, a.Version, true); err != nil && kind == nil {
 		return err
 	}
 	for _, p := range problems {

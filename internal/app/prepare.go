@@ -76,6 +76,12 @@ func logExpiry(log *slog.Logger, what string, p *certs.Pair, now time.Time) {
 // Files are written atomically and only when changed. It says which
 // certificates are served.
 func (a *App) Prepare(cfg *config.Config, log *slog.Logger) (Served, error) {
+	return a.prepare(cfg, log, true)
+}
+
+// prepare is Prepare; resolver says whether traefik.toml has the ACME
+// resolver (in cluster mode, the issuer's alone has it).
+func (a *App) prepare(cfg *config.Config, log *slog.Logger, resolver bool) (Served, error) {
 	for _, d := range []struct {
 		path string
 		mode fs.FileMode
@@ -124,13 +130,13 @@ func (a *App) Prepare(cfg *config.Config, log *slog.Logger) (Served, error) {
 		return Served{}, err
 	}
 
-	static, err := renderStatic(cfg, a.Version)
+	static, err := renderStatic(cfg, a.Version, resolver)
 	if err != nil {
 		return Served{}, err
 	}
-	changed, err := atomicfile.Write(cfg.StaticFile(), static, 0o644)
+	changed, err := atomicWriteStatic(cfg, static)
 	if err != nil {
-		return Served{}, Kind(ErrConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
+		return Served{}, err
 	}
 	log.Debug("static configuration written", "file", cfg.StaticFile(), "changed", changed)
 	return servedOf(pair, extras), nil
@@ -203,12 +209,27 @@ func writeTLS(cfg *config.Config, r render.Renderer, pair *certs.Pair, extras []
 	return changed || c, err
 }
 
-func renderStatic(cfg *config.Config, version string) ([]byte, error) {
-	b, err := render.Renderer{Dir: cfg.TemplateDir}.Render(render.StaticTemplate, render.NewStaticData(cfg, version))
+// renderStatic renders traefik.toml; without resolver, the ACME resolver
+// is left out whatever TRAEFIK_ACME_ENABLE says (a follower in cluster mode).
+func renderStatic(cfg *config.Config, version string, resolver bool) ([]byte, error) {
+	d := render.NewStaticData(cfg, version)
+	if !resolver {
+		d.ACME = nil
+	}
+	b, err := render.Renderer{Dir: cfg.TemplateDir}.Render(render.StaticTemplate, d)
 	if err != nil {
 		return nil, Kind(ErrConfig, fmt.Errorf("TRAEFIK_TEMPLATE_DIR: %w", err))
 	}
 	return b, nil
+}
+
+// atomicWriteStatic writes traefik.toml, reporting whether it changed.
+func atomicWriteStatic(cfg *config.Config, b []byte) (bool, error) {
+	changed, err := atomicfile.Write(cfg.StaticFile(), b, 0o644)
+	if err != nil {
+		return false, Kind(ErrConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
+	}
+	return changed, nil
 }
 
 // writeOrRemove renders a dynamic file when want, and removes a stale one

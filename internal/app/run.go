@@ -45,13 +45,27 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 	log.Info("rancher-traefik starting", "version", a.Version, "pid", os.Getpid(), "home", cfg.Home)
 	logSources(log, cfg)
 	removeStaleTemps(cfg, log)
+	dnsEnv, problems := dnsCredentials(cfg, a.Lookup)
+	if len(problems) > 0 {
+		return Kind(ErrConfig, &config.Error{Problems: problems})
+	}
 	// The certificate files are read: from now on a change to them counts,
 	// however long Traefik's start takes.
 	cw := certWatcher(cfg, log)
 	cw.Prime()
-	served, err := a.Prepare(cfg, log)
+	ac := newACMECluster(cfg, log, a.Version)
+	if ac != nil {
+		// The role decides traefik.toml: known before it is written.
+		ac.first(ctx)
+	}
+	served, err := a.prepare(cfg, log, ac.resolver())
 	if err != nil {
 		return err
+	}
+	if ac != nil {
+		if err := ac.writeForward(); err != nil {
+			return err
+		}
 	}
 	cw.Reload = a.reloadCerts(log, served)
 	// Before any wait for Rancher: a missing Traefik is reported at once.
@@ -96,11 +110,15 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 		log.Info("stop requested before Traefik started; exiting", "signal", sig.String())
 		return nil
 	}
-	sup := a.newSupervisor(cfg, log, r, path)
+	sup := a.newSupervisor(cfg, log, r, path, ac, dnsEnv)
 	logBudget(log, cfg, sup.Budget())
 	g.Go(func() error { return cw.Run(bg) })
 	if pub != nil {
 		g.Go(func() error { return pub.Run(bg) })
+	}
+	if ac != nil {
+		g.Go(func() error { return ac.run(bg) })
+		g.Go(func() error { return ac.publishLoop(bg) })
 	}
 	var code int
 	g.Go(func() error {
@@ -120,7 +138,11 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 }
 
 // newSupervisor is Traefik's supervisor, as the configuration says.
-func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reaper, path string) *supervisor.Supervisor {
+func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reaper, path string, ac *acmeCluster, dnsEnv []string) *supervisor.Supervisor {
+	var restarts chan string
+	if ac != nil {
+		restarts = ac.restarts
+	}
 	keepsDeathSignal(log, path)
 	trampoline := "/proc/self/exe" // so that Traefik's first instants are safe from signals
 	if err := unix.Access(trampoline, unix.X_OK); err != nil {
@@ -130,7 +152,7 @@ func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reap
 	return supervisor.New(supervisor.Options{
 		Path:         path,
 		Args:         []string{"--configFile=" + cfg.StaticFile()},
-		Env:          childEnv(a.Lookup, cfg.ChildEnv),
+		Env:          append(childEnv(a.Lookup, cfg.ChildEnv), dnsEnv...),
 		Trampoline:   trampoline,
 		ReadyTimeout: supervisor.DefaultReadyTimeout,
 		StopDelay:    cfg.StopDelay,
@@ -141,5 +163,6 @@ func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reap
 		BackoffMax:   30 * time.Second,
 		HealthyAfter: time.Minute,
 		Diagnose:     func() string { return portsInUse(cfg) },
+		Restarts:     restarts,
 	}, r, log)
 }

@@ -102,6 +102,15 @@ type Config struct {
 	ACMEEmail     string
 	ACMEChallenge string
 	ACMECAServer  string
+	// ACMECluster is TRAEFIK_ACME_CLUSTER: auto, on or off.
+	ACMECluster string
+	// DNS-01: the lego provider, the names of its credential variables
+	// (secrets, resolved by app), the resolvers, and the delay that
+	// replaces the propagation check (0: check).
+	ACMEDNSProvider    string
+	ACMEDNSCredentials []string
+	ACMEDNSResolvers   []string
+	ACMEDNSDelay       time.Duration
 
 	GraceTimeout       time.Duration
 	RequestAcceptGrace time.Duration
@@ -457,6 +466,15 @@ func (c *Config) validate(failed map[string]bool) []Problem {
 	}
 	if c.HTTP3 && !c.HTTPSEnabled() {
 		ps = append(ps, Problem{"TRAEFIK_HTTP3_ENABLE", "HTTP/3 is served on the https entry point, but TRAEFIK_HTTPS_ENABLE=false: enable HTTPS or leave HTTP/3 off"})
+	}
+	if c.ACMEEnable && c.ACMEChallenge == "tls" && c.ACMECluster == "on" {
+		ps = append(ps, Problem{"TRAEFIK_ACME_CHALLENGE", "tls (TLS-ALPN-01) cannot be forwarded to the issuer, but TRAEFIK_ACME_CLUSTER=on: use http or dns (or set TRAEFIK_ACME_CLUSTER=off to let every instance ask for its own certificates)"})
+	}
+	if c.ACMEEnable && c.ACMECluster == "on" && !keysFailed && (c.RancherEndpoint == "" || !c.RancherAccessKey.IsSet()) {
+		ps = append(ps, Problem{"TRAEFIK_ACME_CLUSTER", "on publishes certificates to Rancher's certificate store through the API: set TRAEFIK_RANCHER_ENDPOINT and TRAEFIK_RANCHER_ACCESSKEY/SECRET (or CATTLE_URL and its keys)"})
+	}
+	if c.ACMEEnable && c.ACMEChallenge == "dns" && c.ACMEDNSProvider == "" {
+		ps = append(ps, Problem{"TRAEFIK_ACME_DNS_PROVIDER", "TRAEFIK_ACME_CHALLENGE=dns needs the DNS provider (a name Traefik knows, e.g. cloudflare)"})
 	}
 	if c.ACMEEnable && c.ACMEChallenge == "tls" && !c.HTTPSEnabled() {
 		ps = append(ps, Problem{"TRAEFIK_ACME_CHALLENGE", "the tls challenge needs the https entry point, but TRAEFIK_HTTPS_ENABLE=false: use http or enable HTTPS"})

@@ -363,14 +363,67 @@ var Vars = []Var{
 			return nil
 		}},
 	{Name: "TRAEFIK_ACME_CHALLENGE", Default: "tls", Group: GroupACME,
-		Doc: "tls (TLS-ALPN-01 on the https entry point) or http (HTTP-01 on the http entry point).",
+		Doc: "tls (TLS-ALPN-01 on the https entry point), http (HTTP-01 on the http entry point) or dns (DNS-01 through TRAEFIK_ACME_DNS_PROVIDER; the only one for wildcard names).",
 		parse: func(c *Config, v string) error {
 			switch l := strings.ToLower(v); l {
-			case "tls", "http":
+			case "tls", "http", "dns":
 				c.ACMEChallenge = l
 				return nil
 			}
-			return fmt.Errorf("%q is not one of tls, http", v)
+			return fmt.Errorf("%q is not one of tls, http, dns", v)
+		}},
+	{Name: "TRAEFIK_ACME_DNS_PROVIDER", Group: GroupACME,
+		Doc: "With TRAEFIK_ACME_CHALLENGE=dns: the DNS provider, by the name Traefik (lego " + LegoVersion + ") knows it (cloudflare, route53, ovh, httpreq, exec, …).",
+		parse: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			if !dnsProviders[v] {
+				return fmt.Errorf("%q is not a DNS provider Traefik knows (lego %s's names, e.g. cloudflare, route53, ovh, httpreq)", v, LegoVersion)
+			}
+			c.ACMEDNSProvider = v
+			return nil
+		}},
+	{Name: "TRAEFIK_ACME_DNS_CREDENTIALS", Group: GroupACME,
+		Doc: "With TRAEFIK_ACME_CHALLENGE=dns: comma-separated names of the provider's variables (e.g. CF_DNS_API_TOKEN), each read as a secret (NAME, NAME_FILE, or NAME naming a file of TRAEFIK_SECRETS_DIR) and passed to Traefik's environment alone, never logged.",
+		parse: func(c *Config, v string) error {
+			c.ACMEDNSCredentials = nil
+			for n := range strings.FieldsFuncSeq(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+				if !envNameRE.MatchString(n) {
+					return fmt.Errorf("%q is not a variable name", n)
+				}
+				if strings.HasPrefix(n, "TRAEFIK_") || strings.HasPrefix(n, "CATTLE_") {
+					return fmt.Errorf("%s cannot be passed to Traefik: TRAEFIK_* and CATTLE_* variables are ours or secret", n)
+				}
+				c.ACMEDNSCredentials = append(c.ACMEDNSCredentials, n)
+			}
+			return nil
+		}},
+	{Name: "TRAEFIK_ACME_DNS_RESOLVERS", Group: GroupACME,
+		Doc: "With TRAEFIK_ACME_CHALLENGE=dns: comma-separated DNS servers (host:port) the propagation check asks; empty means the system's.",
+		parse: func(c *Config, v string) error {
+			c.ACMEDNSResolvers = nil
+			for n := range strings.FieldsFuncSeq(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+				if _, port, err := net.SplitHostPort(n); err != nil || port == "" {
+					return fmt.Errorf("%q is not host:port", n)
+				}
+				c.ACMEDNSResolvers = append(c.ACMEDNSResolvers, n)
+			}
+			return nil
+		}},
+	{Name: "TRAEFIK_ACME_DNS_PROPAGATION", Default: "check", Group: GroupACME,
+		Doc: "With TRAEFIK_ACME_CHALLENGE=dns: check (wait until the TXT record is seen), or a delay to wait instead of checking (e.g. 30s).",
+		parse: func(c *Config, v string) error {
+			if strings.EqualFold(v, "check") {
+				c.ACMEDNSDelay = 0
+				return nil
+			}
+			d, err := duration(v)
+			if err != nil || d == 0 {
+				return fmt.Errorf("%q is neither check nor a delay above zero (e.g. 30s)", v)
+			}
+			c.ACMEDNSDelay = d
+			return nil
 		}},
 	{Name: "TRAEFIK_ACME_CASERVER", Group: GroupACME,
 		Doc: "ACME directory URL; empty means Let's Encrypt production.",
@@ -381,6 +434,17 @@ var Vars = []Var{
 			u, err := httpURL(v)
 			c.ACMECAServer = u
 			return err
+		}},
+
+	{Name: "TRAEFIK_ACME_CLUSTER", Default: "auto", Group: GroupACME,
+		Doc: "Cluster-wide ACME: one instance of this Rancher service (the issuer: the running, not unhealthy container with the lowest create_index) runs the resolver, the others forward HTTP-01 challenges to it and serve the certificates it publishes to Rancher's certificate store. auto: when the service is global or has more than one container (needs TRAEFIK_ACME_CHALLENGE=http); on: always; off: every instance asks for its own certificates.",
+		parse: func(c *Config, v string) error {
+			switch l := strings.ToLower(v); l {
+			case "auto", "on", "off":
+				c.ACMECluster = l
+				return nil
+			}
+			return fmt.Errorf("%q is not one of auto, on, off", v)
 		}},
 
 	{Name: "TRAEFIK_REQUEST_ACCEPT_GRACE", Default: "0s", Group: GroupProcess,

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -113,6 +114,9 @@ type pebbleOptions struct {
 	// DefaultIPv4 is the address every name resolves to (the DNS answers no
 	// AAAA, so the validation goes to this address alone).
 	DefaultIPv4 string
+	// ValiditySeconds, when set, is how long the certificates are valid
+	// (Pebble's certificateValidityPeriod; its default is 5 years).
+	ValiditySeconds int
 }
 
 // pebbleCA is a running Pebble with its DNS server.
@@ -124,6 +128,12 @@ type pebbleCA struct {
 	// for an ACME client to trust (LEGO_CA_CERTIFICATES).
 	CAFile string
 	mgmt   string // Pebble's management interface, https://host:port
+	// chall is pebble-challtestsrv's management interface (http://host:port),
+	// where the test sets DNS records.
+	chall string
+	// DNS is pebble-challtestsrv's DNS server (host:port), the one Pebble
+	// resolves names and reads TXT records with.
+	DNS    string
 	trust  *x509.CertPool
 	pebble *daemon
 	// root and intermediate, once fetched (Pebble keeps them while it runs)
@@ -137,10 +147,11 @@ func startPebble(t testing.TB, o pebbleOptions) *pebbleCA {
 	pebbleBin, challBin := pebbleBinaries(t)
 	dir := t.TempDir()
 	dns := net.JoinHostPort(o.Host, strconv.Itoa(freePort(t)))
+	challMgmt := net.JoinHostPort(o.Host, strconv.Itoa(freePort(t)))
 	// Only the DNS server: its own HTTP-01, HTTPS, TLS-ALPN-01 and DoH
 	// responders would listen on ports of their own for nothing.
 	chall := startDaemon(t, "pebble-challtestsrv", nil, challBin,
-		"-dnsserver", dns, "-management", net.JoinHostPort(o.Host, strconv.Itoa(freePort(t))),
+		"-dnsserver", dns, "-management", challMgmt,
 		"-defaultIPv4", o.DefaultIPv4, "-defaultIPv6", "",
 		"-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", "")
 	waitDNS(t, chall, dns, o.DefaultIPv4)
@@ -151,7 +162,7 @@ func startPebble(t testing.TB, o pebbleOptions) *pebbleCA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pebbleCA{t: t, CAFile: filepath.Join(dir, "pebble-https-ca.pem"), trust: certPool(tlsChain)}
+	p := &pebbleCA{t: t, CAFile: filepath.Join(dir, "pebble-https-ca.pem"), trust: certPool(tlsChain), chall: "http://" + challMgmt, DNS: dns}
 	cfg := pebbleConfig(t, o, filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"))
 	for name, b := range map[string][]byte{
 		"cert.pem": tlsChain.LeafPEM, "key.pem": tlsChain.KeyPEM,
@@ -220,12 +231,17 @@ func pebbleConfig(t testing.TB, o pebbleOptions, certFile, keyFile string) pebbl
 		TLSPort                 int    `json:"tlsPort"`
 		OCSPResponderURL        string `json:"ocspResponderURL"`
 		KeyAlgorithm            string `json:"keyAlgorithm"`
+		// Pebble v2.10: the default validity, and the default profile's.
+		CertificateValidityPeriod int                      `json:"certificateValidityPeriod,omitempty"`
+		Profiles                  map[string]pebbleProfile `json:"profiles,omitempty"`
 	}
 	b, err := json.Marshal(map[string]pebble{"pebble": {
 		ListenAddress: c.listen, ManagementListenAddress: c.management,
 		Certificate: certFile, PrivateKey: keyFile,
 		HTTPPort: o.HTTPPort, TLSPort: o.TLSPort,
-		KeyAlgorithm: "ecdsa",
+		KeyAlgorithm:              "ecdsa",
+		CertificateValidityPeriod: o.ValiditySeconds,
+		Profiles:                  profiles(o.ValiditySeconds),
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -233,6 +249,52 @@ func pebbleConfig(t testing.TB, o pebbleOptions, certFile, keyFile string) pebbl
 	c.json = b
 	return c
 }
+
+// pebbleProfile is a certificate profile of Pebble's configuration.
+type pebbleProfile struct {
+	Description    string `json:"description"`
+	ValidityPeriod int    `json:"validityPeriod"`
+}
+
+// profiles is Pebble's default profile with validity seconds, or none.
+func profiles(validity int) map[string]pebbleProfile {
+	if validity == 0 {
+		return nil
+	}
+	return map[string]pebbleProfile{"default": {Description: "the test's validity", ValidityPeriod: validity}}
+}
+
+// setA makes pebble-challtestsrv answer name with these addresses, in this
+// order (Pebble's validation connects to the first).
+func (p *pebbleCA) setA(name string, addrs ...string) {
+	p.t.Helper()
+	b, _ := json.Marshal(map[string]any{"host": name, "addresses": addrs})
+	resp, err := http.Post(p.chall+"/add-a", "application/json", bytes.NewReader(b))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		p.t.Fatalf("pebble-challtestsrv add-a %s: %s", name, resp.Status)
+	}
+}
+
+// challtestsrv posts body to pebble-challtestsrv's management path.
+func (p *pebbleCA) challtestsrv(path string, body any) error {
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(p.chall+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("pebble-challtestsrv %s: %s", path, resp.Status)
+	}
+	return nil
+}
+
+// orders is how many orders Pebble has taken.
+func (p *pebbleCA) orders() int { return strings.Count(p.log(), "Added order ") }
 
 // get fetches url from Pebble, trusting its HTTPS certificate.
 func (p *pebbleCA) get(url string) ([]byte, error) {

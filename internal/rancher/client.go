@@ -80,6 +80,9 @@ func (c *Client) fetch(ctx context.Context, path string, timeout time.Duration, 
 	resp, err := c.http().Do(req)
 	if err == nil {
 		defer resp.Body.Close()
+		if resp.StatusCode == http.StatusNotFound {
+			return fmt.Errorf("metadata %s: %s: %w", redact(u), resp.Status, ErrNotFound)
+		}
 		if resp.StatusCode != http.StatusOK {
 			return fmt.Errorf("metadata %s: %s", redact(u), resp.Status)
 		}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -32,6 +33,9 @@ const (
 	// (compression).
 	MiddlewaresTemplate = "middlewares.toml.tmpl"
 	RetryTemplate       = "retry.toml.tmpl"
+	// ForwardTemplate renders the router that passes ACME HTTP-01
+	// challenges to the issuer (cluster-wide ACME).
+	ForwardTemplate = "acme-forward.toml.tmpl"
 )
 
 // CompressMiddleware is the compress middleware of TRAEFIK_COMPRESSION that
@@ -109,6 +113,16 @@ type ACME struct {
 	Email        Lit // empty when unset
 	CAServer     Lit // empty when unset
 	TLSChallenge bool
+	DNS          *DNSChallenge // DNS-01, or nil
+}
+
+// DNSChallenge is the resolver's dnsChallenge.
+type DNSChallenge struct {
+	Provider  Lit
+	Resolvers Lit // an array, or ""
+	// Delay replaces the propagation check (propagation.delayBeforeChecks
+	// with disableChecks), or "".
+	Delay Lit
 }
 
 // StaticData is what traefik.toml.tmpl sees.
@@ -120,6 +134,7 @@ type StaticData struct {
 	HTTPSEnabled       bool
 	Redirect           bool
 	RedirectTo         Lit // the port clients reach HTTPS on, as ":443"
+	RedirectPriority   Lit
 	HTTP3              *HTTP3
 	ReadTimeout        Lit // http and https: transport.respondingTimeouts
 	WriteTimeout       Lit
@@ -161,6 +176,7 @@ func NewStaticData(c *config.Config, version string) StaticData {
 		HTTPSEnabled:       c.HTTPSEnabled(),
 		Redirect:           c.Redirect(),
 		RedirectTo:         String(":" + strconv.Itoa(c.PublicHTTPSPort())),
+		RedirectPriority:   Lit(strconv.Itoa(RedirectPriority)),
 		ReadTimeout:        Duration(c.ReadTimeout),
 		WriteTimeout:       Duration(c.WriteTimeout),
 		IdleTimeout:        Duration(c.IdleTimeout),
@@ -210,6 +226,12 @@ func NewStaticData(c *config.Config, version string) StaticData {
 	}
 	if c.ACMEEnable {
 		a := &ACME{Storage: String(c.ACMEStorage()), TLSChallenge: c.ACMEChallenge == "tls"}
+		if c.ACMEChallenge == "dns" {
+			a.DNS = &DNSChallenge{Provider: String(c.ACMEDNSProvider), Resolvers: Strings(c.ACMEDNSResolvers)}
+			if c.ACMEDNSDelay > 0 {
+				a.DNS.Delay = Duration(c.ACMEDNSDelay)
+			}
+		}
 		if c.ACMEEmail != "" {
 			a.Email = String(c.ACMEEmail)
 		}
@@ -292,6 +314,34 @@ type RetryData struct {
 
 // NewRetryData marshals the tries per request.
 func NewRetryData(attempts int) RetryData { return RetryData{Attempts: Lit(strconv.Itoa(attempts))} }
+
+// MaxUserPriority is the largest router priority Traefik v3 accepts from a
+// provider (pkg/server/router/router.go, maxUserPriority).
+const MaxUserPriority = math.MaxInt - 1000
+
+// RedirectPriority is the priority of the http entry point's redirect to
+// HTTPS: Traefik's default is math.MaxInt-1, above any router a provider
+// may define, which would leave the ACME challenge forwarding of cluster
+// mode (MaxUserPriority) behind the redirect. One below MaxUserPriority it
+// still outranks every route but one at that extreme.
+const RedirectPriority = MaxUserPriority - 1
+
+// ForwardData is what acme-forward.toml.tmpl sees.
+type ForwardData struct {
+	// Issuer is the URL of the issuer's http entry point.
+	Issuer Lit
+	// Priority is the router's: MaxUserPriority, the largest Traefik takes
+	// from a provider (router.go's maxUserPriority: a larger one is refused).
+	Priority Lit
+}
+
+// NewForwardData forwards to the http entry point at ip:port.
+func NewForwardData(ip string, port int) ForwardData {
+	return ForwardData{
+		Issuer:   String("http://" + net.JoinHostPort(ip, strconv.Itoa(port))),
+		Priority: Lit(strconv.Itoa(MaxUserPriority)),
+	}
+}
 
 // AdminData is what admin.toml.tmpl sees: the API behind basic auth with
 // the users in UsersFile, or, UsersFile empty, answering loopback clients

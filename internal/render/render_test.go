@@ -39,6 +39,9 @@ func TestStaticGolden(t *testing.T) {
 		{"redirect-off.toml", map[string]string{"TRAEFIK_HTTPS_REDIRECT": "false"}},
 		{"acme.toml", map[string]string{"TRAEFIK_ACME_ENABLE": "true", "TRAEFIK_ACME_EMAIL": "ops@example.com", "TRAEFIK_ACME_CASERVER": "https://acme-staging-v02.api.letsencrypt.org/directory"}},
 		{"acme-http.toml", map[string]string{"TRAEFIK_ACME_ENABLE": "true", "TRAEFIK_ACME_CHALLENGE": "http", "TRAEFIK_HTTPS_ENABLE": "false"}},
+		{"acme-dns.toml", map[string]string{"TRAEFIK_ACME_ENABLE": "true", "TRAEFIK_ACME_CHALLENGE": "dns", "TRAEFIK_ACME_DNS_PROVIDER": "cloudflare"}},
+		{"acme-dns-delay.toml", map[string]string{"TRAEFIK_ACME_ENABLE": "true", "TRAEFIK_ACME_CHALLENGE": "dns", "TRAEFIK_ACME_DNS_PROVIDER": "httpreq",
+			"TRAEFIK_ACME_DNS_RESOLVERS": "10.0.0.53:53, [fd00::53]:53", "TRAEFIK_ACME_DNS_PROPAGATION": "30s"}},
 		{"admin-auth.toml", map[string]string{"TRAEFIK_ADMIN_AUTH_USERS": "admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/"}},
 		{"admin-off.toml", map[string]string{"TRAEFIK_ADMIN_ENABLE": "false"}},
 		{"admin-insecure.toml", map[string]string{"TRAEFIK_ADMIN_INSECURE": "true"}},
@@ -99,6 +102,11 @@ func TestTLSAndAdminGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "retry.toml", got)
+	got, err = Renderer{}.Render(ForwardTemplate, NewForwardData("10.42.7.9", 80))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "acme-forward.toml", got)
 }
 
 // TestMiddlewaresGolden: the middlewares TRAEFIK_COMPRESSION asks for.

@@ -22,6 +22,9 @@ type outcome struct {
 	// handlers could be seen — a Traefik not ready yet, with nothing in
 	// flight. Its end is a clean stop (exit 0), not a crash.
 	clean bool
+	// restart: the child was stopped to be started again (Options.Restarts)
+	// and no stop was asked meanwhile.
+	restart bool
 }
 
 // childLoop forwards signals to one child and runs the stop ladder until
@@ -36,6 +39,7 @@ type childLoop struct {
 	blind   bool        // opened without seeing its stop handlers
 	held    []os.Signal // arrived before it could take them
 	stopped bool
+	restart bool // the stop is a restart (Options.Restarts)
 	stopSig os.Signal
 	sentTo  os.Signal // the stop signal as forwarded while blind
 	delayC  <-chan time.Time
@@ -54,10 +58,21 @@ func (l *childLoop) run(ctx context.Context, sigs <-chan os.Signal) outcome {
 			l.opened(r)
 		case <-ctxDone:
 			ctxDone = nil
+			l.restart = false // whatever stop is under way is now for good
 			if !l.stopped {
 				l.stop(unix.SIGTERM, "shutdown")
 			}
+		case why := <-l.s.opts.Restarts:
+			if !l.stopped {
+				l.restart = true
+				l.stop(unix.SIGTERM, why)
+			}
 		case sig := <-sigs:
+			if IsStop(sig) && l.restart {
+				// Already stopping: it stays stopped.
+				l.restart = false
+				continue
+			}
 			if IsStop(sig) && !l.stopped {
 				l.stop(sig, sig.String())
 				continue
@@ -83,7 +98,7 @@ func (l *childLoop) run(ctx context.Context, sigs <-chan os.Signal) outcome {
 func (l *childLoop) stop(sig os.Signal, why string) {
 	l.stopped, l.stopSig = true, sig
 	l.s.log.Info("stopping traefik", "reason", why, "delay", l.s.opts.StopDelay.String(), "grace", l.s.opts.StopGrace.String())
-	if l.s.opts.StopDelay > 0 {
+	if l.s.opts.StopDelay > 0 && !l.restart {
 		l.delayC = time.After(l.s.opts.StopDelay)
 		return
 	}
@@ -133,7 +148,7 @@ func (l *childLoop) opened(r readiness) {
 
 // ended reports the child's end.
 func (l *childLoop) ended(st reaper.Status) outcome {
-	o := outcome{st: st, stopped: l.stopped}
+	o := outcome{st: st, stopped: l.stopped, restart: l.restart}
 	switch {
 	case l.killed:
 		l.s.log.Error("traefik did not stop within its grace and was killed", "grace", l.s.opts.StopGrace.String(), "status", st.String())

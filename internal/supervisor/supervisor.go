@@ -67,6 +67,13 @@ type Options struct {
 	BackoffMax   time.Duration
 	HealthyAfter time.Duration // a run this long resets the backoff
 
+	// Restarts, when set, asks for the child to be replaced: it is stopped
+	// as for a shutdown (no StopDelay: nothing is deregistered) and started
+	// again at once, outside the restart policy and its count — its static
+	// configuration changed, which Traefik reads only at start. The value
+	// is the reason, for the log.
+	Restarts <-chan string
+
 	// Diagnose, if set, looks for a likely cause when the child keeps
 	// failing (e.g. a port taken by another process); "" when it finds none.
 	Diagnose func() string
@@ -153,6 +160,10 @@ func (s *Supervisor) supervise(ctx context.Context, sigs <-chan os.Signal) (int,
 			}
 			s.log.Error("restarting traefik failed", "err", err)
 			st = reaper.Status{WaitStatus: unix.WaitStatus(127 << 8)}
+		}
+		if o.restart {
+			s.log.Info("traefik stopped to be restarted with its new configuration", "status", st.String())
+			continue
 		}
 		if o.clean {
 			return 0, nil
