@@ -125,7 +125,7 @@ func (c *acmeCluster) writeForward() error {
 	if want {
 		data = render.NewForwardData(r.Issuer.PrimaryIP, c.cfg.HTTPPort)
 	}
-	_, err := writeOrRemove(render.Renderer{Dir: c.cfg.TemplateDir}, filepath.Join(c.cfg.DynamicDir(), forwardFile), render.ForwardTemplate, data, want)
+	_, err := writeOrRemove(render.Renderer{Dir: c.cfg.TemplateDir}, c.cfg.StagingDir(), filepath.Join(c.cfg.DynamicDir(), forwardFile), render.ForwardTemplate, data, want)
 	return err
 }
 

@@ -19,6 +19,7 @@ func ownFiles(cfg *config.Config) []string {
 		filepath.Join(cfg.DynamicDir(), tlsFile),
 		filepath.Join(cfg.DynamicDir(), adminFile),
 		filepath.Join(cfg.DynamicDir(), storeCertsFile),
+		filepath.Join(cfg.DynamicDir(), forwardFile),
 		cfg.RancherFile(),
 		filepath.Join(cfg.CertsDir(), certs.MainCert),
 		filepath.Join(cfg.CertsDir(), certs.MainKey),

@@ -119,3 +119,11 @@ func DecodeSelf(me Member, service []byte) (*Self, error) {
 	}
 	return s, nil
 }
+
+// str is *p, or "" for a null.
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
