@@ -27,12 +27,7 @@ const cbDefault = "NetworkErrorRatio() > 0.5"
 // rawmindCases: one case per row of rawmindLabels (key), each the labels of
 // a rawmind0 user and the piece of configuration they give. Template lines
 // are rawmind0/rancher-traefik's root/opt/tools/rancher-template/tmpl/traefik.tmpl.
-var rawmindCases = []struct {
-	key    string
-	labels map[string]string
-	at     string
-	want   any
-}{
+var rawmindCases = []compatCase{
 	// {{if or (eq $traefik_enable "true") (eq $traefik_enable "stack")}}; stack: {{tolower $stack.Name}}.{{$v}}
 	{key: "traefik.enable", labels: map[string]string{"traefik.enable": "stack", "traefik.domain": "a.test"}, at: "http/routers/s-St/rule", want: "Host(`st.a.test`)"},
 	// Host: {{tolower $service.Name}}.{{tolower $stack.Name}}.{{$v}} for each domain, joined by ","
@@ -62,39 +57,6 @@ var rawmindCases = []struct {
 	{key: "traefik.backend.circuitbreaker.expression", labels: map[string]string{"traefik.enable": "stack", "traefik.domain": "a.com,b.com", "traefik.backend.circuitbreaker.expression": "LatencyAtQuantileMS(50.0) > 100"}, at: "http/middlewares/s-St-circuitbreaker/circuitBreaker/expression", want: "LatencyAtQuantileMS(50.0) > 100"},
 	// url = "http://{{$container.PrimaryIp}}:{{if gt $traefik_port "0"}}{{$traefik_port}}{{else}}80{{end}}"
 	{key: "traefik.port", labels: map[string]string{"traefik.enable": "stack"}, at: "http/services/s-St/loadBalancer/servers", want: []map[string]any{{"url": "http://10.0.0.1:80"}}},
-}
-
-// TestRawmindLabels: every rawmind0 label has a row and a case, and each
-// case gives its piece of configuration with no warning.
-func TestRawmindLabels(t *testing.T) {
-	cased := map[string]bool{}
-	rows := map[string]bool{}
-	for _, r := range rawmindLabels {
-		rows[r.key] = true
-	}
-	for _, tt := range rawmindCases {
-		cased[tt.key] = true
-		t.Run(tt.key, func(t *testing.T) {
-			if !rows[tt.key] {
-				t.Fatalf("no row %q in rawmindLabels", tt.key)
-			}
-			if !isRawmind(tt.labels) {
-				t.Fatalf("labels %v are not detected as rawmind0's", tt.labels)
-			}
-			res := rawmindBuild(tt.labels, Options{Domain: "example.com"})
-			if len(res.Warnings) > 0 {
-				t.Fatalf("warnings: %v", res.Warnings)
-			}
-			if diff := cmp.Diff(lookup(res.Config, tt.at), tt.want); diff != "" {
-				t.Errorf("%s (-got +want):\n%s", tt.at, diff)
-			}
-		})
-	}
-	for _, r := range rawmindLabels {
-		if !cased[r.key] {
-			t.Errorf("rawmind0 label %q has no case", r.key)
-		}
-	}
 }
 
 // TestRawmindDefaults: a rawmind0 service gets rawmind0's fixed settings —

@@ -1,26 +1,13 @@
 package routes
 
-import (
-	"strings"
-	"testing"
+import "strings"
 
-	"github.com/google/go-cmp/cmp"
-
-	"rancher-traefik/internal/rancher"
-)
-
-// v1LabelCases are one case per row of v1Labels: the service s of stack st
-// (port 80, one container at 10.0.0.1) with the row's labels, and what the
-// configuration holds at a path (a / b / c) — or, for cred, the content of
-// the one credential file.
-var v1LabelCases = []struct {
-	key    string // the row of v1Labels
-	labels map[string]string
-	opts   func(*Options)
-	at     string // "" with want nil: nothing is published
-	want   any
-	cred   string
-}{
+// v1LabelCases are one case per row of v1Labels, part of the
+// compatibility table (compat_test.go, TestCompat): the service s of stack
+// st (port 80, one container at 10.0.0.1) with the row's labels, and what
+// the configuration holds at a path (a / b / c) — or, for cred, the
+// content of the one credential file.
+var v1LabelCases = []compatCase{
 	{key: "enable", labels: map[string]string{"traefik.enable": "false"}},
 	{key: "tags", labels: map[string]string{"traefik.tags": "api, web"}, opts: func(o *Options) { o.Constraints, _ = ParseConstraints("tag!=web") }},
 	{key: "domain", labels: map[string]string{"traefik.domain": "other.test."}, at: "http/routers/s-st/rule", want: "Host(`s.st.other.test`)"},
@@ -28,7 +15,7 @@ var v1LabelCases = []struct {
 	{key: "port", labels: map[string]string{"traefik.port": "8080"}, at: "http/services/s-st/loadBalancer/servers", want: []map[string]any{{"url": "http://10.0.0.1:8080"}}},
 	{key: "protocol", labels: map[string]string{"traefik.protocol": "HTTPS"}, at: "http/services/s-st/loadBalancer/servers", want: []map[string]any{{"url": "https://10.0.0.1:80"}}},
 	{key: "weight", labels: map[string]string{"traefik.weight": "5"}, at: "http/services/s-st/loadBalancer/servers", want: []map[string]any{{"url": "http://10.0.0.1:80", "weight": int64(5)}}},
-	{key: "backend", labels: map[string]string{"traefik.backend": "foo"}, at: "http/routers/s-st/service", want: "s-st"}, // accepted, not translated yet (#9 §1)
+	{key: "backend", labels: map[string]string{"traefik.backend": "foo"}, at: "http/routers/s-st/service", want: "s-st", status: ignored, note: "accepted, not translated yet (issue #9 §1)"},
 	{key: "acme", labels: map[string]string{"traefik.acme": "true"}, opts: func(o *Options) { o.ACME = true }, at: "http/routers/s-st/tls", want: map[string]any{"certResolver": "acme"}},
 	{key: "frontend.rule", labels: map[string]string{"traefik.frontend.rule": "Host:a.test,b.test;PathPrefix:/api"}, at: "http/routers/s-st/rule", want: "(Host(`a.test`) || Host(`b.test`)) && PathPrefix(`/api`)"},
 	{key: "frontend.entrypoints", labels: map[string]string{"traefik.frontend.entryPoints": "http, https"}, opts: func(o *Options) { o.HTTPS = true }, at: "http/routers/s-st-http/entryPoints", want: []string{"http"}}, // and s-st on https (TestV1EntryPoints)
@@ -70,70 +57,13 @@ var v1LabelCases = []struct {
 	{key: "frontend.headers.hostsproxyheaders", labels: map[string]string{"traefik.frontend.headers.hostsProxyHeaders": "X-Forwarded-Host"}, at: "http/middlewares/s-st-headers/headers", want: map[string]any{"hostsProxyHeaders": []string{"X-Forwarded-Host"}}},
 	{key: "frontend.headers.customrequestheaders", labels: map[string]string{"traefik.frontend.headers.customRequestHeaders": "X-A:1 || X-B: two"}, at: "http/middlewares/s-st-headers/headers", want: map[string]any{"customRequestHeaders": map[string]any{"X-A": "1", "X-B": "two"}}},
 	{key: "frontend.headers.customresponseheaders", labels: map[string]string{"traefik.frontend.headers.customResponseHeaders": "X-C:3"}, at: "http/middlewares/s-st-headers/headers", want: map[string]any{"customResponseHeaders": map[string]any{"X-C": "3"}}},
-	{key: "backend.loadbalancer.method", labels: map[string]string{"traefik.backend.loadbalancer.method": "drr"}, at: "http/services/s-st/loadBalancer/servers", want: []map[string]any{{"url": "http://10.0.0.1:80"}}}, // Traefik v3 has wrr only
+	{key: "backend.loadbalancer.method", labels: map[string]string{"traefik.backend.loadbalancer.method": "drr"}, at: "http/services/s-st/loadBalancer/servers", want: []map[string]any{{"url": "http://10.0.0.1:80"}}, status: ignored, note: "Traefik v3 has wrr only"},
 	{key: "backend.loadbalancer.sticky", labels: map[string]string{"traefik.backend.loadbalancer.sticky": "true"}, at: "http/services/s-st/loadBalancer/sticky", want: map[string]any{"cookie": map[string]any{}}},
 	{key: "backend.loadbalancer.stickiness", labels: map[string]string{"traefik.backend.loadbalancer.stickiness": "true"}, at: "http/services/s-st/loadBalancer/sticky", want: map[string]any{"cookie": map[string]any{}}},
 	{key: "backend.loadbalancer.stickiness.cookiename", labels: map[string]string{"traefik.backend.loadbalancer.stickiness": "true", "traefik.backend.loadbalancer.stickiness.cookieName": "sid"}, at: "http/services/s-st/loadBalancer/sticky", want: map[string]any{"cookie": map[string]any{"name": "sid"}}},
 	{key: "backend.healthcheck.path", labels: map[string]string{"traefik.backend.healthcheck.path": "/health"}, at: "http/services/s-st/loadBalancer/healthCheck", want: map[string]any{"path": "/health"}},
 	{key: "backend.healthcheck.interval", labels: map[string]string{"traefik.backend.healthcheck.path": "/health", "traefik.backend.healthcheck.interval": "5"}, at: "http/services/s-st/loadBalancer/healthCheck", want: map[string]any{"path": "/health", "interval": "5s"}},
 	{key: "backend.healthcheck.port", labels: map[string]string{"traefik.backend.healthcheck.path": "/health", "traefik.backend.healthcheck.port": "8081"}, at: "http/services/s-st/loadBalancer/healthCheck", want: map[string]any{"path": "/health", "port": int64(8081)}},
-}
-
-// TestV1Labels: every Traefik v1.7 label row rancher-traefik reads has its
-// doc line and its case, and each case's labels give the expected piece of
-// configuration, with no warning.
-func TestV1Labels(t *testing.T) {
-	cased := map[string]bool{}
-	for _, tt := range v1LabelCases {
-		cased[tt.key] = true
-		t.Run(tt.key, func(t *testing.T) {
-			if _, ok := v1LabelIndex[tt.key]; !ok {
-				t.Fatalf("no row %q in v1Labels", tt.key)
-			}
-			labels := map[string]string{"traefik.enable": "true"}
-			for k, v := range tt.labels {
-				labels[k] = v
-			}
-			o := Options{Domain: "example.com", CredentialDir: testCredDir, CredentialKey: testCredKey}
-			if tt.opts != nil {
-				tt.opts(&o)
-			}
-			res := Build(&rancher.Snapshot{Version: "1", Services: []rancher.Service{{
-				Name: "s", Stack: "st", Kind: "service", Ports: []string{"80/tcp"}, Labels: labels,
-				Containers: []rancher.Container{{PrimaryIP: "10.0.0.1"}},
-			}}}, o)
-			if len(res.Warnings) > 0 {
-				t.Fatalf("warnings: %v", res.Warnings)
-			}
-			switch {
-			case tt.cred != "":
-				if len(res.Credentials) != 1 {
-					t.Fatalf("%d credential files, want 1", len(res.Credentials))
-				}
-				for _, c := range res.Credentials {
-					if diff := cmp.Diff(c.Reveal(), tt.cred); diff != "" {
-						t.Errorf("credential file (-got +want):\n%s", diff)
-					}
-				}
-			case tt.at == "":
-				if len(res.Config) != 0 {
-					t.Errorf("published %v, want nothing", res.Config)
-				}
-			default:
-				if diff := cmp.Diff(lookup(res.Config, tt.at), tt.want); diff != "" {
-					t.Errorf("%s (-got +want):\n%s", tt.at, diff)
-				}
-			}
-		})
-	}
-	for _, row := range v1Labels {
-		if !cased[row.key] {
-			t.Errorf("label row %q has no case in v1LabelCases", row.key)
-		}
-		if row.doc == "" {
-			t.Errorf("label row %q has no doc line", row.key)
-		}
-	}
 }
 
 // lookup follows a/b/c through nested maps; nil when a step is missing.

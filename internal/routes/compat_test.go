@@ -1,0 +1,271 @@
+package routes
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"rancher-traefik/internal/rancher"
+)
+
+// The label-compatibility table (issue #9, "Tests and figures"): one case
+// per Traefik v1.7 label row (v1LabelCases, v1labels_test.go), per
+// rawmind0 label (rawmindCases, rawmind_test.go) and per behaviour of the
+// v2 provider and of issue #9 §2/§5 (behaviourCases, below). Each case is
+// labels (and options) → the piece of v3 configuration they give, and a
+// status the test checks against the warnings. README's label tables are
+// generated from it (TestREADMELabelTables), and
+// testdata/compat-stack.yml, the metadata answer internal/e2e loads into
+// the real Traefik, too (TestCompatStack).
+
+// compatStatus is what rancher-traefik does with a case's labels.
+type compatStatus string
+
+const (
+	// translated: published with the v3 equivalent, no warning (an info
+	// line at most).
+	translated compatStatus = "translated"
+	// droppedWarn: the service is published without the label's setting,
+	// and a warning names the label.
+	droppedWarn compatStatus = "dropped with warning"
+	// ignored: accepted and not translated, without a warning.
+	ignored compatStatus = "ignored"
+)
+
+type compatCase struct {
+	key    string // the row (v1Labels, rawmindLabels) or the behaviour
+	labels map[string]string
+	opts   func(*Options)
+	svc    func(*rancher.Service) // a service other than s of st
+	at     string                 // "" with want nil: nothing is published
+	want   any
+	cred   string // the content of the one credential file
+	status compatStatus
+	warn   string // droppedWarn: the label the warning names
+	note   string
+	noE2E  string // why the case is not in compat-stack.yml, if it is not
+}
+
+// compatGroup is one of the table's parts and the service its cases are
+// labels of.
+type compatGroup struct {
+	name  string
+	cases []compatCase
+	svc   func(labels map[string]string) rancher.Service
+	opts  Options
+}
+
+func compatGroups() []compatGroup {
+	v1svc := func(labels map[string]string) rancher.Service {
+		l := map[string]string{"traefik.enable": "true"}
+		maps.Copy(l, labels)
+		return rancher.Service{Name: "s", Stack: "st", Kind: "service", Ports: []string{"80/tcp"}, Labels: l,
+			Containers: []rancher.Container{{PrimaryIP: "10.0.0.1"}}}
+	}
+	o := Options{Domain: "example.com", CredentialDir: testCredDir, CredentialKey: testCredKey}
+	return []compatGroup{
+		{name: "v1", cases: v1LabelCases, svc: v1svc, opts: o},
+		{name: "rawmind0", cases: rawmindCases, opts: Options{Domain: "example.com"}, svc: func(labels map[string]string) rancher.Service {
+			return rancher.Service{Name: "s", Stack: "St", Kind: "service", Ports: []string{"8080/tcp"}, Labels: labels,
+				Containers: []rancher.Container{{PrimaryIP: "10.0.0.1"}}}
+		}},
+		{name: "behaviour", cases: behaviourCases, svc: v1svc, opts: o},
+	}
+}
+
+// behaviourCases: Traefik v2.11's Rancher provider's behaviours (issue #9
+// §3) and those of §2 and §5, each as labels → configuration.
+var behaviourCases = []compatCase{
+	{key: "v1 priority", labels: map[string]string{"traefik.frontend.rule": "Host:a.test;PathPrefix:/api"}, at: "http/routers/s-st/priority", want: int64(27),
+		note: "a v1 router without traefik.frontend.priority gets v1's: the length of its v1 rule as written (27 here), so overlapping rules match in v1's order"},
+	{key: "http,https: a router per TLS mode", labels: map[string]string{"traefik.frontend.entryPoints": "http,https", "traefik.frontend.redirect.entryPoint": "https"}, opts: func(o *Options) { o.HTTPS = true },
+		at: "http/routers/s-st-http/middlewares", want: []string{"s-st-redirectscheme"},
+		note: "`<name>` on https with TLS, `<name>-http` on http; a redirect to https fires on the http one only"},
+	{key: "http,https without HTTPS", labels: map[string]string{"traefik.frontend.entryPoints": "http,https"}, at: "http/routers/s-st/entryPoints", want: []string{"http"},
+		status: droppedWarn, warn: "traefik.frontend.entryPoints", note: "with TRAEFIK_HTTPS_ENABLE=false, https is left out and the router serves http"},
+	{key: "unknown v1 entry point", labels: map[string]string{"traefik.frontend.entryPoints": "http,admin"}, at: "http/routers/s-st/entryPoints", want: []string{"http"},
+		status: droppedWarn, warn: "traefik.frontend.entryPoints", note: "an entry point that does not exist is left out, as v1.7 skipped it; with none left the service is left out"},
+	{key: "web and websecure", labels: map[string]string{"traefik.http.routers.r.rule": "Host(`a.test`)", "traefik.http.routers.r.entrypoints": "web,websecure"}, opts: func(o *Options) { o.HTTPS = true },
+		at: "http/routers/r/entryPoints", want: []string{"http", "https"}, note: "v2's names for http and https"},
+	{key: "unknown v2 entry point", labels: map[string]string{"traefik.http.routers.r.rule": "Host(`a.test`)", "traefik.http.routers.r.entrypoints": "web,bogus"},
+		at: "http/routers/r/entryPoints", want: []string{"http"}, status: droppedWarn, warn: "traefik.http.routers.r.entrypoints",
+		note: "left out of the router; a router left with none is not published, the service's other routers are"},
+	{key: "@rancher references", labels: map[string]string{"traefik.http.routers.r.rule": "Host(`a.test`)", "traefik.http.routers.r.middlewares": "shared@rancher", "traefik.http.middlewares.shared.headers.framedeny": "true"},
+		at: "http/routers/r/middlewares", want: []string{"shared"}, note: "`name@rancher` (and `@docker`) is what rancher-traefik publishes as `name`"},
+	{key: "first port", labels: map[string]string{"traefik.http.routers.r.rule": "Host(`a.test`)"}, svc: func(s *rancher.Service) { s.Ports = []string{"8080/tcp", "9090/tcp"} },
+		at: "http/services/s-st/loadBalancer/servers", want: []map[string]any{{"url": "http://10.0.0.1:8080"}}, note: "several ports and no port label: the first Rancher lists, with an info line, as v2 did"},
+	{key: "default rule template", opts: func(o *Options) { o.DefaultRule, _ = ParseRuleTemplate("Host(`{{ normalize .Name }}.example.com`)") },
+		at: "http/routers/s-st/rule", want: "Host(`s-st.example.com`)", note: "TRAEFIK_RANCHER_DEFAULT_RULE, a Go template like v2's defaultRule", noE2E: "needs its own TRAEFIK_RANCHER_DEFAULT_RULE"},
+	{key: "constraint expression", labels: map[string]string{"traefik.tags": "api"}, opts: func(o *Options) {
+		o.Constraints, _ = ParseConstraints(`Label("traefik.tags","api") && !LabelRegex("env","^dev")`)
+	},
+		at: "http/routers/s-st/rule", want: "Host(`s.st.example.com`)", note: "TRAEFIK_RANCHER_CONSTRAINTS in v2's expression language", noE2E: "needs its own TRAEFIK_RANCHER_CONSTRAINTS"},
+	{key: "constraint glob", labels: map[string]string{"traefik.tags": "api"}, opts: func(o *Options) { o.Constraints, _ = ParseConstraints("tag==ap*") },
+		at: "http/routers/s-st/rule", want: "Host(`s.st.example.com`)", note: "v1's `tag==` with `*` globs, as v1.7", noE2E: "needs its own TRAEFIK_RANCHER_CONSTRAINTS"},
+	{key: "TCP entry points", labels: map[string]string{"traefik.tcp.routers.db.rule": "HostSNI(`*`)", "traefik.tcp.services.db.loadbalancer.server.port": "5432"},
+		opts: func(o *Options) { o.EntryPoints = map[string]string{"pg": "tcp", "dns": "udp"} }, at: "tcp/routers/db/entryPoints", want: []string{"pg"},
+		note: "a TCP router without an entrypoints label gets every /tcp entry point of TRAEFIK_ENTRYPOINTS"},
+	{key: "UDP entry points", labels: map[string]string{"traefik.udp.routers.dns.service": "dns", "traefik.udp.services.dns.loadbalancer.server.port": "53"},
+		opts: func(o *Options) { o.EntryPoints = map[string]string{"pg": "tcp", "dns": "udp"} }, at: "udp/routers/dns/entryPoints", want: []string{"dns"},
+		note: "a UDP router gets every /udp one"},
+	{key: "injective names", svc: func(s *rancher.Service) { s.Name, s.Stack = "my-app", "web" }, at: "http/routers/my--app-web/rule", want: "Host(`my-app.web.example.com`)",
+		note: "a dash in a name part is doubled, other characters escaped: no two services share a name"},
+	{key: "IDNA hosts", svc: func(s *rancher.Service) { s.Name, s.Stack = "服务", "zz" }, at: "http/routers/_e6_9c_8d_e5_8a_a1-zz/rule", want: "Host(`xn--zfr188b.zz.example.com`)",
+		note: "a non-ASCII host is written in its IDNA form"},
+	{key: "CR/LF in a header value", labels: map[string]string{"traefik.frontend.headers.customRequestHeaders": "X-A:1\r\nX-B: 2", "traefik.frontend.headers.frameDeny": "true"},
+		at: "http/middlewares/s-st-headers/headers", want: map[string]any{"frameDeny": true}, status: droppedWarn, warn: "traefik.frontend.headers.customRequestHeaders",
+		note: "a header value with a control character is refused, naming the label, never its value"},
+	{key: "dialect mix: v2 middlewares on a v1 service", labels: map[string]string{"traefik.frontend.rule": "Host:a.test", "traefik.frontend.middlewares": "limit", "traefik.http.middlewares.limit.ratelimit.average": "100"},
+		at: "http/routers/s-st/middlewares", want: []string{"limit"}, note: "the v1 labels route the service and use the v2 middlewares through traefik.frontend.middlewares"},
+	{key: "dialect mix: v1 labels beside v2 routers", labels: map[string]string{"traefik.http.routers.r.rule": "Host(`a.test`)", "traefik.frontend.priority": "10"},
+		at: "http/routers/r/rule", want: "Host(`a.test`)", status: droppedWarn, warn: "traefik.frontend.priority",
+		note: "v2 routers route the service; a v1 label beside them (but enable, tags, domain, docker.network) is not read"},
+}
+
+// TestCompat: every case of the table gives its piece of configuration,
+// with the warnings its status says; every row of v1Labels and
+// rawmindLabels has a case, so that a row added later needs one.
+func TestCompat(t *testing.T) {
+	for _, g := range compatGroups() {
+		for _, c := range g.cases {
+			t.Run(g.name+"/"+c.key, func(t *testing.T) { checkCompat(t, g, c) })
+		}
+	}
+	rows := map[string][]string{}
+	for _, r := range v1Labels {
+		rows["v1"] = append(rows["v1"], r.key)
+	}
+	for _, r := range rawmindLabels {
+		rows["rawmind0"] = append(rows["rawmind0"], r.key)
+	}
+	for _, g := range compatGroups() {
+		cased := map[string]bool{}
+		for _, c := range g.cases {
+			if cased[c.key] {
+				t.Errorf("%s: two cases for %q", g.name, c.key)
+			}
+			cased[c.key] = true
+			if rows[g.name] != nil && !slices.Contains(rows[g.name], c.key) {
+				t.Errorf("%s: case %q is no row of the label table", g.name, c.key)
+			}
+		}
+		for _, k := range rows[g.name] {
+			if !cased[k] {
+				t.Errorf("%s label row %q has no case in the compatibility table", g.name, k)
+			}
+		}
+	}
+	for _, row := range v1Labels {
+		if row.doc == "" {
+			t.Errorf("label row %q has no doc line", row.key)
+		}
+	}
+}
+
+// compatBuild builds the one service of case c.
+func compatBuild(g compatGroup, c compatCase) Result {
+	s := g.svc(c.labels)
+	if c.svc != nil {
+		c.svc(&s)
+	}
+	o := g.opts
+	if c.opts != nil {
+		c.opts(&o)
+	}
+	return Build(&rancher.Snapshot{Version: "1", Services: []rancher.Service{s}}, o)
+}
+
+func checkCompat(t *testing.T, g compatGroup, c compatCase) {
+	res := compatBuild(g, c)
+	var warned []string
+	for _, w := range res.Warnings {
+		switch {
+		case w.Severity == Note:
+		case w.Severity == Dropped && c.status == droppedWarn:
+			warned = append(warned, w.Label)
+		default:
+			t.Errorf("warning: %v", w)
+		}
+	}
+	if c.status == droppedWarn && !slices.Contains(warned, c.warn) {
+		t.Errorf("no warning naming %s (got %v)", c.warn, warned)
+	}
+	switch {
+	case c.cred != "":
+		if len(res.Credentials) != 1 {
+			t.Fatalf("%d credential files, want 1", len(res.Credentials))
+		}
+		for _, f := range res.Credentials {
+			if diff := cmp.Diff(f.Reveal(), c.cred); diff != "" {
+				t.Errorf("credential file (-got +want):\n%s", diff)
+			}
+		}
+	case c.at == "":
+		if len(res.Config) != 0 {
+			t.Errorf("published %v, want nothing", res.Config)
+		}
+	default:
+		if diff := cmp.Diff(lookup(res.Config, c.at), c.want); diff != "" {
+			t.Errorf("%s (-got +want):\n%s", c.at, diff)
+		}
+	}
+}
+
+// compatStatusOf is the status of c ("" is translated).
+func compatStatusOf(c compatCase) compatStatus {
+	if c.status == "" {
+		return translated
+	}
+	return c.status
+}
+
+// mdCode is s as Markdown code in a table cell.
+func mdCode(s string) string {
+	s = strings.NewReplacer("|", `\|`, "\r", `\r`, "\n", `\n`).Replace(s)
+	if strings.Contains(s, "`") {
+		return "`` " + s + " ``"
+	}
+	return "`" + s + "`"
+}
+
+// compatExample is a case's labels and what they give, for the README.
+func compatExample(c compatCase) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(c.labels)) {
+		parts = append(parts, mdCode(k+"="+c.labels[k]))
+	}
+	labels := strings.Join(parts, "<br>")
+	if labels == "" {
+		labels = "(no label)"
+	}
+	var got string
+	switch {
+	case c.cred != "":
+		got = "a users file, one line per user"
+	case c.at == "":
+		got = "nothing published"
+	default:
+		b, err := json.Marshal(c.want)
+		if err != nil {
+			panic(err)
+		}
+		got = mdCode(c.at + " = " + string(b))
+	}
+	return labels + " → " + got
+}
+
+// compatMarkdown is the README table of a group's cases, one row per case,
+// key given by label(key).
+func compatMarkdown(cases []compatCase, header string, label func(key string) string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| %s | Example → v3 | Status | Note |\n|---|---|---|---|\n", header)
+	for _, c := range cases {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", label(c.key), compatExample(c), compatStatusOf(c), strings.ReplaceAll(c.note, "|", `\|`))
+	}
+	return b.String()
+}
