@@ -1,9 +1,13 @@
 package routes
 
 import (
+	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -250,11 +254,13 @@ func compatExample(c compatCase) string {
 	case c.at == "":
 		got = "nothing published"
 	default:
-		b, err := json.Marshal(c.want)
-		if err != nil {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(c.want); err != nil {
 			panic(err)
 		}
-		got = mdCode(c.at + " = " + string(b))
+		got = mdCode(c.at + " = " + strings.TrimSuffix(b.String(), "\n"))
 	}
 	return labels + " → " + got
 }
@@ -263,9 +269,66 @@ func compatExample(c compatCase) string {
 // key given by label(key).
 func compatMarkdown(cases []compatCase, header string, label func(key string) string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| %s | Example → v3 | Status | Note |\n|---|---|---|---|\n", header)
+	fmt.Fprintf(&b, "| %s | Example → v3 | Status | Note |\n|%s\n", header, strings.Repeat("---|", strings.Count(header, "|")+4))
 	for _, c := range cases {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", label(c.key), compatExample(c), compatStatusOf(c), strings.ReplaceAll(c.note, "|", `\|`))
 	}
 	return b.String()
+}
+
+// compatSections are README's generated label tables: the section's name
+// (between <!-- name:begin --> and <!-- name:end -->) and its text.
+func compatSections() map[string]string {
+	v1doc := func(key string) string {
+		return "`traefik." + key + "` | " + strings.ReplaceAll(v1LabelIndex[key].doc, "|", `\|`)
+	}
+	rawmind := map[string]rawmindLabel{}
+	for _, r := range rawmindLabels {
+		rawmind[r.key] = r
+	}
+	rawmindRow := func(key string) string {
+		return "`" + key + "` | " + rawmind[key].meaning + " | " + rawmind[key].translation
+	}
+	return map[string]string{
+		"v1-labels":        compatMarkdown(v1LabelCases, "Label | Traefik v1.7", v1doc),
+		"rawmind-labels":   compatMarkdown(rawmindCases, "Label | rawmind0 | Here", rawmindRow),
+		"label-behaviours": compatMarkdown(behaviourCases, "Behaviour", func(key string) string { return key }),
+	}
+}
+
+// TestREADMELabelTables: README's label tables are those of the
+// compatibility table (go test ./internal/routes -run README -update
+// rewrites them).
+func TestREADMELabelTables(t *testing.T) {
+	path := filepath.Join("..", "..", "README.md")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	update := false
+	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" { // the golden package's flag
+		update = true
+	}
+	sections := compatSections()
+	for _, name := range slices.Sorted(maps.Keys(sections)) {
+		begin, end := "<!-- "+name+":begin -->\n", "<!-- "+name+":end -->"
+		i, j := bytes.Index(b, []byte(begin)), bytes.Index(b, []byte(end))
+		if i < 0 || j < i {
+			t.Errorf("README.md has no %s section", name)
+			continue
+		}
+		want := sections[name]
+		if update {
+			b = append(append(append([]byte{}, b[:i+len(begin)]...), want...), b[j:]...)
+			continue
+		}
+		if diff := cmp.Diff(string(b[i+len(begin):j]), want); diff != "" {
+			t.Errorf("README.md %s section is stale (go test ./internal/routes -run README -update) (-got +want):\n%s", name, diff)
+		}
+	}
+	if update {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

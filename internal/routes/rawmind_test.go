@@ -1,10 +1,6 @@
 package routes
 
 import (
-	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -210,43 +206,6 @@ func FuzzRawmind(f *testing.F) {
 			t.Errorf("empty matcher in %s", r)
 		}
 	})
-}
-
-// rawmindMarkdown is the README's table of rawmind0 labels, from
-// rawmindLabels: every row has its case in rawmindCases (TestRawmindLabels).
-func rawmindMarkdown() string {
-	var b strings.Builder
-	b.WriteString("| Label | rawmind0 | Here | Status |\n|---|---|---|---|\n")
-	for _, r := range rawmindLabels {
-		b.WriteString("| `" + r.key + "` | " + r.meaning + " | " + r.translation + " | supported |\n")
-	}
-	return b.String()
-}
-
-// TestREADMERawmindTable: README's rawmind0 table is rawmindMarkdown (go
-// test ./internal/routes -run README -update rewrites it).
-func TestREADMERawmindTable(t *testing.T) {
-	path := filepath.Join("..", "..", "README.md")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const begin, end = "<!-- rawmind-labels:begin -->\n", "<!-- rawmind-labels:end -->"
-	i, j := bytes.Index(b, []byte(begin)), bytes.Index(b, []byte(end))
-	if i < 0 || j < i {
-		t.Fatal("README.md has no rawmind-labels section")
-	}
-	want := rawmindMarkdown()
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" { // the golden package's flag
-		out := append(append(append([]byte{}, b[:i+len(begin)]...), want...), b[j:]...)
-		if err := os.WriteFile(path, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if diff := cmp.Diff(string(b[i+len(begin):j]), want); diff != "" {
-		t.Errorf("README.md rawmind-labels section is stale (go test ./internal/routes -run README -update) (-got +want):\n%s", diff)
-	}
 }
 
 // TestRawmindOnlyKeyLength: isRawmind skips keys longer than the longest
