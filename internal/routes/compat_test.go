@@ -94,14 +94,14 @@ var behaviourCases = []compatCase{
 		status: droppedWarn, warn: "traefik.frontend.entryPoints", note: "with TRAEFIK_HTTPS_ENABLE=false, https is left out and the router serves http"},
 	{key: "unknown v1 entry point", labels: map[string]string{"traefik.frontend.entryPoints": "http,admin"}, at: "http/routers/s-st/entryPoints", want: []string{"http"},
 		status: droppedWarn, warn: "traefik.frontend.entryPoints", note: "an entry point that does not exist is left out, as v1.7 skipped it; with none left the service is left out"},
-	{key: "web and websecure", labels: map[string]string{"traefik.http.routers.r.rule": "Host(`a.test`)", "traefik.http.routers.r.entrypoints": "web,websecure"}, opts: func(o *Options) { o.HTTPS = true },
-		at: "http/routers/r/entryPoints", want: []string{"http", "https"}, note: "v2's names for http and https"},
-	{key: "unknown v2 entry point", labels: map[string]string{"traefik.http.routers.r.rule": "Host(`a.test`)", "traefik.http.routers.r.entrypoints": "web,bogus"},
-		at: "http/routers/r/entryPoints", want: []string{"http"}, status: droppedWarn, warn: "traefik.http.routers.r.entrypoints",
+	{key: "web and websecure", labels: map[string]string{"traefik.http.routers.web.rule": "Host(`a.test`)", "traefik.http.routers.web.entrypoints": "web,websecure"}, opts: func(o *Options) { o.HTTPS = true },
+		at: "http/routers/web/entryPoints", want: []string{"http", "https"}, note: "v2's names for http and https"},
+	{key: "unknown v2 entry point", labels: map[string]string{"traefik.http.routers.bogus.rule": "Host(`a.test`)", "traefik.http.routers.bogus.entrypoints": "web,bogus"},
+		at: "http/routers/bogus/entryPoints", want: []string{"http"}, status: droppedWarn, warn: "traefik.http.routers.bogus.entrypoints",
 		note: "left out of the router; a router left with none is not published, the service's other routers are"},
-	{key: "@rancher references", labels: map[string]string{"traefik.http.routers.r.rule": "Host(`a.test`)", "traefik.http.routers.r.middlewares": "shared@rancher", "traefik.http.middlewares.shared.headers.framedeny": "true"},
-		at: "http/routers/r/middlewares", want: []string{"shared"}, note: "`name@rancher` (and `@docker`) is what rancher-traefik publishes as `name`"},
-	{key: "first port", labels: map[string]string{"traefik.http.routers.r.rule": "Host(`a.test`)"}, svc: func(s *rancher.Service) { s.Ports = []string{"8080/tcp", "9090/tcp"} },
+	{key: "@rancher references", labels: map[string]string{"traefik.http.routers.ref.rule": "Host(`a.test`)", "traefik.http.routers.ref.middlewares": "shared@rancher", "traefik.http.middlewares.shared.headers.framedeny": "true"},
+		at: "http/routers/ref/middlewares", want: []string{"shared"}, note: "`name@rancher` (and `@docker`) is what rancher-traefik publishes as `name`"},
+	{key: "first port", labels: map[string]string{"traefik.http.routers.first.rule": "Host(`a.test`)"}, svc: func(s *rancher.Service) { s.Ports = []string{"8080/tcp", "9090/tcp"} },
 		at: "http/services/s-st/loadBalancer/servers", want: []map[string]any{{"url": "http://10.0.0.1:8080"}}, note: "several ports and no port label: the first Rancher lists, with an info line, as v2 did"},
 	{key: "default rule template", opts: func(o *Options) { o.DefaultRule, _ = ParseRuleTemplate("Host(`{{ normalize .Name }}.example.com`)") },
 		at: "http/routers/s-st/rule", want: "Host(`s-st.example.com`)", note: "TRAEFIK_RANCHER_DEFAULT_RULE, a Go template like v2's defaultRule", noE2E: "needs its own TRAEFIK_RANCHER_DEFAULT_RULE"},
@@ -126,8 +126,8 @@ var behaviourCases = []compatCase{
 		note: "a header value with a control character is refused, naming the label, never its value"},
 	{key: "dialect mix: v2 middlewares on a v1 service", labels: map[string]string{"traefik.frontend.rule": "Host:a.test", "traefik.frontend.middlewares": "limit", "traefik.http.middlewares.limit.ratelimit.average": "100"},
 		at: "http/routers/s-st/middlewares", want: []string{"limit"}, note: "the v1 labels route the service and use the v2 middlewares through traefik.frontend.middlewares"},
-	{key: "dialect mix: v1 labels beside v2 routers", labels: map[string]string{"traefik.http.routers.r.rule": "Host(`a.test`)", "traefik.frontend.priority": "10"},
-		at: "http/routers/r/rule", want: "Host(`a.test`)", status: droppedWarn, warn: "traefik.frontend.priority",
+	{key: "dialect mix: v1 labels beside v2 routers", labels: map[string]string{"traefik.http.routers.mixed.rule": "Host(`a.test`)", "traefik.frontend.priority": "10"},
+		at: "http/routers/mixed/rule", want: "Host(`a.test`)", status: droppedWarn, warn: "traefik.frontend.priority",
 		note: "v2 routers route the service; a v1 label beside them (but enable, tags, domain, docker.network) is not read"},
 }
 
@@ -331,4 +331,94 @@ func TestREADMELabelTables(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// compatStackOptions are the options internal/e2e's TestCompatTraefik
+// runs rancher-traefik with (TRAEFIK_RANCHER_DOMAIN=example.com, HTTPS on,
+// TRAEFIK_ENTRYPOINTS=pg:…/tcp,dns:…/udp).
+func compatStackOptions() Options {
+	return Options{Domain: "example.com", HTTPS: true, EntryPoints: map[string]string{"pg": "tcp", "dns": "udp"},
+		CredentialDir: testCredDir, CredentialKey: testCredKey}
+}
+
+// compatIP is the address of every container of compat-stack.yml, where
+// the e2e test serves its backend.
+const compatIP = "127.0.41.1"
+
+// compatSlug is a case's key as a service name.
+func compatSlug(key string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(key) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
+}
+
+// compatStack is every case that can run beside the others (not noE2E) as
+// one service of a metadata answer (metadata-server's stack file), stack
+// named after its group, and the snapshot it stands for.
+func compatStack() (string, *rancher.Snapshot) {
+	snap := &rancher.Snapshot{Version: "1"}
+	byStack := map[string][]rancher.Service{}
+	for _, g := range compatGroups() {
+		for _, c := range g.cases {
+			if c.noE2E != "" {
+				continue
+			}
+			s := g.svc(c.labels)
+			s.Name, s.Stack = compatSlug(c.key), g.name
+			if c.svc != nil {
+				c.svc(&s)
+			}
+			s.Containers = []rancher.Container{{PrimaryIP: compatIP}}
+			byStack[s.Stack] = append(byStack[s.Stack], s)
+			snap.Services = append(snap.Services, s)
+		}
+	}
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	var b strings.Builder
+	b.WriteString("# Generated by internal/routes' TestCompatStack (-update): every case of the\n# label-compatibility table that can run beside the others, for internal/e2e.\nstacks:\n")
+	for _, st := range slices.Sorted(maps.Keys(byStack)) {
+		fmt.Fprintf(&b, "  - name: %s\n    services:\n", q(st))
+		for _, s := range byStack[st] {
+			fmt.Fprintf(&b, "      - name: %s\n        ports: [%s]\n        labels:\n", q(s.Name), strings.Join(s.Ports, ", "))
+			for _, k := range slices.Sorted(maps.Keys(s.Labels)) {
+				fmt.Fprintf(&b, "          %s: %s\n", q(k), q(s.Labels[k]))
+			}
+			fmt.Fprintf(&b, "        containers:\n          - ip: %s\n", compatIP)
+		}
+	}
+	return b.String(), snap
+}
+
+// TestCompatStack: testdata/compat-stack.yml is compatStack, and Build
+// gives its services, together, the routers they give alone: no case
+// changes another's (internal/e2e's TestCompatTraefik counts on both).
+func TestCompatStack(t *testing.T) {
+	text, snap := compatStack()
+	golden(t, "compat-stack.yml", []byte(text))
+	res := Build(snap, compatStackOptions())
+	alone := 0
+	for _, s := range snap.Services {
+		r := Build(&rancher.Snapshot{Version: "1", Services: []rancher.Service{s}}, compatStackOptions())
+		alone += compatRouters(r.Config)
+	}
+	if got := compatRouters(res.Config); got != alone || got < len(snap.Services)/2 {
+		t.Errorf("%d routers together, %d alone, for %d services", got, alone, len(snap.Services))
+	}
+}
+
+// compatRouters counts the HTTP, TCP and UDP routers of cfg.
+func compatRouters(cfg map[string]any) int {
+	n := 0
+	for _, p := range []string{"http/routers", "tcp/routers", "udp/routers"} {
+		m, _ := lookup(cfg, p).(map[string]any)
+		n += len(m)
+	}
+	return n
 }
