@@ -48,9 +48,10 @@ type compatCase struct {
 	svc    func(*rancher.Service) // a service other than s of st
 	at     string                 // "" with want nil: nothing is published
 	want   any
-	cred   string // the content of the one credential file
-	status compatStatus
-	warn   string // droppedWarn: the label the warning names
+	cred   string            // the content of the one credential file
+	status compatStatus      // "": translated, or droppedWarn when warn is set
+	warn   []string          // labels dropped with a warning (the service published)
+	extra  []rancher.Service // other services of the snapshot
 	note   string
 	noE2E  string // why the case is not in compat-stack.yml, if it is not
 }
@@ -93,13 +94,13 @@ var behaviourCases = []compatCase{
 	{key: "v1 PathPrefixStrip", labels: map[string]string{"traefik.frontend.rule": "Host:strip.test;PathPrefixStrip:/api", "traefik.frontend.entryPoints": "http"},
 		at: "http/middlewares/s-st-stripprefix/stripPrefix/prefixes", want: []string{"/api"}, note: "the matcher, and a stripPrefix middleware (the rule table below)"},
 	{key: "http,https without HTTPS", labels: map[string]string{"traefik.frontend.entryPoints": "http,https"}, at: "http/routers/s-st/entryPoints", want: []string{"http"},
-		status: droppedWarn, warn: "traefik.frontend.entryPoints", note: "with TRAEFIK_HTTPS_ENABLE=false, https is left out and the router serves http"},
+		warn: []string{"traefik.frontend.entryPoints"}, note: "with TRAEFIK_HTTPS_ENABLE=false, https is left out and the router serves http"},
 	{key: "unknown v1 entry point", labels: map[string]string{"traefik.frontend.entryPoints": "http,admin"}, at: "http/routers/s-st/entryPoints", want: []string{"http"},
-		status: droppedWarn, warn: "traefik.frontend.entryPoints", note: "an entry point that does not exist is left out, as v1.7 skipped it; with none left the service is left out"},
+		warn: []string{"traefik.frontend.entryPoints"}, note: "an entry point that does not exist is left out, as v1.7 skipped it; with none left the service is left out"},
 	{key: "web and websecure", labels: map[string]string{"traefik.http.routers.web.rule": "Host(`a.test`)", "traefik.http.routers.web.entrypoints": "web,websecure"}, opts: func(o *Options) { o.HTTPS = true },
 		at: "http/routers/web/entryPoints", want: []string{"http", "https"}, note: "v2's names for http and https"},
 	{key: "unknown v2 entry point", labels: map[string]string{"traefik.http.routers.bogus.rule": "Host(`a.test`)", "traefik.http.routers.bogus.entrypoints": "web,bogus"},
-		at: "http/routers/bogus/entryPoints", want: []string{"http"}, status: droppedWarn, warn: "traefik.http.routers.bogus.entrypoints",
+		at: "http/routers/bogus/entryPoints", want: []string{"http"}, warn: []string{"traefik.http.routers.bogus.entrypoints"},
 		note: "left out of the router; a router left with none is not published, the service's other routers are"},
 	{key: "@rancher references", labels: map[string]string{"traefik.http.routers.ref.rule": "Host(`a.test`)", "traefik.http.routers.ref.middlewares": "shared@rancher", "traefik.http.middlewares.shared.headers.framedeny": "true"},
 		at: "http/routers/ref/middlewares", want: []string{"shared"}, note: "`name@rancher` (and `@docker`) is what rancher-traefik publishes as `name`"},
@@ -124,12 +125,12 @@ var behaviourCases = []compatCase{
 	{key: "IDNA hosts", svc: func(s *rancher.Service) { s.Name, s.Stack = "服务", "zz" }, at: "http/routers/_e6_9c_8d_e5_8a_a1-zz/rule", want: "Host(`xn--zfr188b.zz.example.com`)",
 		note: "a non-ASCII host is written in its IDNA form"},
 	{key: "CR/LF in a header value", labels: map[string]string{"traefik.frontend.headers.customRequestHeaders": "X-A:1\r\nX-B: 2", "traefik.frontend.headers.frameDeny": "true"},
-		at: "http/middlewares/s-st-headers/headers", want: map[string]any{"frameDeny": true}, status: droppedWarn, warn: "traefik.frontend.headers.customRequestHeaders",
+		at: "http/middlewares/s-st-headers/headers", want: map[string]any{"frameDeny": true}, warn: []string{"traefik.frontend.headers.customRequestHeaders"},
 		note: "a header value with a control character is refused, naming the label, never its value"},
 	{key: "dialect mix: v2 middlewares on a v1 service", labels: map[string]string{"traefik.frontend.rule": "Host:a.test", "traefik.frontend.middlewares": "limit", "traefik.http.middlewares.limit.ratelimit.average": "100"},
 		at: "http/routers/s-st/middlewares", want: []string{"limit"}, note: "the v1 labels route the service and use the v2 middlewares through traefik.frontend.middlewares"},
 	{key: "dialect mix: v1 labels beside v2 routers", labels: map[string]string{"traefik.http.routers.mixed.rule": "Host(`a.test`)", "traefik.frontend.priority": "10"},
-		at: "http/routers/mixed/rule", want: "Host(`a.test`)", status: droppedWarn, warn: "traefik.frontend.priority",
+		at: "http/routers/mixed/rule", want: "Host(`a.test`)", warn: []string{"traefik.frontend.priority"},
 		note: "v2 routers route the service; a v1 label beside them (but enable, tags, domain, docker.network) is not read"},
 }
 
@@ -183,7 +184,7 @@ func compatBuild(g compatGroup, c compatCase) Result {
 	if c.opts != nil {
 		c.opts(&o)
 	}
-	return Build(&rancher.Snapshot{Version: "1", Services: []rancher.Service{s}}, o)
+	return Build(&rancher.Snapshot{Version: "1", Services: append([]rancher.Service{s}, c.extra...)}, o)
 }
 
 func checkCompat(t *testing.T, g compatGroup, c compatCase) {
@@ -192,14 +193,16 @@ func checkCompat(t *testing.T, g compatGroup, c compatCase) {
 	for _, w := range res.Warnings {
 		switch {
 		case w.Severity == Note:
-		case w.Severity == Dropped && c.status == droppedWarn:
+		case w.Severity == Dropped && slices.Contains(c.warn, w.Label):
 			warned = append(warned, w.Label)
 		default:
 			t.Errorf("warning: %v", w)
 		}
 	}
-	if c.status == droppedWarn && !slices.Contains(warned, c.warn) {
-		t.Errorf("no warning naming %s (got %v)", c.warn, warned)
+	for _, l := range c.warn {
+		if !slices.Contains(warned, l) {
+			t.Errorf("no warning naming %s (got %v)", l, warned)
+		}
 	}
 	switch {
 	case c.cred != "":
@@ -224,10 +227,13 @@ func checkCompat(t *testing.T, g compatGroup, c compatCase) {
 
 // compatStatusOf is the status of c ("" is translated).
 func compatStatusOf(c compatCase) compatStatus {
-	if c.status == "" {
-		return translated
+	switch {
+	case c.status != "":
+		return c.status
+	case len(c.warn) > 0:
+		return droppedWarn
 	}
-	return c.status
+	return translated
 }
 
 // mdCode is s as Markdown code in a table cell.
@@ -367,6 +373,7 @@ func compatSlug(key string) string {
 func compatStack() (string, *rancher.Snapshot) {
 	snap := &rancher.Snapshot{Version: "1"}
 	byStack := map[string][]rancher.Service{}
+	seen := map[string]bool{}
 	for _, g := range compatGroups() {
 		for _, c := range g.cases {
 			if c.noE2E != "" {
@@ -377,9 +384,15 @@ func compatStack() (string, *rancher.Snapshot) {
 			if c.svc != nil {
 				c.svc(&s)
 			}
-			s.Containers = []rancher.Container{{PrimaryIP: compatIP}}
-			byStack[s.Stack] = append(byStack[s.Stack], s)
-			snap.Services = append(snap.Services, s)
+			for _, s := range append([]rancher.Service{s}, c.extra...) {
+				if seen[s.Stack+"/"+s.Name] {
+					continue
+				}
+				seen[s.Stack+"/"+s.Name] = true
+				s.Containers = []rancher.Container{{PrimaryIP: compatIP}}
+				byStack[s.Stack] = append(byStack[s.Stack], s)
+				snap.Services = append(snap.Services, s)
+			}
 		}
 	}
 	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
