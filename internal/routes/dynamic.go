@@ -266,6 +266,21 @@ type headers struct {
 }
 
 func (headers) kind() string { return "headers" }
+
+// hasEffect reports whether h sets anything Traefik v3 counts: a headers
+// middleware without (isDevelopment=false alone, frameDeny=false, …) is
+// refused ("headers configuration not valid", pkg/middlewares/headers of
+// v3.6: HasSecureHeadersDefined, HasCustomHeadersDefined), which disables
+// every router using it. Such options mean what their absence means.
+func (h headers) hasEffect() bool {
+	return h.stsSeconds.val != 0 || h.stsIncludeSubdomains.val || h.stsPreload.val ||
+		h.forceSTSHeader.val || h.frameDeny.val || h.customFrameOptionsValue.val != "" ||
+		h.contentTypeNosniff.val || h.browserXSSFilter.val || h.customBrowserXSSValue.val != "" ||
+		h.contentSecurityPolicy.val != "" || h.publicKey.val != "" || h.referrerPolicy.val != "" ||
+		h.isDevelopment.val || len(h.allowedHosts.val) != 0 || len(h.hostsProxyHeaders.val) != 0 ||
+		len(h.customRequestHeaders.val) != 0 || len(h.customResponseHeaders.val) != 0 ||
+		len(h.sslProxyHeaders.val) != 0 || h.featurePolicy.val != ""
+}
 func (h headers) settings() map[string]any {
 	m := map[string]any{}
 	put(m, "stsSeconds", h.stsSeconds)

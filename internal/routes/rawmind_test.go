@@ -1,10 +1,6 @@
 package routes
 
 import (
-	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -27,12 +23,7 @@ const cbDefault = "NetworkErrorRatio() > 0.5"
 // rawmindCases: one case per row of rawmindLabels (key), each the labels of
 // a rawmind0 user and the piece of configuration they give. Template lines
 // are rawmind0/rancher-traefik's root/opt/tools/rancher-template/tmpl/traefik.tmpl.
-var rawmindCases = []struct {
-	key    string
-	labels map[string]string
-	at     string
-	want   any
-}{
+var rawmindCases = []compatCase{
 	// {{if or (eq $traefik_enable "true") (eq $traefik_enable "stack")}}; stack: {{tolower $stack.Name}}.{{$v}}
 	{key: "traefik.enable", labels: map[string]string{"traefik.enable": "stack", "traefik.domain": "a.test"}, at: "http/routers/s-St/rule", want: "Host(`st.a.test`)"},
 	// Host: {{tolower $service.Name}}.{{tolower $stack.Name}}.{{$v}} for each domain, joined by ","
@@ -62,39 +53,6 @@ var rawmindCases = []struct {
 	{key: "traefik.backend.circuitbreaker.expression", labels: map[string]string{"traefik.enable": "stack", "traefik.domain": "a.com,b.com", "traefik.backend.circuitbreaker.expression": "LatencyAtQuantileMS(50.0) > 100"}, at: "http/middlewares/s-St-circuitbreaker/circuitBreaker/expression", want: "LatencyAtQuantileMS(50.0) > 100"},
 	// url = "http://{{$container.PrimaryIp}}:{{if gt $traefik_port "0"}}{{$traefik_port}}{{else}}80{{end}}"
 	{key: "traefik.port", labels: map[string]string{"traefik.enable": "stack"}, at: "http/services/s-St/loadBalancer/servers", want: []map[string]any{{"url": "http://10.0.0.1:80"}}},
-}
-
-// TestRawmindLabels: every rawmind0 label has a row and a case, and each
-// case gives its piece of configuration with no warning.
-func TestRawmindLabels(t *testing.T) {
-	cased := map[string]bool{}
-	rows := map[string]bool{}
-	for _, r := range rawmindLabels {
-		rows[r.key] = true
-	}
-	for _, tt := range rawmindCases {
-		cased[tt.key] = true
-		t.Run(tt.key, func(t *testing.T) {
-			if !rows[tt.key] {
-				t.Fatalf("no row %q in rawmindLabels", tt.key)
-			}
-			if !isRawmind(tt.labels) {
-				t.Fatalf("labels %v are not detected as rawmind0's", tt.labels)
-			}
-			res := rawmindBuild(tt.labels, Options{Domain: "example.com"})
-			if len(res.Warnings) > 0 {
-				t.Fatalf("warnings: %v", res.Warnings)
-			}
-			if diff := cmp.Diff(lookup(res.Config, tt.at), tt.want); diff != "" {
-				t.Errorf("%s (-got +want):\n%s", tt.at, diff)
-			}
-		})
-	}
-	for _, r := range rawmindLabels {
-		if !cased[r.key] {
-			t.Errorf("rawmind0 label %q has no case", r.key)
-		}
-	}
 }
 
 // TestRawmindDefaults: a rawmind0 service gets rawmind0's fixed settings —
@@ -249,43 +207,6 @@ func FuzzRawmind(f *testing.F) {
 			t.Errorf("empty matcher in %s", r)
 		}
 	})
-}
-
-// rawmindMarkdown is the README's table of rawmind0 labels, from
-// rawmindLabels: every row has its case in rawmindCases (TestRawmindLabels).
-func rawmindMarkdown() string {
-	var b strings.Builder
-	b.WriteString("| Label | rawmind0 | Here | Status |\n|---|---|---|---|\n")
-	for _, r := range rawmindLabels {
-		b.WriteString("| `" + r.key + "` | " + r.meaning + " | " + r.translation + " | supported |\n")
-	}
-	return b.String()
-}
-
-// TestREADMERawmindTable: README's rawmind0 table is rawmindMarkdown (go
-// test ./internal/routes -run README -update rewrites it).
-func TestREADMERawmindTable(t *testing.T) {
-	path := filepath.Join("..", "..", "README.md")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const begin, end = "<!-- rawmind-labels:begin -->\n", "<!-- rawmind-labels:end -->"
-	i, j := bytes.Index(b, []byte(begin)), bytes.Index(b, []byte(end))
-	if i < 0 || j < i {
-		t.Fatal("README.md has no rawmind-labels section")
-	}
-	want := rawmindMarkdown()
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" { // the golden package's flag
-		out := append(append(append([]byte{}, b[:i+len(begin)]...), want...), b[j:]...)
-		if err := os.WriteFile(path, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if diff := cmp.Diff(string(b[i+len(begin):j]), want); diff != "" {
-		t.Errorf("README.md rawmind-labels section is stale (go test ./internal/routes -run README -update) (-got +want):\n%s", diff)
-	}
 }
 
 // TestRawmindOnlyKeyLength: isRawmind skips keys longer than the longest

@@ -242,7 +242,7 @@ func (b *v1Builder) headers() {
 			n++
 		}
 	}
-	if n > 0 {
+	if n > 0 && h.hasEffect() {
 		b.use(h)
 	}
 }
