@@ -37,8 +37,6 @@ const (
 	// droppedWarn: the service is published without the label's setting,
 	// and a warning names the label.
 	droppedWarn compatStatus = "dropped with warning"
-	// ignored: accepted and not translated, without a warning.
-	ignored compatStatus = "ignored"
 )
 
 type compatCase struct {

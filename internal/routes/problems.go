@@ -117,23 +117,6 @@ func (p *problems) err() error {
 	return p.labels
 }
 
-// labelWarnings are the warnings of a service's dropped labels, ordered by
-// label.
-func labelWarnings(stack, service string, les []*labelError) []Warning {
-	if len(les) == 0 {
-		return nil
-	}
-	sort.Slice(les, func(i, j int) bool {
-		a, b := les[i], les[j]
-		return a.label < b.label || a.label == b.label && a.err.Error() < b.err.Error()
-	})
-	ws := make([]Warning, len(les))
-	for i, le := range les {
-		ws[i] = Warning{Stack: stack, Service: service, Label: le.label, Msg: le.Error(), Severity: Dropped}
-	}
-	return ws
-}
-
 // warnings turns a service's translation error into its warnings: one per
 // label at fault.
 func warnings(stack, service string, err error) []Warning {
@@ -150,12 +133,4 @@ func warnings(stack, service string, err error) []Warning {
 		ws[i] = Warning{Stack: stack, Service: service, Label: le.label, Msg: le.Error()}
 	}
 	return ws
-}
-
-// sortWarnings orders one service's warnings by label, then message.
-func sortWarnings(ws []Warning) {
-	sort.SliceStable(ws, func(i, j int) bool {
-		a, b := ws[i], ws[j]
-		return a.Label < b.Label || a.Label == b.Label && a.Msg < b.Msg
-	})
 }
