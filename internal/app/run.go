@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"rancher-traefik/internal/config"
+	"rancher-traefik/internal/filewatch"
 	"rancher-traefik/internal/reaper"
 	"rancher-traefik/internal/supervisor"
 )
@@ -45,29 +46,11 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 	log.Info("rancher-traefik starting", "version", a.Version, "pid", os.Getpid(), "home", cfg.Home)
 	logSources(log, cfg)
 	removeStaleTemps(cfg, log)
-	dnsEnv, problems := dnsCredentials(cfg, a.Lookup)
-	if len(problems) > 0 {
-		return Kind(ErrConfig, &config.Error{Problems: problems})
-	}
-	// The certificate files are read: from now on a change to them counts,
-	// however long Traefik's start takes.
-	cw := certWatcher(cfg, log)
-	cw.Prime()
-	ac := newACMECluster(cfg, log, a.Version)
-	if ac != nil {
-		// The role decides traefik.toml: known before it is written.
-		ac.first(ctx)
-	}
-	served, err := a.prepare(cfg, log, ac.resolver())
+	st, err := a.writeFiles(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	if ac != nil {
-		if err := ac.writeForward(); err != nil {
-			return err
-		}
-	}
-	cw.Reload = a.reloadCerts(log, served)
+	cw, ac, dnsEnv := st.certs, st.cluster, st.dnsEnv
 	// Before any wait for Rancher: a missing Traefik is reported at once.
 	path, err := lookTraefik(cfg.Binary)
 	if err != nil {
@@ -165,4 +148,40 @@ func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reap
 		Diagnose:     func() string { return portsInUse(cfg) },
 		Restarts:     restarts,
 	}, r, log)
+}
+
+// started is what writeFiles leaves for run.
+type started struct {
+	certs   *filewatch.Watcher
+	cluster *acmeCluster // nil outside cluster mode
+	dnsEnv  []string     // the DNS-01 provider's credentials, for Traefik alone
+}
+
+// writeFiles checks the DNS-01 credentials, decides the cluster role (it
+// decides traefik.toml) and writes every file Traefik reads at start.
+func (a *App) writeFiles(ctx context.Context, cfg *config.Config, log *slog.Logger) (started, error) {
+	dnsEnv, problems := dnsCredentials(cfg, a.Lookup)
+	if len(problems) > 0 {
+		return started{}, Kind(ErrConfig, &config.Error{Problems: problems})
+	}
+	// The certificate files are read: from now on a change to them counts,
+	// however long Traefik's start takes.
+	cw := certWatcher(cfg, log)
+	cw.Prime()
+	ac := newACMECluster(cfg, log, a.Version)
+	if ac != nil {
+		// The role decides traefik.toml: known before it is written.
+		ac.first(ctx)
+	}
+	served, err := a.prepare(cfg, log, ac.resolver())
+	if err != nil {
+		return started{}, err
+	}
+	if ac != nil {
+		if err := ac.writeForward(); err != nil {
+			return started{}, err
+		}
+	}
+	cw.Reload = a.reloadCerts(log, served)
+	return started{certs: cw, cluster: ac, dnsEnv: dnsEnv}, nil
 }
