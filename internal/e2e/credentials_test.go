@@ -123,8 +123,13 @@ func TestLabelBasicAuthThroughUsersFile(t *testing.T) {
 	t.Run("the API from the network: 401 without, 200 with, never the hash", func(t *testing.T) {
 		from := fromClient(network)
 		api := fmt.Sprintf("http://%s:%d/api/http/middlewares", network, i.admin)
-		if code, body, err := get(from, api, nil); err != nil || code != 401 {
-			t.Errorf("without credentials: %d %v %.80q", code, err, body)
+		for _, path := range apiPaths {
+			if code, body, err := get(from, fmt.Sprintf("http://%s:%d%s", network, i.admin, path), nil); err != nil || code != 401 {
+				t.Errorf("%s without credentials: %d %v %.80q, want 401", path, code, err, body)
+			}
+		}
+		if code, body, err := get(from, fmt.Sprintf("http://%s:%d/ping", network, i.admin), nil); err != nil || code != 200 {
+			t.Errorf("/ping without credentials: %d %v %.80q, want 200", code, err, body)
 		}
 		code, body, err := get(from, api, basicAuth("admin", "admin-pass"))
 		if err != nil || code != 200 {
