@@ -12,17 +12,24 @@ const redacted = "[redacted]"
 // labels" gives the same list.
 func credentialHeader(name string) bool {
 	n := strings.ToLower(name)
-	switch n {
-	case "authorization", "proxy-authorization", "cookie", "set-cookie":
-		return true
+	for _, h := range credentialHeaderNames {
+		if n == strings.ToLower(h) {
+			return true
+		}
 	}
-	for _, w := range []string{"key", "token", "secret", "password", "auth", "session", "credential"} {
+	for _, w := range credentialHeaderWords {
 		if strings.Contains(n, w) {
 			return true
 		}
 	}
 	return false
 }
+
+// The header names, and the words in header names, of credentialHeader.
+var (
+	credentialHeaderNames = []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie"}
+	credentialHeaderWords = []string{"key", "token", "secret", "password", "auth", "session", "credential"}
+)
 
 // redactConfig is a copy of a configuration tree with the credentials that
 // Traefik has no file form for (so they stay in the published

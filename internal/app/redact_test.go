@@ -2,7 +2,10 @@ package app
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -89,5 +92,34 @@ func TestRedactConfig(t *testing.T) {
 	}
 	if cfg["http"].(map[string]any)["middlewares"].(map[string]any)["h"].(map[string]any)["headers"].(map[string]any)["customRequestHeaders"].(map[string]any)["X-Api-Key"] != "k1" {
 		t.Error("redactConfig changed its input")
+	}
+}
+
+// TestREADMECredentialHeaders: the README's "Credentials in labels" names
+// every header name and word credentialHeader goes by.
+func TestREADMECredentialHeaders(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(b), "\n### Credentials in labels\n")
+	if !ok {
+		t.Fatal("README.md has no Credentials in labels section")
+	}
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	for _, w := range append(slices.Clone(credentialHeaderNames), credentialHeaderWords...) {
+		if !strings.Contains(sec, "`"+w+"`") {
+			t.Errorf("the README's Credentials in labels does not name `%s`", w)
+		}
+	}
+	for _, h := range []string{"X-Api-Key", "X-Auth-Token", "X-Session-Id", "Authorization", "Cookie"} {
+		if !credentialHeader(h) || !credentialHeader(strings.ToLower(h)) {
+			t.Errorf("%s is not a credential header", h)
+		}
+	}
+	for _, h := range []string{"X-Request-Tag", "Host", "X-Forwarded-Proto", "Content-Security-Policy"} {
+		if credentialHeader(h) {
+			t.Errorf("%s is a credential header", h)
+		}
 	}
 }
