@@ -41,7 +41,8 @@ func newPublisher(cfg *config.Config, log *slog.Logger) (*publish.Publisher, *ra
 }
 
 // Routes prints, as the TOML Run would publish, the routes of one
-// snapshot (oneSnapshot). Warnings go to Stderr.
+// snapshot (oneSnapshot), with the credentials that stay in it (those with
+// no file form: redactConfig) shown as [redacted]. Warnings go to Stderr.
 func (a *App) Routes(ctx context.Context, metadataURL, answers string) error {
 	snap, opts, _, err := a.oneSnapshot(ctx, metadataURL, answers)
 	if err != nil {
@@ -51,7 +52,11 @@ func (a *App) Routes(ctx context.Context, metadataURL, answers string) error {
 	for _, w := range res.Warnings {
 		fmt.Fprintln(a.Stderr, severityPrefix(w.Severity)+w.String())
 	}
-	b, err := routes.Encode(res.Config)
+	cfg, n := redactConfig(res.Config)
+	if n > 0 {
+		fmt.Fprintf(a.Stderr, "note: %d values that are credentials (header values, Redis's username or password, plugin settings, a URL's user:password) print as %s; the published file holds them\n", n, redacted)
+	}
+	b, err := routes.Encode(cfg)
 	if err != nil {
 		return err
 	}

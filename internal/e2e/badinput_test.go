@@ -214,33 +214,49 @@ func TestRenderCommand(t *testing.T) {
 	}
 }
 
-// TestNoSecretLeaks runs check, render, routes and run at DEBUG with
-// canary secret values — the environment's and credentials in service
-// labels — and looks for the canaries everywhere we write and in the body
-// of every endpoint of Traefik's API.
+// TestNoSecretLeaks runs check, render, env, routes, explain and run at
+// DEBUG with canary secret values — the environment's, and credentials in
+// every service label that has them, in each dialect (v1, rawmind0, v2) —
+// and looks for the canaries everywhere we write and in the body of every
+// endpoint of Traefik's API. Label credentials that Traefik has no file
+// form for (header values, Redis's password) stay in its configuration, as
+// the README says: those are looked for in what our commands print.
 func TestNoSecretLeaks(t *testing.T) {
 	i := newInstance(t, map[string]string{"TRAEFIK_LOG_LEVEL": "DEBUG", "TRAEFIK_RANCHER_DOMAIN": "example.com", "TRAEFIK_RANCHER_MODE": "api"})
 	c := i.withCert("canary.example.com")
-	client, err := testcert.New(testcert.Options{Hosts: []string{"client.example.com"}})
-	if err != nil {
-		t.Fatal(err)
+	keys := make([]*testcert.Chain, 3) // forward auth (v2, v1), Redis
+	for n := range keys {
+		k, err := testcert.New(testcert.Options{Hosts: []string{fmt.Sprintf("client%d.example.com", n)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[n] = k
 	}
 	pemBody := func(p []byte) string { return strings.Join(strings.Split(string(p), "\n")[1:3], "")[10:50] }
-	labelUsers := shaUser("canary", "label-canary-password")
-	canaries := map[string]string{
-		"key body":          pemBody(c.KeyPEM),
-		"access key":        "CANARYACCESSKEY0001",
-		"secret key":        "CANARYSECRETKEY0002",
-		"cattle secret":     "CANARYCATTLESECRET3",
-		"admin hash":        "",
-		"label basic hash":  strings.SplitN(labelUsers, ":", 2)[1],
-		"label digest hash": "c0ffee0123456789canary0123456789",
-		"label TLS key":     pemBody(client.KeyPEM),
-	}
 	users := shaUser("admin", "canary-password")
-	canaries["admin hash"] = strings.SplitN(users, ":", 2)[1]
+	canaries := map[string]string{
+		"key body":           pemBody(c.KeyPEM),
+		"access key":         "CANARYACCESSKEY0001",
+		"secret key":         "CANARYSECRETKEY0002",
+		"cattle secret":      "CANARYCATTLESECRET3",
+		"admin hash":         strings.SplitN(users, ":", 2)[1],
+		"v1 basic hash":      strings.SplitN(shaUser("canary", "v1-basic-canary"), ":", 2)[1],
+		"v1 digest hash":     "c0ffee0123456789canary0123456789",
+		"v1 forward TLS key": pemBody(keys[1].KeyPEM),
+		"rawmind0 hash":      strings.SplitN(shaUser("canary", "rawmind0-canary"), ":", 2)[1],
+		"v2 basic hash":      strings.SplitN(shaUser("canary", "v2-basic-canary"), ":", 2)[1],
+		"v2 digest hash":     "d1ge57c0ffee0123456789canary0123",
+		"v2 forward TLS key": pemBody(keys[0].KeyPEM),
+		"v2 Redis TLS key":   pemBody(keys[2].KeyPEM),
+	}
+	// In Traefik's configuration, and so in its API and debug log, as
+	// documented; never in what our commands print or our log.
+	printed := map[string]string{
+		"Authorization header value": "NOFILEAUTHORIZATION0004",
+		"Redis password":             "NOFILEREDISPASSWORD0005",
+	}
 	m := &emulator{t: t, file: filepath.Join(i.dir, "stack.yml"), addr: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
-	m.write(canaryStack(labelUsers, "dig:traefik:"+canaries["label digest hash"], client.KeyPEM, client.LeafPEM))
+	m.write(canaryStack(canaries, printed, keys))
 	m.startWithKeys(canaries["access key"] + ":" + canaries["secret key"])
 	t.Cleanup(m.stop)
 	i.env["TRAEFIK_RANCHER_ENDPOINT"] = "http://" + m.addr + "/v1"
@@ -249,22 +265,44 @@ func TestNoSecretLeaks(t *testing.T) {
 	i.env["CATTLE_SECRET_KEY"] = canaries["cattle secret"]
 	i.env["TRAEFIK_ADMIN_AUTH_USERS"] = users
 
-	var outputs []string
-	for _, args := range [][]string{{"check"}, {"render"}, {"render", "--stdout"}, {"env"}, {"version"}, {"routes", "--metadata-url", m.url()}} {
+	var outputs, commands []string
+	for _, args := range [][]string{{"check"}, {"render"}, {"render", "--stdout"}, {"env"}, {"env", "--effective"}, {"version"},
+		{"routes"}, {"routes", "--metadata-url", m.url()}, {"explain"}} {
 		code, stdout, stderr := i.run(args...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, stderr)
 		}
-		outputs = append(outputs, fmt.Sprintf("%v stdout:\n%s", args, stdout), fmt.Sprintf("%v stderr:\n%s", args, stderr))
+		commands = append(commands, fmt.Sprintf("%v stdout:\n%s", args, stdout), fmt.Sprintf("%v stderr:\n%s", args, stderr))
+		if args[0] == "explain" && !strings.Contains(stdout, "canary/raw (service, rawmind0 labels): published") {
+			t.Errorf("explain did not see the rawmind0 service:\n%s", stdout)
+		}
 	}
+	outputs = append(outputs, commands...)
 	i.start("run")
 	i.waitReady()
 	admin := basicAuth("admin", "canary-password")
-	// Traefik has read the credential files: the router using them works.
-	eventually(t, 20*time.Second, "the canary router enabled", func() error {
-		code, body, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/api/http/routers/canv2@file", i.admin), admin)
-		if err != nil || code != 200 || !strings.Contains(body, `"status":"enabled"`) {
+	// Traefik has read the credential files: every router works.
+	eventually(t, 20*time.Second, "every canary router enabled", func() error {
+		code, body, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/api/http/routers", i.admin), admin)
+		if err != nil || code != 200 {
 			return fmt.Errorf("%d %v %s", code, err, body)
+		}
+		var routers []struct{ Name, Status string }
+		if err := jsonUnmarshal(body, &routers); err != nil {
+			return err
+		}
+		enabled := 0
+		for _, r := range routers {
+			if !strings.Contains(r.Name, "canary") && !strings.HasPrefix(r.Name, "canv2@") {
+				continue
+			}
+			if r.Status != "enabled" {
+				return fmt.Errorf("router %s is %s: %s", r.Name, r.Status, body)
+			}
+			enabled++
+		}
+		if enabled != 5 {
+			return fmt.Errorf("%d canary routers enabled, want 5: %s", enabled, body)
 		}
 		return nil
 	})
@@ -273,7 +311,9 @@ func TestNoSecretLeaks(t *testing.T) {
 	if code := i.wait(20 * time.Second); code != 0 {
 		t.Errorf("run exited %d", code)
 	}
+	// Traefik logs to stdout; ours, at DEBUG, is stderr.
 	outputs = append(outputs, "run stdout:\n"+i.stdout.String(), "run stderr:\n"+i.stderr.String())
+	commands = append(commands, "run stderr:\n"+i.stderr.String())
 	for _, f := range []string{"etc/traefik.toml", "etc/dynamic/tls.toml", "etc/dynamic/admin.toml", "etc/dynamic/rancher.toml"} {
 		b, err := os.ReadFile(filepath.Join(i.home, f))
 		if err != nil {
@@ -284,6 +324,9 @@ func TestNoSecretLeaks(t *testing.T) {
 	if !strings.Contains(i.stderr.String(), "level=DEBUG") {
 		t.Error("run logged nothing at DEBUG: the test would prove little")
 	}
+	if !strings.Contains(i.stdout.String()+i.stderr.String(), printed["Redis password"]) {
+		t.Error("Traefik's debug log does not show its configuration: the scan of run's output would prove little")
+	}
 	for what, canary := range canaries {
 		for _, out := range outputs {
 			if strings.Contains(out, canary) {
@@ -291,11 +334,22 @@ func TestNoSecretLeaks(t *testing.T) {
 			}
 		}
 	}
+	for what, canary := range printed {
+		for _, out := range commands {
+			if strings.Contains(out, canary) {
+				t.Errorf("the %s appears in %s", what, strings.SplitN(out, "\n", 2)[0])
+			}
+		}
+	}
 }
 
-// canaryStack is a v1 service with basic-auth users, and a v2 one with
-// digest-auth users and a forward-auth client key given as PEM text.
-func canaryStack(basicUsers, digestUsers string, key, cert []byte) string {
+// canaryStack has every label credential in each dialect: v1 basic and
+// digest users and a forward-auth client key, a rawmind0 service with
+// basic users, and v2 basic and digest users, a forward-auth client key, a
+// rate limit's Redis client key (keys given as PEM text) — and, with no
+// file form, a header value and Redis's password. keys are the client keys
+// of v2's forward auth, v1's and Redis.
+func canaryStack(c, printed map[string]string, keys []*testcert.Chain) string {
 	return fmt.Sprintf(`stacks:
   - name: canary
     services:
@@ -306,17 +360,50 @@ func canaryStack(basicUsers, digestUsers string, key, cert []byte) string {
           traefik.frontend.auth.basic.users: %q
         containers:
           - ip: 127.0.0.71
+      - name: v1dig
+        labels:
+          traefik.enable: "true"
+          traefik.port: "8080"
+          traefik.frontend.auth.digest.users: %q
+        containers:
+          - ip: 127.0.0.73
+      - name: v1fwd
+        labels:
+          traefik.enable: "true"
+          traefik.port: "8080"
+          traefik.frontend.auth.forward.address: https://127.0.0.1:1/auth
+          traefik.frontend.auth.forward.tls.key: %q
+          traefik.frontend.auth.forward.tls.cert: %q
+        containers:
+          - ip: 127.0.0.74
+      - name: raw
+        labels:
+          traefik.enable: stack
+          traefik.domain: example.com
+          traefik.port: "8080"
+          traefik.frontend.auth.basic.users: %q
+        containers:
+          - ip: 127.0.0.75
       - name: v2
         labels:
           traefik.enable: "true"
           traefik.http.routers.canv2.rule: Host(%s)
-          traefik.http.routers.canv2.middlewares: candig,canfwd
+          traefik.http.routers.canv2.middlewares: canbasic,candig,canfwd,canhdr
+          traefik.http.middlewares.canbasic.basicauth.users: %q
           traefik.http.middlewares.candig.digestauth.users: %q
           traefik.http.middlewares.canfwd.forwardauth.address: https://127.0.0.1:1/auth
           traefik.http.middlewares.canfwd.forwardauth.tls.key: %q
           traefik.http.middlewares.canfwd.forwardauth.tls.cert: %q
+          traefik.http.middlewares.canhdr.headers.customrequestheaders.Authorization: Bearer %s
+          traefik.http.middlewares.canrl.ratelimit.average: "10"
+          traefik.http.middlewares.canrl.ratelimit.redis.endpoints: 127.0.0.1:1
+          traefik.http.middlewares.canrl.ratelimit.redis.password: %s
+          traefik.http.middlewares.canrl.ratelimit.redis.tls.key: %q
+          traefik.http.middlewares.canrl.ratelimit.redis.tls.cert: %q
           traefik.http.services.canv2.loadbalancer.server.port: "8080"
         containers:
           - ip: 127.0.0.72
-`, basicUsers, "`canary-v2.example.com`", digestUsers, key, cert)
+`, "canary:"+c["v1 basic hash"], "dig:traefik:"+c["v1 digest hash"], keys[1].KeyPEM, keys[1].LeafPEM,
+		"canary:"+c["rawmind0 hash"], "`canary-v2.example.com`", "canary:"+c["v2 basic hash"], "dig:traefik:"+c["v2 digest hash"],
+		keys[0].KeyPEM, keys[0].LeafPEM, printed["Authorization header value"], printed["Redis password"], keys[2].KeyPEM, keys[2].LeafPEM)
 }

@@ -123,8 +123,13 @@ func TestLabelBasicAuthThroughUsersFile(t *testing.T) {
 	t.Run("the API from the network: 401 without, 200 with, never the hash", func(t *testing.T) {
 		from := fromClient(network)
 		api := fmt.Sprintf("http://%s:%d/api/http/middlewares", network, i.admin)
-		if code, body, err := get(from, api, nil); err != nil || code != 401 {
-			t.Errorf("without credentials: %d %v %.80q", code, err, body)
+		for _, path := range apiPaths {
+			if code, body, err := get(from, fmt.Sprintf("http://%s:%d%s", network, i.admin, path), nil); err != nil || code != 401 {
+				t.Errorf("%s without credentials: %d %v %.80q, want 401", path, code, err, body)
+			}
+		}
+		if code, body, err := get(from, fmt.Sprintf("http://%s:%d/ping", network, i.admin), nil); err != nil || code != 200 {
+			t.Errorf("/ping without credentials: %d %v %.80q, want 200", code, err, body)
 		}
 		code, body, err := get(from, api, basicAuth("admin", "admin-pass"))
 		if err != nil || code != 200 {
@@ -177,4 +182,71 @@ func TestLabelBasicAuthThroughUsersFile(t *testing.T) {
 	if strings.Contains(i.stderr.String()+i.stdout.String(), labelHash) {
 		t.Error("the label's hash appears in the output")
 	}
+}
+
+// v2AuthStack serves "api" with v2 labels, behind basic auth when users is
+// not "", beside two services without auth.
+func v2AuthStack(backend, users string) string {
+	s := authStack(backend, "") + "      - name: api\n        labels:\n          traefik.enable: \"true\"\n" +
+		"          traefik.http.routers.api.rule: Host(`api.example.com`)\n          traefik.http.services.api.loadbalancer.server.port: \"8080\"\n"
+	if users != "" {
+		s += fmt.Sprintf("          traefik.http.routers.api.middlewares: apiauth\n          traefik.http.middlewares.apiauth.basicauth.users: %q\n", users)
+	}
+	return s + "        containers:\n          - ip: " + backend + "\n"
+}
+
+// TestV2AuthFileGoesWithItsMiddleware: v2 basic-auth users work end to end
+// through their file (0600), and when the middleware goes while its
+// service stays, the file goes too and the service answers without
+// credentials.
+func TestV2AuthFileGoesWithItsMiddleware(t *testing.T) {
+	const backendIP = "127.0.0.62"
+	backends(t, backendIP)
+	i := newInstance(t, map[string]string{"TRAEFIK_RANCHER_MODE": "metadata", "TRAEFIK_RANCHER_DOMAIN": "example.com", "TRAEFIK_HTTPS_ENABLE": "false"})
+	m := startEmulator(t, i.dir, v2AuthStack(backendIP, shaUser("carol", "v2-pass")))
+	i.env["TRAEFIK_RANCHER_METADATA_URL"] = m.url()
+	i.start("run")
+	i.waitReady()
+	site := fmt.Sprintf("http://127.0.0.1:%d/", i.httpPort)
+	host := func(h http.Header) http.Header {
+		if h == nil {
+			h = http.Header{}
+		}
+		h.Set("Host", "api.example.com")
+		return h
+	}
+	eventually(t, 20*time.Second, "the api route behind auth", func() error {
+		if code, _, err := get(plainClient(), site, host(nil)); err != nil || code != 401 {
+			return fmt.Errorf("without credentials: %d %v", code, err)
+		}
+		return nil
+	})
+	if code, body, err := get(plainClient(), site, host(basicAuth("carol", "v2-pass"))); err != nil || code != 200 || !strings.HasPrefix(body, backendIP) {
+		t.Errorf("with the right password: %d %v %q", code, err, body)
+	}
+	if code, _, err := get(plainClient(), site, host(basicAuth("carol", "nope"))); err != nil || code != 401 {
+		t.Errorf("with a wrong password: %d %v", code, err)
+	}
+	files := credentialFiles(t, i.home)
+	if len(files) != 1 {
+		t.Fatalf("credential files: %v", files)
+	}
+	for p, mode := range files {
+		if mode.Perm() != 0o600 || !strings.Contains(filepath.Base(p), "apiauth.htpasswd.") {
+			t.Errorf("%s: mode %v", p, mode.Perm())
+		}
+	}
+	m.write(v2AuthStack(backendIP, ""))
+	eventually(t, 20*time.Second, "the api route without auth", func() error {
+		if code, _, err := get(plainClient(), site, host(nil)); err != nil || code != 200 {
+			return fmt.Errorf("without credentials: %d %v", code, err)
+		}
+		return nil
+	})
+	eventually(t, 20*time.Second, "the credential file removed", func() error {
+		if f := credentialFiles(t, i.home); len(f) != 0 {
+			return fmt.Errorf("still there: %v", f)
+		}
+		return nil
+	})
 }

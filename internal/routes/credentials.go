@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -180,7 +181,10 @@ func extractMiddleware(creds *Credentials, o Options, name string, mw map[string
 
 // extractUsers moves users into a usersFile.
 func extractUsers(creds *Credentials, o Options, name, label string, settings map[string]any, digest bool) error {
-	users, _ := settings["users"].([]string)
+	users, err := userList(settings["users"])
+	if err != nil {
+		return errLabel(label+".users", "%v", err)
+	}
 	if file, ok := settings["usersFile"].(string); ok {
 		if len(users) > 0 {
 			// Traefik would merge both; we can only move users into a file
@@ -208,6 +212,35 @@ func extractUsers(creds *Credentials, o Options, name, label string, settings ma
 	delete(settings, "users")
 	settings["usersFile"] = path
 	return nil
+}
+
+// userList is a users setting as a decoder left it. A form it does not
+// know is refused rather than left in the configuration: users are
+// credentials, and Traefik's API would show them.
+func userList(v any) ([]string, error) {
+	switch l := v.(type) {
+	case nil:
+		return nil, nil
+	case []string:
+		return l, nil
+	case string:
+		out := strings.Split(l, ",")
+		for i := range out {
+			out[i] = strings.TrimSpace(out[i])
+		}
+		return out, nil
+	case []any:
+		out := make([]string, len(l))
+		for i, x := range l {
+			s, ok := x.(string)
+			if !ok {
+				return nil, fmt.Errorf("entry %d is not text", i+1)
+			}
+			out[i] = s
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("is not a list of users (%T)", v)
 }
 
 // extractKey moves a client TLS key given as PEM text into a file, and the
