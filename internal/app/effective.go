@@ -22,6 +22,15 @@ var fallbacks = map[string]string{
 	"TRAEFIK_RANCHER_SECRET":    "CATTLE_SECRET_KEY",
 }
 
+// derived are the variables whose value, unset, is another's: the value in
+// force is shown with that variable as its source.
+var derived = map[string]struct {
+	from  string
+	value func(*config.Config) string
+}{
+	"TRAEFIK_HTTPS_PUBLIC_PORT": {"TRAEFIK_HTTPS_PORT", func(c *config.Config) string { return strconv.Itoa(c.PublicHTTPSPort()) }},
+}
+
 // effectiveVar is a variable's value in force and where it comes from.
 type effectiveVar struct{ name, value, source string }
 
@@ -55,6 +64,9 @@ func effectiveVars(lookup func(string) (string, bool)) []effectiveVar {
 			ev.value, ev.source = v.Default, "default"
 			if v.Default == "" {
 				ev.source = "unset"
+			}
+			if d, ok := derived[v.Name]; ok && invalid[d.from] == "" {
+				ev.value, ev.source = d.value(cfg), d.from
 			}
 			if fb, ok := fallbacks[v.Name]; ok {
 				if f, _ := lookup(fb); f != "" || cfg.Sources[fb].Kind != secrets.SourceUnset {

@@ -19,7 +19,7 @@ import (
 func writableProblems(cfg *config.Config) []config.Problem {
 	var problems []config.Problem
 	probed := map[string]bool{}
-	for _, dir := range []string{filepath.Dir(cfg.StaticFile()), cfg.DynamicDir(), cfg.CertsDir(), filepath.Dir(cfg.ACMEStorage())} {
+	for _, dir := range writtenDirs(cfg) {
 		at, err := probeDir(dir)
 		if probed[at] {
 			continue
@@ -34,6 +34,22 @@ func writableProblems(cfg *config.Config) []config.Problem {
 		}
 	}
 	return problems
+}
+
+// writtenDirs are the directories run writes in: render's (traefik.toml's,
+// the dynamic files', the certificates', acme/), the credential key's and
+// the label credentials' when Rancher is read, and the pairs of Rancher's
+// certificate store when some are served. (The staging directory is left
+// out: a write falls back to the target's directory when it is unusable.)
+func writtenDirs(cfg *config.Config) []string {
+	dirs := []string{filepath.Dir(cfg.StaticFile()), cfg.DynamicDir(), cfg.CertsDir(), filepath.Dir(cfg.ACMEStorage())}
+	if cfg.RancherMode != "off" {
+		dirs = append(dirs, cfg.CredentialsDir())
+	}
+	if !cfg.RancherCertificates.None() {
+		dirs = append(dirs, storeCertsDir(cfg))
+	}
+	return dirs
 }
 
 // probeDir finds the nearest existing directory at or above dir and tries

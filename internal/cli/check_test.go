@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -140,5 +141,48 @@ warning: TRAEFIK_RANCHER_SECRET_KEY: not a variable rancher-traefik reads, ignor
 		if strings.Contains(out+errb, secret) {
 			t.Errorf("%v printed the value of an unknown variable:\n%s%s", args, out, errb)
 		}
+	}
+}
+
+// TestCheckProbesWhatRunWrites: run also writes the credential key and the
+// label credentials (etc/auth, when Rancher is read) and the pairs of
+// Rancher's certificate store (certs/rancher, when some are served): check
+// probes those too, and only when run would write them.
+func TestCheckProbesWhatRunWrites(t *testing.T) {
+	api := map[string]string{"TRAEFIK_RANCHER_MODE": "api", "TRAEFIK_RANCHER_ENDPOINT": "http://rancher:8080/v1",
+		"TRAEFIK_RANCHER_ACCESSKEY": "ak", "TRAEFIK_RANCHER_SECRET": "sk"}
+	for _, tc := range []struct {
+		name, blocked string // blocked: a file where run needs a directory
+		vars          map[string]string
+		problem       bool
+	}{
+		{"credentials, Rancher read", "etc/auth", nil, true},
+		{"credentials, Rancher off", "etc/auth", map[string]string{"TRAEFIK_RANCHER_MODE": "off"}, false},
+		{"store certificates served", "certs/rancher", map[string]string{"TRAEFIK_RANCHER_CERTIFICATES": "all"}, true},
+		{"store certificates not served", "certs/rancher", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			home := t.TempDir()
+			blocked := filepath.Join(home, tc.blocked)
+			if err := os.MkdirAll(filepath.Dir(blocked), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(blocked, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			vars := map[string]string{"TRAEFIK_HOME": home, "TRAEFIK_SECRETS_DIR": t.TempDir()}
+			if tc.vars["TRAEFIK_RANCHER_CERTIFICATES"] != "" {
+				maps.Copy(vars, api)
+			}
+			maps.Copy(vars, tc.vars)
+			code, out, errb := execute(t, vars, "check")
+			want, wantCode := "", app.ExitOK
+			if tc.problem {
+				want, wantCode = "TRAEFIK_HOME: "+blocked+" is not writable: not a directory", app.ExitConfig
+			}
+			if got := strings.TrimSpace(out); got != want || code != wantCode {
+				t.Errorf("check: exit %d, printed %q (%s); want exit %d and %q", code, got, errb, wantCode, want)
+			}
+		})
 	}
 }

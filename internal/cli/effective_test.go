@@ -55,6 +55,7 @@ func TestEnvEffective(t *testing.T) {
 	for name, want := range map[string]string{
 		"TRAEFIK_HTTP_PORT":            "8080 | environment",
 		"TRAEFIK_HTTPS_PORT":           "443 | default",
+		"TRAEFIK_HTTPS_PUBLIC_PORT":    "443 | TRAEFIK_HTTPS_PORT",
 		"TRAEFIK_BIND_ADDRESS":         " | unset",
 		"TRAEFIK_SSL_CERT":             "[redacted] | environment",
 		"TRAEFIK_SSL_PRIVATE_KEY":      "[redacted] | file " + keyFile + " (TRAEFIK_SSL_PRIVATE_KEY_FILE)",

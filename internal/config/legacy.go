@@ -93,12 +93,15 @@ var Legacy = []LegacyVar{
 		Note: "the certificate is written to $TRAEFIK_HOME/certs/traefik.crt; to read it from a file, use TRAEFIK_SSL_CERT_FILE"},
 	{Name: "TRAEFIK_ACME_CHALLENGE_HTTP_ENTRYPOINT", From: []string{ImageAlpineTraefik},
 		Note: "TRAEFIK_ACME_CHALLENGE=http always answers on the http entry point"},
-	{Name: "TRAEFIK_ACME_CHALLENGE_DNS_PROVIDER", From: []string{ImageAlpineTraefik},
-		Note: "no DNS challenge: TRAEFIK_ACME_CHALLENGE is tls or http"},
-	{Name: "TRAEFIK_ACME_CHALLENGE_DNS_DELAY", From: []string{ImageAlpineTraefik},
-		Note: "no DNS challenge: TRAEFIK_ACME_CHALLENGE is tls or http"},
-	{Name: "TRAEFIK_ACME_CHALLENGE_DNS_CREDENTIALS", From: []string{ImageAlpineTraefik},
-		Note: "no DNS challenge: TRAEFIK_ACME_CHALLENGE is tls or http"},
+	// root/opt/traefik/bin/traefik-export_acme_credentials.sh split
+	// TRAEFIK_ACME_CHALLENGE_DNS_CREDENTIALS (key1=value1;key2=value2) into
+	// the provider's variables.
+	{Name: "TRAEFIK_ACME_CHALLENGE_DNS_PROVIDER", From: []string{ImageAlpineTraefik}, Use: "TRAEFIK_ACME_DNS_PROVIDER",
+		Note: "with TRAEFIK_ACME_CHALLENGE=dns; the provider names are Traefik v3's (lego's)"},
+	{Name: "TRAEFIK_ACME_CHALLENGE_DNS_DELAY", From: []string{ImageAlpineTraefik}, Use: "TRAEFIK_ACME_DNS_PROPAGATION",
+		Note: "a delay waited instead of checking that the TXT record is seen: 30s, or bare seconds"},
+	{Name: "TRAEFIK_ACME_CHALLENGE_DNS_CREDENTIALS", From: []string{ImageAlpineTraefik}, Use: "TRAEFIK_ACME_DNS_CREDENTIALS",
+		Note: "it takes the names of the provider's variables, each set on its own (CF_DNS_API_TOKEN=…, NAME_FILE or a Rancher secret), not key=value;key=value"},
 	{Name: "TRAEFIK_ACME_KEYTYPE", From: []string{ImageAlpineTraefik},
 		Note: "Traefik's default key type is used"},
 	{Name: "TRAEFIK_PROMETHEUS_ENABLE", From: []string{ImageAlpineTraefik}, Use: "TRAEFIK_METRICS_ENABLE"},

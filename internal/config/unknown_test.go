@@ -23,6 +23,9 @@ func TestUnknownVars(t *testing.T) {
 		{"TRAEFIK_INSECURE_SKIP", "TRAEFIK_INSECURE_SKIP: a variable of rawmind0/alpine-traefik, not read by rancher-traefik: use TRAEFIK_INSECURE_SKIP_VERIFY"},
 		{"TRAEFIK_REFRESH_INTERVAL", "TRAEFIK_REFRESH_INTERVAL: a variable of mch1307/rancher-traefik, not read by rancher-traefik: use TRAEFIK_RANCHER_REFRESH (seconds a watch of Rancher waits for a change)"},
 		{"TRAEFIK_K8S_ENABLE", "TRAEFIK_K8S_ENABLE: a variable of mch1307/rancher-traefik and rawmind0/alpine-traefik, not read by rancher-traefik: not supported (rancher-traefik reads Rancher only)"},
+		// alpine-traefik's DNS challenge maps to the one rancher-traefik has.
+		{"TRAEFIK_ACME_CHALLENGE_DNS_PROVIDER", "TRAEFIK_ACME_CHALLENGE_DNS_PROVIDER: a variable of rawmind0/alpine-traefik, not read by rancher-traefik: use TRAEFIK_ACME_DNS_PROVIDER (with TRAEFIK_ACME_CHALLENGE=dns; the provider names are Traefik v3's (lego's))"},
+		{"TRAEFIK_ACME_CHALLENGE_DNS_DELAY", "TRAEFIK_ACME_CHALLENGE_DNS_DELAY: a variable of rawmind0/alpine-traefik, not read by rancher-traefik: use TRAEFIK_ACME_DNS_PROPAGATION (a delay waited instead of checking that the TXT record is seen: 30s, or bare seconds)"},
 		// What it reads is not reported, nor other variables.
 		{"TRAEFIK_HTTPS_ENABLE", ""},
 		{"TRAEFIK_SSL_CERT_FILE", ""},
