@@ -1,7 +1,9 @@
 package routes
 
 import (
+	"net"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -291,7 +293,23 @@ func (b *v1Builder) sslRedirect(permanent bool) {
 		b.useRedirect(redirectTo("https", permanent, b.o))
 		return
 	}
-	b.use(redirectRegex{regex: `^http://[^/]*(.*)$`, replacement: "https://" + strings.ReplaceAll(host, "$", "$$") + "$1", permanent: permanent})
+	b.use(redirectRegex{regex: `^http://[^/]*(.*)$`, replacement: "https://" + strings.ReplaceAll(sslHostPort(host, b.o), "$", "$$") + "$1", permanent: permanent})
+}
+
+// sslHostPort adds the public HTTPS port (TRAEFIK_HTTPS_PUBLIC_PORT) to an
+// SSLHost that names none, so the redirect reaches our HTTPS entry point
+// behind a port mapping, as every other redirect we generate does (issue
+// 14 §3). v1.7 sent the client to SSLHost as written (unrolled/secure sets
+// url.Host = SSLHost), which means 443 without a port: the same as here
+// when the public port is 443. An SSLHost with its own port is kept.
+func sslHostPort(host string, o Options) string {
+	if o.HTTPSPort == 0 || o.HTTPSPort == 443 {
+		return host
+	}
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return host
+	}
+	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), strconv.Itoa(o.HTTPSPort))
 }
 
 // sslHostOptions warns about SSLHost without a redirect to use it, and
