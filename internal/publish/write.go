@@ -14,9 +14,12 @@ import (
 // holds back the read of the renamed file (v3.6 pkg/provider/file:
 // addWatcher calls applyConfiguration for every event of the directory;
 // pkg/provider/aggregator: maybeThrottledProvide forwards a message, then
-// sleeps the throttle). Staged, a write is one event, the rename.
+// sleeps the throttle). Staged, a write is one event, the rename. The file
+// is 0600: label values with no file form in Traefik (credential header
+// values, Redis's password) are in it, and only Traefik, running as the
+// same user, reads it.
 func (p *Publisher) writeRoutes(b []byte) (bool, error) {
-	changed, err := atomicfile.WriteStaged(p.Path, p.Stage, b, 0o644)
+	changed, err := atomicfile.WriteStaged(p.Path, p.Stage, b, 0o600)
 	if err != nil {
 		return false, fmt.Errorf("writing %s: %w", p.Path, err)
 	}

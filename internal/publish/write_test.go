@@ -47,6 +47,11 @@ func TestPublishStagesOutsideTheWatchedDirectory(t *testing.T) {
 	if left, _ := os.ReadDir(p.Stage); len(left) != 0 {
 		t.Errorf("the stage holds %d files after the writes", len(left))
 	}
+	if fi, err := os.Stat(p.Path); err != nil {
+		t.Error(err)
+	} else if fi.Mode().Perm() != 0o600 {
+		t.Errorf("rancher.toml has mode %v, want 0600 (label values with no file form are in it)", fi.Mode().Perm())
+	}
 }
 
 // checkOnlyRename reads the events queued on fd (the kernel merges equal
