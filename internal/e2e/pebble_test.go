@@ -106,7 +106,7 @@ func (d *daemon) alive(t testing.TB) {
 // pebbleOptions say where Pebble listens and where it validates.
 type pebbleOptions struct {
 	// Host is the address Pebble, its management interface and its DNS
-	// server listen on (127.0.0.1 here).
+	// server listen on (127.0.0.1, or a container's address).
 	Host string
 	// HTTPPort and TLSPort are where Pebble's validation authority connects
 	// for HTTP-01 and TLS-ALPN-01: the entry points of the Traefik under test.
@@ -135,7 +135,9 @@ type pebbleCA struct {
 	// resolves names and reads TXT records with.
 	DNS    string
 	trust  *x509.CertPool
-	pebble *daemon
+	pebble *daemon // when Pebble runs as a process of the test
+	// logs is what Pebble has printed so far.
+	logs func() string
 	// root and intermediate, once fetched (Pebble keeps them while it runs)
 	root, intermediate *x509.Certificate
 }
@@ -148,54 +150,78 @@ func startPebble(t testing.TB, o pebbleOptions) *pebbleCA {
 	dir := t.TempDir()
 	dns := net.JoinHostPort(o.Host, strconv.Itoa(freePort(t)))
 	challMgmt := net.JoinHostPort(o.Host, strconv.Itoa(freePort(t)))
-	// Only the DNS server: its own HTTP-01, HTTPS, TLS-ALPN-01 and DoH
-	// responders would listen on ports of their own for nothing.
-	chall := startDaemon(t, "pebble-challtestsrv", nil, challBin,
-		"-dnsserver", dns, "-management", challMgmt,
-		"-defaultIPv4", o.DefaultIPv4, "-defaultIPv6", "",
-		"-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", "")
-	waitDNS(t, chall, dns, o.DefaultIPv4)
+	chall := startDaemon(t, "pebble-challtestsrv", nil, challBin, challtestsrvArgs(dns, challMgmt, o.DefaultIPv4)...)
+	waitDNS(t, chall.alive, dns, o.DefaultIPv4)
 
-	// Pebble serves its directory over HTTPS only: a certificate for o.Host
-	// from a CA of the test's own, which the ACME client is told to trust.
+	p, cfgFile := pebbleFiles(t, dir, o,
+		net.JoinHostPort(o.Host, strconv.Itoa(freePort(t))), net.JoinHostPort(o.Host, strconv.Itoa(freePort(t))))
+	p.chall, p.DNS = "http://"+challMgmt, dns
+	p.pebble = startDaemon(t, "pebble", pebbleEnvironment, pebbleBin, "-config", cfgFile, "-dnsserver", dns)
+	p.logs = p.pebble.out.String
+	p.waitDirectory(p.pebble.alive)
+	return p
+}
+
+// challtestsrvArgs run pebble-challtestsrv as a DNS server on dns alone
+// (its own HTTP-01, HTTPS, TLS-ALPN-01 and DoH responders would listen on
+// ports of their own for nothing), every name answering defaultIPv4.
+func challtestsrvArgs(dns, management, defaultIPv4 string) []string {
+	return []string{"-dnsserver", dns, "-management", management,
+		"-defaultIPv4", defaultIPv4, "-defaultIPv6", "",
+		"-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", ""}
+}
+
+// pebbleEnvironment: no random sleep before validating, no nonce rejected
+// on purpose, no authorization reused by chance: the same run every time.
+var pebbleEnvironment = []string{"PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0"}
+
+// pebbleFiles writes into dir what Pebble runs with — its HTTPS
+// certificate for o.Host and key, the CA that signed them, and its config
+// listening on listen and management — and returns the pebbleCA for it
+// (DirURL, CAFile, trust and the management interface set) and the
+// config's path. Pebble serves its directory over HTTPS only: from a CA of
+// the test's own, which the ACME client is told to trust.
+func pebbleFiles(t testing.TB, dir string, o pebbleOptions, listen, management string) (*pebbleCA, string) {
+	t.Helper()
 	tlsChain, err := testcert.New(testcert.Options{Hosts: []string{o.Host}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pebbleCA{t: t, CAFile: filepath.Join(dir, "pebble-https-ca.pem"), trust: certPool(tlsChain), chall: "http://" + challMgmt, DNS: dns}
-	cfg := pebbleConfig(t, o, filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"))
+	p := &pebbleCA{t: t, CAFile: filepath.Join(dir, "pebble-https-ca.pem"), trust: certPool(tlsChain),
+		DirURL: "https://" + listen + "/dir", mgmt: "https://" + management}
+	cfg := pebbleConfig(t, o, listen, management, filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"))
 	for name, b := range map[string][]byte{
 		"cert.pem": tlsChain.LeafPEM, "key.pem": tlsChain.KeyPEM,
-		"pebble-https-ca.pem": tlsChain.CAPEM, "pebble.json": cfg.json,
+		"pebble-https-ca.pem": tlsChain.CAPEM, "pebble.json": cfg,
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	p.DirURL, p.mgmt = "https://"+cfg.listen+"/dir", "https://"+cfg.management
-	p.pebble = startDaemon(t, "pebble",
-		// No random sleep before validating, no nonce rejected on purpose,
-		// no authorization reused by chance: the same run every time.
-		[]string{"PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0"},
-		pebbleBin, "-config", filepath.Join(dir, "pebble.json"), "-dnsserver", dns)
-	eventually(t, 30*time.Second, "Pebble's directory", func() error {
-		p.pebble.alive(t)
+	return p, filepath.Join(dir, "pebble.json")
+}
+
+// waitDirectory waits until Pebble serves its directory; alive fails the
+// test if Pebble has exited meanwhile.
+func (p *pebbleCA) waitDirectory(alive func(testing.TB)) {
+	p.t.Helper()
+	eventually(p.t, 30*time.Second, "Pebble's directory", func() error {
+		alive(p.t)
 		_, err := p.get(p.DirURL)
 		return err
 	})
-	return p
 }
 
 // waitDNS waits until the DNS server answers name lookups with want, over
 // TCP as Pebble asks.
-func waitDNS(t testing.TB, d *daemon, addr, want string) {
+func waitDNS(t testing.TB, alive func(testing.TB), addr, want string) {
 	t.Helper()
 	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var nd net.Dialer
 		return nd.DialContext(ctx, "tcp", addr)
 	}}
 	eventually(t, 30*time.Second, "pebble-challtestsrv answers DNS", func() error {
-		d.alive(t)
+		alive(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		got, err := r.LookupHost(ctx, "probe.example.com")
@@ -209,19 +235,10 @@ func waitDNS(t testing.TB, d *daemon, addr, want string) {
 	})
 }
 
-type pebbleCfg struct {
-	listen, management string
-	json               []byte
-}
-
 // pebbleConfig is Pebble's -config file (the fields of its
 // test/config/pebble-config.json).
-func pebbleConfig(t testing.TB, o pebbleOptions, certFile, keyFile string) pebbleCfg {
+func pebbleConfig(t testing.TB, o pebbleOptions, listen, management, certFile, keyFile string) []byte {
 	t.Helper()
-	c := pebbleCfg{
-		listen:     net.JoinHostPort(o.Host, strconv.Itoa(freePort(t))),
-		management: net.JoinHostPort(o.Host, strconv.Itoa(freePort(t))),
-	}
 	type pebble struct {
 		ListenAddress           string `json:"listenAddress"`
 		ManagementListenAddress string `json:"managementListenAddress"`
@@ -236,7 +253,7 @@ func pebbleConfig(t testing.TB, o pebbleOptions, certFile, keyFile string) pebbl
 		Profiles                  map[string]pebbleProfile `json:"profiles,omitempty"`
 	}
 	b, err := json.Marshal(map[string]pebble{"pebble": {
-		ListenAddress: c.listen, ManagementListenAddress: c.management,
+		ListenAddress: listen, ManagementListenAddress: management,
 		Certificate: certFile, PrivateKey: keyFile,
 		HTTPPort: o.HTTPPort, TLSPort: o.TLSPort,
 		KeyAlgorithm:              "ecdsa",
@@ -246,8 +263,7 @@ func pebbleConfig(t testing.TB, o pebbleOptions, certFile, keyFile string) pebbl
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.json = b
-	return c
+	return b
 }
 
 // pebbleProfile is a certificate profile of Pebble's configuration.
@@ -340,7 +356,7 @@ func (p *pebbleCA) issuers() (root, intermediate *x509.Certificate) {
 }
 
 // log is what Pebble has printed so far.
-func (p *pebbleCA) log() string { return p.pebble.out.String() }
+func (p *pebbleCA) log() string { return p.logs() }
 
 // issued checks that chain, as a TLS server sent it, is a certificate for
 // host that this Pebble issued: the leaf is signed by Pebble's intermediate,

@@ -1,0 +1,171 @@
+package e2e
+
+// The parts the cluster tests share (TestACMEClusterLoopback on loopback
+// addresses, TestACMEClusterDocker on Docker containers): the stack of a
+// global service, the certificate every host serves, and HTTPS load that
+// tells failures apart by kind.
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"rancher-traefik/internal/certs"
+)
+
+// globalStack is acmeStack's two services plus rancher-traefik's own
+// global service, one container on each of hosts (create_index 1, 2, 3 in
+// host order); the containers at the addresses in stopped are stopped.
+func globalStack(hosts []string, legacy, modern string, stopped ...string) string {
+	var b strings.Builder
+	b.WriteString(acmeStack(legacy, modern))
+	b.WriteString("  - name: lb\n    services:\n      - name: traefik\n        labels:\n          traefik.enable: \"false\"\n          io.rancher.scheduler.global: \"true\"\n        containers:\n")
+	for _, h := range hosts {
+		b.WriteString("          - ip: " + h + "\n")
+		for _, s := range stopped {
+			if s == h {
+				b.WriteString("            state: stopped\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+// servedLeaf is the leaf host serves for name on port.
+func servedLeaf(host string, port int, name string) (*x509.Certificate, []*x509.Certificate, error) {
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", net.JoinHostPort(host, strconv.Itoa(port)), &tls.Config{ServerName: name, InsecureSkipVerify: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer c.Close()
+	chain := c.ConnectionState().PeerCertificates
+	return chain[0], chain, nil
+}
+
+// waitSameCertificate waits until every host serves, for each name, one
+// certificate Pebble issued, the same on all, other than not (the
+// fingerprints of an earlier one), and returns the fingerprints by name.
+func waitSameCertificate(t *testing.T, p *pebbleCA, hosts []string, port int, names []string, not map[string]string) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	eventually(t, 150*time.Second, fmt.Sprintf("one certificate from Pebble for %v served by %v", names, hosts), func() error {
+		for _, name := range names {
+			fps := map[string]bool{}
+			for _, h := range hosts {
+				leaf, chain, err := servedLeaf(h, port, name)
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", h, name, err)
+				}
+				if err := p.issued(chain, name); err != nil {
+					return fmt.Errorf("%s: %w", h, err)
+				}
+				fps[certs.Fingerprint(leaf)] = true
+				got[name] = certs.Fingerprint(leaf)
+			}
+			if len(fps) != 1 {
+				return fmt.Errorf("%s: %d different certificates across the hosts", name, len(fps))
+			}
+			if got[name] == not[name] {
+				return fmt.Errorf("%s: still the certificate %.12s", name, not[name])
+			}
+		}
+		return nil
+	})
+	return got
+}
+
+// httpsLoad sends HTTPS requests to each host until stop, trusting Pebble's
+// root alone, and counts the failures per host.
+type httpsLoad struct {
+	wg       sync.WaitGroup
+	stop     chan struct{}
+	ok, fail map[string]*atomic.Int64
+	lastErr  sync.Map
+	mu       sync.Mutex
+	kinds    map[string]map[string]int // host → failureKind → count
+}
+
+// The ways a request fails while a host's Traefik restarts, in order: the
+// old one has closed its entry points and the new one has not opened them
+// (refused); the new one accepts before any configuration is applied —
+// Traefik opens its entry points first — and closes the connection
+// (closed); a configuration without the file provider's part is applied
+// for a moment, so the handshake gets Traefik's generated default
+// certificate (default certificate).
+const (
+	failRefused     = "refused"
+	failClosed      = "closed"
+	failDefaultCert = "default certificate"
+)
+
+// failureKind names how one request failed.
+func failureKind(code int, err error) string {
+	var cv *tls.CertificateVerificationError
+	switch {
+	case err == nil:
+		return "HTTP " + strconv.Itoa(code)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return failRefused
+	case errors.As(err, &cv):
+		// Traefik's generated certificate names <hex>.<hex>.traefik.default.
+		if len(cv.UnverifiedCertificates) > 0 && strings.HasSuffix(strings.Join(cv.UnverifiedCertificates[0].DNSNames, ","), ".traefik.default") {
+			return failDefaultCert
+		}
+		return "certificate: " + cv.Err.Error()
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
+		return failClosed
+	default:
+		return "other: " + err.Error()
+	}
+}
+
+func startHTTPSLoad(hosts []string, port int, roots *x509.CertPool, name string) *httpsLoad {
+	l := &httpsLoad{stop: make(chan struct{}), ok: map[string]*atomic.Int64{}, fail: map[string]*atomic.Int64{}, kinds: map[string]map[string]int{}}
+	for _, h := range hosts {
+		l.ok[h], l.fail[h] = &atomic.Int64{}, &atomic.Int64{}
+		l.kinds[h] = map[string]int{}
+		d := &net.Dialer{Timeout: 5 * time.Second}
+		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+			DisableKeepAlives: true, TLSClientConfig: &tls.Config{RootCAs: roots},
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return d.DialContext(ctx, network, net.JoinHostPort(h, strconv.Itoa(port)))
+			},
+		}}
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				code, _, err := get(c, "https://"+name+"/", nil)
+				if err != nil || code != 200 {
+					l.fail[h].Add(1)
+					l.lastErr.Store(h, fmt.Sprintf("%d %v", code, err))
+					l.mu.Lock()
+					l.kinds[h][failureKind(code, err)]++
+					l.mu.Unlock()
+				} else {
+					l.ok[h].Add(1)
+				}
+			}
+		}()
+	}
+	return l
+}
+
+func (l *httpsLoad) end() { close(l.stop); l.wg.Wait() }
