@@ -1,5 +1,7 @@
 // Package render turns a Config into the files Traefik reads: the static
-// traefik.toml and the dynamic tls.toml and admin.toml. Templates only place
+// traefik.toml and the dynamic files beside the routes (tls.toml,
+// admin.toml, middlewares.toml, retry.toml, the certificate store's list,
+// the ACME challenge forwarding). Templates only place
 // values that are already TOML literals, and every result is parsed back.
 package render
 
