@@ -14,6 +14,7 @@ var testOnly = []string{
 	"rancher-traefik/internal/devtools",       // whoami, dev-cert
 	"rancher-traefik/internal/testcert",       // throw-away certificate chains
 	"rancher-traefik/internal/testlog",        // buffers tests read while written
+	"rancher-traefik/internal/teststack",      // stack files of any size, for benchmarks
 	"rancher-traefik/internal/sharedfixtures", // the real Rancher fixtures beside the checkout
 	"rancher-traefik/internal/golden",         // golden files
 	"testing",

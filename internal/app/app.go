@@ -1,6 +1,8 @@
 // Package app is rancher-traefik's application, what the commands call:
 // prepare the files, run and supervise Traefik, reload certificates, wire
-// the publisher, and the diagnostics (check, env, healthcheck, routes).
+// the publisher, follow Rancher's certificate store, keep the cluster ACME
+// role, map errors to exit codes, and the diagnostics (check, env,
+// healthcheck, routes).
 package app
 
 import (

@@ -13,6 +13,8 @@ import (
 
 	"rancher-traefik/internal/config"
 	"rancher-traefik/internal/filewatch"
+	"rancher-traefik/internal/publish"
+	"rancher-traefik/internal/rancher"
 	"rancher-traefik/internal/reaper"
 	"rancher-traefik/internal/supervisor"
 )
@@ -46,63 +48,70 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 	log.Info("rancher-traefik starting", "version", a.Version, "pid", os.Getpid(), "home", cfg.Home)
 	logSources(log, cfg)
 	removeStaleTemps(cfg, log)
-	st, err := a.writeFiles(ctx, cfg, log)
+	p, err := a.assemble(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	cw, ac, dnsEnv := st.certs, st.cluster, st.dnsEnv
+	return a.supervise(ctx, sigs, cfg, log, p)
+}
+
+// parts are what a run is made of once its files are written.
+type parts struct {
+	started
+	path   string // Traefik's binary
+	reaper *reaper.Reaper
+	pub    *publish.Publisher // nil without Rancher
+	api    *rancher.API       // nil outside API mode
+}
+
+// assemble writes every file Traefik reads at start, finds Traefik and
+// builds the reaper and the publisher.
+func (a *App) assemble(ctx context.Context, cfg *config.Config, log *slog.Logger) (parts, error) {
+	st, err := a.writeFiles(ctx, cfg, log)
+	if err != nil {
+		return parts{}, err
+	}
 	// Before any wait for Rancher: a missing Traefik is reported at once.
 	path, err := lookTraefik(cfg.Binary)
 	if err != nil {
-		return err
+		return parts{}, err
 	}
 	r, err := reaper.New(log)
 	if err != nil {
-		return err
+		return parts{}, err
 	}
 	pub, api, err := newPublisher(cfg, log)
 	if err != nil {
-		return err
+		return parts{}, err
 	}
+	return parts{started: st, path: path, reaper: r, pub: pub, api: api}, nil
+}
+
+// supervise runs every goroutine of a run under one group: the reaper and
+// Rancher's feeds from the start, the start gate while the first routes
+// arrive, then Traefik's supervisor and the watchers, until the
+// supervisor ends.
+func (a *App) supervise(ctx context.Context, sigs <-chan os.Signal, cfg *config.Config, log *slog.Logger, p parts) error {
 	// Every goroutine below belongs to g; bg ends when the supervisor does
 	// (or on an early return), which ends them all.
 	g, gctx := errgroup.WithContext(ctx)
 	bg, stopBG := context.WithCancel(gctx)
 	defer func() { stopBG(); _ = g.Wait() }()
-	// Reaping from now: as PID 1, orphans are ours during the start-up wait
-	// too.
-	g.Go(func() error { return r.Run(bg) })
-	if api != nil {
-		// From the start: events during the first wait count.
-		g.Go(func() error { return api.Events(bg) })
-		if !cfg.RancherCertificates.None() {
-			// From the start too: the store's certificates are in place
-			// as early as Rancher answers, before or after Traefik starts.
-			sc := newStoreCerts(cfg, api, log)
-			g.Go(func() error { return sc.Run(bg) })
-		}
-	}
+	startFeeds(bg, g, cfg, log, p)
 	relay := make(chan os.Signal, 32)
 	gate := supervisor.NewStartGate(bg, log)
 	g.Go(func() error { return gate.Run(bg, sigs, relay) })
-	if pub != nil {
+	if p.pub != nil {
 		// The first routes are in place before Traefik starts.
-		pub.First(gate.Context(), cfg.RancherWait)
+		p.pub.First(gate.Context(), cfg.RancherWait)
 	}
 	if sig := gate.Open(); sig != nil {
 		log.Info("stop requested before Traefik started; exiting", "signal", sig.String())
 		return nil
 	}
-	sup := a.newSupervisor(cfg, log, r, path, ac, dnsEnv)
+	sup := a.newSupervisor(cfg, log, p.reaper, p.path, p.cluster, p.dnsEnv)
 	logBudget(log, cfg, sup.Budget())
-	g.Go(func() error { return cw.Run(bg) })
-	if pub != nil {
-		g.Go(func() error { return pub.Run(bg) })
-	}
-	if ac != nil {
-		g.Go(func() error { return ac.run(bg) })
-		g.Go(func() error { return ac.publishLoop(bg) })
-	}
+	startWatchers(bg, g, p)
 	var code int
 	g.Go(func() error {
 		defer stopBG()
@@ -113,11 +122,43 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	log.Info("rancher-traefik exiting", "code", code, "orphans_reaped", r.Orphans())
+	log.Info("rancher-traefik exiting", "code", code, "orphans_reaped", p.reaper.Orphans())
 	if code != 0 {
 		return ChildExit(code)
 	}
 	return nil
+}
+
+// startFeeds starts, in g, what runs from before Traefik starts: the
+// reaper and, in API mode, Rancher's events and certificate store.
+func startFeeds(bg context.Context, g *errgroup.Group, cfg *config.Config, log *slog.Logger, p parts) {
+	// Reaping from now: as PID 1, orphans are ours during the start-up wait
+	// too.
+	g.Go(func() error { return p.reaper.Run(bg) })
+	if p.api == nil {
+		return
+	}
+	// From the start: events during the first wait count.
+	g.Go(func() error { return p.api.Events(bg) })
+	if !cfg.RancherCertificates.None() {
+		// From the start too: the store's certificates are in place
+		// as early as Rancher answers, before or after Traefik starts.
+		sc := newStoreCerts(cfg, p.api, log)
+		g.Go(func() error { return sc.Run(bg) })
+	}
+}
+
+// startWatchers starts, in g, what follows changes once Traefik starts:
+// the certificate files, Rancher's routes and the ACME cluster role.
+func startWatchers(bg context.Context, g *errgroup.Group, p parts) {
+	g.Go(func() error { return p.certs.Run(bg) })
+	if p.pub != nil {
+		g.Go(func() error { return p.pub.Run(bg) })
+	}
+	if p.cluster != nil {
+		g.Go(func() error { return p.cluster.run(bg) })
+		g.Go(func() error { return p.cluster.publishLoop(bg) })
+	}
 }
 
 // newSupervisor is Traefik's supervisor, as the configuration says.

@@ -105,6 +105,28 @@ func (r *storeRig) expect(want map[string]*testcert.Chain) {
 	}
 }
 
+// checkBadVersions puts bad versions of site-a (served as good) into the
+// store, made of good and another chain's key: each is reported once,
+// naming site-a and why, and want stays served.
+func (r *storeRig) checkBadVersions(good, other *testcert.Chain, want map[string]*testcert.Chain) {
+	r.t.Helper()
+	for _, bad := range []struct{ name, cert, key, want string }{
+		{"key of another", string(good.Bundle()), string(other.KeyPEM), "the private key does not match the certificate (a.example.com) nor any other in the chain"},
+		{"broken chain", string(good.LeafPEM) + "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", string(good.KeyPEM), "certificate 2: x509: malformed certificate"},
+		{"no key block", string(good.Bundle()), "not a key", "no PEM private key block found"},
+	} {
+		mark := len(r.logs.String())
+		r.srv.PutCertificate("site-a", bad.cert, "", bad.key)
+		r.sync()
+		r.sync() // the same bad content: not reported again
+		out := r.logs.String()[mark:]
+		if n := strings.Count(out, "a certificate of Rancher's store is invalid"); n != 1 || !strings.Contains(out, `certificate=site-a`) || !strings.Contains(out, bad.want) {
+			r.t.Errorf("%s: reported %d times, want once naming site-a and %q:\n%s", bad.name, n, bad.want, out)
+		}
+		r.expect(want)
+	}
+}
+
 // TestStoreCertificatesFollowed: served, replaced, a bad version reported
 // once with the good one kept, fixed, deleted — the files and the dynamic
 // file follow the store, and no key reaches the log.
@@ -125,21 +147,7 @@ func TestStoreCertificatesFollowed(t *testing.T) {
 	r.sync()
 	r.expect(map[string]*testcert.Chain{"site-a.crt": a2, bFile: b})
 
-	for _, bad := range []struct{ name, cert, key, want string }{
-		{"key of another", string(a2.Bundle()), string(a1.KeyPEM), "the private key does not match the certificate (a.example.com) nor any other in the chain"},
-		{"broken chain", string(a2.LeafPEM) + "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", string(a2.KeyPEM), "certificate 2: x509: malformed certificate"},
-		{"no key block", string(a2.Bundle()), "not a key", "no PEM private key block found"},
-	} {
-		mark := len(r.logs.String())
-		r.srv.PutCertificate("site-a", bad.cert, "", bad.key)
-		r.sync()
-		r.sync() // the same bad content: not reported again
-		out := r.logs.String()[mark:]
-		if n := strings.Count(out, "a certificate of Rancher's store is invalid"); n != 1 || !strings.Contains(out, `certificate=site-a`) || !strings.Contains(out, bad.want) {
-			t.Errorf("%s: reported %d times, want once naming site-a and %q:\n%s", bad.name, n, bad.want, out)
-		}
-		r.expect(map[string]*testcert.Chain{"site-a.crt": a2, bFile: b})
-	}
+	r.checkBadVersions(a2, a1, map[string]*testcert.Chain{"site-a.crt": a2, bFile: b})
 	// An expired version does not replace one that is not.
 	expired, err := testcert.New(testcert.Options{Hosts: []string{"a.example.com"}, NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,91 +42,97 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// valueCase is one row of TestValues: an environment, and what the Config
+// read from it must say.
+type valueCase struct {
+	name  string
+	env   map[string]string
+	check func(t *testing.T, c *Config)
+}
+
+// valueCases are TestValues' rows.
+var valueCases = []valueCase{
+	{"entry points", map[string]string{"TRAEFIK_ENTRYPOINTS": "pg:5432/tcp, dns:53/UDP,alt:8080 web2:80/udp", "TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_HTTPS_PORT": "5432"}, func(t *testing.T, c *Config) {
+		want := []EntryPoint{{"pg", 5432, "tcp"}, {"dns", 53, "udp"}, {"alt", 8080, "tcp"}, {"web2", 80, "udp"}}
+		if diff := cmp.Diff(c.EntryPoints, want); diff != "" {
+			t.Errorf("entry points (-got +want):\n%s", diff)
+		}
+	}},
+	{"https only forces redirect", map[string]string{"TRAEFIK_HTTPS_ENABLE": "ONLY", "TRAEFIK_HTTPS_REDIRECT": "false"}, func(t *testing.T, c *Config) {
+		if c.HTTPS != HTTPSOnly || !c.Redirect() {
+			t.Errorf("mode %q redirect %v, want only/true", c.HTTPS, c.Redirect())
+		}
+	}},
+	{"redirect off", map[string]string{"TRAEFIK_HTTPS_REDIRECT": "false"}, func(t *testing.T, c *Config) {
+		if c.Redirect() || !c.HTTPSEnabled() {
+			t.Errorf("redirect %v https %v, want false/true", c.Redirect(), c.HTTPSEnabled())
+		}
+	}},
+	{"https off: no redirect, https port may collide", map[string]string{"TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_HTTPS_PORT": "80"}, func(t *testing.T, c *Config) {
+		if c.Redirect() || c.HTTPSEnabled() {
+			t.Errorf("redirect %v https %v, want false/false", c.Redirect(), c.HTTPSEnabled())
+		}
+	}},
+	{"debug means DEBUG", map[string]string{"TRAEFIK_DEBUG": "true", "TRAEFIK_LOG_LEVEL": "error"}, func(t *testing.T, c *Config) {
+		if c.LogLevel != "DEBUG" {
+			t.Errorf("level %q, want DEBUG", c.LogLevel)
+		}
+	}},
+	{"debug does not lower TRACE", map[string]string{"TRAEFIK_DEBUG": "1", "TRAEFIK_LOG_LEVEL": "trace"}, func(t *testing.T, c *Config) {
+		if c.LogLevel != "TRACE" {
+			t.Errorf("level %q, want TRACE", c.LogLevel)
+		}
+	}},
+	{"warning is WARN", map[string]string{"TRAEFIK_LOG_LEVEL": "warning"}, func(t *testing.T, c *Config) {
+		if c.LogLevel != "WARN" {
+			t.Errorf("level %q, want WARN", c.LogLevel)
+		}
+	}},
+	{"duration in seconds", map[string]string{"TRAEFIK_GRACE_TIMEOUT": "3"}, func(t *testing.T, c *Config) {
+		if c.GraceTimeout != 3*time.Second {
+			t.Errorf("grace %v, want 3s", c.GraceTimeout)
+		}
+	}},
+	{"cattle fallbacks", map[string]string{"CATTLE_URL": "http://rancher:8080/v1", "CATTLE_ACCESS_KEY": "AK\n", "CATTLE_SECRET_KEY": "SK"}, func(t *testing.T, c *Config) {
+		if c.RancherEndpoint != "http://rancher:8080/v1" || c.RancherAccessKey.Reveal() != "AK" || c.RancherSecret.Reveal() != "SK" {
+			t.Errorf("endpoint %q, keys not taken from CATTLE_*", c.RancherEndpoint)
+		}
+	}},
+	{"ours win over cattle", map[string]string{"TRAEFIK_RANCHER_ENDPOINT": "http://a/v1", "CATTLE_URL": "http://b/v1", "TRAEFIK_RANCHER_ACCESSKEY": "A1", "TRAEFIK_RANCHER_SECRET": "S1", "CATTLE_ACCESS_KEY": "A2", "CATTLE_SECRET_KEY": "S2"}, func(t *testing.T, c *Config) {
+		if c.RancherEndpoint != "http://a/v1" || c.RancherAccessKey.Reveal() != "A1" || c.RancherSecret.Reveal() != "S1" {
+			t.Errorf("endpoint %q: TRAEFIK_RANCHER_* did not win", c.RancherEndpoint)
+		}
+	}},
+	{"domain normalised", map[string]string{"TRAEFIK_RANCHER_DOMAIN": ".Example.COM."}, func(t *testing.T, c *Config) {
+		if c.RancherDomain != "example.com" {
+			t.Errorf("domain %q", c.RancherDomain)
+		}
+	}},
+	{"htpasswd lines", map[string]string{"TRAEFIK_ADMIN_AUTH_USERS": "a:$2y$05$x\r\nb:{SHA}y=, c:z\n"}, func(t *testing.T, c *Config) {
+		if diff := cmp.Diff(c.AdminUserLines(), []string{"a:$2y$05$x", "b:{SHA}y=", "c:z"}); diff != "" {
+			t.Errorf("users (-got +want):\n%s", diff)
+		}
+	}},
+	{"retry on by default, off at 0 and 1", nil, func(t *testing.T, c *Config) {
+		if c.RetryAttempts != 7 || !c.Retry() {
+			t.Errorf("attempts %d retry %v, want 7/true", c.RetryAttempts, c.Retry())
+		}
+		for _, v := range []string{"0", "1"} {
+			c, err := FromEnv(lookupOf(map[string]string{"TRAEFIK_RETRY_ATTEMPTS": v}))
+			if err != nil || c.Retry() {
+				t.Errorf("TRAEFIK_RETRY_ATTEMPTS=%s: retry %v, err %v; want off", v, c.Retry(), err)
+			}
+		}
+	}},
+	{"child env list", map[string]string{"TRAEFIK_CHILD_ENV": "AWS_REGION, LEGO_CA_CERTIFICATES  GODEBUG"}, func(t *testing.T, c *Config) {
+		if diff := cmp.Diff(c.ChildEnv, []string{"AWS_REGION", "LEGO_CA_CERTIFICATES", "GODEBUG"}); diff != "" {
+			t.Errorf("child env (-got +want):\n%s", diff)
+		}
+	}},
+}
+
 func TestValues(t *testing.T) {
-	tests := []struct {
-		name  string
-		env   map[string]string
-		check func(t *testing.T, c *Config)
-	}{
-		{"entry points", map[string]string{"TRAEFIK_ENTRYPOINTS": "pg:5432/tcp, dns:53/UDP,alt:8080 web2:80/udp", "TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_HTTPS_PORT": "5432"}, func(t *testing.T, c *Config) {
-			want := []EntryPoint{{"pg", 5432, "tcp"}, {"dns", 53, "udp"}, {"alt", 8080, "tcp"}, {"web2", 80, "udp"}}
-			if diff := cmp.Diff(c.EntryPoints, want); diff != "" {
-				t.Errorf("entry points (-got +want):\n%s", diff)
-			}
-		}},
-		{"https only forces redirect", map[string]string{"TRAEFIK_HTTPS_ENABLE": "ONLY", "TRAEFIK_HTTPS_REDIRECT": "false"}, func(t *testing.T, c *Config) {
-			if c.HTTPS != HTTPSOnly || !c.Redirect() {
-				t.Errorf("mode %q redirect %v, want only/true", c.HTTPS, c.Redirect())
-			}
-		}},
-		{"redirect off", map[string]string{"TRAEFIK_HTTPS_REDIRECT": "false"}, func(t *testing.T, c *Config) {
-			if c.Redirect() || !c.HTTPSEnabled() {
-				t.Errorf("redirect %v https %v, want false/true", c.Redirect(), c.HTTPSEnabled())
-			}
-		}},
-		{"https off: no redirect, https port may collide", map[string]string{"TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_HTTPS_PORT": "80"}, func(t *testing.T, c *Config) {
-			if c.Redirect() || c.HTTPSEnabled() {
-				t.Errorf("redirect %v https %v, want false/false", c.Redirect(), c.HTTPSEnabled())
-			}
-		}},
-		{"debug means DEBUG", map[string]string{"TRAEFIK_DEBUG": "true", "TRAEFIK_LOG_LEVEL": "error"}, func(t *testing.T, c *Config) {
-			if c.LogLevel != "DEBUG" {
-				t.Errorf("level %q, want DEBUG", c.LogLevel)
-			}
-		}},
-		{"debug does not lower TRACE", map[string]string{"TRAEFIK_DEBUG": "1", "TRAEFIK_LOG_LEVEL": "trace"}, func(t *testing.T, c *Config) {
-			if c.LogLevel != "TRACE" {
-				t.Errorf("level %q, want TRACE", c.LogLevel)
-			}
-		}},
-		{"warning is WARN", map[string]string{"TRAEFIK_LOG_LEVEL": "warning"}, func(t *testing.T, c *Config) {
-			if c.LogLevel != "WARN" {
-				t.Errorf("level %q, want WARN", c.LogLevel)
-			}
-		}},
-		{"duration in seconds", map[string]string{"TRAEFIK_GRACE_TIMEOUT": "3"}, func(t *testing.T, c *Config) {
-			if c.GraceTimeout != 3*time.Second {
-				t.Errorf("grace %v, want 3s", c.GraceTimeout)
-			}
-		}},
-		{"cattle fallbacks", map[string]string{"CATTLE_URL": "http://rancher:8080/v1", "CATTLE_ACCESS_KEY": "AK\n", "CATTLE_SECRET_KEY": "SK"}, func(t *testing.T, c *Config) {
-			if c.RancherEndpoint != "http://rancher:8080/v1" || c.RancherAccessKey.Reveal() != "AK" || c.RancherSecret.Reveal() != "SK" {
-				t.Errorf("endpoint %q, keys not taken from CATTLE_*", c.RancherEndpoint)
-			}
-		}},
-		{"ours win over cattle", map[string]string{"TRAEFIK_RANCHER_ENDPOINT": "http://a/v1", "CATTLE_URL": "http://b/v1", "TRAEFIK_RANCHER_ACCESSKEY": "A1", "TRAEFIK_RANCHER_SECRET": "S1", "CATTLE_ACCESS_KEY": "A2", "CATTLE_SECRET_KEY": "S2"}, func(t *testing.T, c *Config) {
-			if c.RancherEndpoint != "http://a/v1" || c.RancherAccessKey.Reveal() != "A1" || c.RancherSecret.Reveal() != "S1" {
-				t.Errorf("endpoint %q: TRAEFIK_RANCHER_* did not win", c.RancherEndpoint)
-			}
-		}},
-		{"domain normalised", map[string]string{"TRAEFIK_RANCHER_DOMAIN": ".Example.COM."}, func(t *testing.T, c *Config) {
-			if c.RancherDomain != "example.com" {
-				t.Errorf("domain %q", c.RancherDomain)
-			}
-		}},
-		{"htpasswd lines", map[string]string{"TRAEFIK_ADMIN_AUTH_USERS": "a:$2y$05$x\r\nb:{SHA}y=, c:z\n"}, func(t *testing.T, c *Config) {
-			if diff := cmp.Diff(c.AdminUserLines(), []string{"a:$2y$05$x", "b:{SHA}y=", "c:z"}); diff != "" {
-				t.Errorf("users (-got +want):\n%s", diff)
-			}
-		}},
-		{"retry on by default, off at 0 and 1", nil, func(t *testing.T, c *Config) {
-			if c.RetryAttempts != 7 || !c.Retry() {
-				t.Errorf("attempts %d retry %v, want 7/true", c.RetryAttempts, c.Retry())
-			}
-			for _, v := range []string{"0", "1"} {
-				c, err := FromEnv(lookupOf(map[string]string{"TRAEFIK_RETRY_ATTEMPTS": v}))
-				if err != nil || c.Retry() {
-					t.Errorf("TRAEFIK_RETRY_ATTEMPTS=%s: retry %v, err %v; want off", v, c.Retry(), err)
-				}
-			}
-		}},
-		{"child env list", map[string]string{"TRAEFIK_CHILD_ENV": "AWS_REGION, LEGO_CA_CERTIFICATES  GODEBUG"}, func(t *testing.T, c *Config) {
-			if diff := cmp.Diff(c.ChildEnv, []string{"AWS_REGION", "LEGO_CA_CERTIFICATES", "GODEBUG"}); diff != "" {
-				t.Errorf("child env (-got +want):\n%s", diff)
-			}
-		}},
-	}
-	for _, tt := range tests {
+	for _, tt := range valueCases {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := FromEnv(lookupOf(tt.env))
 			if err != nil {
@@ -136,17 +143,17 @@ func TestValues(t *testing.T) {
 	}
 }
 
-func TestBadInput(t *testing.T) {
-	dir := t.TempDir()
-	certFile := filepath.Join(dir, "cert.pem")
-	if err := os.WriteFile(certFile, []byte("x"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name string
-		env  map[string]string
-		want []string // every line of the error, in order
-	}{
+// badCase is one row of TestBadInput: an environment, and every line of
+// the error reading it gives, in order.
+type badCase struct {
+	name string
+	env  map[string]string
+	want []string
+}
+
+// badPortCases: ports and entry points.
+func badPortCases() []badCase {
+	return []badCase{
 		{"non-numeric port", map[string]string{"TRAEFIK_HTTP_PORT": "eighty"}, []string{`TRAEFIK_HTTP_PORT: "eighty" is not a port number`}},
 		{"port 0", map[string]string{"TRAEFIK_HTTPS_PORT": "0"}, []string{`TRAEFIK_HTTPS_PORT: port 0 is out of range 1-65535`}},
 		{"port too big", map[string]string{"TRAEFIK_ADMIN_PORT": "65536"}, []string{`TRAEFIK_ADMIN_PORT: port 65536 is out of range 1-65535`}},
@@ -166,6 +173,12 @@ func TestBadInput(t *testing.T) {
 		{"entry point: the HTTP/3 port", map[string]string{"TRAEFIK_ENTRYPOINTS": "q:443/udp", "TRAEFIK_HTTP3_ENABLE": "true"}, []string{
 			`TRAEFIK_ENTRYPOINTS: entry point q: udp port 443 is already used by TRAEFIK_HTTPS_PORT (HTTP/3)`,
 		}},
+	}
+}
+
+// badValueCases: one variable's value each.
+func badValueCases() []badCase {
+	return []badCase{
 		{"unknown https mode", map[string]string{"TRAEFIK_HTTPS_ENABLE": "maybe"}, []string{`TRAEFIK_HTTPS_ENABLE: "maybe" is not one of true, only, false`}},
 		{"bad boolean", map[string]string{"TRAEFIK_ACCESS_LOG": "sometimes"}, []string{`TRAEFIK_ACCESS_LOG: "sometimes" is not a boolean (true or false)`}},
 		{"bad dashboard switch", map[string]string{"TRAEFIK_ADMIN_DASHBOARD": "maybe"}, []string{`TRAEFIK_ADMIN_DASHBOARD: "maybe" is not a boolean (true or false)`}},
@@ -185,6 +198,13 @@ func TestBadInput(t *testing.T) {
 		{"retry attempts out of range", map[string]string{"TRAEFIK_RETRY_ATTEMPTS": "11"}, []string{`TRAEFIK_RETRY_ATTEMPTS: "11" is not a whole number from 0 to 10`}},
 		{"retry attempts not a number", map[string]string{"TRAEFIK_RETRY_ATTEMPTS": "-1"}, []string{`TRAEFIK_RETRY_ATTEMPTS: "-1" is not a whole number from 0 to 10`}},
 		{"bad child env", map[string]string{"TRAEFIK_CHILD_ENV": "TRAEFIK_RANCHER_SECRET"}, []string{`TRAEFIK_CHILD_ENV: TRAEFIK_RANCHER_SECRET cannot be passed to Traefik: TRAEFIK_* and CATTLE_* variables are ours or secret`}},
+	}
+}
+
+// badCombinationCases: secrets and pairs of variables (certFile exists),
+// ACME, injection attempts, and several problems at once.
+func badCombinationCases(certFile string) []badCase {
+	return []badCase{
 		{"missing secret file", map[string]string{"TRAEFIK_SSL_CERT": "/nonexistent/cert", "TRAEFIK_SSL_PRIVATE_KEY": "/nonexistent/key"}, []string{
 			`TRAEFIK_SSL_CERT: reading secret file /nonexistent/cert: no such file or directory`,
 			`TRAEFIK_SSL_PRIVATE_KEY: reading secret file /nonexistent/key: no such file or directory`,
@@ -219,6 +239,15 @@ func TestBadInput(t *testing.T) {
 			`TRAEFIK_LOG_FORMAT: "xml" is not one of text, json`,
 		}},
 	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	certFile := filepath.Join(dir, "cert.pem")
+	if err := os.WriteFile(certFile, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := slices.Concat(badPortCases(), badValueCases(), badCombinationCases(certFile))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := FromEnv(lookupOf(tt.env))

@@ -12,29 +12,24 @@ import (
 	"rancher-traefik/internal/testcert"
 )
 
-// TestBadInputStopsBeforeTraefik runs `run` with one kind of bad input at a
-// time: it must exit non-zero before Traefik starts, print one line per
-// problem naming the variable, and never echo a secret.
-func TestBadInputStopsBeforeTraefik(t *testing.T) {
-	good, err := testcert.New(testcert.Options{Hosts: []string{"a.example.com"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := testcert.New(testcert.Options{Hosts: []string{"b.example.com"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const secretWord = "SECRETCANARY"
+// secretWord is the secret value bad input carries: never echoed.
+const secretWord = "SECRETCANARY"
+
+// badRunCase is one row of TestBadInputStopsBeforeTraefik.
+type badRunCase struct {
+	name     string
+	env      map[string]string
+	secrets  map[string][]byte
+	wantCode int
+	want     []string // the problem lines, in order; SECRETS stands for the secrets directory
+}
+
+// badRunCases are TestBadInputStopsBeforeTraefik's rows: good and other
+// are two unrelated certificate chains.
+func badRunCases(good, other *testcert.Chain) []badRunCase {
 	encrypted := pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte(secretWord)})
 	garbage := []byte("-----BEGIN CERTIFICATE-----\n" + secretWord + "\n-----END CERTIFICATE-----\n")
-
-	tests := []struct {
-		name     string
-		env      map[string]string
-		secrets  map[string][]byte
-		wantCode int
-		want     []string // the problem lines, in order
-	}{
+	return []badRunCase{
 		{"non-numeric port", map[string]string{"TRAEFIK_HTTP_PORT": "http"}, nil, 78,
 			[]string{`TRAEFIK_HTTP_PORT: "http" is not a port number`}},
 		{"port 0", map[string]string{"TRAEFIK_HTTPS_PORT": "0"}, nil, 78,
@@ -71,55 +66,71 @@ func TestBadInputStopsBeforeTraefik(t *testing.T) {
 		{"value injecting TOML", map[string]string{"TRAEFIK_ACME_EMAIL": "a\"\n[x]", "TRAEFIK_LOG_LEVEL": "INFO\"\n[api]\ninsecure=true"}, nil, 78,
 			[]string{`TRAEFIK_LOG_LEVEL: "INFO\"\n[api]\ninsecure=true" is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL, PANIC`, `TRAEFIK_ACME_EMAIL: "a\"\n[x]" is not an e-mail address`}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			i := newInstance(t, tt.env)
-			for name, b := range tt.secrets {
-				i.writeSecret(name, b)
-			}
-			started := filepath.Join(i.dir, "started")
-			i.env["TRAEFIK_BINARY"] = fakeBin
-			i.env["TRAEFIK_CHILD_ENV"] = "FAKE_STARTED"
-			i.env["FAKE_STARTED"] = started
-			code, stdout, stderr := i.run("run")
-			if code != tt.wantCode {
-				t.Errorf("exit code %d, want %d", code, tt.wantCode)
-			}
-			if _, err := os.Stat(started); err == nil {
-				t.Error("the child was started despite bad input")
-			}
-			var want []string
-			for _, w := range tt.want {
-				want = append(want, "rancher-traefik: "+strings.ReplaceAll(w, "SECRETS", i.secrets))
-			}
-			var problems []string // log lines (level=...) may come before
-			for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
-				if !strings.HasPrefix(l, "time=") {
-					problems = append(problems, l)
-				}
-			}
-			if got := strings.Join(problems, "\n"); got != strings.Join(want, "\n") {
-				t.Errorf("stderr:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
-			}
-			if strings.Contains(stdout+stderr, secretWord) {
-				t.Errorf("a secret value was echoed:\n%s%s", stdout, stderr)
-			}
-			// check finds the same problems, one per line, on stdout.
-			code, stdout, _ = i.run("check")
-			if code != tt.wantCode {
-				t.Errorf("check: exit code %d, want %d", code, tt.wantCode)
-			}
-			var wantCheck []string
-			for _, w := range tt.want {
-				wantCheck = append(wantCheck, strings.ReplaceAll(w, "SECRETS", i.secrets))
-			}
-			if got := strings.TrimSpace(stdout); got != strings.Join(wantCheck, "\n") {
-				t.Errorf("check stdout:\n%s\nwant:\n%s", got, strings.Join(wantCheck, "\n"))
-			}
-			if _, err := os.Stat(filepath.Join(i.home, "etc", "traefik.toml")); err == nil {
-				t.Error("traefik.toml written despite bad input")
-			}
-		})
+}
+
+// TestBadInputStopsBeforeTraefik runs `run` with one kind of bad input at a
+// time: it must exit non-zero before Traefik starts, print one line per
+// problem naming the variable, and never echo a secret.
+func TestBadInputStopsBeforeTraefik(t *testing.T) {
+	good, err := testcert.New(testcert.Options{Hosts: []string{"a.example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := testcert.New(testcert.Options{Hosts: []string{"b.example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range badRunCases(good, other) {
+		t.Run(tt.name, func(t *testing.T) { runBadInput(t, tt) })
+	}
+}
+
+// runBadInput runs `run`, then `check`, with tt's input: both exit with
+// tt's code and name its problems; the child never starts, traefik.toml is
+// never written, no secret is echoed.
+func runBadInput(t *testing.T, tt badRunCase) {
+	i := newInstance(t, tt.env)
+	for name, b := range tt.secrets {
+		i.writeSecret(name, b)
+	}
+	started := filepath.Join(i.dir, "started")
+	i.env["TRAEFIK_BINARY"] = fakeBin
+	i.env["TRAEFIK_CHILD_ENV"] = "FAKE_STARTED"
+	i.env["FAKE_STARTED"] = started
+	code, stdout, stderr := i.run("run")
+	if code != tt.wantCode {
+		t.Errorf("exit code %d, want %d", code, tt.wantCode)
+	}
+	if _, err := os.Stat(started); err == nil {
+		t.Error("the child was started despite bad input")
+	}
+	var want, wantStderr []string
+	for _, w := range tt.want {
+		want = append(want, strings.ReplaceAll(w, "SECRETS", i.secrets))
+		wantStderr = append(wantStderr, "rancher-traefik: "+want[len(want)-1])
+	}
+	var problems []string // log lines (level=...) may come before
+	for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if !strings.HasPrefix(l, "time=") {
+			problems = append(problems, l)
+		}
+	}
+	if got := strings.Join(problems, "\n"); got != strings.Join(wantStderr, "\n") {
+		t.Errorf("stderr:\n%s\nwant:\n%s", got, strings.Join(wantStderr, "\n"))
+	}
+	if strings.Contains(stdout+stderr, secretWord) {
+		t.Errorf("a secret value was echoed:\n%s%s", stdout, stderr)
+	}
+	// check finds the same problems, one per line, on stdout.
+	code, stdout, _ = i.run("check")
+	if code != tt.wantCode {
+		t.Errorf("check: exit code %d, want %d", code, tt.wantCode)
+	}
+	if got := strings.TrimSpace(stdout); got != strings.Join(want, "\n") {
+		t.Errorf("check stdout:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	if _, err := os.Stat(filepath.Join(i.home, "etc", "traefik.toml")); err == nil {
+		t.Error("traefik.toml written despite bad input")
 	}
 }
 

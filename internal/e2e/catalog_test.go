@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -171,6 +172,30 @@ func catalogDefaults(qs []catalogQuestion) map[string]string {
 	return values
 }
 
+// catalogSecretCase is one way to answer the catalog's questions: the
+// secrets it mounts, and whether the configuration has a certificate and
+// uses the API.
+type catalogSecretCase struct {
+	name    string
+	answers map[string]string
+	agent   bool     // Rancher injects the agent's keys
+	secrets []string // targets mounted
+	tls     bool
+	api     bool
+}
+
+var catalogSecretCases = []catalogSecretCase{
+	{"defaults: certificate, metadata", nil, false, []string{"traefik-cert", "traefik-key"}, true, false},
+	{"defaults with the agent's keys: API", nil, true, []string{"traefik-cert", "traefik-key"}, true, true},
+	{"the seed's: endpoint and key as secrets", map[string]string{"rancher_endpoint": "http://rancher:8080/v1", "access_key_secret": "rancher-ak", "secret_key_secret": "rancher-sk"}, false,
+		[]string{"traefik-access", "traefik-secret", "traefik-cert", "traefik-key"}, true, true},
+	{"no secrets at all (ACME or Traefik's default certificate)", map[string]string{"ssl_cert_secret": "", "ssl_key_secret": "", "rancher_mode": "metadata", "acme_enable": "true", "acme_email": "ops@example.com"}, true, nil, false, false},
+}
+
+// catalogAgent is what Rancher injects through
+// io.rancher.container.create_agent and agent.role=environment.
+var catalogAgent = map[string]string{"CATTLE_URL": "http://rancher:8080/v1", "CATTLE_ACCESS_KEY": "AKAGENT", "CATTLE_SECRET_KEY": "SKAGENT"}
+
 // TestCatalogSecretsAreOptional renders the entry for the ways people
 // answer the secret questions and loads each result's environment with
 // rancher-traefik's own configuration code, the secrets present as files:
@@ -187,87 +212,81 @@ func TestCatalogSecretsAreOptional(t *testing.T) {
 		"traefik-cert": chain.Bundle(), "traefik-key": chain.KeyPEM,
 		"traefik-access": []byte("AKCATALOG"), "traefik-secret": []byte("SKCATALOG"),
 	}
-	// What Rancher injects through io.rancher.container.create_agent and
-	// agent.role=environment.
-	agent := map[string]string{"CATTLE_URL": "http://rancher:8080/v1", "CATTLE_ACCESS_KEY": "AKAGENT", "CATTLE_SECRET_KEY": "SKAGENT"}
-	for _, tc := range []struct {
-		name    string
-		answers map[string]string
-		agent   bool
-		secrets []string // targets mounted
-		tls     bool
-		api     bool
-	}{
-		{"defaults: certificate, metadata", nil, false, []string{"traefik-cert", "traefik-key"}, true, false},
-		{"defaults with the agent's keys: API", nil, true, []string{"traefik-cert", "traefik-key"}, true, true},
-		{"the seed's: endpoint and key as secrets", map[string]string{"rancher_endpoint": "http://rancher:8080/v1", "access_key_secret": "rancher-ak", "secret_key_secret": "rancher-sk"}, false,
-			[]string{"traefik-access", "traefik-secret", "traefik-cert", "traefik-key"}, true, true},
-		{"no secrets at all (ACME or Traefik's default certificate)", map[string]string{"ssl_cert_secret": "", "ssl_key_secret": "", "rancher_mode": "metadata", "acme_enable": "true", "acme_email": "ops@example.com"}, true, nil, false, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			values := catalogDefaults(qs)
-			for k, v := range tc.answers {
-				if _, ok := values[k]; !ok {
-					t.Fatalf("no question %s", k)
-				}
-				values[k] = v
-			}
-			out := renderCatalog(t, values)
-			var dc catalogCompose
-			if err := yaml.Unmarshal(out, &dc); err != nil {
-				t.Fatalf("rendered file does not parse: %v\n%s", err, out)
-			}
-			svc := dc.Services["traefik"]
-			var targets []string
-			for _, s := range svc.Secrets {
-				targets = append(targets, s.Target)
-				if s.Source == "" || !dc.Secrets[s.Source].External {
-					t.Errorf("secret %q → %s is not declared external:\n%s", s.Source, s.Target, out)
-				}
-			}
-			if len(dc.Secrets) != len(svc.Secrets) {
-				t.Errorf("%d secrets declared, %d mounted:\n%s", len(dc.Secrets), len(svc.Secrets), out)
-			}
-			if diff := cmp.Diff(tc.secrets, targets); diff != "" {
-				t.Errorf("mounted secrets (-want +got):\n%s\n%s", diff, out)
-			}
-			dir := t.TempDir()
-			for _, target := range targets {
-				if err := os.WriteFile(filepath.Join(dir, target), files[target], 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			env := map[string]string{"TRAEFIK_SECRETS_DIR": dir}
-			for k, v := range svc.Environment {
-				env[k] = v
-			}
-			if tc.agent {
-				for k, v := range agent {
-					env[k] = v
-				}
-			}
-			cfg, err := config.FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-			if err != nil {
-				t.Fatalf("the rendered environment is refused: %v\n%s", err, out)
-			}
-			// ACME's storage outlives the container, on each host: a plain
-			// Docker volume (none declared at the top, which would make it
-			// a Rancher volume tying the service to one host).
-			wantVolumes := []string(nil)
-			if cfg.ACMEEnable {
-				wantVolumes = []string{"rancher-traefik-acme:" + filepath.Dir(cfg.ACMEStorage())}
-			}
-			if diff := cmp.Diff(wantVolumes, svc.Volumes); diff != "" || len(dc.Volumes) != 0 {
-				t.Errorf("volumes (-want +got):\n%s\ntop-level volumes: %v", diff, dc.Volumes)
-			}
-			if cfg.TLSConfigured() != tc.tls {
-				t.Errorf("certificate configured: %v, want %v", cfg.TLSConfigured(), tc.tls)
-			}
-			if api, why := cfg.UseAPI(); api != tc.api {
-				t.Errorf("API mode %v (%s), want %v", api, why, tc.api)
-			}
-		})
+	for _, tc := range catalogSecretCases {
+		t.Run(tc.name, func(t *testing.T) { runCatalogSecretCase(t, qs, files, tc) })
 	}
+}
+
+// runCatalogSecretCase renders the entry with tc's answers, checks the
+// secrets it mounts, and reads its environment (with files as the mounted
+// secrets) as rancher-traefik would.
+func runCatalogSecretCase(t *testing.T, qs []catalogQuestion, files map[string][]byte, tc catalogSecretCase) {
+	values := catalogDefaults(qs)
+	for k, v := range tc.answers {
+		if _, ok := values[k]; !ok {
+			t.Fatalf("no question %s", k)
+		}
+		values[k] = v
+	}
+	out := renderCatalog(t, values)
+	var dc catalogCompose
+	if err := yaml.Unmarshal(out, &dc); err != nil {
+		t.Fatalf("rendered file does not parse: %v\n%s", err, out)
+	}
+	svc := dc.Services["traefik"]
+	targets := checkCatalogSecrets(t, dc, out, tc.secrets)
+	dir := t.TempDir()
+	for _, target := range targets {
+		if err := os.WriteFile(filepath.Join(dir, target), files[target], 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := map[string]string{"TRAEFIK_SECRETS_DIR": dir}
+	maps.Copy(env, svc.Environment)
+	if tc.agent {
+		maps.Copy(env, catalogAgent)
+	}
+	cfg, err := config.FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatalf("the rendered environment is refused: %v\n%s", err, out)
+	}
+	// ACME's storage outlives the container, on each host: a plain
+	// Docker volume (none declared at the top, which would make it
+	// a Rancher volume tying the service to one host).
+	wantVolumes := []string(nil)
+	if cfg.ACMEEnable {
+		wantVolumes = []string{"rancher-traefik-acme:" + filepath.Dir(cfg.ACMEStorage())}
+	}
+	if diff := cmp.Diff(wantVolumes, svc.Volumes); diff != "" || len(dc.Volumes) != 0 {
+		t.Errorf("volumes (-want +got):\n%s\ntop-level volumes: %v", diff, dc.Volumes)
+	}
+	if cfg.TLSConfigured() != tc.tls {
+		t.Errorf("certificate configured: %v, want %v", cfg.TLSConfigured(), tc.tls)
+	}
+	if api, why := cfg.UseAPI(); api != tc.api {
+		t.Errorf("API mode %v (%s), want %v", api, why, tc.api)
+	}
+}
+
+// checkCatalogSecrets: the traefik service mounts want, in order, each
+// declared external; it returns the targets mounted.
+func checkCatalogSecrets(t *testing.T, dc catalogCompose, out []byte, want []string) []string {
+	t.Helper()
+	svc := dc.Services["traefik"]
+	var targets []string
+	for _, s := range svc.Secrets {
+		targets = append(targets, s.Target)
+		if s.Source == "" || !dc.Secrets[s.Source].External {
+			t.Errorf("secret %q → %s is not declared external:\n%s", s.Source, s.Target, out)
+		}
+	}
+	if len(dc.Secrets) != len(svc.Secrets) {
+		t.Errorf("%d secrets declared, %d mounted:\n%s", len(dc.Secrets), len(svc.Secrets), out)
+	}
+	if diff := cmp.Diff(want, targets); diff != "" {
+		t.Errorf("mounted secrets (-want +got):\n%s\n%s", diff, out)
+	}
+	return targets
 }
 
 // TestCatalogREADME: the version folder's README documents every question

@@ -75,62 +75,25 @@ func copyExample(t *testing.T, dir, subnet string) {
 	}
 }
 
+// composeExample runs the copied example with composeBin: up, both
+// backends over HTTPS, the redirect, every container healthy, a scale
+// 2 → 1 by editing stack.yml, and down leaving nothing behind.
 func composeExample(t *testing.T, composeBin string) {
 	dir := t.TempDir()
-	subnet := fmt.Sprintf("172.29.%d.", rand.IntN(250)+1)
-	copyExample(t, dir, subnet)
-	project := fmt.Sprintf("rte2e%d", rand.IntN(1<<30))
 	https, httpPort, admin := freePort(t), freePort(t), freePort(t)
-	compose := func(args ...string) (string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, composeBin, append([]string{"-p", project, "-f", filepath.Join(dir, "docker-compose.yml")}, args...)...)
-		cmd.Env = append(os.Environ(), "RANCHER_TRAEFIK_IMAGE="+testImage, "RANCHER_TRAEFIK_DEV_IMAGE="+testDevImage, "HTTPS_PORT="+strconv.Itoa(https),
-			"HTTP_PORT="+strconv.Itoa(httpPort), "ADMIN_PORT="+strconv.Itoa(admin))
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
+	p := &composeProject{bin: composeBin, dir: dir, name: fmt.Sprintf("rte2e%d", rand.IntN(1<<30)),
+		env: []string{"RANCHER_TRAEFIK_IMAGE=" + testImage, "RANCHER_TRAEFIK_DEV_IMAGE=" + testDevImage, "HTTPS_PORT=" + strconv.Itoa(https),
+			"HTTP_PORT=" + strconv.Itoa(httpPort), "ADMIN_PORT=" + strconv.Itoa(admin)}}
 	downed := false
 	t.Cleanup(func() {
 		if !downed {
-			_, _ = compose("down", "-v", "--remove-orphans")
+			_, _ = p.run("down", "-v", "--remove-orphans")
 		}
 	})
-	for try := 1; ; try++ {
-		out, err := compose("up", "-d")
-		if err == nil {
-			break
-		}
-		if !strings.Contains(out, "Pool overlaps") || try == 5 {
-			t.Fatalf("docker-compose up: %v\n%s", err, out)
-		}
-		// Another network holds that subnet: take another one.
-		_, _ = compose("down", "-v", "--remove-orphans")
-		subnet = fmt.Sprintf("172.29.%d.", rand.IntN(250)+1)
-		copyExample(t, dir, subnet)
-	}
-	d := &net.Dialer{Timeout: 5 * time.Second}
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		DisableKeepAlives: true,
-		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true}, // Traefik's own self-signed certificate, as documented
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", strconv.Itoa(https)))
-		},
-	}}
-	backendsSeen := func() (map[string]bool, error) {
-		seen := map[string]bool{}
-		for range 10 {
-			code, body, err := get(client, "https://whoami.localhost/", nil)
-			if err != nil || code != 200 {
-				return nil, fmt.Errorf("%d %v", code, err)
-			}
-			first, _, _ := strings.Cut(body, "\n")
-			seen[first] = true
-		}
-		return seen, nil
-	}
+	subnet := p.up(t)
+	client := exampleClient(https)
 	eventually(t, 60*time.Second, "both backends over HTTPS", func() error {
-		seen, err := backendsSeen()
+		seen, err := exampleBackends(client)
 		if err != nil {
 			return err
 		}
@@ -142,8 +105,96 @@ func composeExample(t *testing.T, composeBin string) {
 	// HTTP redirects to the mapped HTTPS port, and following it works.
 	composeRedirect(t, httpPort, https)
 	// Every container, the helpers too, reports healthy.
-	composeHealthy(t, project)
+	composeHealthy(t, p.name)
 	// Scale 2 → 1 by editing stack.yml, as the comment in it says.
+	removeSecondContainer(t, dir, subnet)
+	eventually(t, 30*time.Second, "scaled to one backend", func() error {
+		seen, err := exampleBackends(client)
+		if err != nil {
+			return err
+		}
+		if len(seen) != 1 || !seen["I am whoami-1"] {
+			return fmt.Errorf("answered by %v", seen)
+		}
+		return nil
+	})
+	if out, err := p.run("down"); err != nil {
+		t.Fatalf("docker-compose down: %v\n%s", err, out)
+	}
+	downed = true
+	left, _ := docker("ps", "-aq", "--filter", "label=com.docker.compose.project="+p.name)
+	nets, _ := docker("network", "ls", "-q", "--filter", "label=com.docker.compose.project="+p.name)
+	if left != "" || nets != "" {
+		t.Errorf("left behind: containers %q networks %q", left, nets)
+	}
+}
+
+// composeProject is the example copied into dir, as project name.
+type composeProject struct {
+	bin, dir, name string
+	env            []string // added to ours
+}
+
+// run runs the compose binary on the project, for at most 3 minutes.
+func (p *composeProject) run(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, p.bin, append([]string{"-p", p.name, "-f", filepath.Join(p.dir, "docker-compose.yml")}, args...)...)
+	cmd.Env = append(os.Environ(), p.env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// up copies the example on a random subnet and starts it; when another
+// network holds that subnet, it tries another one (five times in all). It
+// returns the subnet used.
+func (p *composeProject) up(t *testing.T) string {
+	t.Helper()
+	for try := 1; ; try++ {
+		subnet := fmt.Sprintf("172.29.%d.", rand.IntN(250)+1)
+		copyExample(t, p.dir, subnet)
+		out, err := p.run("up", "-d")
+		if err == nil {
+			return subnet
+		}
+		if !strings.Contains(out, "Pool overlaps") || try == 5 {
+			t.Fatalf("docker-compose up: %v\n%s", err, out)
+		}
+		_, _ = p.run("down", "-v", "--remove-orphans")
+	}
+}
+
+// exampleClient reaches the example's HTTPS port whatever the URL's host.
+func exampleClient(https int) *http.Client {
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true,
+		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true}, // Traefik's own self-signed certificate, as documented
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", strconv.Itoa(https)))
+		},
+	}}
+}
+
+// exampleBackends are the backends ten requests to whoami.localhost reach,
+// by the first line of their answers.
+func exampleBackends(client *http.Client) (map[string]bool, error) {
+	seen := map[string]bool{}
+	for range 10 {
+		code, body, err := get(client, "https://whoami.localhost/", nil)
+		if err != nil || code != 200 {
+			return nil, fmt.Errorf("%d %v", code, err)
+		}
+		first, _, _ := strings.Cut(body, "\n")
+		seen[first] = true
+	}
+	return seen, nil
+}
+
+// removeSecondContainer edits dir/stack.yml as a user would (written
+// aside, renamed over): the second backend's container goes.
+func removeSecondContainer(t *testing.T, dir, subnet string) {
+	t.Helper()
 	stack, _ := os.ReadFile(filepath.Join(dir, "stack.yml"))
 	edited := strings.Replace(string(stack), "          - ip: "+subnet+"12\n", "", 1)
 	if edited == string(stack) {
@@ -155,25 +206,6 @@ func composeExample(t *testing.T, composeBin string) {
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, "stack.yml")); err != nil {
 		t.Fatal(err)
-	}
-	eventually(t, 30*time.Second, "scaled to one backend", func() error {
-		seen, err := backendsSeen()
-		if err != nil {
-			return err
-		}
-		if len(seen) != 1 || !seen["I am whoami-1"] {
-			return fmt.Errorf("answered by %v", seen)
-		}
-		return nil
-	})
-	if out, err := compose("down"); err != nil {
-		t.Fatalf("docker-compose down: %v\n%s", err, out)
-	}
-	downed = true
-	left, _ := docker("ps", "-aq", "--filter", "label=com.docker.compose.project="+project)
-	nets, _ := docker("network", "ls", "-q", "--filter", "label=com.docker.compose.project="+project)
-	if left != "" || nets != "" {
-		t.Errorf("left behind: containers %q networks %q", left, nets)
 	}
 }
 

@@ -196,7 +196,35 @@ func TestDiscoveryEndToEnd(t *testing.T) {
 		})
 	})
 
-	mixed := whoamiStack(ips[0]) + `      - name: nohealth
+	t.Run("no health check, a bad label elsewhere, v2 labels with a middleware", func(t *testing.T) {
+		mark := len(i.stderr.String())
+		m.write(mixedStack(ips[0]))
+		expectBackends(t, client, "https://nohealth.iamfoo.example.com/", "127.0.0.21")
+		expectBackends(t, client, url, ips[0])
+		eventually(t, 10*time.Second, "v2 route with strip prefix", func() error {
+			code, body, err := get(client, "https://v2.example.com/app/x", nil)
+			if err != nil || code != 200 || body != "127.0.0.23 /x" {
+				return fmt.Errorf("%d %q %v", code, body, err)
+			}
+			return nil
+		})
+		code, _, err := get(client, "https://broken.example.com/", nil)
+		if err != nil || code != 404 {
+			t.Errorf("the broken service answered %d %v, want 404 (left out)", code, err)
+		}
+		i.waitLog(mark, `msg="service left out" component=publish stack=iamfoo service=broken label=traefik.frontend.rule`, 5*time.Second)
+	})
+
+	t.Run("Rancher away for 30 seconds: routes keep serving", func(t *testing.T) {
+		checkOutageKeepsRoutes(t, i, m, client, url, ips[0], ips[1])
+	})
+}
+
+// mixedStack is the stack at ip with three services more: one without a
+// health check (127.0.0.21), one with a bad label (127.0.0.22), and one
+// with v2 labels and a middleware (127.0.0.23).
+func mixedStack(ip string) string {
+	return whoamiStack(ip) + `      - name: nohealth
         labels:
           traefik.enable: "true"
           traefik.port: "8080"
@@ -219,45 +247,31 @@ func TestDiscoveryEndToEnd(t *testing.T) {
         containers:
           - ip: 127.0.0.23
 `
-	t.Run("no health check, a bad label elsewhere, v2 labels with a middleware", func(t *testing.T) {
-		mark := len(i.stderr.String())
-		m.write(mixed)
-		expectBackends(t, client, "https://nohealth.iamfoo.example.com/", "127.0.0.21")
-		expectBackends(t, client, url, ips[0])
-		eventually(t, 10*time.Second, "v2 route with strip prefix", func() error {
-			code, body, err := get(client, "https://v2.example.com/app/x", nil)
-			if err != nil || code != 200 || body != "127.0.0.23 /x" {
-				return fmt.Errorf("%d %q %v", code, body, err)
-			}
-			return nil
-		})
-		code, _, err := get(client, "https://broken.example.com/", nil)
-		if err != nil || code != 404 {
-			t.Errorf("the broken service answered %d %v, want 404 (left out)", code, err)
-		}
-		i.waitLog(mark, `msg="service left out" component=publish stack=iamfoo service=broken label=traefik.frontend.rule`, 5*time.Second)
-	})
+}
 
-	t.Run("Rancher away for 30 seconds: routes keep serving", func(t *testing.T) {
-		m.stop()
-		deadline := time.Now().Add(30 * time.Second)
-		n := 0
-		for time.Now().Before(deadline) {
-			code, body, err := get(client, url, nil)
-			if err != nil || code != 200 || !strings.HasPrefix(body, ips[0]) {
-				t.Fatalf("during the outage: %d %q %v", code, body, err)
-			}
-			n++
-			time.Sleep(100 * time.Millisecond)
+// checkOutageKeepsRoutes stops the emulator for 30 seconds: url keeps
+// answering from serving, and the outage is logged; once Rancher is back,
+// a change (to then) is followed.
+func checkOutageKeepsRoutes(t *testing.T, i *instance, m *emulator, client *http.Client, url, serving, then string) {
+	t.Helper()
+	m.stop()
+	deadline := time.Now().Add(30 * time.Second)
+	n := 0
+	for time.Now().Before(deadline) {
+		code, body, err := get(client, url, nil)
+		if err != nil || code != 200 || !strings.HasPrefix(body, serving) {
+			t.Fatalf("during the outage: %d %q %v", code, body, err)
 		}
-		if !strings.Contains(i.stderr.String(), "Rancher is not answering; keeping the last good routes") {
-			t.Error("the outage was not logged")
-		}
-		m.start()
-		m.write(whoamiStack(ips[1]))
-		expectBackends(t, client, url, ips[1])
-		t.Logf("%d requests served during the outage", n)
-	})
+		n++
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(i.stderr.String(), "Rancher is not answering; keeping the last good routes") {
+		t.Error("the outage was not logged")
+	}
+	m.start()
+	m.write(whoamiStack(then))
+	expectBackends(t, client, url, then)
+	t.Logf("%d requests served during the outage", n)
 }
 
 // TestRoutesCommand replays a stack file offline.

@@ -143,33 +143,8 @@ func TestImageSeedDeployment(t *testing.T) {
 	requireImage(t)
 	network, prefix := dockerNet(t)
 	dir := t.TempDir()
-	secrets := filepath.Join(dir, "secrets")
-	if err := os.MkdirAll(secrets, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	chain, err := testcert.New(testcert.Options{Hosts: []string{"*.example.com", "example.com"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, b := range map[string][]byte{"traefik-cert": chain.Bundle(), "traefik-key": chain.KeyPEM, "traefik-access": []byte("AKIMAGE\n"), "traefik-secret": []byte("SKIMAGE\n")} {
-		if err := os.WriteFile(filepath.Join(secrets, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	stack := strings.ReplaceAll(whoamiStack(prefix+"10", prefix+"11"), `traefik.port: "8080"`, `traefik.port: "80"`)
-	if err := os.WriteFile(filepath.Join(dir, "stack.yml"), []byte(stack), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var backends []string
-	for n, ip := range []string{prefix + "10", prefix + "11"} {
-		// The backends' image checks its whoami by its own HEALTHCHECK.
-		id, err := docker("run", "-d", "--network", network, "--ip", ip, "--health-interval", "1s", "--health-start-period", "1s",
-			testDevImage, "whoami", "--listen", ":80", "--name", "backend-"+strconv.Itoa(n+1))
-		if err != nil {
-			t.Fatalf("backend: %v %s", err, id)
-		}
-		backends = append(backends, id)
-	}
+	chain, secrets := writeSeed(t, dir, prefix)
+	backends := startSeedBackends(t, network, prefix)
 	emu := network + "-emu"
 	if out, err := docker("run", "-d", "--name", emu, "--network", network, "-v", filepath.Join(dir, "stack.yml")+":/stack.yml:ro",
 		testImage, "metadata-server", "--answers", "/stack.yml", "--listen", ":8090", "--api-keys", "AKIMAGE:SKIMAGE"); err != nil {
@@ -192,7 +167,75 @@ func TestImageSeedDeployment(t *testing.T) {
 			t.Logf("container logs:\n%s", logs())
 		}
 	}()
+	checkSeedServes(t, chain, hp, sp, ap)
+	eventually(t, 30*time.Second, "Docker reports healthy", func() error {
+		for _, c := range append([]string{id}, backends...) {
+			if h := inspect(t, c, "{{.State.Health.Status}}"); h != "healthy" {
+				return fmt.Errorf("%s: health %s", c, h)
+			}
+		}
+		return nil
+	})
+	checkPID1(t, id)
+	if l := logs(); strings.Contains(l, "SKIMAGE") || strings.Contains(l, "BEGIN") {
+		t.Error("the logs show a secret")
+	}
+	start := time.Now()
+	if out, err := docker("stop", "-t", "15", id); err != nil {
+		t.Fatalf("docker stop: %v %s", err, out)
+	}
+	if code := inspect(t, id, "{{.State.ExitCode}}"); code != "0" {
+		t.Errorf("exit code %s after docker stop, want 0", code)
+	}
+	t.Logf("docker stop took %v", time.Since(start).Round(time.Millisecond))
+}
 
+// writeSeed writes the seed's secrets (a certificate for *.example.com, an
+// API key) into dir/secrets, and a two-backend stack on the network's
+// prefix into dir/stack.yml.
+func writeSeed(t *testing.T, dir, prefix string) (chain *testcert.Chain, secrets string) {
+	t.Helper()
+	secrets = filepath.Join(dir, "secrets")
+	if err := os.MkdirAll(secrets, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	chain, err := testcert.New(testcert.Options{Hosts: []string{"*.example.com", "example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"traefik-cert": chain.Bundle(), "traefik-key": chain.KeyPEM, "traefik-access": []byte("AKIMAGE\n"), "traefik-secret": []byte("SKIMAGE\n")} {
+		if err := os.WriteFile(filepath.Join(secrets, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stack := strings.ReplaceAll(whoamiStack(prefix+"10", prefix+"11"), `traefik.port: "8080"`, `traefik.port: "80"`)
+	if err := os.WriteFile(filepath.Join(dir, "stack.yml"), []byte(stack), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return chain, secrets
+}
+
+// startSeedBackends runs the two whoami backends of the seed's stack, from
+// the development tools' image; the backends' image checks its whoami by
+// its own HEALTHCHECK.
+func startSeedBackends(t *testing.T, network, prefix string) []string {
+	t.Helper()
+	var backends []string
+	for n, ip := range []string{prefix + "10", prefix + "11"} {
+		id, err := docker("run", "-d", "--network", network, "--ip", ip, "--health-interval", "1s", "--health-start-period", "1s",
+			testDevImage, "whoami", "--listen", ":80", "--name", "backend-"+strconv.Itoa(n+1))
+		if err != nil {
+			t.Fatalf("backend: %v %s", err, id)
+		}
+		backends = append(backends, id)
+	}
+	return backends
+}
+
+// checkSeedServes: both backends answer over HTTPS with the seed's
+// certificate, http redirects, and the admin port answers /ping.
+func checkSeedServes(t *testing.T, chain *testcert.Chain, hp, sp, ap int) {
+	t.Helper()
 	roots := certPool(chain)
 	client := tlsClient(roots, sp)
 	eventually(t, 30*time.Second, "both backends", func() error {
@@ -225,14 +268,11 @@ func TestImageSeedDeployment(t *testing.T) {
 	if code, body, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/ping", ap), nil); err != nil || code != 200 || body != "OK" {
 		t.Errorf("/ping: %d %q %v", code, body, err)
 	}
-	eventually(t, 30*time.Second, "Docker reports healthy", func() error {
-		for _, c := range append([]string{id}, backends...) {
-			if h := inspect(t, c, "{{.State.Health.Status}}"); h != "healthy" {
-				return fmt.Errorf("%s: health %s", c, h)
-			}
-		}
-		return nil
-	})
+}
+
+// checkPID1: the container's PID 1 is rancher-traefik.
+func checkPID1(t *testing.T, id string) {
+	t.Helper()
 	pid := inspect(t, id, "{{.State.Pid}}")
 	status, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
@@ -242,17 +282,6 @@ func TestImageSeedDeployment(t *testing.T) {
 	if !strings.Contains(string(status), "NSpid:\t"+pid+"\t1\n") || !strings.HasPrefix(string(cmdline), "/usr/local/bin/rancher-traefik") {
 		t.Errorf("PID 1 of the container is not rancher-traefik: %q", cmdline)
 	}
-	if l := logs(); strings.Contains(l, "SKIMAGE") || strings.Contains(l, "BEGIN") {
-		t.Error("the logs show a secret")
-	}
-	start := time.Now()
-	if out, err := docker("stop", "-t", "15", id); err != nil {
-		t.Fatalf("docker stop: %v %s", err, out)
-	}
-	if code := inspect(t, id, "{{.State.ExitCode}}"); code != "0" {
-		t.Errorf("exit code %s after docker stop, want 0", code)
-	}
-	t.Logf("docker stop took %v", time.Since(start).Round(time.Millisecond))
 }
 
 // TestImageCarriesNoDevTools: the product image has no rancher-traefik-dev

@@ -18,99 +18,131 @@ import (
 func TestExtraCertificatesFollowed(t *testing.T) {
 	i := newInstance(t, nil)
 	main := i.withCert("*.example.com")
-	certsDir := filepath.Join(i.home, "certs")
-	if err := os.MkdirAll(certsDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	pair := func(name string, certPEM, keyPEM []byte) {
-		t.Helper()
-		for _, f := range []struct {
-			ext string
-			b   []byte
-		}{{".key", keyPEM}, {".crt", certPEM}} {
-			tmp := filepath.Join(certsDir, "."+name+f.ext+".tmp")
-			if err := os.WriteFile(tmp, f.b, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Rename(tmp, filepath.Join(certsDir, name+f.ext)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	chain := func(host string) *testcert.Chain {
-		t.Helper()
-		c, err := testcert.New(testcert.Options{Hosts: []string{host}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	served := func(host string) string {
-		conn, err := tlsDialInsecure(i.httpsPort, host)
-		if err != nil {
-			return "error: " + err.Error()
-		}
-		defer conn.Close()
-		return testcert.Fingerprint(conn.ConnectionState().PeerCertificates[0].Raw)
-	}
-	expect := func(host string, c *testcert.Chain) {
-		t.Helper()
-		eventually(t, 15*time.Second, host+" served", func() error {
-			if got := served(host); got != c.Fingerprint() {
-				return fmt.Errorf("serving %s, want %s", got, c.Fingerprint())
-			}
-			return nil
-		})
-	}
-	other := chain("other.example.org")
-	pair("other", other.Bundle(), other.KeyPEM)
+	v := newCertsVolume(t, i)
+	other := hostChain(t, "other.example.org")
+	v.pair("other", other.Bundle(), other.KeyPEM)
 	i.start("run")
 	i.waitReady()
-	expect("other.example.org", other)
+	v.expect("other.example.org", other)
 	traefik := children(i.cmd.Process.Pid)
 
 	// A pair added while running.
-	late := chain("late.example.net")
-	pair("late", late.Bundle(), late.KeyPEM)
-	expect("late.example.net", late)
+	late := hostChain(t, "late.example.net")
+	v.pair("late", late.Bundle(), late.KeyPEM)
+	v.expect("late.example.net", late)
 	i.waitLog(0, `msg="extra certificates reloaded" pairs=2 files=late.crt,other.crt`, 5*time.Second)
 
 	// A pair replaced.
-	other2 := chain("other.example.org")
-	pair("other", other2.Bundle(), other2.KeyPEM)
-	expect("other.example.org", other2)
+	other2 := hostChain(t, "other.example.org")
+	v.pair("other", other2.Bundle(), other2.KeyPEM)
+	v.expect("other.example.org", other2)
 
 	// An invalid pair: reported once, by file; nothing served changes.
-	mark := len(i.stderr.String())
-	bad, wrong := chain("bad.example.net"), chain("bad.example.net")
-	pair("bad", bad.Bundle(), wrong.KeyPEM)
-	i.waitLog(mark, "new certificate rejected; still serving the previous one", 15*time.Second)
-	time.Sleep(500 * time.Millisecond)
-	out := i.stderr.String()[mark:]
-	if n := strings.Count(out, "new certificate rejected"); n != 1 {
-		t.Errorf("the invalid pair was reported %d times, want once:\n%s", n, out)
-	}
-	if !strings.Contains(out, filepath.Join(certsDir, "bad.key")) {
-		t.Errorf("the report does not name bad.key:\n%s", out)
-	}
-	if strings.Contains(out, strings.Split(string(wrong.KeyPEM), "\n")[1]) {
-		t.Error("the report shows the key")
-	}
-	for host, c := range map[string]*testcert.Chain{"late.example.net": late, "other.example.org": other2, "bad.example.net": main, "whoami.example.com": main} {
-		if got := served(host); got != c.Fingerprint() {
-			t.Errorf("%s: serving %s, want %s", host, got, c.Fingerprint())
-		}
-	}
+	bad, wrong := hostChain(t, "bad.example.net"), hostChain(t, "bad.example.net")
+	v.checkInvalidPair("bad", bad, wrong,
+		map[string]*testcert.Chain{"late.example.net": late, "other.example.org": other2, "bad.example.net": main, "whoami.example.com": main})
 
 	// Fixed: served.
-	pair("bad", bad.Bundle(), bad.KeyPEM)
-	expect("bad.example.net", bad)
+	v.pair("bad", bad.Bundle(), bad.KeyPEM)
+	v.expect("bad.example.net", bad)
 
 	if now := children(i.cmd.Process.Pid); fmt.Sprint(now) != fmt.Sprint(traefik) || len(now) != 1 {
 		t.Errorf("Traefik's pid went from %v to %v: it was restarted", traefik, now)
 	}
 	if strings.Contains(i.stderr.String(), "certificate rotated") {
 		t.Error("the main certificate was reported rotated, but it never changed")
+	}
+}
+
+// hostChain is a throw-away chain for host.
+func hostChain(t *testing.T, host string) *testcert.Chain {
+	t.Helper()
+	c, err := testcert.New(testcert.Options{Hosts: []string{host}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// certsVolume is an instance's $TRAEFIK_HOME/certs, the extra pairs.
+type certsVolume struct {
+	t   *testing.T
+	i   *instance
+	dir string
+}
+
+func newCertsVolume(t *testing.T, i *instance) *certsVolume {
+	t.Helper()
+	dir := filepath.Join(i.home, "certs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &certsVolume{t: t, i: i, dir: dir}
+}
+
+// pair writes name.key, then name.crt, each written aside and renamed
+// over.
+func (v *certsVolume) pair(name string, certPEM, keyPEM []byte) {
+	v.t.Helper()
+	for _, f := range []struct {
+		ext string
+		b   []byte
+	}{{".key", keyPEM}, {".crt", certPEM}} {
+		tmp := filepath.Join(v.dir, "."+name+f.ext+".tmp")
+		if err := os.WriteFile(tmp, f.b, 0o600); err != nil {
+			v.t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(v.dir, name+f.ext)); err != nil {
+			v.t.Fatal(err)
+		}
+	}
+}
+
+// served is the fingerprint of the leaf served for host, or the error.
+func (v *certsVolume) served(host string) string {
+	conn, err := tlsDialInsecure(v.i.httpsPort, host)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	defer conn.Close()
+	return testcert.Fingerprint(conn.ConnectionState().PeerCertificates[0].Raw)
+}
+
+// expect waits until host is served c's leaf.
+func (v *certsVolume) expect(host string, c *testcert.Chain) {
+	v.t.Helper()
+	eventually(v.t, 15*time.Second, host+" served", func() error {
+		if got := v.served(host); got != c.Fingerprint() {
+			return fmt.Errorf("serving %s, want %s", got, c.Fingerprint())
+		}
+		return nil
+	})
+}
+
+// checkInvalidPair writes name with chain's certificate and wrong's key:
+// reported once, naming the key file and not showing the key; every host
+// of want is still served its chain.
+func (v *certsVolume) checkInvalidPair(name string, chain, wrong *testcert.Chain, want map[string]*testcert.Chain) {
+	t := v.t
+	t.Helper()
+	mark := len(v.i.stderr.String())
+	v.pair(name, chain.Bundle(), wrong.KeyPEM)
+	v.i.waitLog(mark, "new certificate rejected; still serving the previous one", 15*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	out := v.i.stderr.String()[mark:]
+	if n := strings.Count(out, "new certificate rejected"); n != 1 {
+		t.Errorf("the invalid pair was reported %d times, want once:\n%s", n, out)
+	}
+	if !strings.Contains(out, filepath.Join(v.dir, name+".key")) {
+		t.Errorf("the report does not name %s.key:\n%s", name, out)
+	}
+	if strings.Contains(out, strings.Split(string(wrong.KeyPEM), "\n")[1]) {
+		t.Error("the report shows the key")
+	}
+	for host, c := range want {
+		if got := v.served(host); got != c.Fingerprint() {
+			t.Errorf("%s: serving %s, want %s", host, got, c.Fingerprint())
+		}
 	}
 }
 

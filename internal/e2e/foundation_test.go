@@ -3,6 +3,7 @@ package e2e
 import (
 	"crypto/sha1"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -23,20 +24,7 @@ import (
 func TestServesHTTPS(t *testing.T) {
 	i := newInstance(t, nil)
 	c := i.withCert("whoami.example.com", "*.example.com")
-	// An extra pair in the certs volume is served by SNI.
-	other, err := testcert.New(testcert.Options{Hosts: []string{"other.example.org"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	certsDir := filepath.Join(i.home, "certs")
-	if err := os.MkdirAll(certsDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, b := range map[string][]byte{"other.crt": other.Bundle(), "other.key": other.KeyPEM} {
-		if err := os.WriteFile(filepath.Join(certsDir, name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	other := i.withVolumeCert(t, "other", "other.example.org")
 	addr := backend(t, "127.0.0.2", "b1", 0)
 	i.writeDynamic("backend.toml", route("whoami", "whoami.example.com", "https", addr)+route("other", "other.example.org", "https", addr))
 	i.start("run")
@@ -57,23 +45,8 @@ func TestServesHTTPS(t *testing.T) {
 	})
 
 	t.Run("handshake presents our leaf and chain", func(t *testing.T) {
-		for _, tc := range []struct {
-			sni   string
-			chain *testcert.Chain
-		}{{"whoami.example.com", c}, {"anything.example.com", c}, {"other.example.org", other}} {
-			conn, err := tls.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(i.httpsPort)), &tls.Config{ServerName: tc.sni, RootCAs: roots})
-			if err != nil {
-				t.Fatalf("%s: %v", tc.sni, err)
-			}
-			peers := conn.ConnectionState().PeerCertificates
-			conn.Close()
-			if got := testcert.Fingerprint(peers[0].Raw); got != tc.chain.Fingerprint() {
-				t.Errorf("%s: leaf SHA-256 %s, want %s", tc.sni, got, tc.chain.Fingerprint())
-			}
-			if len(peers) != 2 || testcert.Fingerprint(peers[1].Raw) != testcert.Fingerprint(tc.chain.CA.Raw) {
-				t.Errorf("%s: served %d certificates, want leaf + intermediate", tc.sni, len(peers))
-			}
-		}
+		checkServedChains(t, i.httpsPort, roots, map[string]*testcert.Chain{
+			"whoami.example.com": c, "anything.example.com": c, "other.example.org": other})
 	})
 
 	t.Run("http redirects to https", func(t *testing.T) {
@@ -111,21 +84,67 @@ func TestServesHTTPS(t *testing.T) {
 	})
 
 	t.Run("files and modes", func(t *testing.T) {
-		for name, mode := range map[string]os.FileMode{"certs/traefik.key": 0o600, "certs/traefik.crt": 0o644, "etc/traefik.toml": 0o644, "etc/dynamic/tls.toml": 0o644} {
-			fi, err := os.Stat(filepath.Join(i.home, name))
-			if err != nil {
-				t.Error(err)
-				continue
-			}
-			if fi.Mode().Perm() != mode {
-				t.Errorf("%s mode %v, want %v", name, fi.Mode().Perm(), mode)
-			}
-		}
+		checkModes(t, i.home, map[string]os.FileMode{"certs/traefik.key": 0o600, "certs/traefik.crt": 0o644, "etc/traefik.toml": 0o644, "etc/dynamic/tls.toml": 0o644})
 	})
 
 	i.signal(15)
 	if code := i.wait(20 * time.Second); code != 0 {
 		t.Errorf("exit code %d after SIGTERM, want 0", code)
+	}
+}
+
+// withVolumeCert puts an extra pair for hosts into the certs volume
+// (name.crt, name.key), which Traefik serves by SNI.
+func (i *instance) withVolumeCert(t *testing.T, name string, hosts ...string) *testcert.Chain {
+	t.Helper()
+	chain, err := testcert.New(testcert.Options{Hosts: hosts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	certsDir := filepath.Join(i.home, "certs")
+	if err := os.MkdirAll(certsDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for file, b := range map[string][]byte{name + ".crt": chain.Bundle(), name + ".key": chain.KeyPEM} {
+		if err := os.WriteFile(filepath.Join(certsDir, file), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return chain
+}
+
+// checkServedChains: a handshake with each SNI on port gets that chain's
+// leaf and intermediate.
+func checkServedChains(t *testing.T, port int, roots *x509.CertPool, want map[string]*testcert.Chain) {
+	t.Helper()
+	for sni, chain := range want {
+		conn, err := tls.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), &tls.Config{ServerName: sni, RootCAs: roots})
+		if err != nil {
+			t.Fatalf("%s: %v", sni, err)
+		}
+		peers := conn.ConnectionState().PeerCertificates
+		conn.Close()
+		if got := testcert.Fingerprint(peers[0].Raw); got != chain.Fingerprint() {
+			t.Errorf("%s: leaf SHA-256 %s, want %s", sni, got, chain.Fingerprint())
+		}
+		if len(peers) != 2 || testcert.Fingerprint(peers[1].Raw) != testcert.Fingerprint(chain.CA.Raw) {
+			t.Errorf("%s: served %d certificates, want leaf + intermediate", sni, len(peers))
+		}
+	}
+}
+
+// checkModes: each file under home has its permission bits.
+func checkModes(t *testing.T, home string, want map[string]os.FileMode) {
+	t.Helper()
+	for name, mode := range want {
+		fi, err := os.Stat(filepath.Join(home, name))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if fi.Mode().Perm() != mode {
+			t.Errorf("%s mode %v, want %v", name, fi.Mode().Perm(), mode)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -385,45 +386,13 @@ func TestPID1CertificateRotation(t *testing.T) {
 		}
 		return nil
 	})
-	leaf := func() string {
-		conn, err := tlsDial(roots, i.httpsPort, "rot.example.com")
-		if err != nil {
-			return "error: " + err.Error()
-		}
-		defer conn.Close()
-		return testcert.Fingerprint(conn.ConnectionState().PeerCertificates[0].Raw)
-	}
+	leaf := func() string { return servedFingerprint(roots, i.httpsPort, "rot.example.com") }
 	if got := leaf(); got != a.Fingerprint() {
 		t.Fatalf("serving %s before rotation, want A %s", got, a.Fingerprint())
 	}
 
-	// Load: sequential requests until told to stop, bounded in count.
-	ctx, stop := context.WithCancel(context.Background())
-	var ok, failed atomic.Int64
-	var firstErr sync.Once
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for n := 0; n < 100000 && ctx.Err() == nil; n++ {
-			code, _, err := get(client, "https://rot.example.com/", nil)
-			if err != nil || code != 200 {
-				failed.Add(1)
-				firstErr.Do(func() { t.Errorf("request failed during rotation: %d %v", code, err) })
-				continue
-			}
-			ok.Add(1)
-		}
-	}()
-	replace := func(name string, data []byte) {
-		tmp := filepath.Join(i.secrets, "."+name+".new")
-		if err := os.WriteFile(tmp, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(tmp, filepath.Join(i.secrets, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	load := startSequentialLoad(t, client, "https://rot.example.com/")
+	replace := func(name string, data []byte) { replaceFile(t, i.secrets, name, data) }
 	time.Sleep(300 * time.Millisecond) // some load before the change
 	replace("traefik-key", b.KeyPEM)
 	replace("traefik-cert", b.Bundle())
@@ -441,13 +410,12 @@ func TestPID1CertificateRotation(t *testing.T) {
 	replace("traefik-key", other.KeyPEM) // does not match B
 	i.waitLog(mark, "new certificate rejected; still serving the previous one", 15*time.Second)
 	time.Sleep(300 * time.Millisecond)
-	stop()
-	wg.Wait()
+	ok, failed := load.stop()
 	if got := leaf(); got != b.Fingerprint() {
 		t.Errorf("after an invalid pair, serving %s, want B %s", got, b.Fingerprint())
 	}
-	if ok.Load() < 10 || failed.Load() != 0 {
-		t.Errorf("load: %d ok, %d failed; want some ok and none failed", ok.Load(), failed.Load())
+	if ok < 10 || failed != 0 {
+		t.Errorf("load: %d ok, %d failed; want some ok and none failed", ok, failed)
 	}
 	if strings.Count(i.stderr.String()[mark:], "new certificate rejected") != 1 {
 		t.Error("the invalid pair was not reported exactly once")
@@ -458,6 +426,64 @@ func TestPID1CertificateRotation(t *testing.T) {
 	if strings.Contains(i.stderr.String(), "restarting") {
 		t.Error("Traefik was restarted by the rotation")
 	}
+}
+
+// servedFingerprint is the fingerprint of the leaf port serves for name,
+// or the error.
+func servedFingerprint(roots *x509.CertPool, port int, name string) string {
+	conn, err := tlsDial(roots, port, name)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	defer conn.Close()
+	return testcert.Fingerprint(conn.ConnectionState().PeerCertificates[0].Raw)
+}
+
+// replaceFile replaces dir/name with data: written aside, renamed over.
+func replaceFile(t *testing.T, dir, name string, data []byte) {
+	t.Helper()
+	tmp := filepath.Join(dir, "."+name+".new")
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sequentialLoad sends requests one after the other until stopped,
+// bounded in count; the first failure is reported.
+type sequentialLoad struct {
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	ok, failed atomic.Int64
+}
+
+func startSequentialLoad(t *testing.T, client *http.Client, url string) *sequentialLoad {
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &sequentialLoad{cancel: cancel}
+	var firstErr sync.Once
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		for n := 0; n < 100000 && ctx.Err() == nil; n++ {
+			code, _, err := get(client, url, nil)
+			if err != nil || code != 200 {
+				l.failed.Add(1)
+				firstErr.Do(func() { t.Errorf("request failed during rotation: %d %v", code, err) })
+				continue
+			}
+			l.ok.Add(1)
+		}
+	}()
+	return l
+}
+
+// stop ends the load and returns how many requests succeeded and failed.
+func (l *sequentialLoad) stop() (ok, failed int64) {
+	l.cancel()
+	l.wg.Wait()
+	return l.ok.Load(), l.failed.Load()
 }
 
 // TestStopWhileWaitingForRancher: SIGTERM while start-up waits for a Rancher

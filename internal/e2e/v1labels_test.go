@@ -142,54 +142,12 @@ func TestV1LabelsLoadIntoTraefik(t *testing.T) {
 	client := tlsClient(certPool(c), i.httpsPort)
 	expect := func(t *testing.T, url string, hdr http.Header, code int, body string) {
 		t.Helper()
-		eventually(t, 20*time.Second, url, func() error {
-			got, b, err := get(client, url, hdr)
-			if err != nil || got != code || b != body {
-				return fmt.Errorf("%d %q %v, want %d %q", got, b, err, code, body)
-			}
-			return nil
-		})
+		expectAnswer(t, client, url, hdr, code, body)
 	}
 	expect(t, "https://full.example.com/x", nil, 200, "127.0.0.71 /x")
 
 	t.Run("Traefik reports no error or warning, and every router is enabled", func(t *testing.T) {
-		api := func(path string, v any) {
-			t.Helper()
-			code, body, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d%s", i.admin, path), nil)
-			if err != nil || code != 200 {
-				t.Fatalf("%s: %d %v", path, code, err)
-			}
-			if err := json.Unmarshal([]byte(body), v); err != nil {
-				t.Fatalf("%s: %v", path, err)
-			}
-		}
-		var overview struct {
-			HTTP map[string]struct{ Total, Warnings, Errors int } `json:"http"`
-		}
-		api("/api/overview", &overview)
-		for _, section := range []string{"routers", "services", "middlewares"} {
-			s := overview.HTTP[section]
-			if s.Total == 0 || s.Errors != 0 || s.Warnings != 0 {
-				t.Errorf("%s: %+v, want some, with no error or warning", section, s)
-			}
-		}
-		var routers []struct {
-			Name, Status string
-			Error        []string `json:"error"`
-		}
-		api("/api/http/routers", &routers)
-		ours := 0
-		for _, r := range routers {
-			if strings.HasSuffix(r.Name, "@file") {
-				ours++
-			}
-			if r.Status != "enabled" {
-				t.Errorf("router %s is %s: %v", r.Name, r.Status, r.Error)
-			}
-		}
-		if ours < 7 {
-			t.Errorf("%d routers from the file provider, want the 7 services'", ours)
-		}
+		checkTraefikAccepts(t, i.admin, 7)
 	})
 	t.Run("labels Traefik v3 cannot honour are dropped and logged, the service stays", func(t *testing.T) {
 		for _, label := range []string{"traefik.backend.loadbalancer.method", "traefik.frontend.priority", "traefik.frontend.headers.SSLForceHost"} {
@@ -225,6 +183,65 @@ func TestV1LabelsLoadIntoTraefik(t *testing.T) {
 		expect(t, "https://paths.example.com/v2/z", nil, 404, "404 page not found\n")
 		expect(t, "https://paths.example.com/v2", nil, 200, "127.0.0.78 /")
 	})
+}
+
+// expectAnswer waits (20 s at most) until url answers code and body.
+func expectAnswer(t *testing.T, client *http.Client, url string, hdr http.Header, code int, body string) {
+	t.Helper()
+	eventually(t, 20*time.Second, url, func() error {
+		got, b, err := get(client, url, hdr)
+		if err != nil || got != code || b != body {
+			return fmt.Errorf("%d %q %v, want %d %q", got, b, err, code, body)
+		}
+		return nil
+	})
+}
+
+// adminAPI decodes the answer of Traefik's API at path on the admin port
+// into v.
+func adminAPI(t *testing.T, admin int, path string, v any) {
+	t.Helper()
+	code, body, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d%s", admin, path), nil)
+	if err != nil || code != 200 {
+		t.Fatalf("%s: %d %v", path, code, err)
+	}
+	if err := json.Unmarshal([]byte(body), v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// checkTraefikAccepts: Traefik's overview shows routers, services and
+// middlewares with no error or warning, every router is enabled, and at
+// least services routers come from the file provider.
+func checkTraefikAccepts(t *testing.T, admin, services int) {
+	t.Helper()
+	var overview struct {
+		HTTP map[string]struct{ Total, Warnings, Errors int } `json:"http"`
+	}
+	adminAPI(t, admin, "/api/overview", &overview)
+	for _, section := range []string{"routers", "services", "middlewares"} {
+		s := overview.HTTP[section]
+		if s.Total == 0 || s.Errors != 0 || s.Warnings != 0 {
+			t.Errorf("%s: %+v, want some, with no error or warning", section, s)
+		}
+	}
+	var routers []struct {
+		Name, Status string
+		Error        []string `json:"error"`
+	}
+	adminAPI(t, admin, "/api/http/routers", &routers)
+	ours := 0
+	for _, r := range routers {
+		if strings.HasSuffix(r.Name, "@file") {
+			ours++
+		}
+		if r.Status != "enabled" {
+			t.Errorf("router %s is %s: %v", r.Name, r.Status, r.Error)
+		}
+	}
+	if ours < services {
+		t.Errorf("%d routers from the file provider, want the %d services'", ours, services)
+	}
 }
 
 // authServer is a forward auth server: 401 "denied" for a request to a

@@ -1,7 +1,9 @@
 // Package metadataserver emulates Rancher 1.x's metadata service: it serves
 // an answers document (or a compact stack file it expands) the way the real
 // server does — versions, name addressing, content negotiation, self by
-// client IP, long-poll — so the product can be run and tested without Rancher.
+// client IP, long-poll — and, with API keys, the Rancher API's face
+// (collections, the event stream, the certificate store), so the product
+// can be run and tested without Rancher.
 package metadataserver
 
 import (

@@ -245,12 +245,7 @@ var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return
 // and stack) on every reload, one per certificate written, and a ping
 // event every 5 s when asked for.
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
-	names := map[string]bool{}
-	for _, n := range r.URL.Query()["eventNames"] {
-		for p := range strings.SplitSeq(n, ",") {
-			names[p] = true
-		}
-	}
+	names := eventNames(r)
 	// Watched before the upgrade answers: a change the client makes once
 	// subscribed is never missed.
 	s.mu.RLock()
@@ -262,28 +257,12 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer conn.Close()
-	closed := make(chan struct{})
-	go func() { // read (and drop) until the client goes away
-		defer close(closed)
-		for {
-			if _, _, err := conn.ReadMessage(); err != nil {
-				return
-			}
-		}
-	}()
+	closed := drainUntilClosed(conn)
 	ping := time.NewTicker(5 * time.Second)
 	defer ping.Stop()
-	seq := 0
-	send := func(name, rtype, rid string, resource any) error {
-		seq++
-		ev := map[string]any{"name": name, "id": fmt.Sprintf("ev-%d-%d", time.Now().UnixNano(), seq), "resourceType": rtype, "resourceId": rid, "time": time.Now().UnixMilli()}
-		if resource != nil {
-			ev["data"] = map[string]any{"resource": resource}
-		}
-		_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		return conn.WriteJSON(ev)
-	}
+	ev := &eventSender{conn: conn}
 	for {
+		var err error
 		select {
 		case <-closed:
 			return
@@ -291,40 +270,94 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-ping.C:
 			if names["ping"] {
-				if err := send("ping", "", "", nil); err != nil {
-					return
-				}
+				err = ev.send("ping", "", "", nil)
 			}
 		case <-certChanged:
 			// One event per certificate written since the last, carrying
 			// the resource as this key may see it.
 			var items []map[string]any
 			items, certSeq, certChanged = s.certs.since(certSeq)
-			if !names["resource.change"] {
-				continue
-			}
-			base := "http://" + r.Host + "/v2-beta"
-			for _, m := range items {
-				if err := send("resource.change", "certificate", str(m, "id"), s.certView(m, base, !s.API.CertKeysHidden)); err != nil {
-					return
-				}
+			if names["resource.change"] {
+				err = s.sendCertificates(ev, "http://"+r.Host+"/v2-beta", items)
 			}
 		case <-changed:
 			s.mu.RLock()
 			changed = s.changed
 			s.mu.RUnlock()
-			if !names["resource.change"] {
-				continue
-			}
-			d := s.apiView(false)
-			var all []map[string]any
-			all = append(append(append(all, d.stacks...), d.services...), d.containers...)
-			sort.SliceStable(all, func(i, j int) bool { return str(all[i], "id") < str(all[j], "id") })
-			for _, res := range all {
-				if err := send("resource.change", str(res, "type"), str(res, "id"), res); err != nil {
-					return
-				}
+			if names["resource.change"] {
+				err = s.sendResources(ev)
 			}
 		}
+		if err != nil {
+			return
+		}
 	}
+}
+
+// eventNames are the events a subscription asks for (eventNames, repeated
+// or comma-separated).
+func eventNames(r *http.Request) map[string]bool {
+	names := map[string]bool{}
+	for _, n := range r.URL.Query()["eventNames"] {
+		for p := range strings.SplitSeq(n, ",") {
+			names[p] = true
+		}
+	}
+	return names
+}
+
+// drainUntilClosed reads (and drops) what the client sends; the channel
+// closes when the client goes away.
+func drainUntilClosed(conn *websocket.Conn) <-chan struct{} {
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	return closed
+}
+
+// eventSender writes the events of one subscription, numbered.
+type eventSender struct {
+	conn *websocket.Conn
+	seq  int
+}
+
+func (e *eventSender) send(name, rtype, rid string, resource any) error {
+	e.seq++
+	ev := map[string]any{"name": name, "id": fmt.Sprintf("ev-%d-%d", time.Now().UnixNano(), e.seq), "resourceType": rtype, "resourceId": rid, "time": time.Now().UnixMilli()}
+	if resource != nil {
+		ev["data"] = map[string]any{"resource": resource}
+	}
+	_ = e.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return e.conn.WriteJSON(ev)
+}
+
+// sendCertificates sends a resource.change per certificate written.
+func (s *Server) sendCertificates(ev *eventSender, base string, items []map[string]any) error {
+	for _, m := range items {
+		if err := ev.send("resource.change", "certificate", str(m, "id"), s.certView(m, base, !s.API.CertKeysHidden)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sendResources sends a resource.change per stack, service and container,
+// in the order of their ids.
+func (s *Server) sendResources(ev *eventSender) error {
+	d := s.apiView(false)
+	var all []map[string]any
+	all = append(append(append(all, d.stacks...), d.services...), d.containers...)
+	sort.SliceStable(all, func(i, j int) bool { return str(all[i], "id") < str(all[j], "id") })
+	for _, res := range all {
+		if err := ev.send("resource.change", str(res, "type"), str(res, "id"), res); err != nil {
+			return err
+		}
+	}
+	return nil
 }

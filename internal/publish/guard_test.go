@@ -87,24 +87,30 @@ func state(s string) map[string][]string {
 	return out
 }
 
-// TestGuardHold drives the guard answer by answer on a clock of its own:
-// what the file holds after each answer, and what is logged.
-func TestGuardHold(t *testing.T) {
+// guardStep is one answer of a guard case.
+type guardStep struct {
+	at       time.Duration // since the first answer
+	services []rancher.Service
+	want     string // the file, as state() reads it
+	held     bool
+}
+
+// guardCase is one row of TestGuardHold: the answers, and how many times
+// a hold, a cancel and an apply are logged.
+type guardCase struct {
+	name                    string
+	guard                   float64
+	hold                    time.Duration
+	steps                   []guardStep
+	holds, cancels, applies int
+}
+
+// guardCases are TestGuardHold's rows.
+func guardCases() []guardCase {
 	const hold = 30 * time.Second
 	four := services(4)
-	type step struct {
-		at       time.Duration // since the first answer
-		services []rancher.Service
-		want     string // the file, as state() reads it
-		held     bool
-	}
-	tests := []struct {
-		name                    string
-		guard                   float64
-		hold                    time.Duration
-		steps                   []step
-		holds, cancels, applies int
-	}{
+	type step = guardStep
+	return []guardCase{
 		{name: "an empty answer shorter than the hold removes nothing", guard: 0.5, hold: hold, steps: []step{
 			{0, four, "svc0:1 svc1:2 svc2:3 svc3:4", false},
 			{time.Second, nil, "svc0:1 svc1:2 svc2:3 svc3:4", true},
@@ -164,39 +170,48 @@ func TestGuardHold(t *testing.T) {
 			{0, nil, "", false},
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			logs := &testlog.Buffer{}
-			t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
-			var now time.Time
-			p := &Publisher{Options: routes.Options{Domain: "example.com"}, Path: filepath.Join(t.TempDir(), "rancher.toml"),
-				Guard: tt.guard, GuardHold: tt.hold, Log: slog.New(slog.NewTextHandler(logs, nil)), now: func() time.Time { return now }}
-			for i, s := range tt.steps {
-				now = t0.Add(s.at)
-				if err := p.publish(&rancher.Snapshot{Version: fmt.Sprint(i), Services: s.services}); err != nil {
-					t.Fatal(err)
-				}
-				if got, want := fileState(t, p.Path), state(s.want); !mapsEqual(got, want) {
-					t.Errorf("step %d (at %v): the file holds %v, want %v", i, s.at, got, want)
-				}
-				if (p.held != nil) != s.held {
-					t.Errorf("step %d (at %v): held %v, want %v", i, s.at, p.held != nil, s.held)
-				}
-			}
-			out := logs.String()
-			for _, c := range []struct {
-				msg  string
-				want int
-			}{
-				{"an answer removes TRAEFIK_RANCHER_GUARD of the routes or more", tt.holds},
-				{"an answer restores the routes: the held removal is cancelled", tt.cancels},
-				{"the removal still stands at the end of the hold: applying it", tt.applies},
-			} {
-				if n := strings.Count(out, c.msg); n != c.want {
-					t.Errorf("%q logged %d times, want %d:\n%s", c.msg, n, c.want, out)
-				}
-			}
-		})
+}
+
+// TestGuardHold drives the guard answer by answer on a clock of its own:
+// what the file holds after each answer, and what is logged.
+func TestGuardHold(t *testing.T) {
+	for _, tt := range guardCases() {
+		t.Run(tt.name, func(t *testing.T) { runGuardCase(t, tt) })
+	}
+}
+
+// runGuardCase publishes tt's answers at their times and checks the file
+// and the hold after each, then the log.
+func runGuardCase(t *testing.T, tt guardCase) {
+	logs := &testlog.Buffer{}
+	t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	var now time.Time
+	p := &Publisher{Options: routes.Options{Domain: "example.com"}, Path: filepath.Join(t.TempDir(), "rancher.toml"),
+		Guard: tt.guard, GuardHold: tt.hold, Log: slog.New(slog.NewTextHandler(logs, nil)), now: func() time.Time { return now }}
+	for i, s := range tt.steps {
+		now = t0.Add(s.at)
+		if err := p.publish(&rancher.Snapshot{Version: fmt.Sprint(i), Services: s.services}); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := fileState(t, p.Path), state(s.want); !mapsEqual(got, want) {
+			t.Errorf("step %d (at %v): the file holds %v, want %v", i, s.at, got, want)
+		}
+		if (p.held != nil) != s.held {
+			t.Errorf("step %d (at %v): held %v, want %v", i, s.at, p.held != nil, s.held)
+		}
+	}
+	out := logs.String()
+	for _, c := range []struct {
+		msg  string
+		want int
+	}{
+		{"an answer removes TRAEFIK_RANCHER_GUARD of the routes or more", tt.holds},
+		{"an answer restores the routes: the held removal is cancelled", tt.cancels},
+		{"the removal still stands at the end of the hold: applying it", tt.applies},
+	} {
+		if n := strings.Count(out, c.msg); n != c.want {
+			t.Errorf("%q logged %d times, want %d:\n%s", c.msg, n, c.want, out)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 // Package rancher reads Rancher 1.x: the metadata service (long-poll on
-// /version, one consistent snapshot of the tree) decoded into a small model
-// that every metadata version's shape and nulls fit.
+// /version, one consistent snapshot of the tree) and the API (its event
+// stream, the certificate store) decoded into one small model that every
+// metadata version's shape and nulls fit.
 package rancher
 
 import (

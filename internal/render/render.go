@@ -1,5 +1,7 @@
 // Package render turns a Config into the files Traefik reads: the static
-// traefik.toml and the dynamic tls.toml and admin.toml. Templates only place
+// traefik.toml and the dynamic files beside the routes (tls.toml,
+// admin.toml, middlewares.toml, retry.toml, the certificate store's list,
+// the ACME challenge forwarding). Templates only place
 // values that are already TOML literals, and every result is parsed back.
 package render
 
@@ -204,43 +206,54 @@ func NewStaticData(c *config.Config, version string) StaticData {
 	if c.MetricsEnable {
 		d.Metrics = &Metrics{ManualRouting: d.APIAuth}
 	}
-	// The entry points' own middlewares, outermost first: retry wraps
-	// everything (a request is tried again before any of it is written),
-	// then compression — on http only when it serves: a redirecting http
-	// entry point answers nothing worth compressing.
+	d.HTTP.Middlewares, d.HTTPS.Middlewares = entryPointMiddlewares(c, d.Redirect)
+	if c.ACMEEnable {
+		d.ACME = newACME(c)
+	}
+	return d
+}
+
+// entryPointMiddlewares are the http and https entry points' own
+// middlewares, outermost first, or "" for none: retry wraps everything (a
+// request is tried again before any of it is written), then compression —
+// on http only when it serves: a redirecting http entry point answers
+// nothing worth compressing.
+func entryPointMiddlewares(c *config.Config, redirect bool) (onHTTP, onHTTPS Lit) {
 	var httpMWs, httpsMWs []string
 	if c.Retry() {
 		httpMWs, httpsMWs = append(httpMWs, RetryMiddleware), append(httpsMWs, RetryMiddleware)
 	}
 	if c.Compression {
 		httpsMWs = append(httpsMWs, CompressMiddleware+"@file")
-		if !d.Redirect {
+		if !redirect {
 			httpMWs = append(httpMWs, CompressMiddleware+"@file")
 		}
 	}
 	if len(httpMWs) > 0 {
-		d.HTTP.Middlewares = Strings(httpMWs)
+		onHTTP = Strings(httpMWs)
 	}
 	if len(httpsMWs) > 0 {
-		d.HTTPS.Middlewares = Strings(httpsMWs)
+		onHTTPS = Strings(httpsMWs)
 	}
-	if c.ACMEEnable {
-		a := &ACME{Storage: String(c.ACMEStorage()), TLSChallenge: c.ACMEChallenge == "tls"}
-		if c.ACMEChallenge == "dns" {
-			a.DNS = &DNSChallenge{Provider: String(c.ACMEDNSProvider), Resolvers: Strings(c.ACMEDNSResolvers)}
-			if c.ACMEDNSDelay > 0 {
-				a.DNS.Delay = Duration(c.ACMEDNSDelay)
-			}
+	return onHTTP, onHTTPS
+}
+
+// newACME is the resolver named acme, as the configuration says.
+func newACME(c *config.Config) *ACME {
+	a := &ACME{Storage: String(c.ACMEStorage()), TLSChallenge: c.ACMEChallenge == "tls"}
+	if c.ACMEChallenge == "dns" {
+		a.DNS = &DNSChallenge{Provider: String(c.ACMEDNSProvider), Resolvers: Strings(c.ACMEDNSResolvers)}
+		if c.ACMEDNSDelay > 0 {
+			a.DNS.Delay = Duration(c.ACMEDNSDelay)
 		}
-		if c.ACMEEmail != "" {
-			a.Email = String(c.ACMEEmail)
-		}
-		if c.ACMECAServer != "" {
-			a.CAServer = String(c.ACMECAServer)
-		}
-		d.ACME = a
 	}
-	return d
+	if c.ACMEEmail != "" {
+		a.Email = String(c.ACMEEmail)
+	}
+	if c.ACMECAServer != "" {
+		a.CAServer = String(c.ACMECAServer)
+	}
+	return a
 }
 
 // extraEntryPoints are TRAEFIK_ENTRYPOINTS', in its order.
