@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/pem"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -243,23 +244,8 @@ func TestNoSecretLeaks(t *testing.T) {
 		}
 		keys[n] = k
 	}
-	pemBody := func(p []byte) string { return strings.Join(strings.Split(string(p), "\n")[1:3], "")[10:50] }
 	users := shaUser("admin", "canary-password")
-	canaries := map[string]string{
-		"key body":           pemBody(c.KeyPEM),
-		"access key":         "CANARYACCESSKEY0001",
-		"secret key":         "CANARYSECRETKEY0002",
-		"cattle secret":      "CANARYCATTLESECRET3",
-		"admin hash":         strings.SplitN(users, ":", 2)[1],
-		"v1 basic hash":      strings.SplitN(shaUser("canary", "v1-basic-canary"), ":", 2)[1],
-		"v1 digest hash":     "c0ffee0123456789canary0123456789",
-		"v1 forward TLS key": pemBody(keys[1].KeyPEM),
-		"rawmind0 hash":      strings.SplitN(shaUser("canary", "rawmind0-canary"), ":", 2)[1],
-		"v2 basic hash":      strings.SplitN(shaUser("canary", "v2-basic-canary"), ":", 2)[1],
-		"v2 digest hash":     "d1ge57c0ffee0123456789canary0123",
-		"v2 forward TLS key": pemBody(keys[0].KeyPEM),
-		"v2 Redis TLS key":   pemBody(keys[2].KeyPEM),
-	}
+	canaries := leakCanaries(c, keys, users)
 	// In Traefik's configuration, and so in its API and debug log, as
 	// documented; never in what our commands print or our log.
 	printed := map[string]string{
@@ -276,9 +262,59 @@ func TestNoSecretLeaks(t *testing.T) {
 	i.env["CATTLE_SECRET_KEY"] = canaries["cattle secret"]
 	i.env["TRAEFIK_ADMIN_AUTH_USERS"] = users
 
-	var outputs, commands []string
+	commands := commandOutputs(t, i, m.url())
+	outputs := append([]string(nil), commands...)
+	i.start("run")
+	i.waitReady()
+	admin := basicAuth("admin", "canary-password")
+	waitCanaryRouters(t, i, admin)
+	outputs = append(outputs, apiBodies(t, i, admin)...)
+	i.signal(15)
+	if code := i.wait(20 * time.Second); code != 0 {
+		t.Errorf("run exited %d", code)
+	}
+	// Traefik logs to stdout; ours, at DEBUG, is stderr.
+	outputs = append(outputs, "run stdout:\n"+i.stdout.String(), "run stderr:\n"+i.stderr.String())
+	commands = append(commands, "run stderr:\n"+i.stderr.String())
+	outputs = append(outputs, writtenFiles(t, i.home)...)
+	if !strings.Contains(i.stderr.String(), "level=DEBUG") {
+		t.Error("run logged nothing at DEBUG: the test would prove little")
+	}
+	if !strings.Contains(i.stdout.String()+i.stderr.String(), printed["Redis password"]) {
+		t.Error("Traefik's debug log does not show its configuration: the scan of run's output would prove little")
+	}
+	findNone(t, canaries, outputs)
+	findNone(t, printed, commands)
+}
+
+// leakCanaries are the secret values TestNoSecretLeaks plants, by name:
+// the environment's, the main key, and a credential of each label kind.
+func leakCanaries(c *testcert.Chain, keys []*testcert.Chain, users string) map[string]string {
+	pemBody := func(p []byte) string { return strings.Join(strings.Split(string(p), "\n")[1:3], "")[10:50] }
+	return map[string]string{
+		"key body":           pemBody(c.KeyPEM),
+		"access key":         "CANARYACCESSKEY0001",
+		"secret key":         "CANARYSECRETKEY0002",
+		"cattle secret":      "CANARYCATTLESECRET3",
+		"admin hash":         strings.SplitN(users, ":", 2)[1],
+		"v1 basic hash":      strings.SplitN(shaUser("canary", "v1-basic-canary"), ":", 2)[1],
+		"v1 digest hash":     "c0ffee0123456789canary0123456789",
+		"v1 forward TLS key": pemBody(keys[1].KeyPEM),
+		"rawmind0 hash":      strings.SplitN(shaUser("canary", "rawmind0-canary"), ":", 2)[1],
+		"v2 basic hash":      strings.SplitN(shaUser("canary", "v2-basic-canary"), ":", 2)[1],
+		"v2 digest hash":     "d1ge57c0ffee0123456789canary0123",
+		"v2 forward TLS key": pemBody(keys[0].KeyPEM),
+		"v2 Redis TLS key":   pemBody(keys[2].KeyPEM),
+	}
+}
+
+// commandOutputs runs every command that reads the configuration and
+// returns their stdout and stderr, each headed by the command.
+func commandOutputs(t *testing.T, i *instance, metadataURL string) []string {
+	t.Helper()
+	var commands []string
 	for _, args := range [][]string{{"check"}, {"render"}, {"render", "--stdout"}, {"env"}, {"env", "--effective"}, {"version"},
-		{"routes"}, {"routes", "--metadata-url", m.url()}, {"explain"}} {
+		{"routes"}, {"routes", "--metadata-url", metadataURL}, {"explain"}} {
 		code, stdout, stderr := i.run(args...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, stderr)
@@ -288,11 +324,13 @@ func TestNoSecretLeaks(t *testing.T) {
 			t.Errorf("explain did not see the rawmind0 service:\n%s", stdout)
 		}
 	}
-	outputs = append(outputs, commands...)
-	i.start("run")
-	i.waitReady()
-	admin := basicAuth("admin", "canary-password")
-	// Traefik has read the credential files: every router works.
+	return commands
+}
+
+// waitCanaryRouters waits until Traefik has read the credential files:
+// every one of the five canary routers enabled.
+func waitCanaryRouters(t *testing.T, i *instance, admin http.Header) {
+	t.Helper()
 	eventually(t, 20*time.Second, "every canary router enabled", func() error {
 		code, body, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/api/http/routers", i.admin), admin)
 		if err != nil || code != 200 {
@@ -317,36 +355,29 @@ func TestNoSecretLeaks(t *testing.T) {
 		}
 		return nil
 	})
-	outputs = append(outputs, apiBodies(t, i, admin)...)
-	i.signal(15)
-	if code := i.wait(20 * time.Second); code != 0 {
-		t.Errorf("run exited %d", code)
-	}
-	// Traefik logs to stdout; ours, at DEBUG, is stderr.
-	outputs = append(outputs, "run stdout:\n"+i.stdout.String(), "run stderr:\n"+i.stderr.String())
-	commands = append(commands, "run stderr:\n"+i.stderr.String())
+}
+
+// writtenFiles are the configuration files run wrote, each headed by its
+// path.
+func writtenFiles(t *testing.T, home string) []string {
+	t.Helper()
+	var out []string
 	for _, f := range []string{"etc/traefik.toml", "etc/dynamic/tls.toml", "etc/dynamic/admin.toml", "etc/dynamic/rancher.toml"} {
-		b, err := os.ReadFile(filepath.Join(i.home, f))
+		b, err := os.ReadFile(filepath.Join(home, f))
 		if err != nil {
 			t.Fatal(err)
 		}
-		outputs = append(outputs, f+":\n"+string(b))
+		out = append(out, f+":\n"+string(b))
 	}
-	if !strings.Contains(i.stderr.String(), "level=DEBUG") {
-		t.Error("run logged nothing at DEBUG: the test would prove little")
-	}
-	if !strings.Contains(i.stdout.String()+i.stderr.String(), printed["Redis password"]) {
-		t.Error("Traefik's debug log does not show its configuration: the scan of run's output would prove little")
-	}
+	return out
+}
+
+// findNone wants none of the canaries in any of the outputs (each headed
+// by a line saying what it is).
+func findNone(t *testing.T, canaries map[string]string, outputs []string) {
+	t.Helper()
 	for what, canary := range canaries {
 		for _, out := range outputs {
-			if strings.Contains(out, canary) {
-				t.Errorf("the %s appears in %s", what, strings.SplitN(out, "\n", 2)[0])
-			}
-		}
-	}
-	for what, canary := range printed {
-		for _, out := range commands {
 			if strings.Contains(out, canary) {
 				t.Errorf("the %s appears in %s", what, strings.SplitN(out, "\n", 2)[0])
 			}

@@ -67,17 +67,45 @@ func TestLabelBasicAuthThroughUsersFile(t *testing.T) {
 	i.start("run")
 	i.waitReady()
 
-	site := fmt.Sprintf("http://127.0.0.1:%d/", i.httpPort)
-	host := func(h http.Header) http.Header {
-		if h == nil {
-			h = http.Header{}
-		}
-		h.Set("Host", "private.example.com")
-		return h
+	a := privateSite{url: fmt.Sprintf("http://127.0.0.1:%d/", i.httpPort), backendIP: backendIP}
+	a.checkAnswers(t)
+	usersFile := checkUsersFile(t, i.home, labelHash)
+	t.Run("the API from the network: 401 without, 200 with, never the hash", func(t *testing.T) {
+		checkAPIHidesCredentials(t, i, usersFile, []string{labelHash, strings.SplitN(adminUsers, ":", 2)[1], "alice:", "bob:"})
+	})
+	// Traefik reads a usersFile when it builds the middleware, on a change
+	// of configuration: a new password must change the configuration too.
+	t.Run("a new password is followed", func(t *testing.T) {
+		m.write(authStack(backendIP, shaUser("alice", "new-pass")))
+		a.followsNewPassword(t, i.home, usersFile)
+	})
+	t.Run("the file goes with the service", func(t *testing.T) {
+		m.write(authStack(backendIP, ""))
+		a.goesWithTheService(t, i.home)
+	})
+	if strings.Contains(i.stderr.String()+i.stdout.String(), labelHash) {
+		t.Error("the label's hash appears in the output")
 	}
+}
+
+// privateSite is authStack's "private" service, behind the labels' basic
+// auth, asked through Traefik's http entry point.
+type privateSite struct{ url, backendIP string }
+
+func (a privateSite) get(hdr http.Header) (int, string, error) {
+	if hdr == nil {
+		hdr = http.Header{}
+	}
+	hdr.Set("Host", "private.example.com")
+	return get(plainClient(), a.url, hdr)
+}
+
+// checkAnswers waits for the route (401 without credentials), then wants
+// 200 from the backend for each label user and 401 for anyone else.
+func (a privateSite) checkAnswers(t *testing.T) {
+	t.Helper()
 	eventually(t, 20*time.Second, "the private route", func() error {
-		code, _, err := get(plainClient(), site, host(nil))
-		if err != nil || code != 401 {
+		if code, _, err := a.get(nil); err != nil || code != 401 {
 			return fmt.Errorf("without credentials: %d %v", code, err)
 		}
 		return nil
@@ -92,13 +120,51 @@ func TestLabelBasicAuthThroughUsersFile(t *testing.T) {
 		{"wrong password", basicAuth("alice", "nope"), 401},
 		{"admin credentials", basicAuth("admin", "admin-pass"), 401},
 	} {
-		code, body, err := get(plainClient(), site, host(tc.hdr))
-		if err != nil || code != tc.want || (code == 200 && !strings.HasPrefix(body, backendIP)) {
+		code, body, err := a.get(tc.hdr)
+		if err != nil || code != tc.want || (code == 200 && !strings.HasPrefix(body, a.backendIP)) {
 			t.Errorf("%s: %d %v %q, want %d", tc.name, code, err, body, tc.want)
 		}
 	}
+}
 
-	files := credentialFiles(t, i.home)
+// followsNewPassword wants the new password accepted, the old refused, and
+// one credential file, not the one before.
+func (a privateSite) followsNewPassword(t *testing.T, home, before string) {
+	eventually(t, 20*time.Second, "the new password", func() error {
+		if code, _, err := a.get(basicAuth("alice", "new-pass")); err != nil || code != 200 {
+			return fmt.Errorf("new password: %d %v", code, err)
+		}
+		return nil
+	})
+	if code, _, err := a.get(basicAuth("alice", "label-pass")); err != nil || code != 401 {
+		t.Errorf("old password: %d %v, want 401", code, err)
+	}
+	if f := credentialFiles(t, home); len(f) != 1 || f[before] != 0 {
+		t.Errorf("credential files after the change: %v (the old one was %s)", f, before)
+	}
+}
+
+// goesWithTheService wants the credential file and the route gone.
+func (a privateSite) goesWithTheService(t *testing.T, home string) {
+	eventually(t, 20*time.Second, "the credential file removed", func() error {
+		if f := credentialFiles(t, home); len(f) != 0 {
+			return fmt.Errorf("still there: %v", f)
+		}
+		return nil
+	})
+	eventually(t, 20*time.Second, "the route removed", func() error {
+		if code, _, err := a.get(basicAuth("alice", "label-pass")); err != nil || code != 404 {
+			return fmt.Errorf("the removed service answers %d %v", code, err)
+		}
+		return nil
+	})
+}
+
+// checkUsersFile wants one credential file (0600, in a 0700 directory)
+// that rancher.toml names, without the hash, and returns its path.
+func checkUsersFile(t *testing.T, home, labelHash string) string {
+	t.Helper()
+	files := credentialFiles(t, home)
 	if len(files) != 1 {
 		t.Fatalf("credential files: %v", files)
 	}
@@ -109,78 +175,45 @@ func TestLabelBasicAuthThroughUsersFile(t *testing.T) {
 			t.Errorf("%s has mode %v, want 0600", p, mode.Perm())
 		}
 	}
-	if fi, err := os.Stat(filepath.Dir(usersFile)); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("credential directory: %v %v", fi.Mode(), err)
+	if fi, err := os.Stat(filepath.Dir(usersFile)); err != nil {
+		t.Errorf("credential directory: %v", err)
+	} else if fi.Mode().Perm() != 0o700 {
+		t.Errorf("credential directory has mode %v, want 0700", fi.Mode().Perm())
 	}
-	published, err := os.ReadFile(filepath.Join(i.home, "etc", "dynamic", "rancher.toml"))
+	published, err := os.ReadFile(filepath.Join(home, "etc", "dynamic", "rancher.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(published), "usersFile = "+strconv.Quote(usersFile)) || strings.Contains(string(published), labelHash) {
 		t.Errorf("rancher.toml does not name the file, or holds the hash:\n%s", published)
 	}
+	return usersFile
+}
 
-	t.Run("the API from the network: 401 without, 200 with, never the hash", func(t *testing.T) {
-		from := fromClient(network)
-		api := fmt.Sprintf("http://%s:%d/api/http/middlewares", network, i.admin)
-		for _, path := range apiPaths {
-			if code, body, err := get(from, fmt.Sprintf("http://%s:%d%s", network, i.admin, path), nil); err != nil || code != 401 {
-				t.Errorf("%s without credentials: %d %v %.80q, want 401", path, code, err, body)
-			}
+// checkAPIHidesCredentials asks the admin port from the network address:
+// every API path 401 without credentials, /ping 200, and with the admin's
+// the middlewares show the usersFile and none of secrets.
+func checkAPIHidesCredentials(t *testing.T, i *instance, usersFile string, secrets []string) {
+	from := fromClient(network)
+	for _, path := range apiPaths {
+		if code, body, err := get(from, fmt.Sprintf("http://%s:%d%s", network, i.admin, path), nil); err != nil || code != 401 {
+			t.Errorf("%s without credentials: %d %v %.80q, want 401", path, code, err, body)
 		}
-		if code, body, err := get(from, fmt.Sprintf("http://%s:%d/ping", network, i.admin), nil); err != nil || code != 200 {
-			t.Errorf("/ping without credentials: %d %v %.80q, want 200", code, err, body)
+	}
+	if code, body, err := get(from, fmt.Sprintf("http://%s:%d/ping", network, i.admin), nil); err != nil || code != 200 {
+		t.Errorf("/ping without credentials: %d %v %.80q, want 200", code, err, body)
+	}
+	code, body, err := get(from, fmt.Sprintf("http://%s:%d/api/http/middlewares", network, i.admin), basicAuth("admin", "admin-pass"))
+	if err != nil || code != 200 {
+		t.Fatalf("with credentials: %d %v %.80q", code, err, body)
+	}
+	if !strings.Contains(body, usersFile) {
+		t.Errorf("the middleware does not show its usersFile:\n%s", body)
+	}
+	for _, secret := range secrets {
+		if strings.Contains(body, secret) {
+			t.Errorf("the API shows %q:\n%s", secret, body)
 		}
-		code, body, err := get(from, api, basicAuth("admin", "admin-pass"))
-		if err != nil || code != 200 {
-			t.Fatalf("with credentials: %d %v %.80q", code, err, body)
-		}
-		if !strings.Contains(body, usersFile) {
-			t.Errorf("the middleware does not show its usersFile:\n%s", body)
-		}
-		for _, secret := range []string{labelHash, strings.SplitN(adminUsers, ":", 2)[1], "alice:", "bob:"} {
-			if strings.Contains(body, secret) {
-				t.Errorf("the API shows %q:\n%s", secret, body)
-			}
-		}
-	})
-
-	// Traefik reads a usersFile when it builds the middleware, on a change
-	// of configuration: a new password must change the configuration too.
-	t.Run("a new password is followed", func(t *testing.T) {
-		m.write(authStack(backendIP, shaUser("alice", "new-pass")))
-		eventually(t, 20*time.Second, "the new password", func() error {
-			code, _, err := get(plainClient(), site, host(basicAuth("alice", "new-pass")))
-			if err != nil || code != 200 {
-				return fmt.Errorf("new password: %d %v", code, err)
-			}
-			return nil
-		})
-		if code, _, err := get(plainClient(), site, host(basicAuth("alice", "label-pass"))); err != nil || code != 401 {
-			t.Errorf("old password: %d %v, want 401", code, err)
-		}
-		if f := credentialFiles(t, i.home); len(f) != 1 || f[usersFile] != 0 {
-			t.Errorf("credential files after the change: %v (the old one was %s)", f, usersFile)
-		}
-	})
-	t.Run("the file goes with the service", func(t *testing.T) {
-		m.write(authStack(backendIP, ""))
-		eventually(t, 20*time.Second, "the credential file removed", func() error {
-			if f := credentialFiles(t, i.home); len(f) != 0 {
-				return fmt.Errorf("still there: %v", f)
-			}
-			return nil
-		})
-		eventually(t, 20*time.Second, "the route removed", func() error {
-			code, _, err := get(plainClient(), site, host(basicAuth("alice", "label-pass")))
-			if err != nil || code != 404 {
-				return fmt.Errorf("the removed service answers %d %v", code, err)
-			}
-			return nil
-		})
-	})
-	if strings.Contains(i.stderr.String()+i.stdout.String(), labelHash) {
-		t.Error("the label's hash appears in the output")
 	}
 }
 
