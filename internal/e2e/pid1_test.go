@@ -393,7 +393,7 @@ func TestPID1CertificateRotation(t *testing.T) {
 
 	load := startSequentialLoad(t, client, "https://rot.example.com/")
 	replace := func(name string, data []byte) { replaceFile(t, i.secrets, name, data) }
-	time.Sleep(300 * time.Millisecond) // some load before the change
+	load.waitOK(t, 20) // some load before the change
 	replace("traefik-key", b.KeyPEM)
 	replace("traefik-cert", b.Bundle())
 	eventually(t, 15*time.Second, "new leaf served", func() error {
@@ -409,7 +409,7 @@ func TestPID1CertificateRotation(t *testing.T) {
 	}
 	replace("traefik-key", other.KeyPEM) // does not match B
 	i.waitLog(mark, "new certificate rejected; still serving the previous one", 15*time.Second)
-	time.Sleep(300 * time.Millisecond)
+	load.waitOK(t, 20) // load after the rejection too
 	ok, failed := load.stop()
 	if got := leaf(); got != b.Fingerprint() {
 		t.Errorf("after an invalid pair, serving %s, want B %s", got, b.Fingerprint())
@@ -477,6 +477,18 @@ func startSequentialLoad(t *testing.T, client *http.Client, url string) *sequent
 		}
 	}()
 	return l
+}
+
+// waitOK waits until n more requests than now have succeeded.
+func (l *sequentialLoad) waitOK(t *testing.T, n int64) {
+	t.Helper()
+	want := l.ok.Load() + n
+	eventually(t, 15*time.Second, fmt.Sprintf("%d more requests answered", n), func() error {
+		if got := l.ok.Load(); got < want {
+			return fmt.Errorf("%d of %d", got, want)
+		}
+		return nil
+	})
 }
 
 // stop ends the load and returns how many requests succeeded and failed.
