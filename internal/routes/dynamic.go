@@ -4,7 +4,10 @@ package routes
 // routers, services and middlewares with the fields rancher-traefik emits.
 // Each type's toMap is the encoding boundary: it gives the TOML section
 // (Traefik's own key names) that merge, the credential files and tomlenc
-// work on.
+// work on. The v2 dialect's types are generated from Traefik's own
+// (dynamic_gen.go, with the same optional and toMap); these are written
+// by hand because the v1 labels mean more than Traefik's fields say (a
+// featurePolicy sent as a header, a router and its service built as one).
 
 // optional is a setting that is emitted only when a label set it.
 type optional[T any] struct {
@@ -19,6 +22,41 @@ func put[T any](m map[string]any, key string, o optional[T]) {
 	if o.set {
 		m[key] = o.val
 	}
+}
+
+// mapper is a generated type (dynamic_gen.go): its toMap is its TOML
+// section.
+type mapper interface{ toMap() map[string]any }
+
+// namedMaps gives named sections (routers, services, …) as TOML tables.
+func namedMaps[P mapper](m map[string]P) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v.toMap()
+	}
+	return out
+}
+
+// leafMap gives named settings (custom headers, …) as a TOML table.
+func leafMap[V any](m map[string]V) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// structList gives a list of sections (servers, TLS domains) as TOML's
+// array of tables.
+func structList[T any, P interface {
+	*T
+	mapper
+}](s []T) []map[string]any {
+	out := make([]map[string]any, len(s))
+	for i := range s {
+		out[i] = P(&s[i]).toMap()
+	}
+	return out
 }
 
 // router is an HTTP router.
