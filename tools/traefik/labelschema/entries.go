@@ -36,15 +36,15 @@ var convOf = map[string]struct {
 type walkState struct {
 	label, expr string
 	names, idx  int
+	lim         *limits
 }
 
-// maxNames and maxIndexes are the most names (*) and list indexes ([]) a
-// label path holds.
-var maxNames, maxIndexes int
+// limits are the most names (*) and list indexes ([]) a label path holds.
+type limits struct{ names, indexes int }
 
 // entries lists every label path of g, reached as st says.
 func entries(g *gtype, st walkState, out *[]entry) {
-	maxNames, maxIndexes = max(maxNames, st.names), max(maxIndexes, st.idx)
+	st.lim.names, st.lim.indexes = max(st.lim.names, st.names), max(st.lim.indexes, st.idx)
 	for _, f := range g.fields {
 		if f.seg == "" {
 			continue // no label sets it
@@ -59,22 +59,22 @@ func entries(g *gtype, st walkState, out *[]entry) {
 			if f.empty {
 				*out = append(*out, entry{l, "kindEmpty", acc + "\nreturn nil"})
 			}
-			entries(f.elem, walkState{l, acc, st.names, st.idx}, out)
+			entries(f.elem, walkState{l, acc, st.names, st.idx, st.lim}, out)
 		case namedMap:
-			entries(f.elem, walkState{l + ".*", fmt.Sprintf("%s.%sAt(a.names[%d])", x, f.name, st.names), st.names + 1, st.idx}, out)
+			entries(f.elem, walkState{l + ".*", fmt.Sprintf("%s.%sAt(a.names[%d])", x, f.name, st.names), st.names + 1, st.idx, st.lim}, out)
 		case leafMap:
 			c := convOf[f.kind]
 			*out = append(*out, entry{l + ".*", f.kind, convert(c.call, c.fails, fmt.Sprintf("%s.%sPut(a.names[%d], v)", x, f.name, st.names))})
-			maxNames = max(maxNames, st.names+1)
+			st.lim.names = max(st.lim.names, st.names+1)
 		case list:
 			if f.one {
-				entries(f.elem, walkState{l, fmt.Sprintf("%s.%sAt(0)", x, f.name), st.names, st.idx}, out)
+				entries(f.elem, walkState{l, fmt.Sprintf("%s.%sAt(0)", x, f.name), st.names, st.idx, st.lim}, out)
 			} else {
-				entries(f.elem, walkState{l + ".[]", fmt.Sprintf("%s.%sAt(a.idx[%d])", x, f.name, st.idx), st.names, st.idx + 1}, out)
+				entries(f.elem, walkState{l + ".[]", fmt.Sprintf("%s.%sAt(a.idx[%d])", x, f.name, st.idx), st.names, st.idx + 1, st.lim}, out)
 			}
 		case free:
 			*out = append(*out, entry{l + ".*", "kindAny", fmt.Sprintf("return a.free(&%s.%s, a.names[%d])", x, f.name, st.names)})
-			maxNames = max(maxNames, st.names+1)
+			st.lim.names = max(st.lim.names, st.names+1)
 		}
 	}
 }
