@@ -129,7 +129,6 @@ type dynRouter struct {
 	middlewares   optional[[]string]
 	service       optional[string]
 	rule          optional[string]
-	parentRefs    optional[[]string]
 	ruleSyntax    optional[string]
 	priority      optional[int64]
 	tls           *dynRouterTLSConfig
@@ -156,7 +155,6 @@ func (x *dynRouter) toMap() map[string]any {
 	put(m, "middlewares", x.middlewares)
 	put(m, "service", x.service)
 	put(m, "rule", x.rule)
-	put(m, "parentRefs", x.parentRefs)
 	put(m, "ruleSyntax", x.ruleSyntax)
 	put(m, "priority", x.priority)
 	if x.tls != nil {
@@ -357,13 +355,11 @@ func (x *dynCookie) toMap() map[string]any {
 
 // dynServer is Traefik's dynamic.Server, as far as labels reach it.
 type dynServer struct {
-	url          optional[string]
-	weight       optional[int64]
-	preservePath optional[bool]
-	scheme       optional[string]
-	schemeLabel  string // the label that set scheme, for the provider's errors
-	port         optional[string]
-	portLabel    string // the label that set port, for the provider's errors
+	url                 optional[string]
+	weight              optional[int64]
+	preservePath        optional[bool]
+	scheme, schemeLabel string // and the label that set it, for the provider's errors
+	port, portLabel     string // and the label that set it, for the provider's errors
 }
 
 func (x *dynServer) toMap() map[string]any {
@@ -1664,10 +1660,9 @@ func (x *dynTCPServersLoadBalancer) toMap() map[string]any {
 
 // dynTCPServer is Traefik's dynamic.TCPServer, as far as labels reach it.
 type dynTCPServer struct {
-	address   optional[string]
-	port      optional[string]
-	portLabel string // the label that set port, for the provider's errors
-	tls       optional[bool]
+	address         optional[string]
+	port, portLabel string // and the label that set it, for the provider's errors
+	tls             optional[bool]
 }
 
 func (x *dynTCPServer) toMap() map[string]any {
@@ -1880,9 +1875,8 @@ func (x *dynUDPServersLoadBalancer) toMap() map[string]any {
 
 // dynUDPServer is Traefik's dynamic.UDPServer, as far as labels reach it.
 type dynUDPServer struct {
-	address   optional[string]
-	port      optional[string]
-	portLabel string // the label that set port, for the provider's errors
+	address         optional[string]
+	port, portLabel string // and the label that set it, for the provider's errors
 }
 
 func (x *dynUDPServer) toMap() map[string]any {

@@ -1307,7 +1307,7 @@ var schemaEntries = []schemaEntry{
 	{"http.services.*.loadbalancer.server.port", kindString, func(c *dynConfiguration, a *labelArgs) error {
 		s := c.httpSec().servicesAt(a.names[0]).loadBalancerSec().serversAt(0)
 		v := a.str()
-		s.port, s.portLabel = some(v), a.label
+		s.port, s.portLabel = v, a.label
 		return nil
 	}},
 	{"http.services.*.loadbalancer.server.preservepath", kindBool, func(c *dynConfiguration, a *labelArgs) error {
@@ -1324,7 +1324,7 @@ var schemaEntries = []schemaEntry{
 		if err != nil {
 			return err
 		}
-		s.scheme, s.schemeLabel = some(v), a.label
+		s.scheme, s.schemeLabel = v, a.label
 		return nil
 	}},
 	{"http.services.*.loadbalancer.server.url", kindString, func(c *dynConfiguration, a *labelArgs) error {
@@ -1546,7 +1546,7 @@ var schemaEntries = []schemaEntry{
 	{"tcp.services.*.loadbalancer.server.port", kindString, func(c *dynConfiguration, a *labelArgs) error {
 		s := c.tcpSec().servicesAt(a.names[0]).loadBalancerSec().serversAt(0)
 		v := a.str()
-		s.port, s.portLabel = some(v), a.label
+		s.port, s.portLabel = v, a.label
 		return nil
 	}},
 	{"tcp.services.*.loadbalancer.server.tls", kindBool, func(c *dynConfiguration, a *labelArgs) error {
@@ -1583,7 +1583,7 @@ var schemaEntries = []schemaEntry{
 	{"udp.services.*.loadbalancer.server.port", kindString, func(c *dynConfiguration, a *labelArgs) error {
 		s := c.udpSec().servicesAt(a.names[0]).loadBalancerSec().serversAt(0)
 		v := a.str()
-		s.port, s.portLabel = some(v), a.label
+		s.port, s.portLabel = v, a.label
 		return nil
 	}},
 }

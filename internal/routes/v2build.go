@@ -164,7 +164,7 @@ func linkService[S any](svc *optional[string], services map[string]S, proto, nam
 type lbServer[T any] interface {
 	*T
 	target() *optional[string]
-	labelPort() (optional[string], string)
+	labelPort() (port, label string)
 	labelScheme() string
 }
 
@@ -172,11 +172,11 @@ func (s *dynServer) target() *optional[string]    { return &s.url }
 func (s *dynTCPServer) target() *optional[string] { return &s.address }
 func (s *dynUDPServer) target() *optional[string] { return &s.address }
 
-func (s *dynServer) labelPort() (optional[string], string)    { return s.port, s.portLabel }
-func (s *dynTCPServer) labelPort() (optional[string], string) { return s.port, s.portLabel }
-func (s *dynUDPServer) labelPort() (optional[string], string) { return s.port, s.portLabel }
+func (s *dynServer) labelPort() (string, string)    { return s.port, s.portLabel }
+func (s *dynTCPServer) labelPort() (string, string) { return s.port, s.portLabel }
+func (s *dynUDPServer) labelPort() (string, string) { return s.port, s.portLabel }
 
-func (s *dynServer) labelScheme() string  { return s.scheme.val }
+func (s *dynServer) labelScheme() string  { return s.scheme }
 func (*dynTCPServer) labelScheme() string { return "" }
 func (*dynUDPServer) labelScheme() string { return "" }
 
@@ -189,27 +189,32 @@ func fillServers[T any, P lbServer[T]](b *v2Build, servers *[]T, proto, name str
 	if len(list) > 1 || len(list) == 1 && P(&list[0]).target().set {
 		return len(list), nil
 	}
-	var template T
+	// The one server the labels describe (its port, scheme, weight, …) is
+	// the template of every server; read through list, not a copy, which
+	// the generic calls would move to the heap.
+	var portValue, portLabel, scheme string
 	if len(list) == 1 {
-		template = list[0]
+		portValue, portLabel = P(&list[0]).labelPort()
+		scheme = P(&list[0]).labelScheme()
 	}
 	var port string
 	var err error
-	if v, label := P(&template).labelPort(); v.val != "" {
-		port, err = checkPort(label, v.val)
+	if portValue != "" {
+		port, err = checkPort(portLabel, portValue)
 	} else {
 		port, err = v2DefaultPort(b.s, "traefik."+proto+".services."+name+".loadbalancer.server.port", b.p)
 	}
 	if err != nil {
 		return 0, err
 	}
-	scheme := P(&template).labelScheme()
 	if scheme == "" {
 		scheme = "http"
 	}
 	out := make([]T, len(b.addrs))
 	for i, a := range b.addrs {
-		out[i] = template
+		if len(list) == 1 {
+			out[i] = list[0]
+		}
 		addr := hostPort(a, port)
 		if proto == "http" {
 			addr = scheme + "://" + addr

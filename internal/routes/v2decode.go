@@ -22,39 +22,41 @@ func decodeV2(s *rancher.Service, p *problems) *dynConfiguration {
 	}
 	sort.Strings(keys)
 	var droppedHeaders []string
+	var a labelArgs // one for every label: the setters' indirect calls make it escape
 	for _, label := range keys {
 		if isV2HeaderLabel(label) && p.add(checkHeaderValue(label, s.Labels[label])) {
 			droppedHeaders = append(droppedHeaders, strings.Split(label, ".")[3])
 			continue
 		}
-		p.add(decodeLabel(c, label, s.Labels[label]))
+		a = labelArgs{label: label, value: s.Labels[label]}
+		p.add(decodeLabel(c, &a))
 	}
 	pruneEmptyHeaders(c, droppedHeaders)
 	return c
 }
 
-// decodeLabel checks one label against Traefik's schema and sets its value.
-func decodeLabel(c *dynConfiguration, label, value string) error {
-	a := labelArgs{label: label, value: value}
-	n, err := schemaNode(&a)
+// decodeLabel checks one label (a.label, a.value) against Traefik's schema
+// and sets its value.
+func decodeLabel(c *dynConfiguration, a *labelArgs) error {
+	n, err := schemaNode(a)
 	if err != nil {
 		return err
 	}
 	a.ref = n.ref
 	switch {
 	case n.kind != 0:
-		return n.set(c, &a)
+		return n.set(c, a)
 	case n.enable != nil:
-		on, err := parseBool(value)
+		on, err := parseBool(a.value)
 		if err != nil {
-			return errLabel(label, "set it to true to enable the section, or set its options")
+			return errLabel(a.label, "set it to true to enable the section, or set its options")
 		}
 		if !on {
 			return nil
 		}
-		return n.enable(c, &a)
+		return n.enable(c, a)
 	}
-	return errLabel(label, "is a section, not a setting (known: %s)", known(n))
+	return errLabel(a.label, "is a section, not a setting (known: %s)", known(n))
 }
 
 // schemaNode walks a's label down the schema trie, recording the names and

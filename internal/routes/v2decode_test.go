@@ -35,7 +35,7 @@ func TestSchemaSetters(t *testing.T) {
 				v.label = "https"
 			}
 			c := &dynConfiguration{}
-			if err := decodeLabel(c, label, v.label); err != nil {
+			if err := decodeLabel(c, &labelArgs{label: label, value: v.label}); err != nil {
 				t.Fatal(err)
 			}
 			got := map[string]any{}

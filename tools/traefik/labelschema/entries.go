@@ -88,7 +88,7 @@ func leafSetter(f *field, x string) string {
 		if !ok {
 			log.Fatalf("label-only field %s: say how the provider reads it (providerConv)", f.name)
 		}
-		return fmt.Sprintf("s := %s\n", x) + convert(call, providerFails[f.name], fmt.Sprintf("s.%s, s.%sLabel = some(v), a.label", f.name, f.name))
+		return fmt.Sprintf("s := %s\n", x) + convert(call, providerFails[f.name], fmt.Sprintf("s.%s, s.%sLabel = v, a.label", f.name, f.name))
 	}
 	c := convOf[f.kind]
 	return convert(c.call, c.fails, fmt.Sprintf("%s.%s = some(v)", x, f.name))

@@ -43,6 +43,11 @@ type field struct {
 	labelOnly bool   // read by the provider, never written (a server's port)
 }
 
+// providerFilled are the fields no label sets that the provider fills in,
+// as rancher-traefik's build does: a TCP or UDP server's address (an HTTP
+// server's url is a label too).
+var providerFilled = map[string]bool{"dynamic.TCPServer.Address": true, "dynamic.UDPServer.Address": true}
+
 var (
 	durationType = reflect.TypeOf(ptypes.Duration(0))
 	timeDuration = reflect.TypeOf(time.Duration(0))
@@ -99,9 +104,9 @@ func (m *model) fields(g *gtype, t reflect.Type, depth int) {
 		tn := tomlName(f)
 		switch {
 		case f.Tag.Get("label") == "-":
-			// No label sets it; a scalar the provider fills (a TCP
+			// No label sets it; what the provider fills (a TCP or UDP
 			// server's address) is kept for the build.
-			if tn != "-" && isLeaf(f.Type) {
+			if providerFilled[g.traefk+"."+f.Name] {
 				g.fields = append(g.fields, &field{name: ident(tn), toml: tn, shape: leaf, kind: leafKind(f.Type)})
 			}
 			continue

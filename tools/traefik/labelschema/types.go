@@ -43,10 +43,12 @@ func valueType(k string) string {
 func writeType(b *bytes.Buffer, g *gtype, root bool) {
 	fmt.Fprintf(b, "// %s is Traefik's %s, as far as labels reach it.\ntype %s struct {\n", g.name, g.traefk, g.name)
 	for _, f := range g.fields {
-		fmt.Fprintf(b, "\t%s %s\n", f.name, goType(f))
 		if f.labelOnly {
-			fmt.Fprintf(b, "\t%sLabel string // the label that set %s, for the provider's errors\n", f.name, f.name)
+			// Read by the provider, where "" is not set.
+			fmt.Fprintf(b, "\t%s, %sLabel string // and the label that set it, for the provider's errors\n", f.name, f.name)
+			continue
 		}
+		fmt.Fprintf(b, "\t%s %s\n", f.name, goType(f))
 	}
 	b.WriteString("}\n\n")
 	for _, f := range g.fields {
