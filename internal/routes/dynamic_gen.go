@@ -166,6 +166,35 @@ func (x *dynRouter) toMap() map[string]any {
 	return m
 }
 
+func (x *dynRouter) count() int {
+	n := 0
+	if x.entryPoints.set {
+		n++
+	}
+	if x.middlewares.set {
+		n++
+	}
+	if x.service.set {
+		n++
+	}
+	if x.rule.set {
+		n++
+	}
+	if x.ruleSyntax.set {
+		n++
+	}
+	if x.priority.set {
+		n++
+	}
+	if x.tls != nil {
+		n++
+	}
+	if x.observability != nil {
+		n++
+	}
+	return n
+}
+
 // dynRouterTLSConfig is Traefik's dynamic.RouterTLSConfig, as far as labels reach it.
 type dynRouterTLSConfig struct {
 	options      optional[string]
@@ -238,6 +267,14 @@ func (x *dynService) toMap() map[string]any {
 		m["loadBalancer"] = x.loadBalancer.toMap()
 	}
 	return m
+}
+
+func (x *dynService) count() int {
+	n := 0
+	if x.loadBalancer != nil {
+		n++
+	}
+	return n
 }
 
 // dynServersLoadBalancer is Traefik's dynamic.ServersLoadBalancer, as far as labels reach it.
@@ -711,6 +748,86 @@ func (x *dynMiddleware) toMap() map[string]any {
 		m["plugin"] = x.plugin
 	}
 	return m
+}
+
+func (x *dynMiddleware) count() int {
+	n := 0
+	if x.addPrefix != nil {
+		n++
+	}
+	if x.stripPrefix != nil {
+		n++
+	}
+	if x.stripPrefixRegex != nil {
+		n++
+	}
+	if x.replacePath != nil {
+		n++
+	}
+	if x.replacePathRegex != nil {
+		n++
+	}
+	if x.chain != nil {
+		n++
+	}
+	if x.ipWhiteList != nil {
+		n++
+	}
+	if x.ipAllowList != nil {
+		n++
+	}
+	if x.headers != nil {
+		n++
+	}
+	if x.errors != nil {
+		n++
+	}
+	if x.rateLimit != nil {
+		n++
+	}
+	if x.redirectRegex != nil {
+		n++
+	}
+	if x.redirectScheme != nil {
+		n++
+	}
+	if x.basicAuth != nil {
+		n++
+	}
+	if x.digestAuth != nil {
+		n++
+	}
+	if x.forwardAuth != nil {
+		n++
+	}
+	if x.inFlightReq != nil {
+		n++
+	}
+	if x.buffering != nil {
+		n++
+	}
+	if x.circuitBreaker != nil {
+		n++
+	}
+	if x.compress != nil {
+		n++
+	}
+	if x.passTLSClientCert != nil {
+		n++
+	}
+	if x.retry != nil {
+		n++
+	}
+	if x.contentType != nil {
+		n++
+	}
+	if x.grpcWeb != nil {
+		n++
+	}
+	if len(x.plugin) > 0 {
+		n++
+	}
+	return n
 }
 
 // dynAddPrefix is Traefik's dynamic.AddPrefix, as far as labels reach it.
@@ -1477,6 +1594,20 @@ func (x *dynModel) toMap() map[string]any {
 	return m
 }
 
+func (x *dynModel) count() int {
+	n := 0
+	if x.middlewares.set {
+		n++
+	}
+	if x.tls != nil {
+		n++
+	}
+	if x.observability != nil {
+		n++
+	}
+	return n
+}
+
 // dynTCPConfiguration is Traefik's dynamic.TCPConfiguration, as far as labels reach it.
 type dynTCPConfiguration struct {
 	routers     map[string]*dynTCPRouter
@@ -1566,6 +1697,32 @@ func (x *dynTCPRouter) toMap() map[string]any {
 	return m
 }
 
+func (x *dynTCPRouter) count() int {
+	n := 0
+	if x.entryPoints.set {
+		n++
+	}
+	if x.middlewares.set {
+		n++
+	}
+	if x.service.set {
+		n++
+	}
+	if x.rule.set {
+		n++
+	}
+	if x.ruleSyntax.set {
+		n++
+	}
+	if x.priority.set {
+		n++
+	}
+	if x.tls != nil {
+		n++
+	}
+	return n
+}
+
 // dynRouterTCPTLSConfig is Traefik's dynamic.RouterTCPTLSConfig, as far as labels reach it.
 type dynRouterTCPTLSConfig struct {
 	passthrough  optional[bool]
@@ -1610,6 +1767,14 @@ func (x *dynTCPService) toMap() map[string]any {
 		m["loadBalancer"] = x.loadBalancer.toMap()
 	}
 	return m
+}
+
+func (x *dynTCPService) count() int {
+	n := 0
+	if x.loadBalancer != nil {
+		n++
+	}
+	return n
 }
 
 // dynTCPServersLoadBalancer is Traefik's dynamic.TCPServersLoadBalancer, as far as labels reach it.
@@ -1746,6 +1911,20 @@ func (x *dynTCPMiddleware) toMap() map[string]any {
 	return m
 }
 
+func (x *dynTCPMiddleware) count() int {
+	n := 0
+	if x.inFlightConn != nil {
+		n++
+	}
+	if x.ipWhiteList != nil {
+		n++
+	}
+	if x.ipAllowList != nil {
+		n++
+	}
+	return n
+}
+
 // dynTCPInFlightConn is Traefik's dynamic.TCPInFlightConn, as far as labels reach it.
 type dynTCPInFlightConn struct {
 	amount optional[int64]
@@ -1833,6 +2012,17 @@ func (x *dynUDPRouter) toMap() map[string]any {
 	return m
 }
 
+func (x *dynUDPRouter) count() int {
+	n := 0
+	if x.entryPoints.set {
+		n++
+	}
+	if x.service.set {
+		n++
+	}
+	return n
+}
+
 // dynUDPService is Traefik's dynamic.UDPService, as far as labels reach it.
 type dynUDPService struct {
 	loadBalancer *dynUDPServersLoadBalancer
@@ -1851,6 +2041,14 @@ func (x *dynUDPService) toMap() map[string]any {
 		m["loadBalancer"] = x.loadBalancer.toMap()
 	}
 	return m
+}
+
+func (x *dynUDPService) count() int {
+	n := 0
+	if x.loadBalancer != nil {
+		n++
+	}
+	return n
 }
 
 // dynUDPServersLoadBalancer is Traefik's dynamic.UDPServersLoadBalancer, as far as labels reach it.

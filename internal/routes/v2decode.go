@@ -174,10 +174,9 @@ func pruneEmptyHeaders(c *dynConfiguration, names []string) {
 	}
 }
 
-// headersOnlyEmpty reports whether m is a headers middleware without any
-// option, or nothing at all.
+// headersOnlyEmpty reports whether m is nothing, or no more than one
+// kind of middleware besides a headers section without any option (a
+// setter makes the headers section with its first option).
 func (m *dynMiddleware) headersOnlyEmpty() bool {
-	mm := m.toMap()
-	hs, _ := mm["headers"].(map[string]any)
-	return len(hs) == 0 && len(mm) <= 1
+	return m.headers == nil && m.count() <= 1
 }

@@ -27,6 +27,7 @@ const (
 type gtype struct {
 	name   string // dynRouter
 	traefk string // dynamic.Router, for the doc comment
+	named  bool   // the element of a named map: routers.<name>
 	fields []*field
 }
 
@@ -142,7 +143,9 @@ func (m *model) field(t reflect.Type, depth int) *field {
 		case elem.Kind() == reflect.Interface || (elem.Kind() == reflect.Map && elem.Elem().Kind() == reflect.Interface):
 			return &field{shape: free, kind: "kindAny"}
 		case elem.Kind() == reflect.Struct:
-			return &field{shape: namedMap, elem: m.typeOf(elem, depth+1)}
+			g := m.typeOf(elem, depth+1)
+			g.named = true
+			return &field{shape: namedMap, elem: g}
 		case isLeaf(elem) && elem.Kind() != reflect.Slice:
 			return &field{shape: leafMap, kind: leafKind(elem)}
 		}

@@ -55,6 +55,27 @@ func writeType(b *bytes.Buffer, g *gtype, root bool) {
 		writeAccessor(b, g, f)
 	}
 	writeToMap(b, g, root)
+	if g.named {
+		writeCount(b, g)
+	}
+}
+
+// writeCount writes the count of a named section (a router, service,
+// middleware, model): how many keys its toMap gives, so the build can tell
+// what it sets without encoding it.
+func writeCount(b *bytes.Buffer, g *gtype) {
+	fmt.Fprintf(b, "func (x *%s) count() int {\n\tn := 0\n", g.name)
+	for _, f := range g.fields {
+		if f.labelOnly {
+			continue
+		}
+		cond := map[shape]string{leaf: "x.%s.set", section: "x.%s != nil", list: "x.%s != nil"}[f.shape]
+		if cond == "" {
+			cond = "len(x.%s) > 0"
+		}
+		fmt.Fprintf(b, "\tif "+cond+" {\n\t\tn++\n\t}\n", f.name)
+	}
+	b.WriteString("\treturn n\n}\n\n")
 }
 
 // writeAccessor writes the method a setter reaches f's section, element
