@@ -97,17 +97,12 @@ func mergeV2Middlewares(frag map[string]any, v2 *dynConfiguration, p *problems) 
 	}
 	mws := v2.http.middlewares
 	dst := sub(frag, "http", "middlewares")
-	names := make([]string, 0, len(mws))
-	for n := range mws {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if _, taken := dst[n]; taken {
-			p.add(errLabel("traefik.http.middlewares."+n, "the v1 labels of this service generate a middleware of that name already"))
+	for _, m := range mws {
+		if _, taken := dst[m.name]; taken {
+			p.add(errLabel("traefik.http.middlewares."+m.name, "the v1 labels of this service generate a middleware of that name already"))
 			continue
 		}
-		dst[n] = mws[n].toMap()
+		dst[m.name] = m.val.toMap()
 	}
 }
 

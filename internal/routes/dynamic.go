@@ -28,11 +28,65 @@ func put[T any](m map[string]any, key string, o optional[T]) {
 // section.
 type mapper interface{ toMap() map[string]any }
 
+// namedList holds a service's named sections of one kind (its routers,
+// its services, …) in the order labels named them: a service has a few,
+// for which a slice is leaner and faster than a map.
+type namedList[T any] []named[T]
+
+// named is one named section.
+type named[T any] struct {
+	name string
+	val  *T
+}
+
+// at returns the section named name, making it on first use.
+func (l *namedList[T]) at(name string) *T {
+	if v := l.get(name); v != nil {
+		return v
+	}
+	v := new(T)
+	*l = append(*l, named[T]{name, v})
+	return v
+}
+
+// get returns the section named name, or nil.
+func (l namedList[T]) get(name string) *T {
+	for _, e := range l {
+		if e.name == name {
+			return e.val
+		}
+	}
+	return nil
+}
+
+// only returns the name of the single section, if there is one.
+func (l namedList[T]) only() (string, bool) {
+	if len(l) != 1 {
+		return "", false
+	}
+	return l[0].name, true
+}
+
+// keep leaves only the sections for which f reports true.
+func (l *namedList[T]) keep(f func(name string, v *T) bool) {
+	kept := (*l)[:0]
+	for _, e := range *l {
+		if f(e.name, e.val) {
+			kept = append(kept, e)
+		}
+	}
+	clear((*l)[len(kept):])
+	*l = kept
+}
+
 // namedMaps gives named sections (routers, services, …) as TOML tables.
-func namedMaps[P mapper](m map[string]P) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v.toMap()
+func namedMaps[T any, P interface {
+	*T
+	mapper
+}](l namedList[T]) map[string]any {
+	out := make(map[string]any, len(l))
+	for _, e := range l {
+		out[e.name] = P(e.val).toMap()
 	}
 	return out
 }

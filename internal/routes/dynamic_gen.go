@@ -52,58 +52,26 @@ func (x *dynConfiguration) toMap() map[string]any {
 
 // dynHTTPConfiguration is Traefik's dynamic.HTTPConfiguration, as far as labels reach it.
 type dynHTTPConfiguration struct {
-	routers     map[string]*dynRouter
-	services    map[string]*dynService
-	middlewares map[string]*dynMiddleware
-	models      map[string]*dynModel
+	routers     namedList[dynRouter]
+	services    namedList[dynService]
+	middlewares namedList[dynMiddleware]
+	models      namedList[dynModel]
 }
 
 func (x *dynHTTPConfiguration) routersAt(name string) *dynRouter {
-	e := x.routers[name]
-	if e == nil {
-		if x.routers == nil {
-			x.routers = map[string]*dynRouter{}
-		}
-		e = &dynRouter{}
-		x.routers[name] = e
-	}
-	return e
+	return x.routers.at(name)
 }
 
 func (x *dynHTTPConfiguration) servicesAt(name string) *dynService {
-	e := x.services[name]
-	if e == nil {
-		if x.services == nil {
-			x.services = map[string]*dynService{}
-		}
-		e = &dynService{}
-		x.services[name] = e
-	}
-	return e
+	return x.services.at(name)
 }
 
 func (x *dynHTTPConfiguration) middlewaresAt(name string) *dynMiddleware {
-	e := x.middlewares[name]
-	if e == nil {
-		if x.middlewares == nil {
-			x.middlewares = map[string]*dynMiddleware{}
-		}
-		e = &dynMiddleware{}
-		x.middlewares[name] = e
-	}
-	return e
+	return x.middlewares.at(name)
 }
 
 func (x *dynHTTPConfiguration) modelsAt(name string) *dynModel {
-	e := x.models[name]
-	if e == nil {
-		if x.models == nil {
-			x.models = map[string]*dynModel{}
-		}
-		e = &dynModel{}
-		x.models[name] = e
-	}
-	return e
+	return x.models.at(name)
 }
 
 func (x *dynHTTPConfiguration) toMap() map[string]any {
@@ -1610,45 +1578,21 @@ func (x *dynModel) count() int {
 
 // dynTCPConfiguration is Traefik's dynamic.TCPConfiguration, as far as labels reach it.
 type dynTCPConfiguration struct {
-	routers     map[string]*dynTCPRouter
-	services    map[string]*dynTCPService
-	middlewares map[string]*dynTCPMiddleware
+	routers     namedList[dynTCPRouter]
+	services    namedList[dynTCPService]
+	middlewares namedList[dynTCPMiddleware]
 }
 
 func (x *dynTCPConfiguration) routersAt(name string) *dynTCPRouter {
-	e := x.routers[name]
-	if e == nil {
-		if x.routers == nil {
-			x.routers = map[string]*dynTCPRouter{}
-		}
-		e = &dynTCPRouter{}
-		x.routers[name] = e
-	}
-	return e
+	return x.routers.at(name)
 }
 
 func (x *dynTCPConfiguration) servicesAt(name string) *dynTCPService {
-	e := x.services[name]
-	if e == nil {
-		if x.services == nil {
-			x.services = map[string]*dynTCPService{}
-		}
-		e = &dynTCPService{}
-		x.services[name] = e
-	}
-	return e
+	return x.services.at(name)
 }
 
 func (x *dynTCPConfiguration) middlewaresAt(name string) *dynTCPMiddleware {
-	e := x.middlewares[name]
-	if e == nil {
-		if x.middlewares == nil {
-			x.middlewares = map[string]*dynTCPMiddleware{}
-		}
-		e = &dynTCPMiddleware{}
-		x.middlewares[name] = e
-	}
-	return e
+	return x.middlewares.at(name)
 }
 
 func (x *dynTCPConfiguration) toMap() map[string]any {
@@ -1960,32 +1904,16 @@ func (x *dynTCPIPAllowList) toMap() map[string]any {
 
 // dynUDPConfiguration is Traefik's dynamic.UDPConfiguration, as far as labels reach it.
 type dynUDPConfiguration struct {
-	routers  map[string]*dynUDPRouter
-	services map[string]*dynUDPService
+	routers  namedList[dynUDPRouter]
+	services namedList[dynUDPService]
 }
 
 func (x *dynUDPConfiguration) routersAt(name string) *dynUDPRouter {
-	e := x.routers[name]
-	if e == nil {
-		if x.routers == nil {
-			x.routers = map[string]*dynUDPRouter{}
-		}
-		e = &dynUDPRouter{}
-		x.routers[name] = e
-	}
-	return e
+	return x.routers.at(name)
 }
 
 func (x *dynUDPConfiguration) servicesAt(name string) *dynUDPService {
-	e := x.services[name]
-	if e == nil {
-		if x.services == nil {
-			x.services = map[string]*dynUDPService{}
-		}
-		e = &dynUDPService{}
-		x.services[name] = e
-	}
-	return e
+	return x.services.at(name)
 }
 
 func (x *dynUDPConfiguration) toMap() map[string]any {

@@ -42,27 +42,27 @@ func (b *v2Build) http() map[string]int {
 		return servers
 	}
 	count := make(map[string]int, len(h.services))
-	for name, svc := range h.services {
-		lb := svc.loadBalancerSec() // the only kind of service labels reach
-		n, err := fillServers(b, &lb.servers, "http", name)
+	for _, svc := range h.services {
+		lb := svc.val.loadBalancerSec() // the only kind of service labels reach
+		n, err := fillServers(b, &lb.servers, "http", svc.name)
 		b.p.add(err)
-		count[name] = n
+		count[svc.name] = n
 	}
-	for name, r := range h.routers {
+	h.routers.keep(func(name string, r *dynRouter) bool {
 		if !httpEntryPoints(&r.entryPoints, b.o, name, b.p) {
-			delete(h.routers, name)
-			continue
+			return false
 		}
 		if n, linked := b.router(r, h.services, count, name); linked {
 			servers[name] = n
 		}
-	}
+		return true
+	})
 	return servers
 }
 
 // router links an HTTP router to its service and fills its rule, entry
 // points and TLS; it returns the service's server count, when linked.
-func (b *v2Build) router(r *dynRouter, services map[string]*dynService, count map[string]int, name string) (int, bool) {
+func (b *v2Build) router(r *dynRouter, services namedList[dynService], count map[string]int, name string) (int, bool) {
 	linked := !b.p.add(linkService(&r.service, services, "http", name))
 	if !r.rule.set {
 		if rule, err := defaultRule(b.s, &b.o); err != nil {
@@ -108,53 +108,52 @@ func (b *v2Build) streams() {
 		if len(t.services) == 0 {
 			t.servicesAt(baseName(b.s)).loadBalancerSec()
 		}
-		for name, svc := range t.services {
-			_, err := fillServers(b, &svc.loadBalancerSec().servers, "tcp", name)
+		for _, svc := range t.services {
+			_, err := fillServers(b, &svc.val.loadBalancerSec().servers, "tcp", svc.name)
 			b.p.add(err)
 		}
-		for name, r := range t.routers {
+		t.routers.keep(func(name string, r *dynTCPRouter) bool {
 			if !r.rule.set {
 				b.p.add(errLabel("traefik.tcp.routers."+name+".rule", "a TCP router needs a rule (e.g. HostSNI(`*`))"))
-				continue
+				return true
 			}
 			if !streamEntryPoints(&r.entryPoints, sniRouter(r), b.o, "tcp", name, b.p) {
-				delete(t.routers, name)
-				continue
+				return false
 			}
 			b.p.add(linkService(&r.service, t.services, "tcp", name))
-		}
+			return true
+		})
 	}
 	if u := b.c.udp; u != nil {
 		if len(u.services) == 0 {
 			u.servicesAt(baseName(b.s)).loadBalancerSec()
 		}
-		for name, svc := range u.services {
-			_, err := fillServers(b, &svc.loadBalancerSec().servers, "udp", name)
+		for _, svc := range u.services {
+			_, err := fillServers(b, &svc.val.loadBalancerSec().servers, "udp", svc.name)
 			b.p.add(err)
 		}
-		for name, r := range u.routers {
+		u.routers.keep(func(name string, r *dynUDPRouter) bool {
 			if !streamEntryPoints(&r.entryPoints, false, b.o, "udp", name, b.p) {
-				delete(u.routers, name)
-				continue
+				return false
 			}
 			b.p.add(linkService(&r.service, u.services, "udp", name))
-		}
+			return true
+		})
 	}
 }
 
 // linkService names the single service of the labels when a router names
 // none.
-func linkService[S any](svc *optional[string], services map[string]S, proto, name string) error {
+func linkService[S any](svc *optional[string], services namedList[S], proto, name string) error {
 	if svc.set {
 		svc.val = strings.TrimSuffix(strings.TrimSuffix(svc.val, "@rancher"), "@docker")
 		return nil
 	}
-	if len(services) != 1 {
+	only, ok := services.only()
+	if !ok {
 		return errLabel("traefik."+proto+".routers."+name+".service", "not set, and the labels define %d services: say which", len(services))
 	}
-	for s := range services {
-		*svc = some(s)
-	}
+	*svc = some(only)
 	return nil
 }
 

@@ -152,12 +152,13 @@ func pruneEmptyHeaders(c *dynConfiguration, names []string) {
 	h := c.http
 	gone := map[string]bool{}
 	for _, name := range names {
-		if m := h.middlewares[name]; m == nil || m.headersOnlyEmpty() {
-			delete(h.middlewares, name)
+		if m := h.middlewares.get(name); m == nil || m.headersOnlyEmpty() {
 			gone[name] = true
 		}
 	}
-	for _, r := range h.routers {
+	h.middlewares.keep(func(name string, _ *dynMiddleware) bool { return !gone[name] })
+	for _, e := range h.routers {
+		r := e.val
 		if !r.middlewares.set {
 			continue
 		}

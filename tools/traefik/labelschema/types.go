@@ -11,7 +11,7 @@ func goType(f *field) string {
 	case section:
 		return "*" + f.elem.name
 	case namedMap:
-		return "map[string]*" + f.elem.name
+		return "namedList[" + f.elem.name + "]"
 	case leafMap:
 		return "map[string]" + valueType(f.kind)
 	case list:
@@ -86,8 +86,7 @@ func writeAccessor(b *bytes.Buffer, g *gtype, f *field) {
 		fmt.Fprintf(b, "func (x *%s) %sSec() *%s {\n\tif x.%s == nil {\n\t\tx.%s = &%s{}\n\t}\n\treturn x.%s\n}\n\n",
 			g.name, f.name, f.elem.name, f.name, f.name, f.elem.name, f.name)
 	case namedMap:
-		fmt.Fprintf(b, "func (x *%s) %sAt(name string) *%s {\n\te := x.%s[name]\n\tif e == nil {\n\t\tif x.%s == nil {\n\t\t\tx.%s = map[string]*%s{}\n\t\t}\n\t\te = &%s{}\n\t\tx.%s[name] = e\n\t}\n\treturn e\n}\n\n",
-			g.name, f.name, f.elem.name, f.name, f.name, f.name, f.elem.name, f.elem.name, f.name)
+		fmt.Fprintf(b, "func (x *%s) %sAt(name string) *%s {\n\treturn x.%s.at(name)\n}\n\n", g.name, f.name, f.elem.name, f.name)
 	case leafMap:
 		fmt.Fprintf(b, "func (x *%s) %sPut(name string, v %s) {\n\tif x.%s == nil {\n\t\tx.%s = map[string]%s{}\n\t}\n\tx.%s[name] = v\n}\n\n",
 			g.name, f.name, valueType(f.kind), f.name, f.name, valueType(f.kind), f.name)
