@@ -23,7 +23,7 @@ import (
 // decodes labels into, so a label's path, its value's type and its TOML key
 // cannot drift apart; the build reads and sets fields the compiler checks
 // (r.rule, lb.servers) instead of asserting map entries; and the product
-// does not link Traefik (its dynamic package would pull in most of
+// does not link Traefik (its dynamic package would pull in much of
 // Traefik). Untyped maps remain where they belong: toMap's output, and a
 // plugin's settings, which are free-form in Traefik too.
 
