@@ -70,6 +70,7 @@ test: build traefik pebble ## run every test: formatting, vet, unit, integration
 	@unformatted="$$(gofmt -l cmd internal templates)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	@if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory compose; fi
 	$(GO) vet ./...
+	$(GO) test -C tools/traefik -count=1 ./labelschema # internal/routes/*_gen.go are what the pinned Traefik's types give
 	env $$([ -x $(COMPOSE_V2) ] && echo COMPOSE_V2_BINARY=$(CURDIR)/$(COMPOSE_V2)) TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik $(PEBBLE_ENV) $(GO) test -count=1 -timeout 30m ./...
 
 test-e2e: build traefik pebble ## run only the end-to-end tests

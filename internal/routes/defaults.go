@@ -198,22 +198,3 @@ func asciiHost(host string) (string, error) {
 	}
 	return host, nil
 }
-
-// routerDefaults fills entry points and TLS the way the options say.
-func routerDefaults(router map[string]any, o Options) {
-	eps, ok := router["entryPoints"].([]string)
-	if !ok || len(eps) == 0 {
-		eps = []string{"http"}
-		if o.HTTPS {
-			eps = []string{"https"}
-		}
-		router["entryPoints"] = eps
-	}
-	for _, ep := range eps {
-		if ep == "https" {
-			if _, ok := router["tls"]; !ok {
-				router["tls"] = map[string]any{}
-			}
-		}
-	}
-}

@@ -74,7 +74,7 @@ func dialects(s *rancher.Service, o Options) (map[string]any, map[string]int, []
 func mixedService(s *rancher.Service, o Options) (map[string]any, map[string]int, []Warning, error) {
 	frag, servers, dropped, err := v1Service(s, o)
 	var p problems
-	v2, _ := decodeV2(s, &p)
+	v2 := decodeV2(s, &p)
 	if err == nil {
 		mergeV2Middlewares(frag, v2, &p)
 	}
@@ -91,24 +91,18 @@ func mixedService(s *rancher.Service, o Options) (map[string]any, map[string]int
 // mergeV2Middlewares adds the middlewares of the v2 labels (v2) to the v1
 // fragment; a name the v1 labels generate already is the v2 label's
 // problem.
-func mergeV2Middlewares(frag, v2 map[string]any, p *problems) {
-	h, _ := v2["http"].(map[string]any)
-	mws, _ := h["middlewares"].(map[string]any)
-	if len(mws) == 0 {
+func mergeV2Middlewares(frag map[string]any, v2 *dynConfiguration, p *problems) {
+	if v2.http == nil || len(v2.http.middlewares) == 0 {
 		return
 	}
+	mws := v2.http.middlewares
 	dst := sub(frag, "http", "middlewares")
-	names := make([]string, 0, len(mws))
-	for n := range mws {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if _, taken := dst[n]; taken {
-			p.add(errLabel("traefik.http.middlewares."+n, "the v1 labels of this service generate a middleware of that name already"))
+	for _, m := range mws {
+		if _, taken := dst[m.name]; taken {
+			p.add(errLabel("traefik.http.middlewares."+m.name, "the v1 labels of this service generate a middleware of that name already"))
 			continue
 		}
-		dst[n] = mws[n]
+		dst[m.name] = m.val.toMap()
 	}
 }
 

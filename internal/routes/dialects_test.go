@@ -6,26 +6,31 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// dialectCase is a service's labels, the settings they give and the
+// labels warned about.
+type dialectCase struct {
+	name   string
+	labels map[string]string
+	checks []dialectCheck
+	warned []string // labels warned about
+	kept   bool     // … with the service published
+}
+
+// dialectCheck is the value at a path of the configuration (nil: absent).
+type dialectCheck struct {
+	at   string
+	want any
+}
+
 // TestDialectMix: v1 labels and v2 labels defining only middlewares are
 // both read: the v1 labels route the service, the v2 middlewares are
-// defined beside it and usable from the v1 router; v2 labels that route
-// the service leave its v1 labels unread, each with a warning.
+// defined beside it and usable from the v1 router.
 func TestDialectMix(t *testing.T) {
-	type check struct {
-		at   string
-		want any
-	}
-	tests := []struct {
-		name   string
-		labels map[string]string
-		checks []check
-		warned []string // labels warned about
-		kept   bool     // … with the service published
-	}{
+	runDialectCases(t, []dialectCase{
 		{"a v2 middleware keeps the v1 rule", map[string]string{
 			"traefik.frontend.rule":                               "Host:a.test;PathPrefix:/api",
 			"traefik.http.middlewares.strip.stripprefix.prefixes": "/api",
-		}, []check{
+		}, []dialectCheck{
 			{"http/routers/s-st/rule", "Host(`a.test`) && PathPrefix(`/api`)"},
 			{"http/routers/s-st/priority", int64(27)},
 			{"http/routers/s-st/middlewares", nil},
@@ -38,7 +43,7 @@ func TestDialectMix(t *testing.T) {
 			"traefik.http.middlewares.limit.ratelimit.average":      "10",
 			"traefik.http.middlewares.strip.stripprefix.prefixes":   "/x",
 			"traefik.http.middlewares.strip.stripprefix.forceslash": "false",
-		}, []check{
+		}, []dialectCheck{
 			{"http/routers/s-st/middlewares", []string{"s-st-headers", "limit", "strip"}},
 			{"http/middlewares/limit/rateLimit/average", int64(10)},
 			{"http/middlewares/s-st-headers/headers/frameDeny", true},
@@ -47,7 +52,7 @@ func TestDialectMix(t *testing.T) {
 			"traefik.web.port":                                    "80",
 			"traefik.web.frontend.middlewares":                    "strip",
 			"traefik.http.middlewares.strip.stripprefix.prefixes": "/x",
-		}, []check{
+		}, []dialectCheck{
 			{"http/routers/s-st-web/rule", "Host(`s.st.example.com`)"},
 			{"http/routers/s-st-web/middlewares", []string{"strip"}},
 		}, nil, true},
@@ -55,7 +60,7 @@ func TestDialectMix(t *testing.T) {
 			"traefik.frontend.rule": "Host:a.test",
 			"traefik.http.middlewares.h.headers.customrequestheaders.X-A": "a\r\nb",
 			"traefik.http.middlewares.h.headers.framedeny":                "true",
-		}, []check{
+		}, []dialectCheck{
 			{"http/routers/s-st/rule", "Host(`a.test`)"},
 			{"http/middlewares/h/headers", map[string]any{"frameDeny": true}},
 		}, []string{"traefik.http.middlewares.h.headers.customrequestheaders.X-A"}, true},
@@ -63,28 +68,39 @@ func TestDialectMix(t *testing.T) {
 			"traefik.frontend.rule":                                   "Host:a.test",
 			"traefik.frontend.headers.frameDeny":                      "true",
 			"traefik.http.middlewares.s-st-headers.headers.framedeny": "true",
-		}, []check{{"http", nil}}, []string{"traefik.http.middlewares.s-st-headers"}, false},
+		}, []dialectCheck{{"http", nil}}, []string{"traefik.http.middlewares.s-st-headers"}, false},
 		{"a bad v2 label and a bad v1 label: both named", map[string]string{
 			"traefik.frontend.rule":               "Hots:a.test",
 			"traefik.http.middlewares.m.nosuch.x": "1",
-		}, []check{{"http", nil}}, []string{"traefik.frontend.rule", "traefik.http.middlewares.m.nosuch.x"}, false},
+		}, []dialectCheck{{"http", nil}}, []string{"traefik.frontend.rule", "traefik.http.middlewares.m.nosuch.x"}, false},
+	})
+}
+
+// TestDialectV2Routes: v2 labels that route the service leave its v1
+// labels unread, each with a warning.
+func TestDialectV2Routes(t *testing.T) {
+	runDialectCases(t, []dialectCase{
 		{"v2 routers: the v1 labels are not read, and say so", map[string]string{
 			"traefik.frontend.rule":                           "Host:a.test",
 			"traefik.port":                                    "80",
 			"traefik.http.routers.r.rule":                     "Host(`b.test`)",
 			"traefik.http.middlewares.m.stripprefix.prefixes": "/x",
-		}, []check{
+		}, []dialectCheck{
 			{"http/routers/r/rule", "Host(`b.test`)"},
 			{"http/routers/s-st", nil},
 		}, []string{"traefik.frontend.rule", "traefik.port"}, true},
 		{"v2 only: as before", map[string]string{
 			"traefik.domain": "d.test",
 			"traefik.http.middlewares.m.stripprefix.prefixes": "/x",
-		}, []check{
+		}, []dialectCheck{
 			{"http/routers/s-st/rule", "Host(`s.st.d.test`)"},
 			{"http/middlewares/m/stripPrefix/prefixes", []string{"/x"}},
 		}, nil, true},
-	}
+	})
+}
+
+func runDialectCases(t *testing.T, tests []dialectCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := buildOne(t, "s", "st", tt.labels, Options{Domain: "example.com"})

@@ -4,7 +4,10 @@ package routes
 // routers, services and middlewares with the fields rancher-traefik emits.
 // Each type's toMap is the encoding boundary: it gives the TOML section
 // (Traefik's own key names) that merge, the credential files and tomlenc
-// work on.
+// work on. The v2 dialect's types are generated from Traefik's own
+// (dynamic_gen.go, with the same optional and toMap); these are written
+// by hand because the v1 labels mean more than Traefik's fields say (a
+// featurePolicy sent as a header, a router and its service built as one).
 
 // optional is a setting that is emitted only when a label set it.
 type optional[T any] struct {
@@ -19,6 +22,95 @@ func put[T any](m map[string]any, key string, o optional[T]) {
 	if o.set {
 		m[key] = o.val
 	}
+}
+
+// mapper is a generated type (dynamic_gen.go): its toMap is its TOML
+// section.
+type mapper interface{ toMap() map[string]any }
+
+// namedList holds a service's named sections of one kind (its routers,
+// its services, …) in the order labels named them: a service has a few,
+// for which a slice is leaner and faster than a map.
+type namedList[T any] []named[T]
+
+// named is one named section.
+type named[T any] struct {
+	name string
+	val  *T
+}
+
+// at returns the section named name, making it on first use.
+func (l *namedList[T]) at(name string) *T {
+	if v := l.get(name); v != nil {
+		return v
+	}
+	v := new(T)
+	*l = append(*l, named[T]{name, v})
+	return v
+}
+
+// get returns the section named name, or nil.
+func (l namedList[T]) get(name string) *T {
+	for _, e := range l {
+		if e.name == name {
+			return e.val
+		}
+	}
+	return nil
+}
+
+// only returns the name of the single section, if there is one.
+func (l namedList[T]) only() (string, bool) {
+	if len(l) != 1 {
+		return "", false
+	}
+	return l[0].name, true
+}
+
+// keep leaves only the sections for which f reports true.
+func (l *namedList[T]) keep(f func(name string, v *T) bool) {
+	kept := (*l)[:0]
+	for _, e := range *l {
+		if f(e.name, e.val) {
+			kept = append(kept, e)
+		}
+	}
+	clear((*l)[len(kept):])
+	*l = kept
+}
+
+// namedMaps gives named sections (routers, services, …) as TOML tables.
+func namedMaps[T any, P interface {
+	*T
+	mapper
+}](l namedList[T]) map[string]any {
+	out := make(map[string]any, len(l))
+	for _, e := range l {
+		out[e.name] = P(e.val).toMap()
+	}
+	return out
+}
+
+// leafMap gives named settings (custom headers, …) as a TOML table.
+func leafMap[V any](m map[string]V) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// structList gives a list of sections (servers, TLS domains) as TOML's
+// array of tables.
+func structList[T any, P interface {
+	*T
+	mapper
+}](s []T) []map[string]any {
+	out := make([]map[string]any, len(s))
+	for i := range s {
+		out[i] = P(&s[i]).toMap()
+	}
+	return out
 }
 
 // router is an HTTP router.

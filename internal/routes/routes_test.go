@@ -146,6 +146,8 @@ func FuzzLabels(f *testing.F) {
 	f.Add("traefik.tcp.routers.r.rule", "HostSNI(`*`)")
 	f.Add("traefik.udp.routers.r.entrypoints", "dns,web")
 	f.Add("traefik.http.routers.r.middlewares", "a@rancher,b@file")
+	f.Add("traefik.http.services.*.loadbalancer.server.port", "80") // a name spelled * (it once panicked)
+	f.Add("traefik.http.routers.r.tls.domains.[].main", "a.com")
 	f.Add("traefik.frontend.middlewares", "a,b@rancher")
 	f.Add("traefik.frontend.entryPoints", "http,https,admin")
 	f.Fuzz(func(t *testing.T, key, value string) {

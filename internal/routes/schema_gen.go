@@ -2,255 +2,1588 @@
 
 package routes
 
+// The most names (*) and list indexes ([]) one label path holds.
+const (
+	maxLabelNames   = 2
+	maxLabelIndexes = 1
+)
+
 // schemaEntries are every label path Traefik accepts: the label path
-// (lower case, * for a name, [] for a list index), the TOML path, the kind.
+// (lower case, * for a name, [] for a list index), the kind of its value,
+// and its setter (for a section, the setter enabling it).
 var schemaEntries = []schemaEntry{
-	{"http.middlewares.*.addprefix.prefix", "http.middlewares.*.addPrefix.prefix", kindString},
-	{"http.middlewares.*.basicauth.headerfield", "http.middlewares.*.basicAuth.headerField", kindString},
-	{"http.middlewares.*.basicauth.realm", "http.middlewares.*.basicAuth.realm", kindString},
-	{"http.middlewares.*.basicauth.removeheader", "http.middlewares.*.basicAuth.removeHeader", kindBool},
-	{"http.middlewares.*.basicauth.users", "http.middlewares.*.basicAuth.users", kindList},
-	{"http.middlewares.*.basicauth.usersfile", "http.middlewares.*.basicAuth.usersFile", kindString},
-	{"http.middlewares.*.buffering.maxrequestbodybytes", "http.middlewares.*.buffering.maxRequestBodyBytes", kindInt},
-	{"http.middlewares.*.buffering.maxresponsebodybytes", "http.middlewares.*.buffering.maxResponseBodyBytes", kindInt},
-	{"http.middlewares.*.buffering.memrequestbodybytes", "http.middlewares.*.buffering.memRequestBodyBytes", kindInt},
-	{"http.middlewares.*.buffering.memresponsebodybytes", "http.middlewares.*.buffering.memResponseBodyBytes", kindInt},
-	{"http.middlewares.*.buffering.retryexpression", "http.middlewares.*.buffering.retryExpression", kindString},
-	{"http.middlewares.*.chain.middlewares", "http.middlewares.*.chain.middlewares", kindList},
-	{"http.middlewares.*.circuitbreaker.checkperiod", "http.middlewares.*.circuitBreaker.checkPeriod", kindDuration},
-	{"http.middlewares.*.circuitbreaker.expression", "http.middlewares.*.circuitBreaker.expression", kindString},
-	{"http.middlewares.*.circuitbreaker.fallbackduration", "http.middlewares.*.circuitBreaker.fallbackDuration", kindDuration},
-	{"http.middlewares.*.circuitbreaker.recoveryduration", "http.middlewares.*.circuitBreaker.recoveryDuration", kindDuration},
-	{"http.middlewares.*.circuitbreaker.responsecode", "http.middlewares.*.circuitBreaker.responseCode", kindInt},
-	{"http.middlewares.*.compress", "http.middlewares.*.compress", kindEmpty},
-	{"http.middlewares.*.compress.defaultencoding", "http.middlewares.*.compress.defaultEncoding", kindString},
-	{"http.middlewares.*.compress.encodings", "http.middlewares.*.compress.encodings", kindList},
-	{"http.middlewares.*.compress.excludedcontenttypes", "http.middlewares.*.compress.excludedContentTypes", kindList},
-	{"http.middlewares.*.compress.includedcontenttypes", "http.middlewares.*.compress.includedContentTypes", kindList},
-	{"http.middlewares.*.compress.minresponsebodybytes", "http.middlewares.*.compress.minResponseBodyBytes", kindInt},
-	{"http.middlewares.*.contenttype", "http.middlewares.*.contentType", kindEmpty},
-	{"http.middlewares.*.contenttype.autodetect", "http.middlewares.*.contentType.autoDetect", kindBool},
-	{"http.middlewares.*.digestauth.headerfield", "http.middlewares.*.digestAuth.headerField", kindString},
-	{"http.middlewares.*.digestauth.realm", "http.middlewares.*.digestAuth.realm", kindString},
-	{"http.middlewares.*.digestauth.removeheader", "http.middlewares.*.digestAuth.removeHeader", kindBool},
-	{"http.middlewares.*.digestauth.users", "http.middlewares.*.digestAuth.users", kindList},
-	{"http.middlewares.*.digestauth.usersfile", "http.middlewares.*.digestAuth.usersFile", kindString},
-	{"http.middlewares.*.errors.query", "http.middlewares.*.errors.query", kindString},
-	{"http.middlewares.*.errors.service", "http.middlewares.*.errors.service", kindString},
-	{"http.middlewares.*.errors.status", "http.middlewares.*.errors.status", kindList},
-	{"http.middlewares.*.errors.statusrewrites.*", "http.middlewares.*.errors.statusRewrites.*", kindInt},
-	{"http.middlewares.*.forwardauth.addauthcookiestoresponse", "http.middlewares.*.forwardAuth.addAuthCookiesToResponse", kindList},
-	{"http.middlewares.*.forwardauth.address", "http.middlewares.*.forwardAuth.address", kindString},
-	{"http.middlewares.*.forwardauth.authrequestheaders", "http.middlewares.*.forwardAuth.authRequestHeaders", kindList},
-	{"http.middlewares.*.forwardauth.authresponseheaders", "http.middlewares.*.forwardAuth.authResponseHeaders", kindList},
-	{"http.middlewares.*.forwardauth.authresponseheadersregex", "http.middlewares.*.forwardAuth.authResponseHeadersRegex", kindString},
-	{"http.middlewares.*.forwardauth.forwardbody", "http.middlewares.*.forwardAuth.forwardBody", kindBool},
-	{"http.middlewares.*.forwardauth.headerfield", "http.middlewares.*.forwardAuth.headerField", kindString},
-	{"http.middlewares.*.forwardauth.maxbodysize", "http.middlewares.*.forwardAuth.maxBodySize", kindInt},
-	{"http.middlewares.*.forwardauth.maxresponsebodysize", "http.middlewares.*.forwardAuth.maxResponseBodySize", kindInt},
-	{"http.middlewares.*.forwardauth.preservelocationheader", "http.middlewares.*.forwardAuth.preserveLocationHeader", kindBool},
-	{"http.middlewares.*.forwardauth.preserverequestmethod", "http.middlewares.*.forwardAuth.preserveRequestMethod", kindBool},
-	{"http.middlewares.*.forwardauth.tls.ca", "http.middlewares.*.forwardAuth.tls.ca", kindString},
-	{"http.middlewares.*.forwardauth.tls.caoptional", "http.middlewares.*.forwardAuth.tls.caOptional", kindBool},
-	{"http.middlewares.*.forwardauth.tls.cert", "http.middlewares.*.forwardAuth.tls.cert", kindString},
-	{"http.middlewares.*.forwardauth.tls.insecureskipverify", "http.middlewares.*.forwardAuth.tls.insecureSkipVerify", kindBool},
-	{"http.middlewares.*.forwardauth.tls.key", "http.middlewares.*.forwardAuth.tls.key", kindString},
-	{"http.middlewares.*.forwardauth.trustforwardheader", "http.middlewares.*.forwardAuth.trustForwardHeader", kindBool},
-	{"http.middlewares.*.grpcweb.alloworigins", "http.middlewares.*.grpcWeb.allowOrigins", kindList},
-	{"http.middlewares.*.headers.accesscontrolallowcredentials", "http.middlewares.*.headers.accessControlAllowCredentials", kindBool},
-	{"http.middlewares.*.headers.accesscontrolallowheaders", "http.middlewares.*.headers.accessControlAllowHeaders", kindList},
-	{"http.middlewares.*.headers.accesscontrolallowmethods", "http.middlewares.*.headers.accessControlAllowMethods", kindList},
-	{"http.middlewares.*.headers.accesscontrolalloworiginlist", "http.middlewares.*.headers.accessControlAllowOriginList", kindList},
-	{"http.middlewares.*.headers.accesscontrolalloworiginlistregex", "http.middlewares.*.headers.accessControlAllowOriginListRegex", kindList},
-	{"http.middlewares.*.headers.accesscontrolexposeheaders", "http.middlewares.*.headers.accessControlExposeHeaders", kindList},
-	{"http.middlewares.*.headers.accesscontrolmaxage", "http.middlewares.*.headers.accessControlMaxAge", kindInt},
-	{"http.middlewares.*.headers.addvaryheader", "http.middlewares.*.headers.addVaryHeader", kindBool},
-	{"http.middlewares.*.headers.allowedhosts", "http.middlewares.*.headers.allowedHosts", kindList},
-	{"http.middlewares.*.headers.browserxssfilter", "http.middlewares.*.headers.browserXssFilter", kindBool},
-	{"http.middlewares.*.headers.contentsecuritypolicy", "http.middlewares.*.headers.contentSecurityPolicy", kindString},
-	{"http.middlewares.*.headers.contentsecuritypolicyreportonly", "http.middlewares.*.headers.contentSecurityPolicyReportOnly", kindString},
-	{"http.middlewares.*.headers.contenttypenosniff", "http.middlewares.*.headers.contentTypeNosniff", kindBool},
-	{"http.middlewares.*.headers.custombrowserxssvalue", "http.middlewares.*.headers.customBrowserXSSValue", kindString},
-	{"http.middlewares.*.headers.customframeoptionsvalue", "http.middlewares.*.headers.customFrameOptionsValue", kindString},
-	{"http.middlewares.*.headers.customrequestheaders.*", "http.middlewares.*.headers.customRequestHeaders.*", kindString},
-	{"http.middlewares.*.headers.customresponseheaders.*", "http.middlewares.*.headers.customResponseHeaders.*", kindString},
-	{"http.middlewares.*.headers.featurepolicy", "http.middlewares.*.headers.featurePolicy", kindString},
-	{"http.middlewares.*.headers.forcestsheader", "http.middlewares.*.headers.forceSTSHeader", kindBool},
-	{"http.middlewares.*.headers.framedeny", "http.middlewares.*.headers.frameDeny", kindBool},
-	{"http.middlewares.*.headers.hostsproxyheaders", "http.middlewares.*.headers.hostsProxyHeaders", kindList},
-	{"http.middlewares.*.headers.isdevelopment", "http.middlewares.*.headers.isDevelopment", kindBool},
-	{"http.middlewares.*.headers.permissionspolicy", "http.middlewares.*.headers.permissionsPolicy", kindString},
-	{"http.middlewares.*.headers.publickey", "http.middlewares.*.headers.publicKey", kindString},
-	{"http.middlewares.*.headers.referrerpolicy", "http.middlewares.*.headers.referrerPolicy", kindString},
-	{"http.middlewares.*.headers.sslforcehost", "http.middlewares.*.headers.sslForceHost", kindBool},
-	{"http.middlewares.*.headers.sslhost", "http.middlewares.*.headers.sslHost", kindString},
-	{"http.middlewares.*.headers.sslproxyheaders.*", "http.middlewares.*.headers.sslProxyHeaders.*", kindString},
-	{"http.middlewares.*.headers.sslredirect", "http.middlewares.*.headers.sslRedirect", kindBool},
-	{"http.middlewares.*.headers.ssltemporaryredirect", "http.middlewares.*.headers.sslTemporaryRedirect", kindBool},
-	{"http.middlewares.*.headers.stsincludesubdomains", "http.middlewares.*.headers.stsIncludeSubdomains", kindBool},
-	{"http.middlewares.*.headers.stspreload", "http.middlewares.*.headers.stsPreload", kindBool},
-	{"http.middlewares.*.headers.stsseconds", "http.middlewares.*.headers.stsSeconds", kindInt},
-	{"http.middlewares.*.inflightreq.amount", "http.middlewares.*.inFlightReq.amount", kindInt},
-	{"http.middlewares.*.inflightreq.sourcecriterion.ipstrategy.depth", "http.middlewares.*.inFlightReq.sourceCriterion.ipStrategy.depth", kindInt},
-	{"http.middlewares.*.inflightreq.sourcecriterion.ipstrategy.excludedips", "http.middlewares.*.inFlightReq.sourceCriterion.ipStrategy.excludedIPs", kindList},
-	{"http.middlewares.*.inflightreq.sourcecriterion.ipstrategy.ipv6subnet", "http.middlewares.*.inFlightReq.sourceCriterion.ipStrategy.ipv6Subnet", kindInt},
-	{"http.middlewares.*.inflightreq.sourcecriterion.requestheadername", "http.middlewares.*.inFlightReq.sourceCriterion.requestHeaderName", kindString},
-	{"http.middlewares.*.inflightreq.sourcecriterion.requesthost", "http.middlewares.*.inFlightReq.sourceCriterion.requestHost", kindBool},
-	{"http.middlewares.*.ipallowlist.ipstrategy", "http.middlewares.*.ipAllowList.ipStrategy", kindEmpty},
-	{"http.middlewares.*.ipallowlist.ipstrategy.depth", "http.middlewares.*.ipAllowList.ipStrategy.depth", kindInt},
-	{"http.middlewares.*.ipallowlist.ipstrategy.excludedips", "http.middlewares.*.ipAllowList.ipStrategy.excludedIPs", kindList},
-	{"http.middlewares.*.ipallowlist.ipstrategy.ipv6subnet", "http.middlewares.*.ipAllowList.ipStrategy.ipv6Subnet", kindInt},
-	{"http.middlewares.*.ipallowlist.rejectstatuscode", "http.middlewares.*.ipAllowList.rejectStatusCode", kindInt},
-	{"http.middlewares.*.ipallowlist.rejectstatuscode", "http.middlewares.*.ipAllowList.rejectStatusCode", kindEmpty},
-	{"http.middlewares.*.ipallowlist.sourcerange", "http.middlewares.*.ipAllowList.sourceRange", kindList},
-	{"http.middlewares.*.ipwhitelist.ipstrategy", "http.middlewares.*.ipWhiteList.ipStrategy", kindEmpty},
-	{"http.middlewares.*.ipwhitelist.ipstrategy.depth", "http.middlewares.*.ipWhiteList.ipStrategy.depth", kindInt},
-	{"http.middlewares.*.ipwhitelist.ipstrategy.excludedips", "http.middlewares.*.ipWhiteList.ipStrategy.excludedIPs", kindList},
-	{"http.middlewares.*.ipwhitelist.ipstrategy.ipv6subnet", "http.middlewares.*.ipWhiteList.ipStrategy.ipv6Subnet", kindInt},
-	{"http.middlewares.*.ipwhitelist.sourcerange", "http.middlewares.*.ipWhiteList.sourceRange", kindList},
-	{"http.middlewares.*.passtlsclientcert.info.issuer.commonname", "http.middlewares.*.passTLSClientCert.info.issuer.commonName", kindBool},
-	{"http.middlewares.*.passtlsclientcert.info.issuer.country", "http.middlewares.*.passTLSClientCert.info.issuer.country", kindBool},
-	{"http.middlewares.*.passtlsclientcert.info.issuer.domaincomponent", "http.middlewares.*.passTLSClientCert.info.issuer.domainComponent", kindBool},
-	{"http.middlewares.*.passtlsclientcert.info.issuer.locality", "http.middlewares.*.passTLSClientCert.info.issuer.locality", kindBool},
-	{"http.middlewares.*.passtlsclientcert.info.issuer.organization", "http.middlewares.*.passTLSClientCert.info.issuer.organization", kindBool},
-	{"http.middlewares.*.passtlsclientcert.info.issuer.province", "http.middlewares.*.passTLSClientCert.info.issuer.province", kindBool},
-	{"http.middlewares.*.passtlsclientcert.info.issuer.serialnumber", "http.middlewares.*.passTLSClientCert.info.issuer.serialNumber", kindBool},
-	{"http.middlewares.*.passtlsclientcert.info.notafter", "http.middlewares.*.passTLSClientCert.info.notAfter", kindBool},
-	{"http.middlewares.*.passtlsclientcert.info.notbefore", "http.middlewares.*.passTLSClientCert.info.notBefore", kindBool},
-	{"http.middlewares.*.passtlsclientcert.info.sans", "http.middlewares.*.passTLSClientCert.info.sans", kindBool},
-	{"http.middlewares.*.passtlsclientcert.info.serialnumber", "http.middlewares.*.passTLSClientCert.info.serialNumber", kindBool},
-	{"http.middlewares.*.passtlsclientcert.info.subject.commonname", "http.middlewares.*.passTLSClientCert.info.subject.commonName", kindBool},
-	{"http.middlewares.*.passtlsclientcert.info.subject.country", "http.middlewares.*.passTLSClientCert.info.subject.country", kindBool},
-	{"http.middlewares.*.passtlsclientcert.info.subject.domaincomponent", "http.middlewares.*.passTLSClientCert.info.subject.domainComponent", kindBool},
-	{"http.middlewares.*.passtlsclientcert.info.subject.locality", "http.middlewares.*.passTLSClientCert.info.subject.locality", kindBool},
-	{"http.middlewares.*.passtlsclientcert.info.subject.organization", "http.middlewares.*.passTLSClientCert.info.subject.organization", kindBool},
-	{"http.middlewares.*.passtlsclientcert.info.subject.organizationalunit", "http.middlewares.*.passTLSClientCert.info.subject.organizationalUnit", kindBool},
-	{"http.middlewares.*.passtlsclientcert.info.subject.province", "http.middlewares.*.passTLSClientCert.info.subject.province", kindBool},
-	{"http.middlewares.*.passtlsclientcert.info.subject.serialnumber", "http.middlewares.*.passTLSClientCert.info.subject.serialNumber", kindBool},
-	{"http.middlewares.*.passtlsclientcert.pem", "http.middlewares.*.passTLSClientCert.pem", kindBool},
-	{"http.middlewares.*.plugin.*", "http.middlewares.*.plugin.*", kindAny},
-	{"http.middlewares.*.ratelimit.average", "http.middlewares.*.rateLimit.average", kindInt},
-	{"http.middlewares.*.ratelimit.burst", "http.middlewares.*.rateLimit.burst", kindInt},
-	{"http.middlewares.*.ratelimit.period", "http.middlewares.*.rateLimit.period", kindDuration},
-	{"http.middlewares.*.ratelimit.redis.db", "http.middlewares.*.rateLimit.redis.db", kindInt},
-	{"http.middlewares.*.ratelimit.redis.dialtimeout", "http.middlewares.*.rateLimit.redis.dialTimeout", kindDuration},
-	{"http.middlewares.*.ratelimit.redis.endpoints", "http.middlewares.*.rateLimit.redis.endpoints", kindList},
-	{"http.middlewares.*.ratelimit.redis.maxactiveconns", "http.middlewares.*.rateLimit.redis.maxActiveConns", kindInt},
-	{"http.middlewares.*.ratelimit.redis.minidleconns", "http.middlewares.*.rateLimit.redis.minIdleConns", kindInt},
-	{"http.middlewares.*.ratelimit.redis.password", "http.middlewares.*.rateLimit.redis.password", kindString},
-	{"http.middlewares.*.ratelimit.redis.poolsize", "http.middlewares.*.rateLimit.redis.poolSize", kindInt},
-	{"http.middlewares.*.ratelimit.redis.readtimeout", "http.middlewares.*.rateLimit.redis.readTimeout", kindDuration},
-	{"http.middlewares.*.ratelimit.redis.tls.ca", "http.middlewares.*.rateLimit.redis.tls.ca", kindString},
-	{"http.middlewares.*.ratelimit.redis.tls.cert", "http.middlewares.*.rateLimit.redis.tls.cert", kindString},
-	{"http.middlewares.*.ratelimit.redis.tls.insecureskipverify", "http.middlewares.*.rateLimit.redis.tls.insecureSkipVerify", kindBool},
-	{"http.middlewares.*.ratelimit.redis.tls.key", "http.middlewares.*.rateLimit.redis.tls.key", kindString},
-	{"http.middlewares.*.ratelimit.redis.username", "http.middlewares.*.rateLimit.redis.username", kindString},
-	{"http.middlewares.*.ratelimit.redis.writetimeout", "http.middlewares.*.rateLimit.redis.writeTimeout", kindDuration},
-	{"http.middlewares.*.ratelimit.sourcecriterion.ipstrategy.depth", "http.middlewares.*.rateLimit.sourceCriterion.ipStrategy.depth", kindInt},
-	{"http.middlewares.*.ratelimit.sourcecriterion.ipstrategy.excludedips", "http.middlewares.*.rateLimit.sourceCriterion.ipStrategy.excludedIPs", kindList},
-	{"http.middlewares.*.ratelimit.sourcecriterion.ipstrategy.ipv6subnet", "http.middlewares.*.rateLimit.sourceCriterion.ipStrategy.ipv6Subnet", kindInt},
-	{"http.middlewares.*.ratelimit.sourcecriterion.requestheadername", "http.middlewares.*.rateLimit.sourceCriterion.requestHeaderName", kindString},
-	{"http.middlewares.*.ratelimit.sourcecriterion.requesthost", "http.middlewares.*.rateLimit.sourceCriterion.requestHost", kindBool},
-	{"http.middlewares.*.redirectregex.permanent", "http.middlewares.*.redirectRegex.permanent", kindBool},
-	{"http.middlewares.*.redirectregex.regex", "http.middlewares.*.redirectRegex.regex", kindString},
-	{"http.middlewares.*.redirectregex.replacement", "http.middlewares.*.redirectRegex.replacement", kindString},
-	{"http.middlewares.*.redirectscheme.permanent", "http.middlewares.*.redirectScheme.permanent", kindBool},
-	{"http.middlewares.*.redirectscheme.port", "http.middlewares.*.redirectScheme.port", kindString},
-	{"http.middlewares.*.redirectscheme.scheme", "http.middlewares.*.redirectScheme.scheme", kindString},
-	{"http.middlewares.*.replacepath.path", "http.middlewares.*.replacePath.path", kindString},
-	{"http.middlewares.*.replacepathregex.regex", "http.middlewares.*.replacePathRegex.regex", kindString},
-	{"http.middlewares.*.replacepathregex.replacement", "http.middlewares.*.replacePathRegex.replacement", kindString},
-	{"http.middlewares.*.retry.attempts", "http.middlewares.*.retry.attempts", kindInt},
-	{"http.middlewares.*.retry.initialinterval", "http.middlewares.*.retry.initialInterval", kindDuration},
-	{"http.middlewares.*.stripprefix.forceslash", "http.middlewares.*.stripPrefix.forceSlash", kindBool},
-	{"http.middlewares.*.stripprefix.prefixes", "http.middlewares.*.stripPrefix.prefixes", kindList},
-	{"http.middlewares.*.stripprefixregex.regex", "http.middlewares.*.stripPrefixRegex.regex", kindList},
-	{"http.models.*.middlewares", "http.models.*.middlewares", kindList},
-	{"http.models.*.observability.accesslogs", "http.models.*.observability.accessLogs", kindBool},
-	{"http.models.*.observability.metrics", "http.models.*.observability.metrics", kindBool},
-	{"http.models.*.observability.traceverbosity", "http.models.*.observability.traceVerbosity", kindString},
-	{"http.models.*.observability.tracing", "http.models.*.observability.tracing", kindBool},
-	{"http.models.*.tls", "http.models.*.tls", kindEmpty},
-	{"http.models.*.tls.certresolver", "http.models.*.tls.certResolver", kindString},
-	{"http.models.*.tls.domains.[].main", "http.models.*.tls.domains.[].main", kindString},
-	{"http.models.*.tls.domains.[].sans", "http.models.*.tls.domains.[].sans", kindList},
-	{"http.models.*.tls.options", "http.models.*.tls.options", kindString},
-	{"http.routers.*.entrypoints", "http.routers.*.entryPoints", kindList},
-	{"http.routers.*.middlewares", "http.routers.*.middlewares", kindList},
-	{"http.routers.*.observability.accesslogs", "http.routers.*.observability.accessLogs", kindBool},
-	{"http.routers.*.observability.metrics", "http.routers.*.observability.metrics", kindBool},
-	{"http.routers.*.observability.traceverbosity", "http.routers.*.observability.traceVerbosity", kindString},
-	{"http.routers.*.observability.tracing", "http.routers.*.observability.tracing", kindBool},
-	{"http.routers.*.priority", "http.routers.*.priority", kindInt},
-	{"http.routers.*.rule", "http.routers.*.rule", kindString},
-	{"http.routers.*.rulesyntax", "http.routers.*.ruleSyntax", kindString},
-	{"http.routers.*.service", "http.routers.*.service", kindString},
-	{"http.routers.*.tls", "http.routers.*.tls", kindEmpty},
-	{"http.routers.*.tls.certresolver", "http.routers.*.tls.certResolver", kindString},
-	{"http.routers.*.tls.domains.[].main", "http.routers.*.tls.domains.[].main", kindString},
-	{"http.routers.*.tls.domains.[].sans", "http.routers.*.tls.domains.[].sans", kindList},
-	{"http.routers.*.tls.options", "http.routers.*.tls.options", kindString},
-	{"http.services.*.loadbalancer.healthcheck.followredirects", "http.services.*.loadBalancer.healthCheck.followRedirects", kindBool},
-	{"http.services.*.loadbalancer.healthcheck.headers.*", "http.services.*.loadBalancer.healthCheck.headers.*", kindString},
-	{"http.services.*.loadbalancer.healthcheck.hostname", "http.services.*.loadBalancer.healthCheck.hostname", kindString},
-	{"http.services.*.loadbalancer.healthcheck.interval", "http.services.*.loadBalancer.healthCheck.interval", kindDuration},
-	{"http.services.*.loadbalancer.healthcheck.method", "http.services.*.loadBalancer.healthCheck.method", kindString},
-	{"http.services.*.loadbalancer.healthcheck.mode", "http.services.*.loadBalancer.healthCheck.mode", kindString},
-	{"http.services.*.loadbalancer.healthcheck.path", "http.services.*.loadBalancer.healthCheck.path", kindString},
-	{"http.services.*.loadbalancer.healthcheck.port", "http.services.*.loadBalancer.healthCheck.port", kindInt},
-	{"http.services.*.loadbalancer.healthcheck.scheme", "http.services.*.loadBalancer.healthCheck.scheme", kindString},
-	{"http.services.*.loadbalancer.healthcheck.status", "http.services.*.loadBalancer.healthCheck.status", kindInt},
-	{"http.services.*.loadbalancer.healthcheck.timeout", "http.services.*.loadBalancer.healthCheck.timeout", kindDuration},
-	{"http.services.*.loadbalancer.healthcheck.unhealthyinterval", "http.services.*.loadBalancer.healthCheck.unhealthyInterval", kindDuration},
-	{"http.services.*.loadbalancer.passhostheader", "http.services.*.loadBalancer.passHostHeader", kindBool},
-	{"http.services.*.loadbalancer.passivehealthcheck.failurewindow", "http.services.*.loadBalancer.passiveHealthCheck.failureWindow", kindDuration},
-	{"http.services.*.loadbalancer.passivehealthcheck.maxfailedattempts", "http.services.*.loadBalancer.passiveHealthCheck.maxFailedAttempts", kindInt},
-	{"http.services.*.loadbalancer.responseforwarding.flushinterval", "http.services.*.loadBalancer.responseForwarding.flushInterval", kindDuration},
-	{"http.services.*.loadbalancer.server.port", "", kindString},
-	{"http.services.*.loadbalancer.server.preservepath", "http.services.*.loadBalancer.servers[0].preservePath", kindBool},
-	{"http.services.*.loadbalancer.server.scheme", "", kindString},
-	{"http.services.*.loadbalancer.server.url", "http.services.*.loadBalancer.servers[0].url", kindString},
-	{"http.services.*.loadbalancer.server.weight", "http.services.*.loadBalancer.servers[0].weight", kindInt},
-	{"http.services.*.loadbalancer.serverstransport", "http.services.*.loadBalancer.serversTransport", kindString},
-	{"http.services.*.loadbalancer.sticky", "http.services.*.loadBalancer.sticky", kindEmpty},
-	{"http.services.*.loadbalancer.sticky.cookie", "http.services.*.loadBalancer.sticky.cookie", kindEmpty},
-	{"http.services.*.loadbalancer.sticky.cookie.domain", "http.services.*.loadBalancer.sticky.cookie.domain", kindString},
-	{"http.services.*.loadbalancer.sticky.cookie.httponly", "http.services.*.loadBalancer.sticky.cookie.httpOnly", kindBool},
-	{"http.services.*.loadbalancer.sticky.cookie.maxage", "http.services.*.loadBalancer.sticky.cookie.maxAge", kindInt},
-	{"http.services.*.loadbalancer.sticky.cookie.name", "http.services.*.loadBalancer.sticky.cookie.name", kindString},
-	{"http.services.*.loadbalancer.sticky.cookie.path", "http.services.*.loadBalancer.sticky.cookie.path", kindString},
-	{"http.services.*.loadbalancer.sticky.cookie.samesite", "http.services.*.loadBalancer.sticky.cookie.sameSite", kindString},
-	{"http.services.*.loadbalancer.sticky.cookie.secure", "http.services.*.loadBalancer.sticky.cookie.secure", kindBool},
-	{"http.services.*.loadbalancer.strategy", "http.services.*.loadBalancer.strategy", kindString},
-	{"tcp.middlewares.*.inflightconn.amount", "tcp.middlewares.*.inFlightConn.amount", kindInt},
-	{"tcp.middlewares.*.ipallowlist.sourcerange", "tcp.middlewares.*.ipAllowList.sourceRange", kindList},
-	{"tcp.middlewares.*.ipwhitelist.sourcerange", "tcp.middlewares.*.ipWhiteList.sourceRange", kindList},
-	{"tcp.routers.*.entrypoints", "tcp.routers.*.entryPoints", kindList},
-	{"tcp.routers.*.middlewares", "tcp.routers.*.middlewares", kindList},
-	{"tcp.routers.*.priority", "tcp.routers.*.priority", kindInt},
-	{"tcp.routers.*.rule", "tcp.routers.*.rule", kindString},
-	{"tcp.routers.*.rulesyntax", "tcp.routers.*.ruleSyntax", kindString},
-	{"tcp.routers.*.service", "tcp.routers.*.service", kindString},
-	{"tcp.routers.*.tls", "tcp.routers.*.tls", kindEmpty},
-	{"tcp.routers.*.tls.certresolver", "tcp.routers.*.tls.certResolver", kindString},
-	{"tcp.routers.*.tls.domains.[].main", "tcp.routers.*.tls.domains.[].main", kindString},
-	{"tcp.routers.*.tls.domains.[].sans", "tcp.routers.*.tls.domains.[].sans", kindList},
-	{"tcp.routers.*.tls.options", "tcp.routers.*.tls.options", kindString},
-	{"tcp.routers.*.tls.passthrough", "tcp.routers.*.tls.passthrough", kindBool},
-	{"tcp.services.*.loadbalancer.healthcheck", "tcp.services.*.loadBalancer.healthCheck", kindEmpty},
-	{"tcp.services.*.loadbalancer.healthcheck.expect", "tcp.services.*.loadBalancer.healthCheck.expect", kindString},
-	{"tcp.services.*.loadbalancer.healthcheck.interval", "tcp.services.*.loadBalancer.healthCheck.interval", kindDuration},
-	{"tcp.services.*.loadbalancer.healthcheck.port", "tcp.services.*.loadBalancer.healthCheck.port", kindInt},
-	{"tcp.services.*.loadbalancer.healthcheck.send", "tcp.services.*.loadBalancer.healthCheck.send", kindString},
-	{"tcp.services.*.loadbalancer.healthcheck.timeout", "tcp.services.*.loadBalancer.healthCheck.timeout", kindDuration},
-	{"tcp.services.*.loadbalancer.healthcheck.unhealthyinterval", "tcp.services.*.loadBalancer.healthCheck.unhealthyInterval", kindDuration},
-	{"tcp.services.*.loadbalancer.proxyprotocol", "tcp.services.*.loadBalancer.proxyProtocol", kindEmpty},
-	{"tcp.services.*.loadbalancer.proxyprotocol.version", "tcp.services.*.loadBalancer.proxyProtocol.version", kindInt},
-	{"tcp.services.*.loadbalancer.server.port", "", kindString},
-	{"tcp.services.*.loadbalancer.server.tls", "tcp.services.*.loadBalancer.servers[0].tls", kindBool},
-	{"tcp.services.*.loadbalancer.serverstransport", "tcp.services.*.loadBalancer.serversTransport", kindString},
-	{"tcp.services.*.loadbalancer.terminationdelay", "tcp.services.*.loadBalancer.terminationDelay", kindInt},
-	{"udp.routers.*.entrypoints", "udp.routers.*.entryPoints", kindList},
-	{"udp.routers.*.service", "udp.routers.*.service", kindString},
-	{"udp.services.*.loadbalancer.server.port", "", kindString},
+	{"http.middlewares.*.addprefix.prefix", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).addPrefixSec().prefix = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.basicauth.headerfield", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).basicAuthSec().headerField = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.basicauth.realm", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).basicAuthSec().realm = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.basicauth.removeheader", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).basicAuthSec().removeHeader = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.basicauth.users", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).basicAuthSec().users = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.basicauth.usersfile", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).basicAuthSec().usersFile = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.buffering.maxrequestbodybytes", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).bufferingSec().maxRequestBodyBytes = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.buffering.maxresponsebodybytes", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).bufferingSec().maxResponseBodyBytes = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.buffering.memrequestbodybytes", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).bufferingSec().memRequestBodyBytes = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.buffering.memresponsebodybytes", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).bufferingSec().memResponseBodyBytes = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.buffering.retryexpression", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).bufferingSec().retryExpression = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.chain.middlewares", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).chainSec().middlewares = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.circuitbreaker.checkperiod", kindDuration, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.duration()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).circuitBreakerSec().checkPeriod = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.circuitbreaker.expression", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).circuitBreakerSec().expression = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.circuitbreaker.fallbackduration", kindDuration, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.duration()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).circuitBreakerSec().fallbackDuration = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.circuitbreaker.recoveryduration", kindDuration, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.duration()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).circuitBreakerSec().recoveryDuration = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.circuitbreaker.responsecode", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).circuitBreakerSec().responseCode = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.compress", kindEmpty, func(c *dynConfiguration, a *labelArgs) error {
+		c.httpSec().middlewaresAt(a.names[0]).compressSec()
+		return nil
+	}},
+	{"http.middlewares.*.compress.defaultencoding", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).compressSec().defaultEncoding = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.compress.encodings", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).compressSec().encodings = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.compress.excludedcontenttypes", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).compressSec().excludedContentTypes = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.compress.includedcontenttypes", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).compressSec().includedContentTypes = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.compress.minresponsebodybytes", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).compressSec().minResponseBodyBytes = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.contenttype", kindEmpty, func(c *dynConfiguration, a *labelArgs) error {
+		c.httpSec().middlewaresAt(a.names[0]).contentTypeSec()
+		return nil
+	}},
+	{"http.middlewares.*.contenttype.autodetect", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).contentTypeSec().autoDetect = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.digestauth.headerfield", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).digestAuthSec().headerField = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.digestauth.realm", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).digestAuthSec().realm = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.digestauth.removeheader", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).digestAuthSec().removeHeader = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.digestauth.users", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).digestAuthSec().users = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.digestauth.usersfile", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).digestAuthSec().usersFile = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.errors.query", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).errorsSec().query = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.errors.service", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).errorsSec().service = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.errors.status", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).errorsSec().status = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.errors.statusrewrites.*", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).errorsSec().statusRewritesPut(a.names[1], v)
+		return nil
+	}},
+	{"http.middlewares.*.forwardauth.addauthcookiestoresponse", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).forwardAuthSec().addAuthCookiesToResponse = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.forwardauth.address", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).forwardAuthSec().address = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.forwardauth.authrequestheaders", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).forwardAuthSec().authRequestHeaders = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.forwardauth.authresponseheaders", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).forwardAuthSec().authResponseHeaders = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.forwardauth.authresponseheadersregex", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).forwardAuthSec().authResponseHeadersRegex = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.forwardauth.forwardbody", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).forwardAuthSec().forwardBody = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.forwardauth.headerfield", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).forwardAuthSec().headerField = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.forwardauth.maxbodysize", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).forwardAuthSec().maxBodySize = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.forwardauth.maxresponsebodysize", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).forwardAuthSec().maxResponseBodySize = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.forwardauth.preservelocationheader", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).forwardAuthSec().preserveLocationHeader = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.forwardauth.preserverequestmethod", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).forwardAuthSec().preserveRequestMethod = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.forwardauth.tls.ca", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).forwardAuthSec().tlsSec().ca = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.forwardauth.tls.caoptional", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).forwardAuthSec().tlsSec().caOptional = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.forwardauth.tls.cert", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).forwardAuthSec().tlsSec().cert = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.forwardauth.tls.insecureskipverify", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).forwardAuthSec().tlsSec().insecureSkipVerify = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.forwardauth.tls.key", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).forwardAuthSec().tlsSec().key = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.forwardauth.trustforwardheader", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).forwardAuthSec().trustForwardHeader = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.grpcweb.alloworigins", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).grpcWebSec().allowOrigins = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.accesscontrolallowcredentials", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().accessControlAllowCredentials = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.accesscontrolallowheaders", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().accessControlAllowHeaders = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.accesscontrolallowmethods", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().accessControlAllowMethods = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.accesscontrolalloworiginlist", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().accessControlAllowOriginList = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.accesscontrolalloworiginlistregex", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().accessControlAllowOriginListRegex = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.accesscontrolexposeheaders", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().accessControlExposeHeaders = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.accesscontrolmaxage", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().accessControlMaxAge = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.addvaryheader", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().addVaryHeader = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.allowedhosts", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().allowedHosts = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.browserxssfilter", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().browserXssFilter = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.contentsecuritypolicy", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().contentSecurityPolicy = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.contentsecuritypolicyreportonly", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().contentSecurityPolicyReportOnly = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.contenttypenosniff", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().contentTypeNosniff = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.custombrowserxssvalue", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().customBrowserXSSValue = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.customframeoptionsvalue", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().customFrameOptionsValue = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.customrequestheaders.*", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().customRequestHeadersPut(a.names[1], v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.customresponseheaders.*", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().customResponseHeadersPut(a.names[1], v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.featurepolicy", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().featurePolicy = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.forcestsheader", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().forceSTSHeader = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.framedeny", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().frameDeny = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.hostsproxyheaders", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().hostsProxyHeaders = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.isdevelopment", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().isDevelopment = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.permissionspolicy", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().permissionsPolicy = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.publickey", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().publicKey = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.referrerpolicy", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().referrerPolicy = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.sslforcehost", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().sslForceHost = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.sslhost", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().sslHost = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.sslproxyheaders.*", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().sslProxyHeadersPut(a.names[1], v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.sslredirect", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().sslRedirect = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.ssltemporaryredirect", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().sslTemporaryRedirect = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.stsincludesubdomains", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().stsIncludeSubdomains = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.stspreload", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().stsPreload = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.headers.stsseconds", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).headersSec().stsSeconds = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.inflightreq.amount", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).inFlightReqSec().amount = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.inflightreq.sourcecriterion.ipstrategy.depth", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).inFlightReqSec().sourceCriterionSec().ipStrategySec().depth = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.inflightreq.sourcecriterion.ipstrategy.excludedips", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).inFlightReqSec().sourceCriterionSec().ipStrategySec().excludedIPs = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.inflightreq.sourcecriterion.ipstrategy.ipv6subnet", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).inFlightReqSec().sourceCriterionSec().ipStrategySec().ipv6Subnet = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.inflightreq.sourcecriterion.requestheadername", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).inFlightReqSec().sourceCriterionSec().requestHeaderName = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.inflightreq.sourcecriterion.requesthost", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).inFlightReqSec().sourceCriterionSec().requestHost = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ipallowlist.ipstrategy", kindEmpty, func(c *dynConfiguration, a *labelArgs) error {
+		c.httpSec().middlewaresAt(a.names[0]).ipAllowListSec().ipStrategySec()
+		return nil
+	}},
+	{"http.middlewares.*.ipallowlist.ipstrategy.depth", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).ipAllowListSec().ipStrategySec().depth = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ipallowlist.ipstrategy.excludedips", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).ipAllowListSec().ipStrategySec().excludedIPs = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ipallowlist.ipstrategy.ipv6subnet", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).ipAllowListSec().ipStrategySec().ipv6Subnet = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ipallowlist.rejectstatuscode", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).ipAllowListSec().rejectStatusCode = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ipallowlist.sourcerange", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).ipAllowListSec().sourceRange = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ipwhitelist.ipstrategy", kindEmpty, func(c *dynConfiguration, a *labelArgs) error {
+		c.httpSec().middlewaresAt(a.names[0]).ipWhiteListSec().ipStrategySec()
+		return nil
+	}},
+	{"http.middlewares.*.ipwhitelist.ipstrategy.depth", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).ipWhiteListSec().ipStrategySec().depth = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ipwhitelist.ipstrategy.excludedips", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).ipWhiteListSec().ipStrategySec().excludedIPs = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ipwhitelist.ipstrategy.ipv6subnet", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).ipWhiteListSec().ipStrategySec().ipv6Subnet = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ipwhitelist.sourcerange", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).ipWhiteListSec().sourceRange = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.issuer.commonname", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().issuerSec().commonName = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.issuer.country", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().issuerSec().country = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.issuer.domaincomponent", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().issuerSec().domainComponent = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.issuer.locality", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().issuerSec().locality = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.issuer.organization", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().issuerSec().organization = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.issuer.province", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().issuerSec().province = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.issuer.serialnumber", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().issuerSec().serialNumber = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.notafter", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().notAfter = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.notbefore", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().notBefore = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.sans", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().sans = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.serialnumber", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().serialNumber = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.subject.commonname", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().subjectSec().commonName = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.subject.country", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().subjectSec().country = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.subject.domaincomponent", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().subjectSec().domainComponent = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.subject.locality", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().subjectSec().locality = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.subject.organization", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().subjectSec().organization = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.subject.organizationalunit", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().subjectSec().organizationalUnit = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.subject.province", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().subjectSec().province = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.info.subject.serialnumber", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().infoSec().subjectSec().serialNumber = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.passtlsclientcert.pem", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).passTLSClientCertSec().pem = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.plugin.*", kindAny, func(c *dynConfiguration, a *labelArgs) error {
+		return a.free(&c.httpSec().middlewaresAt(a.names[0]).plugin, a.names[1])
+	}},
+	{"http.middlewares.*.ratelimit.average", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().average = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.burst", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().burst = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.period", kindDuration, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.duration()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().period = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.redis.db", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().redisSec().db = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.redis.dialtimeout", kindDuration, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.duration()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().redisSec().dialTimeout = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.redis.endpoints", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().redisSec().endpoints = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.redis.maxactiveconns", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().redisSec().maxActiveConns = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.redis.minidleconns", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().redisSec().minIdleConns = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.redis.password", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().redisSec().password = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.redis.poolsize", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().redisSec().poolSize = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.redis.readtimeout", kindDuration, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.duration()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().redisSec().readTimeout = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.redis.tls.ca", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().redisSec().tlsSec().ca = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.redis.tls.cert", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().redisSec().tlsSec().cert = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.redis.tls.insecureskipverify", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().redisSec().tlsSec().insecureSkipVerify = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.redis.tls.key", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().redisSec().tlsSec().key = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.redis.username", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().redisSec().username = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.redis.writetimeout", kindDuration, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.duration()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().redisSec().writeTimeout = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.sourcecriterion.ipstrategy.depth", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().sourceCriterionSec().ipStrategySec().depth = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.sourcecriterion.ipstrategy.excludedips", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().sourceCriterionSec().ipStrategySec().excludedIPs = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.sourcecriterion.ipstrategy.ipv6subnet", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().sourceCriterionSec().ipStrategySec().ipv6Subnet = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.sourcecriterion.requestheadername", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().sourceCriterionSec().requestHeaderName = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.ratelimit.sourcecriterion.requesthost", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).rateLimitSec().sourceCriterionSec().requestHost = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.redirectregex.permanent", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).redirectRegexSec().permanent = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.redirectregex.regex", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).redirectRegexSec().regex = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.redirectregex.replacement", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).redirectRegexSec().replacement = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.redirectscheme.permanent", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).redirectSchemeSec().permanent = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.redirectscheme.port", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).redirectSchemeSec().port = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.redirectscheme.scheme", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).redirectSchemeSec().scheme = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.replacepath.path", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).replacePathSec().path = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.replacepathregex.regex", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).replacePathRegexSec().regex = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.replacepathregex.replacement", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().middlewaresAt(a.names[0]).replacePathRegexSec().replacement = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.retry.attempts", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).retrySec().attempts = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.retry.initialinterval", kindDuration, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.duration()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).retrySec().initialInterval = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.stripprefix.forceslash", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().middlewaresAt(a.names[0]).stripPrefixSec().forceSlash = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.stripprefix.prefixes", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).stripPrefixSec().prefixes = some(v)
+		return nil
+	}},
+	{"http.middlewares.*.stripprefixregex.regex", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().middlewaresAt(a.names[0]).stripPrefixRegexSec().regex = some(v)
+		return nil
+	}},
+	{"http.models.*.middlewares", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().modelsAt(a.names[0]).middlewares = some(v)
+		return nil
+	}},
+	{"http.models.*.observability.accesslogs", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().modelsAt(a.names[0]).observabilitySec().accessLogs = some(v)
+		return nil
+	}},
+	{"http.models.*.observability.metrics", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().modelsAt(a.names[0]).observabilitySec().metrics = some(v)
+		return nil
+	}},
+	{"http.models.*.observability.traceverbosity", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().modelsAt(a.names[0]).observabilitySec().traceVerbosity = some(v)
+		return nil
+	}},
+	{"http.models.*.observability.tracing", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().modelsAt(a.names[0]).observabilitySec().tracing = some(v)
+		return nil
+	}},
+	{"http.models.*.tls", kindEmpty, func(c *dynConfiguration, a *labelArgs) error {
+		c.httpSec().modelsAt(a.names[0]).tlsSec()
+		return nil
+	}},
+	{"http.models.*.tls.certresolver", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().modelsAt(a.names[0]).tlsSec().certResolver = some(v)
+		return nil
+	}},
+	{"http.models.*.tls.domains.[].main", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().modelsAt(a.names[0]).tlsSec().domainsAt(a.idx[0]).main = some(v)
+		return nil
+	}},
+	{"http.models.*.tls.domains.[].sans", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().modelsAt(a.names[0]).tlsSec().domainsAt(a.idx[0]).sans = some(v)
+		return nil
+	}},
+	{"http.models.*.tls.options", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().modelsAt(a.names[0]).tlsSec().options = some(v)
+		return nil
+	}},
+	{"http.routers.*.entrypoints", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().routersAt(a.names[0]).entryPoints = some(v)
+		return nil
+	}},
+	{"http.routers.*.middlewares", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().routersAt(a.names[0]).middlewares = some(v)
+		return nil
+	}},
+	{"http.routers.*.observability.accesslogs", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().routersAt(a.names[0]).observabilitySec().accessLogs = some(v)
+		return nil
+	}},
+	{"http.routers.*.observability.metrics", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().routersAt(a.names[0]).observabilitySec().metrics = some(v)
+		return nil
+	}},
+	{"http.routers.*.observability.traceverbosity", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().routersAt(a.names[0]).observabilitySec().traceVerbosity = some(v)
+		return nil
+	}},
+	{"http.routers.*.observability.tracing", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().routersAt(a.names[0]).observabilitySec().tracing = some(v)
+		return nil
+	}},
+	{"http.routers.*.priority", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().routersAt(a.names[0]).priority = some(v)
+		return nil
+	}},
+	{"http.routers.*.rule", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().routersAt(a.names[0]).rule = some(v)
+		return nil
+	}},
+	{"http.routers.*.rulesyntax", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().routersAt(a.names[0]).ruleSyntax = some(v)
+		return nil
+	}},
+	{"http.routers.*.service", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().routersAt(a.names[0]).service = some(v)
+		return nil
+	}},
+	{"http.routers.*.tls", kindEmpty, func(c *dynConfiguration, a *labelArgs) error {
+		c.httpSec().routersAt(a.names[0]).tlsSec()
+		return nil
+	}},
+	{"http.routers.*.tls.certresolver", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().routersAt(a.names[0]).tlsSec().certResolver = some(v)
+		return nil
+	}},
+	{"http.routers.*.tls.domains.[].main", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().routersAt(a.names[0]).tlsSec().domainsAt(a.idx[0]).main = some(v)
+		return nil
+	}},
+	{"http.routers.*.tls.domains.[].sans", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.httpSec().routersAt(a.names[0]).tlsSec().domainsAt(a.idx[0]).sans = some(v)
+		return nil
+	}},
+	{"http.routers.*.tls.options", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().routersAt(a.names[0]).tlsSec().options = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.healthcheck.followredirects", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec().followRedirects = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.healthcheck.headers.*", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec().headersPut(a.names[1], v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.healthcheck.hostname", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec().hostname = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.healthcheck.interval", kindDuration, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.duration()
+		if err != nil {
+			return err
+		}
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec().interval = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.healthcheck.method", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec().method = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.healthcheck.mode", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec().mode = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.healthcheck.path", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec().path = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.healthcheck.port", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec().port = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.healthcheck.scheme", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec().scheme = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.healthcheck.status", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec().status = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.healthcheck.timeout", kindDuration, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.duration()
+		if err != nil {
+			return err
+		}
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec().timeout = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.healthcheck.unhealthyinterval", kindDuration, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.duration()
+		if err != nil {
+			return err
+		}
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec().unhealthyInterval = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.passhostheader", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().passHostHeader = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.passivehealthcheck.failurewindow", kindDuration, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.duration()
+		if err != nil {
+			return err
+		}
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().passiveHealthCheckSec().failureWindow = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.passivehealthcheck.maxfailedattempts", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().passiveHealthCheckSec().maxFailedAttempts = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.responseforwarding.flushinterval", kindDuration, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.duration()
+		if err != nil {
+			return err
+		}
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().responseForwardingSec().flushInterval = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.server.port", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		s := c.httpSec().servicesAt(a.names[0]).loadBalancerSec().serversAt(0)
+		v := a.str()
+		s.port, s.portLabel = v, a.label
+		return nil
+	}},
+	{"http.services.*.loadbalancer.server.preservepath", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().serversAt(0).preservePath = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.server.scheme", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		s := c.httpSec().servicesAt(a.names[0]).loadBalancerSec().serversAt(0)
+		v, err := a.scheme()
+		if err != nil {
+			return err
+		}
+		s.scheme, s.schemeLabel = v, a.label
+		return nil
+	}},
+	{"http.services.*.loadbalancer.server.url", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().serversAt(0).url = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.server.weight", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().serversAt(0).weight = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.serverstransport", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().serversTransport = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.sticky", kindEmpty, func(c *dynConfiguration, a *labelArgs) error {
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().stickySec()
+		return nil
+	}},
+	{"http.services.*.loadbalancer.sticky.cookie", kindEmpty, func(c *dynConfiguration, a *labelArgs) error {
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().stickySec().cookieSec()
+		return nil
+	}},
+	{"http.services.*.loadbalancer.sticky.cookie.domain", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().stickySec().cookieSec().domain = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.sticky.cookie.httponly", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().stickySec().cookieSec().httpOnly = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.sticky.cookie.maxage", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().stickySec().cookieSec().maxAge = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.sticky.cookie.name", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().stickySec().cookieSec().name = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.sticky.cookie.path", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().stickySec().cookieSec().path = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.sticky.cookie.samesite", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().stickySec().cookieSec().sameSite = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.sticky.cookie.secure", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().stickySec().cookieSec().secure = some(v)
+		return nil
+	}},
+	{"http.services.*.loadbalancer.strategy", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.httpSec().servicesAt(a.names[0]).loadBalancerSec().strategy = some(v)
+		return nil
+	}},
+	{"tcp.middlewares.*.inflightconn.amount", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.tcpSec().middlewaresAt(a.names[0]).inFlightConnSec().amount = some(v)
+		return nil
+	}},
+	{"tcp.middlewares.*.ipallowlist.sourcerange", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.tcpSec().middlewaresAt(a.names[0]).ipAllowListSec().sourceRange = some(v)
+		return nil
+	}},
+	{"tcp.middlewares.*.ipwhitelist.sourcerange", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.tcpSec().middlewaresAt(a.names[0]).ipWhiteListSec().sourceRange = some(v)
+		return nil
+	}},
+	{"tcp.routers.*.entrypoints", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.tcpSec().routersAt(a.names[0]).entryPoints = some(v)
+		return nil
+	}},
+	{"tcp.routers.*.middlewares", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.tcpSec().routersAt(a.names[0]).middlewares = some(v)
+		return nil
+	}},
+	{"tcp.routers.*.priority", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.tcpSec().routersAt(a.names[0]).priority = some(v)
+		return nil
+	}},
+	{"tcp.routers.*.rule", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.tcpSec().routersAt(a.names[0]).rule = some(v)
+		return nil
+	}},
+	{"tcp.routers.*.rulesyntax", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.tcpSec().routersAt(a.names[0]).ruleSyntax = some(v)
+		return nil
+	}},
+	{"tcp.routers.*.service", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.tcpSec().routersAt(a.names[0]).service = some(v)
+		return nil
+	}},
+	{"tcp.routers.*.tls", kindEmpty, func(c *dynConfiguration, a *labelArgs) error {
+		c.tcpSec().routersAt(a.names[0]).tlsSec()
+		return nil
+	}},
+	{"tcp.routers.*.tls.certresolver", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.tcpSec().routersAt(a.names[0]).tlsSec().certResolver = some(v)
+		return nil
+	}},
+	{"tcp.routers.*.tls.domains.[].main", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.tcpSec().routersAt(a.names[0]).tlsSec().domainsAt(a.idx[0]).main = some(v)
+		return nil
+	}},
+	{"tcp.routers.*.tls.domains.[].sans", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.tcpSec().routersAt(a.names[0]).tlsSec().domainsAt(a.idx[0]).sans = some(v)
+		return nil
+	}},
+	{"tcp.routers.*.tls.options", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.tcpSec().routersAt(a.names[0]).tlsSec().options = some(v)
+		return nil
+	}},
+	{"tcp.routers.*.tls.passthrough", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.tcpSec().routersAt(a.names[0]).tlsSec().passthrough = some(v)
+		return nil
+	}},
+	{"tcp.services.*.loadbalancer.healthcheck", kindEmpty, func(c *dynConfiguration, a *labelArgs) error {
+		c.tcpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec()
+		return nil
+	}},
+	{"tcp.services.*.loadbalancer.healthcheck.expect", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.tcpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec().expect = some(v)
+		return nil
+	}},
+	{"tcp.services.*.loadbalancer.healthcheck.interval", kindDuration, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.duration()
+		if err != nil {
+			return err
+		}
+		c.tcpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec().interval = some(v)
+		return nil
+	}},
+	{"tcp.services.*.loadbalancer.healthcheck.port", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.tcpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec().port = some(v)
+		return nil
+	}},
+	{"tcp.services.*.loadbalancer.healthcheck.send", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.tcpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec().send = some(v)
+		return nil
+	}},
+	{"tcp.services.*.loadbalancer.healthcheck.timeout", kindDuration, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.duration()
+		if err != nil {
+			return err
+		}
+		c.tcpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec().timeout = some(v)
+		return nil
+	}},
+	{"tcp.services.*.loadbalancer.healthcheck.unhealthyinterval", kindDuration, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.duration()
+		if err != nil {
+			return err
+		}
+		c.tcpSec().servicesAt(a.names[0]).loadBalancerSec().healthCheckSec().unhealthyInterval = some(v)
+		return nil
+	}},
+	{"tcp.services.*.loadbalancer.proxyprotocol", kindEmpty, func(c *dynConfiguration, a *labelArgs) error {
+		c.tcpSec().servicesAt(a.names[0]).loadBalancerSec().proxyProtocolSec()
+		return nil
+	}},
+	{"tcp.services.*.loadbalancer.proxyprotocol.version", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.tcpSec().servicesAt(a.names[0]).loadBalancerSec().proxyProtocolSec().version = some(v)
+		return nil
+	}},
+	{"tcp.services.*.loadbalancer.server.port", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		s := c.tcpSec().servicesAt(a.names[0]).loadBalancerSec().serversAt(0)
+		v := a.str()
+		s.port, s.portLabel = v, a.label
+		return nil
+	}},
+	{"tcp.services.*.loadbalancer.server.tls", kindBool, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.boolean()
+		if err != nil {
+			return err
+		}
+		c.tcpSec().servicesAt(a.names[0]).loadBalancerSec().serversAt(0).tls = some(v)
+		return nil
+	}},
+	{"tcp.services.*.loadbalancer.serverstransport", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.tcpSec().servicesAt(a.names[0]).loadBalancerSec().serversTransport = some(v)
+		return nil
+	}},
+	{"tcp.services.*.loadbalancer.terminationdelay", kindInt, func(c *dynConfiguration, a *labelArgs) error {
+		v, err := a.int()
+		if err != nil {
+			return err
+		}
+		c.tcpSec().servicesAt(a.names[0]).loadBalancerSec().terminationDelay = some(v)
+		return nil
+	}},
+	{"udp.routers.*.entrypoints", kindList, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.list()
+		c.udpSec().routersAt(a.names[0]).entryPoints = some(v)
+		return nil
+	}},
+	{"udp.routers.*.service", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		v := a.str()
+		c.udpSec().routersAt(a.names[0]).service = some(v)
+		return nil
+	}},
+	{"udp.services.*.loadbalancer.server.port", kindString, func(c *dynConfiguration, a *labelArgs) error {
+		s := c.udpSec().servicesAt(a.names[0]).loadBalancerSec().serversAt(0)
+		v := a.str()
+		s.port, s.portLabel = v, a.label
+		return nil
+	}},
 }

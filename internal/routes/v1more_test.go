@@ -29,30 +29,11 @@ func buildLabels(labels map[string]string, extra ...rancher.Service) Result {
 // warning naming it, and the service is published with what is left
 // (want: the router's middlewares, by kind).
 func TestV1LabelsDropped(t *testing.T) {
-	tests := []struct {
-		name   string
-		labels map[string]string
-		extra  []rancher.Service
-		warn   []string
-		want   []string // the kinds of the router's middlewares
-	}{
+	runDropped(t, []droppedCase{
 		{"unknown label", map[string]string{"traefik.frontend.rateLimit.period": "10s"}, nil, []string{"traefik.frontend.rateLimit.period"}, nil},
 		{"unknown header option", map[string]string{"traefik.frontend.headers.bogus": "1", "traefik.frontend.headers.frameDeny": "true"}, nil, []string{"traefik.frontend.headers.bogus"}, []string{"headers"}},
 		{"a service-only label in a segment", map[string]string{"traefik.a.port": "80", "traefik.a.tags": "x"}, nil, []string{"traefik.a.tags"}, nil},
 		{"priority that is not a number", map[string]string{"traefik.frontend.priority": "high"}, nil, []string{"traefik.frontend.priority"}, nil},
-		{"unknown load balancer method", map[string]string{"traefik.backend.loadbalancer.method": "fastest"}, nil, []string{"traefik.backend.loadbalancer.method"}, nil},
-		{"health check options without a path", map[string]string{"traefik.backend.healthcheck.interval": "5s", "traefik.backend.healthcheck.hostname": "a.test"}, nil,
-			[]string{"traefik.backend.healthcheck.hostname", "traefik.backend.healthcheck.interval"}, nil},
-		{"health check scheme", map[string]string{"traefik.backend.healthcheck.path": "/h", "traefik.backend.healthcheck.scheme": "ftp"}, nil, []string{"traefik.backend.healthcheck.scheme"}, nil},
-		{"health check headers", map[string]string{"traefik.backend.healthcheck.path": "/h", "traefik.backend.healthcheck.headers": "novalue"}, nil, []string{"traefik.backend.healthcheck.headers"}, nil},
-		{"flush interval", map[string]string{"traefik.backend.responseForwarding.flushInterval": "soon"}, nil, []string{"traefik.backend.responseForwarding.flushInterval"}, nil},
-		{"circuit breaker expression", map[string]string{"traefik.backend.circuitbreaker.expression": "NetworkErrorRatio() > 1"}, nil, []string{"traefik.backend.circuitbreaker.expression"}, nil},
-		{"maxconn amount", map[string]string{"traefik.backend.maxconn.amount": "0"}, nil, []string{"traefik.backend.maxconn.amount"}, nil},
-		{"maxconn extractor without amount", map[string]string{"traefik.backend.maxconn.extractorfunc": "client.ip"}, nil, []string{"traefik.backend.maxconn.extractorfunc"}, nil},
-		{"maxconn extractor", map[string]string{"traefik.backend.maxconn.amount": "5", "traefik.backend.maxconn.extractorfunc": "client.port"}, nil,
-			[]string{"traefik.backend.maxconn.amount", "traefik.backend.maxconn.extractorfunc"}, nil},
-		{"buffering", map[string]string{"traefik.backend.buffering.maxRequestBodyBytes": "-1", "traefik.backend.buffering.memRequestBodyBytes": "10"}, nil,
-			[]string{"traefik.backend.buffering.maxRequestBodyBytes"}, []string{"buffering"}},
 		{"client certificate", map[string]string{"traefik.frontend.passTLSClientCert.pem": "yes please"}, nil, []string{"traefik.frontend.passTLSClientCert.pem"}, nil},
 		{"rate set without extractor", map[string]string{"traefik.frontend.rateLimit.rateSet.a.average": "5"}, nil, []string{"traefik.frontend.rateLimit.rateSet.a.average"}, nil},
 		{"extractor without rate set", map[string]string{"traefik.frontend.rateLimit.extractorFunc": "client.ip"}, nil, []string{"traefik.frontend.rateLimit.extractorFunc"}, nil},
@@ -76,7 +57,40 @@ func TestV1LabelsDropped(t *testing.T) {
 			[]string{"traefik.frontend.whiteList.useXForwardedFor"}, []string{"ipAllowList"}},
 		{"SSLHost without a redirect", map[string]string{"traefik.frontend.headers.SSLHost": "a.test"}, nil, []string{"traefik.frontend.headers.SSLHost"}, nil},
 		{"SSLForceHost", map[string]string{"traefik.frontend.headers.SSLForceHost": "true"}, nil, []string{"traefik.frontend.headers.SSLForceHost"}, nil},
-	}
+	})
+}
+
+// TestV1BackendLabelsDropped: the same for traefik.backend.* labels.
+func TestV1BackendLabelsDropped(t *testing.T) {
+	runDropped(t, []droppedCase{
+		{"unknown load balancer method", map[string]string{"traefik.backend.loadbalancer.method": "fastest"}, nil, []string{"traefik.backend.loadbalancer.method"}, nil},
+		{"health check options without a path", map[string]string{"traefik.backend.healthcheck.interval": "5s", "traefik.backend.healthcheck.hostname": "a.test"}, nil,
+			[]string{"traefik.backend.healthcheck.hostname", "traefik.backend.healthcheck.interval"}, nil},
+		{"health check scheme", map[string]string{"traefik.backend.healthcheck.path": "/h", "traefik.backend.healthcheck.scheme": "ftp"}, nil, []string{"traefik.backend.healthcheck.scheme"}, nil},
+		{"health check headers", map[string]string{"traefik.backend.healthcheck.path": "/h", "traefik.backend.healthcheck.headers": "novalue"}, nil, []string{"traefik.backend.healthcheck.headers"}, nil},
+		{"flush interval", map[string]string{"traefik.backend.responseForwarding.flushInterval": "soon"}, nil, []string{"traefik.backend.responseForwarding.flushInterval"}, nil},
+		{"circuit breaker expression", map[string]string{"traefik.backend.circuitbreaker.expression": "NetworkErrorRatio() > 1"}, nil, []string{"traefik.backend.circuitbreaker.expression"}, nil},
+		{"maxconn amount", map[string]string{"traefik.backend.maxconn.amount": "0"}, nil, []string{"traefik.backend.maxconn.amount"}, nil},
+		{"maxconn extractor without amount", map[string]string{"traefik.backend.maxconn.extractorfunc": "client.ip"}, nil, []string{"traefik.backend.maxconn.extractorfunc"}, nil},
+		{"maxconn extractor", map[string]string{"traefik.backend.maxconn.amount": "5", "traefik.backend.maxconn.extractorfunc": "client.port"}, nil,
+			[]string{"traefik.backend.maxconn.amount", "traefik.backend.maxconn.extractorfunc"}, nil},
+		{"buffering", map[string]string{"traefik.backend.buffering.maxRequestBodyBytes": "-1", "traefik.backend.buffering.memRequestBodyBytes": "10"}, nil,
+			[]string{"traefik.backend.buffering.maxRequestBodyBytes"}, []string{"buffering"}},
+	})
+}
+
+// droppedCase is a service's labels (and other services), the labels
+// warned about and the kinds of the router's middlewares.
+type droppedCase struct {
+	name   string
+	labels map[string]string
+	extra  []rancher.Service
+	warn   []string
+	want   []string // the kinds of the router's middlewares
+}
+
+func runDropped(t *testing.T, tests []droppedCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := buildLabels(tt.labels, tt.extra...)

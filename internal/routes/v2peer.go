@@ -29,18 +29,12 @@ var referenceLabels = []string{
 // bare name is the same object (name@file would be too). name@docker,
 // which users of Traefik's Docker labels write, is read the same way; other
 // providers' names (api@internal, own@file) are left as they are.
-func localRefs(v any) any {
-	switch x := v.(type) {
-	case string:
-		return localRef(x)
-	case []string:
-		out := make([]string, len(x))
-		for i, r := range x {
-			out[i] = localRef(r)
-		}
-		return out
+func localRefs(names []string) []string {
+	out := make([]string, len(names))
+	for i, r := range names {
+		out[i] = localRef(r)
 	}
-	return v
+	return out
 }
 
 func localRef(name string) string {
@@ -102,16 +96,15 @@ func (o *Options) entryPointNames(proto string) string {
 // of the router with a warning, as Traefik v1.7 skipped an unknown entry
 // point. It reports false when none is left: the router is dropped, the
 // service's other routers stay. No entry points label: the defaults
-// (routerDefaults).
-func httpEntryPoints(r map[string]any, o Options, router string, p *problems) bool {
-	eps, ok := r["entryPoints"].([]string)
-	if !ok || len(eps) == 0 {
+// (v2RouterDefaults).
+func httpEntryPoints(eps *optional[[]string], o Options, router string, p *problems) bool {
+	if len(eps.val) == 0 {
 		return true
 	}
 	label := "traefik.http.routers." + router + ".entrypoints"
-	kept := make([]string, 0, len(eps))
+	kept := make([]string, 0, len(eps.val))
 	var reasons []string
-	for _, ep := range eps {
+	for _, ep := range eps.val {
 		name, proto, ok := o.entryPoint(ep)
 		switch {
 		case !ok:
@@ -122,12 +115,12 @@ func httpEntryPoints(r map[string]any, o Options, router string, p *problems) bo
 			kept = append(kept, name)
 		}
 	}
-	return keepEntryPoints(r, kept, reasons, label, router, o.entryPointNames("http"), p)
+	return keepEntryPoints(eps, kept, reasons, label, router, o.entryPointNames("http"), p)
 }
 
 // keepEntryPoints sets the entry points kept, with a warning for each
 // left out, or reports false, with one warning, when none is left.
-func keepEntryPoints(r map[string]any, kept, reasons []string, label, router, usable string, p *problems) bool {
+func keepEntryPoints(eps *optional[[]string], kept, reasons []string, label, router, usable string, p *problems) bool {
 	if len(kept) == 0 {
 		p.note(Dropped, label, "%s (usable: %s): router %s is not published", strings.Join(reasons, "; "), usable, router)
 		return false
@@ -135,7 +128,7 @@ func keepEntryPoints(r map[string]any, kept, reasons []string, label, router, us
 	for _, why := range reasons {
 		p.note(Dropped, label, "%s, and is left out of the router (usable: %s)", why, usable)
 	}
-	r["entryPoints"] = kept
+	*eps = some(kept)
 	return true
 }
 
@@ -148,17 +141,17 @@ func keepEntryPoints(r map[string]any, kept, reasons []string, label, router, us
 // default is all entry points, http and https included), or, when there is
 // none, a TCP router that can share https gets https. It reports false
 // when none is left: the router is dropped with a warning.
-func streamEntryPoints(r map[string]any, o Options, proto, router string, p *problems) bool {
+func streamEntryPoints(r *optional[[]string], sni bool, o Options, proto, router string, p *problems) bool {
 	label := "traefik." + proto + ".routers." + router + ".entrypoints"
-	eps, ok := r["entryPoints"].([]string)
-	if !ok || len(eps) == 0 {
+	eps := r.val
+	if len(eps) == 0 {
 		eps = nil
 		for n, ep := range o.EntryPoints {
 			if ep == proto {
 				eps = append(eps, n)
 			}
 		}
-		if len(eps) == 0 && proto == "tcp" && o.HTTPS && sniRouter(r) {
+		if len(eps) == 0 && proto == "tcp" && o.HTTPS && sni {
 			eps = []string{"https"} // where Traefik's default, every entry point, served it
 		}
 		if len(eps) == 0 {
@@ -166,7 +159,7 @@ func streamEntryPoints(r map[string]any, o Options, proto, router string, p *pro
 			return false
 		}
 		sort.Strings(eps)
-		r["entryPoints"] = eps
+		*r = some(eps)
 		return true
 	}
 	kept := make([]string, 0, len(eps))
@@ -176,7 +169,7 @@ func streamEntryPoints(r map[string]any, o Options, proto, router string, p *pro
 		switch {
 		case !ok:
 			reasons = append(reasons, fmt.Sprintf("entry point %q does not exist", ep))
-		case epProto == proto || proto == "tcp" && name == "https" && sniRouter(r):
+		case epProto == proto || proto == "tcp" && name == "https" && sni:
 			if !slices.Contains(kept, name) {
 				kept = append(kept, name)
 			}
@@ -208,12 +201,11 @@ func (o *Options) streamEntryPointNames(proto string) string {
 
 // sniRouter reports whether a TCP router terminates or passes TLS and
 // matches server names, so it can share https with the HTTP routers.
-func sniRouter(r map[string]any) bool {
-	if _, tls := r["tls"]; !tls {
+func sniRouter(r *dynTCPRouter) bool {
+	if r.tls == nil {
 		return false
 	}
-	rule, _ := r["rule"].(string)
-	compact := strings.Join(strings.Fields(rule), "")
+	compact := strings.Join(strings.Fields(r.rule.val), "")
 	return strings.Contains(compact, "HostSNI(") && !strings.Contains(compact, "HostSNI(`*`)") && !strings.Contains(compact, `HostSNI("*")`)
 }
 
