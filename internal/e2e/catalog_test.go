@@ -118,7 +118,7 @@ func TestCatalogEntry(t *testing.T) {
 	if diff := cmp.Diff(usedList, questions); diff != "" {
 		t.Errorf("variables used vs questions (-used +questions):\n%s", diff)
 	}
-	for _, want := range []string{"rancher_endpoint", "access_key_secret", "secret_key_secret", "host_label", "http_port", "https_port", "admin_port", "domain", "https_enable", "ssl_cert_secret", "ssl_key_secret", "refresh", "rancher_mode", "exposed", "constraints", "admin_users", "admin_insecure", "acme_enable"} {
+	for _, want := range []string{"rancher_endpoint", "access_key_secret", "secret_key_secret", "host_label", "http_port", "https_port", "admin_port", "domain", "https_enable", "ssl_cert_secret", "ssl_key_secret", "refresh", "rancher_mode", "exposed", "constraints", "admin_users", "admin_insecure", "acme_enable", "acme_challenge", "rancher_certificates"} {
 		if !used[want] {
 			t.Errorf("no question for %s", want)
 		}
@@ -140,6 +140,7 @@ func TestCatalogEntry(t *testing.T) {
 	if svc.Labels["io.rancher.scheduler.global"] != "true" || svc.Labels["io.rancher.scheduler.affinity:host_label"] != "traefik_lb=true" {
 		t.Errorf("not scheduled globally on the host label: %v", svc.Labels)
 	}
+	checkCatalogAgentRole(t, qs)
 	var rc struct {
 		Services map[string]struct {
 			HealthCheck struct {
@@ -157,6 +158,29 @@ func TestCatalogEntry(t *testing.T) {
 	r := rc.Services["traefik"]
 	if r.HealthCheck.Port != 8000 || !strings.Contains(r.HealthCheck.RequestLine, "/ping") || !r.Upgrade.StartFirst {
 		t.Errorf("health check %+v, start_first %v", r.HealthCheck, r.Upgrade.StartFirst)
+	}
+}
+
+// checkCatalogAgentRole: the agent's key may read certificate keys (the
+// environmentAdmin role) exactly when the store's certificates are served.
+func checkCatalogAgentRole(t *testing.T, qs []catalogQuestion) {
+	t.Helper()
+	for _, tc := range []struct{ certificates, role string }{
+		{"none", "environment"}, {"all", "environmentAdmin"}, {"acme-a.example.com,shop", "environmentAdmin"},
+	} {
+		values := catalogDefaults(qs)
+		values["rancher_certificates"] = tc.certificates
+		var dc catalogCompose
+		if err := yaml.Unmarshal(renderCatalog(t, values), &dc); err != nil {
+			t.Fatalf("rendered with rancher_certificates=%s: %v", tc.certificates, err)
+		}
+		svc := dc.Services["traefik"]
+		if got := svc.Labels["io.rancher.container.agent.role"]; got != tc.role {
+			t.Errorf("rancher_certificates=%s: agent role %q, want %q", tc.certificates, got, tc.role)
+		}
+		if got := svc.Environment["TRAEFIK_RANCHER_CERTIFICATES"]; got != tc.certificates {
+			t.Errorf("rancher_certificates=%s: TRAEFIK_RANCHER_CERTIFICATES=%q", tc.certificates, got)
+		}
 	}
 }
 

@@ -12,7 +12,15 @@ services:
       io.rancher.scheduler.global: 'true'
       io.rancher.scheduler.affinity:host_label: ${host_label}
       io.rancher.container.create_agent: 'true'
+      # Serving Rancher's certificate store needs the keys, which only the
+      # environmentAdmin role's API key may read (Rancher 1.6's
+      # projectadmin-auth.json), the role Rancher's own load balancer
+      # (rancher/lb-service-haproxy) runs with.
+{{- if eq .Values.rancher_certificates "none" }}
       io.rancher.container.agent.role: environment
+{{- else }}
+      io.rancher.container.agent.role: environmentAdmin
+{{- end }}
     ports:
       - ${http_port}:80/tcp
       - ${https_port}:443/tcp
@@ -43,6 +51,8 @@ services:
       TRAEFIK_ADMIN_INSECURE: ${admin_insecure}
       TRAEFIK_ACME_ENABLE: ${acme_enable}
       TRAEFIK_ACME_EMAIL: ${acme_email}
+      TRAEFIK_ACME_CHALLENGE: ${acme_challenge}
+      TRAEFIK_RANCHER_CERTIFICATES: ${rancher_certificates}
       TRAEFIK_STOP_TIMEOUT: 15s
     stop_grace_period: 15s
 {{- if eq .Values.acme_enable "true" }}
