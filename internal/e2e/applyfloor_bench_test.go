@@ -235,21 +235,28 @@ func oursChild(b *testing.B, f oursFiles) *floorEntrant {
 
 // BenchmarkApplyFloor feeds Traefik v3 (bin/traefik) and Traefik v2
 // (bin/traefik2) the same files — what rancher-traefik renders for the
-// 10-service bench environment, static and dynamic, and variants with one
-// candidate cause taken out — and times write→live for each: the rename of
-// rancher.toml to the new container answering (or, for a removal, 6
-// answers in a row from the others), as BenchmarkChangeToLiveScale judges
-// it. Every Traefik runs at once and the changes are interleaved (change c
-// goes to each in turn, the order rotating), so the machine's load falls
-// on all alike. Beside them: rancher-traefik end to end on the emulator
-// (and, of that, the rename of rancher.toml → live), and rancher-traefik
-// with discovery off serving the file the benchmark writes (Traefik as its
-// child). FLOOR_TRACE=1 adds debug-log variants and prints each of their
-// changes with Traefik's log lines stamped from the write.
+// bench environment of 10 and of 1,000 services, static and dynamic, and
+// variants with one candidate cause taken out — and times write→live for
+// each: the rename of rancher.toml to the new container answering (or,
+// for a removal, 6 answers in a row from the others), as
+// BenchmarkChangeToLiveScale judges it. Every Traefik runs at once and the
+// changes are interleaved (change c goes to each in turn, the order
+// rotating), so the machine's load falls on all alike. Beside them:
+// rancher-traefik end to end on the emulator (and, of that, the rename of
+// rancher.toml → live), and rancher-traefik with discovery off serving the
+// file the benchmark writes (Traefik as its child). FLOOR_TRACE=1 adds
+// debug-log variants and prints each of their changes with Traefik's log
+// lines stamped from the write.
 func BenchmarkApplyFloor(b *testing.B) {
-	metaAddr := fmt.Sprintf("127.0.0.1:%d", freePort(b))
 	benchBackends(b, nil)
-	e := newEmulator(b, nil, 10, metaAddr)
+	for _, n := range []int{10, 1000} {
+		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) { applyFloor(b, n) })
+	}
+}
+
+func applyFloor(b *testing.B, n int) {
+	metaAddr := fmt.Sprintf("127.0.0.1:%d", freePort(b))
+	e := newEmulator(b, nil, n, metaAddr)
 	f := captureOurs(b, e, metaAddr)
 	bins := [][2]string{{"v3", traefikBin}}
 	if _, err := os.Stat(traefik2Bin()); err == nil {
@@ -273,8 +280,8 @@ func BenchmarkApplyFloor(b *testing.B) {
 		}
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("\nwrite→live (s), the files rancher-traefik renders at 10 services, %d changes each, interleaved; %s, %d cores, load %s\n",
-		changes, time.Now().Format("2006-01-02 15:04"), runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "))
+	fmt.Printf("\nwrite→live (s), the files rancher-traefik renders at %d services, %d changes each, interleaved; %s, %d cores, load %s\n",
+		n, changes, time.Now().Format("2006-01-02 15:04"), runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "))
 	fmt.Printf("| files | Traefik | median | p95 | max |\n|---|---|---:|---:|---:|\n")
 	for _, t := range ts {
 		s := statsOf(t.lat)
