@@ -98,7 +98,7 @@ func (a *App) prepare(cfg *config.Config, log *slog.Logger, resolver bool) (Serv
 	if pair != nil {
 		logExpiry(log, "TRAEFIK_SSL_CERT", pair, now)
 	} else if cfg.HTTPSEnabled() && !cfg.ACMEEnable {
-		log.Warn("TRAEFIK_SSL_CERT is not set: HTTPS serves Traefik's self-signed default certificate")
+		log.Warn("TRAEFIK_SSL_CERT is not set: HTTPS serves a self-signed default certificate, made as Traefik makes its own", "dir", cfg.DefaultCertDir())
 	}
 	for _, x := range extras {
 		logExpiry(log, x.CertFile, x.Pair, now)
@@ -178,7 +178,8 @@ func writeAdmin(cfg *config.Config, r render.Renderer, log *slog.Logger) error {
 
 // writeTLS writes the main pair and tls.toml, which lists every certificate
 // and carries their fingerprints: a new certificate changes tls.toml, which
-// is what makes Traefik re-read the files. It reports whether anything changed.
+// is what makes Traefik re-read the files. Without a main pair the default
+// certificate is certs.Fallback's. It reports whether anything changed.
 func writeTLS(cfg *config.Config, r render.Renderer, pair *certs.Pair, extras []certs.Extra) (bool, error) {
 	var (
 		data    render.TLSData
@@ -195,6 +196,18 @@ func writeTLS(cfg *config.Config, r render.Renderer, pair *certs.Pair, extras []
 		data.Certificates = append(data.Certificates, main)
 		data.Default = &main
 		fps = append(fps, certs.Fingerprint(pair.Leaf()))
+	} else {
+		// Without a default certificate Traefik makes an RSA-2048 key at
+		// every configuration it applies: most of a change's apply
+		// (certs.Fallback). One made once stands in for it.
+		fb, c, err := certs.Fallback(cfg.DefaultCertDir(), time.Now())
+		if err != nil {
+			return false, Kind(ErrConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
+		}
+		changed = c
+		def := render.NewCertFiles(filepath.Join(cfg.DefaultCertDir(), certs.FallbackCert), filepath.Join(cfg.DefaultCertDir(), certs.FallbackKey))
+		data.Default, data.Fallback = &def, true
+		fps = append(fps, certs.Fingerprint(fb.Leaf()))
 	}
 	for _, x := range extras {
 		data.Certificates = append(data.Certificates, render.NewCertFiles(x.CertFile, x.KeyFile))
@@ -205,7 +218,7 @@ func writeTLS(cfg *config.Config, r render.Renderer, pair *certs.Pair, extras []
 		o := render.NewTLSOptions(cfg.HTTPSMinTLS)
 		data.Options = &o
 	}
-	c, err := writeOrRemove(r, cfg.StagingDir(), filepath.Join(cfg.DynamicDir(), tlsFile), render.TLSTemplate, data, len(data.Certificates) > 0 || data.Options != nil)
+	c, err := writeOrRemove(r, cfg.StagingDir(), filepath.Join(cfg.DynamicDir(), tlsFile), render.TLSTemplate, data, true)
 	return changed || c, err
 }
 

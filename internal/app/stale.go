@@ -23,6 +23,8 @@ func ownFiles(cfg *config.Config) []string {
 		cfg.RancherFile(),
 		filepath.Join(cfg.CertsDir(), certs.MainCert),
 		filepath.Join(cfg.CertsDir(), certs.MainKey),
+		filepath.Join(cfg.DefaultCertDir(), certs.FallbackCert),
+		filepath.Join(cfg.DefaultCertDir(), certs.FallbackKey),
 	}
 }
 

@@ -155,6 +155,12 @@ func (c *Config) StagingDir() string { return filepath.Join(c.Home, "etc", ".sta
 // CertsDir holds traefik.crt/traefik.key and any extra NAME.crt/NAME.key pairs.
 func (c *Config) CertsDir() string { return filepath.Join(c.Home, "certs") }
 
+// DefaultCertDir holds the default certificate rancher-traefik makes for
+// Traefik's default TLS store when TRAEFIK_SSL_CERT is not set (see
+// certs.Fallback), outside the watched directory and apart from CertsDir,
+// whose *.crt files are served.
+func (c *Config) DefaultCertDir() string { return filepath.Join(c.Home, "etc", "default-certificate") }
+
 // ACMEStorage is the ACME account and certificate store.
 func (c *Config) ACMEStorage() string { return filepath.Join(c.Home, "acme", "acme.json") }
 

@@ -37,6 +37,22 @@ func benchChanges() int {
 	return 30
 }
 
+// benchGap is the pause before each change of a change→live series
+// (BENCH_GAP, a duration; none by default: each change follows the last
+// one's going live at once). Traefik forwards a provider's configuration
+// and then sleeps providersThrottleDuration (v3.6 and v2.11
+// pkg/provider/aggregator: maybeThrottledProvide), so a change that comes
+// sooner than that after the last one waits out the rest: a gap longer
+// than the throttle measures changes one at a time, as scaling events
+// usually come.
+func benchGap() time.Duration {
+	d, err := time.ParseDuration(os.Getenv("BENCH_GAP"))
+	if err != nil || d < 0 {
+		return 0
+	}
+	return d
+}
+
 // The environment of the change→live benchmarks: n services of 3
 // containers in stacks of 50, half labelled in Traefik v1's dialect and
 // half in v2's, plus "live" (v2 labels, which both systems understand),

@@ -183,6 +183,7 @@ func run(b *testing.B, ns *netns, e *benchEmulator, metaAddr string, sys system,
 	}
 	var lat []time.Duration
 	for range changes {
+		time.Sleep(benchGap())
 		p.exited(b)
 		t0 := time.Now()
 		before, after := e.next()

@@ -82,6 +82,7 @@ func measureSetting(b *testing.B, e *benchEmulator, metaAddr string, n int, s se
 	renames := watchRenames(b, filepath.Join(oursHome[p], "etc", "dynamic"), "rancher.toml")
 	var single []time.Duration
 	for range changes {
+		time.Sleep(benchGap())
 		p.exited(b)
 		t0 := time.Now()
 		before, after := e.next()

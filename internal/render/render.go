@@ -313,6 +313,9 @@ func NewTLSOptions(minTLS string) TLSOptions {
 type TLSData struct {
 	Certificates []CertFiles
 	Default      *CertFiles
+	// Fallback says Default is rancher-traefik's stand-in for Traefik's
+	// generated default certificate (certs.Fallback), not TRAEFIK_SSL_CERT.
+	Fallback bool
 	// Options are the default TLS options, when the https entry point exists.
 	Options *TLSOptions
 	// Fingerprints of the certificates: a new certificate behind the same

@@ -85,6 +85,13 @@ func TestTLSAndAdminGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "tls.toml", got)
+	// No TRAEFIK_SSL_CERT, HTTP only: the stand-in default certificate alone.
+	fallback := NewCertFiles("/opt/traefik/etc/default-certificate/default.crt", "/opt/traefik/etc/default-certificate/default.key")
+	got, err = Renderer{}.Render(TLSTemplate, TLSData{Default: &fallback, Fallback: true, Fingerprints: String("4e5f")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "tls-fallback.toml", got)
 	for _, tc := range []struct{ golden, users string }{{"admin.toml", ""}, {"admin-metrics.toml", "metrics"}} {
 		got, err = Renderer{}.Render(AdminTemplate, AdminData{UsersFile: String("/opt/traefik/etc/admin-users"), Metrics: tc.users != ""})
 		if err != nil {
