@@ -25,6 +25,9 @@ type outcome struct {
 	// restart: the child was stopped to be started again (Options.Restarts)
 	// and no stop was asked meanwhile.
 	restart bool
+	// next: the child that took over in a handover (handover.go); this one
+	// is being retired, or has ended already.
+	next *child
 }
 
 // childLoop forwards signals to one child and runs the stop ladder until
@@ -63,7 +66,13 @@ func (l *childLoop) run(ctx context.Context, sigs <-chan os.Signal) outcome {
 				l.stop(unix.SIGTERM, "shutdown")
 			}
 		case why := <-l.s.opts.Restarts:
-			if !l.stopped {
+			switch {
+			case l.stopped:
+			case l.c.gen != nil:
+				if o, done := l.handover(ctx, sigs, why); done {
+					return o
+				}
+			default:
 				l.restart = true
 				l.stop(unix.SIGTERM, why)
 			}
