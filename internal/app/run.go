@@ -147,6 +147,7 @@ func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reap
 		HealthyAfter: time.Minute,
 		Diagnose:     func() string { return portsInUse(cfg) },
 		Restarts:     restarts,
+		Sockets:      socketHolder(cfg, readStatic(cfg), log),
 	}, r, log)
 }
 
@@ -181,6 +182,9 @@ func (a *App) writeFiles(ctx context.Context, cfg *config.Config, log *slog.Logg
 		if err := ac.writeForward(); err != nil {
 			return started{}, err
 		}
+	}
+	if err := writeProbe(cfg); err != nil {
+		return started{}, err
 	}
 	cw.Reload = a.reloadCerts(log, served)
 	return started{certs: cw, cluster: ac, dnsEnv: dnsEnv}, nil
