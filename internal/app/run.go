@@ -82,6 +82,9 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 			g.Go(func() error { return sc.Run(bg) })
 		}
 	}
+	if pub != nil && ac != nil {
+		pub.Resolver, pub.Kick = ac.live.Load, ac.kick
+	}
 	relay := make(chan os.Signal, 32)
 	gate := supervisor.NewStartGate(bg, log)
 	g.Go(func() error { return gate.Run(bg, sigs, relay) })
@@ -102,6 +105,7 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 	if ac != nil {
 		g.Go(func() error { return ac.run(bg) })
 		g.Go(func() error { return ac.publishLoop(bg) })
+		g.Go(func() error { return ac.followRestarts(bg) })
 	}
 	var code int
 	g.Go(func() error {
@@ -123,8 +127,9 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 // newSupervisor is Traefik's supervisor, as the configuration says.
 func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reaper, path string, ac *acmeCluster, dnsEnv []string) *supervisor.Supervisor {
 	var restarts chan string
+	var restarted func()
 	if ac != nil {
-		restarts = ac.restarts
+		restarts, restarted = ac.restarts, ac.onRestarted
 	}
 	keepsDeathSignal(log, path)
 	trampoline := "/proc/self/exe" // so that Traefik's first instants are safe from signals
@@ -147,6 +152,7 @@ func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reap
 		HealthyAfter: time.Minute,
 		Diagnose:     func() string { return portsInUse(cfg) },
 		Restarts:     restarts,
+		Restarted:    restarted,
 		Sockets:      socketHolder(cfg, readStatic(cfg), log),
 	}, r, log)
 }

@@ -329,5 +329,15 @@ func TestACMEClusterLoopback(t *testing.T) {
 	if !strings.Contains(insts[1].stderr.String(), `msg="traefik handed over`) {
 		t.Errorf("the new issuer %s restarted its Traefik without a handover:\n%s", clusterHosts[1], insts[1].stderr.String())
 	}
+	// A follower's routers do not ask for the resolver its Traefik lacks
+	// (Traefik would log it for each router at every apply), nor does the
+	// new issuer's before its Traefik with the resolver serves.
+	for n, i := range insts {
+		for _, out := range []string{i.stdout.String(), i.stderr.String()} {
+			if strings.Contains(out, "nonexistent certificate resolver") {
+				t.Errorf("%s logged a nonexistent certificate resolver", clusterHosts[n])
+			}
+		}
+	}
 	t.Logf("certificates %v renewed as %v", first, renewed)
 }

@@ -126,9 +126,13 @@ func (g *Generation) Files() []*os.File {
 }
 
 // Names are the entry points of Files, in order.
-func (g *Generation) Names() []string {
+func (g *Generation) Names() []string { return g.h.Names() }
+
+// Names are the entry points of every generation's sockets, in order: the
+// specs', then the probe's.
+func (h *Holder) Names() []string {
 	var n []string
-	for _, s := range g.h.specs {
+	for _, s := range h.specs {
 		n = append(n, s.Name)
 	}
 	return append(n, ProbeName)

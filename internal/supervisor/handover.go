@@ -49,11 +49,14 @@ func (l *childLoop) handover(ctx context.Context, sigs <-chan os.Signal, why str
 			}
 			if err != nil {
 				s.log.Error("the next traefik did not take over; the running one stays", "reason", why, "err", err)
-				s.retireAsync(next, false)
+				s.retireAsync(next, false, nil)
 				return outcome{}, false
 			}
 			s.log.Info("traefik handed over: new connections go to the next one, the previous one stops once its queue is empty", "pid", next.pid, "previous", l.c.pid, "after", time.Since(started).Round(time.Millisecond).String())
-			s.retireAsync(l.c, true)
+			// Restarted once the previous one is gone: a change it
+			// triggers (routes asking for a resolver the previous one
+			// lacks) is applied by the next one alone.
+			s.retireAsync(l.c, true, s.opts.Restarted)
 			return outcome{next: next}, true
 		case st := <-next.done:
 			s.log.Error("the next traefik ended before it applied its configuration; the running one stays", "reason", why, "status", st.String())
@@ -67,16 +70,19 @@ func (l *childLoop) handover(ctx context.Context, sigs <-chan os.Signal, why str
 				s.log.Error("steering the entry points to the next traefik failed", "err", err)
 			}
 			s.release(l.c)
+			if s.opts.Restarted != nil {
+				s.opts.Restarted()
+			}
 			return outcome{st: st, next: next}, true
 		case r := <-l.ready:
 			l.ready = nil
 			l.opened(r)
 		case <-ctx.Done():
-			s.retireAsync(next, false)
+			s.retireAsync(next, false, nil)
 			return outcome{}, false // l's loop sees ctx and stops the running one
 		case sig := <-sigs:
 			if IsStop(sig) {
-				s.retireAsync(next, false)
+				s.retireAsync(next, false, nil)
 				l.stop(sig, sig.String())
 				return outcome{}, false
 			}
@@ -90,10 +96,10 @@ func (l *childLoop) handover(ctx context.Context, sigs <-chan os.Signal, why str
 const retireDrainLimit = 10 * time.Second
 
 // retireAsync stops c in the background, gracefully (SIGTERM, then SIGKILL
-// after the grace), then releases it; with drain, only once its sockets'
-// queues are empty (c no longer takes new connections). Supervision does
-// not end before it has.
-func (s *Supervisor) retireAsync(c *child, drain bool) {
+// after the grace), then releases it and calls then (if set); with drain,
+// only once its sockets' queues are empty (c no longer takes new
+// connections). Supervision does not end before it has.
+func (s *Supervisor) retireAsync(c *child, drain bool, then func()) {
 	s.retiring.Add(1)
 	go func() {
 		defer s.retiring.Done()
@@ -108,6 +114,9 @@ func (s *Supervisor) retireAsync(c *child, drain bool) {
 		st := s.stopChild(c)
 		s.release(c)
 		s.log.Info("the previous traefik stopped", "pid", c.pid, "status", st.String())
+		if then != nil {
+			then()
+		}
 	}()
 }
 

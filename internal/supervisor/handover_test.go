@@ -180,8 +180,15 @@ func handoverHarness(t *testing.T, restarts chan string) (*harness, string, stri
 func TestHandoverRestart(t *testing.T) {
 	restarts := make(chan string, 1)
 	h, addr, _ := handoverHarness(t, restarts)
+	var firstPid atomic.Int64
+	restarted := make(chan error, 1)
+	h.sup.opts.Restarted = func() {
+		// Called once the first child is gone, not merely steered from.
+		restarted <- syscall.Kill(int(firstPid.Load()), 0)
+	}
 	res := h.start()
 	first := <-h.pids
+	firstPid.Store(int64(first))
 	h.waitLog(`msg="traefik has set its signal handlers"`)
 	// The first child's configuration: its probe is not asked (it is the
 	// first), so wait for its answers.
@@ -200,6 +207,14 @@ func TestHandoverRestart(t *testing.T) {
 	}
 	if err := syscall.Kill(first, 0); err != syscall.ESRCH {
 		t.Errorf("the first child (%d) is still there: %v", first, err)
+	}
+	select {
+	case err := <-restarted:
+		if err != syscall.ESRCH {
+			t.Errorf("Restarted was called while the first child (%d) was still there: %v", first, err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("Restarted was not called")
 	}
 	c = startClients(addr, 2)
 	for {

@@ -84,6 +84,11 @@ type Options struct {
 	// has applied its configuration, and stops once its queues are empty.
 	// Nil: Traefik opens its own, and a restart is a stop then a start.
 	Sockets *handover.Holder
+	// Restarted, if set, is called once a restart asked on Restarts has
+	// its new child serving alone: after a handover, once the previous
+	// child has stopped; otherwise after the start that follows the stop.
+	// It must not block.
+	Restarted func()
 	// HandoverTimeout bounds the wait for the next child's configuration;
 	// past it the running child stays and the next one is stopped.
 	HandoverTimeout time.Duration
@@ -100,6 +105,7 @@ type Supervisor struct {
 	reaper   *reaper.Reaper
 	log      *slog.Logger
 	retiring sync.WaitGroup // children stopping after a handover
+	announce bool           // the next start is a requested restart's (Restarted)
 }
 
 // New returns a Supervisor whose children are reaped by r.
@@ -194,6 +200,7 @@ func (s *Supervisor) supervise(ctx context.Context, sigs <-chan os.Signal) (int,
 		}
 		if o.restart {
 			s.log.Info("traefik stopped to be restarted with its new configuration", "status", st.String())
+			s.announce = true
 			continue
 		}
 		if o.clean {
@@ -262,6 +269,10 @@ func (s *Supervisor) runOnce(ctx context.Context, sigs <-chan os.Signal, c *chil
 		if c, err = s.startNext(); err != nil {
 			return outcome{}, err
 		}
+		if s.announce && s.opts.Restarted != nil {
+			s.opts.Restarted()
+		}
+		s.announce = false
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
