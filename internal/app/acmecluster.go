@@ -37,16 +37,16 @@ type acmeCluster struct {
 	// API credentials, which leaves the single-host behaviour.
 	api *rancher.API
 
-	mu        sync.Mutex // role, for the publisher's reads
-	issuer    atomic.Bool
+	mu     sync.Mutex // role, for the publisher's reads
+	issuer atomic.Bool
 	// static: traefik.toml as last written has the resolver; live: the
 	// running Traefik's has (static, once a restart has put it in place).
 	// The routers ask for the resolver only while live (publish.Resolver).
 	static, live atomic.Bool
 	kick         chan chan struct{} // to the publisher (publish.Kick)
 	restarted    chan struct{}      // from the supervisor (Restarted)
-	issuerNow chan struct{}     // this instance became the issuer
-	published map[string]string // store name → leaf fingerprint (publisher only, and seed before it runs again)
+	issuerNow    chan struct{}      // this instance became the issuer
+	published    map[string]string  // store name → leaf fingerprint (publisher only, and seed before it runs again)
 }
 
 // newACMECluster returns nil when cluster-wide ACME cannot apply: ACME off,
