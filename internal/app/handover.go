@@ -84,7 +84,8 @@ func socketHolder(cfg *config.Config, static []byte, log *slog.Logger) *handover
 	}
 	h := handover.New(handoverSpecs(cfg))
 	for _, name := range h.Names() {
-		if !bytes.Contains(static, []byte("[entryPoints."+name+"]")) {
+		// Bare, or quoted as the extra entry points are.
+		if !bytes.Contains(static, []byte("[entryPoints."+name+"]")) && !bytes.Contains(static, []byte(`[entryPoints."`+name+`"]`)) {
 			log.Warn("traefik.toml does not declare the entry point "+name+" (a TRAEFIK_TEMPLATE_DIR override?): Traefik opens its own sockets, and a change of ACME issuer restarts it with a gap", "file", cfg.StaticFile())
 			return nil
 		}
