@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -338,5 +339,58 @@ func TestParseSynRecv(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUnserved: a connection this process accepted on an entry point's
+// port counts as unserved until it has sent a byte on it; connections of
+// other ports, or held by another process, do not count.
+func TestUnserved(t *testing.T) {
+	addr := freeAddr(t)
+	h := New([]Spec{{Name: "web", Network: "tcp", Address: addr}})
+	g, err := h.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	l, err := net.FileListener(g.Files()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	count := func() int {
+		t.Helper()
+		n, err := h.Unserved(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("before any connection: %d unserved", n)
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// The client's side (its source port is not the entry point's) does
+	// not count; the accepted one does.
+	if n := count(); n != 1 {
+		t.Fatalf("accepted, nothing sent: %d unserved, want 1", n)
+	}
+	if _, err := s.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("answered: %d unserved, want 0", n)
+	}
+	if n, err := h.Unserved(1); err == nil && n != 0 {
+		t.Fatalf("another process (pid 1): %d unserved, want 0", n)
 	}
 }

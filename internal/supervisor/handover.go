@@ -104,11 +104,17 @@ func (s *Supervisor) retireAsync(c *child, drain bool, then func()) {
 	go func() {
 		defer s.retiring.Done()
 		if drain {
+			// Its queues empty, then every connection it accepted
+			// answered at least in part: Traefik's shutdown drops one its
+			// TCP router has not yet handed to its HTTP server.
 			ctx, cancel := context.WithTimeout(context.Background(), retireDrainLimit)
 			err := s.opts.Sockets.Drain(ctx, c.gen)
+			if err == nil {
+				err = s.opts.Sockets.AwaitServed(ctx, c.pid)
+			}
 			cancel()
 			if err != nil {
-				s.log.Warn("the previous traefik's queue did not empty; stopping it anyway", "pid", c.pid, "err", err)
+				s.log.Warn("the previous traefik still had connections waiting; stopping it anyway", "pid", c.pid, "err", err)
 			}
 		}
 		st := s.stopChild(c)
