@@ -164,6 +164,7 @@ type httpsLoad struct {
 	lastErr  sync.Map
 	mu       sync.Mutex
 	kinds    map[string]map[string]int // host → failureKind → count
+	times    map[string][]string       // host → when each failure happened (the first ones)
 }
 
 // The ways a request fails while a host's Traefik restarts, in order: the
@@ -201,7 +202,7 @@ func failureKind(code int, err error) string {
 }
 
 func startHTTPSLoad(hosts []string, port int, roots *x509.CertPool, name string) *httpsLoad {
-	l := &httpsLoad{stop: make(chan struct{}), ok: map[string]*atomic.Int64{}, fail: map[string]*atomic.Int64{}, kinds: map[string]map[string]int{}}
+	l := &httpsLoad{stop: make(chan struct{}), ok: map[string]*atomic.Int64{}, fail: map[string]*atomic.Int64{}, kinds: map[string]map[string]int{}, times: map[string][]string{}}
 	for _, h := range hosts {
 		l.ok[h], l.fail[h] = &atomic.Int64{}, &atomic.Int64{}
 		l.kinds[h] = map[string]int{}
@@ -212,29 +213,42 @@ func startHTTPSLoad(hosts []string, port int, roots *x509.CertPool, name string)
 				return d.DialContext(ctx, network, net.JoinHostPort(h, strconv.Itoa(port)))
 			},
 		}}
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			for {
-				select {
-				case <-l.stop:
-					return
-				default:
-				}
-				code, _, err := get(c, "https://"+name+"/", nil)
-				if err != nil || code != 200 {
-					l.fail[h].Add(1)
-					l.lastErr.Store(h, fmt.Sprintf("%d %v", code, err))
-					l.mu.Lock()
-					l.kinds[h][failureKind(code, err)]++
-					l.mu.Unlock()
-				} else {
-					l.ok[h].Add(1)
-				}
-			}
-		}()
+		for range httpsLoadWorkers {
+			l.wg.Add(1)
+			go l.run(c, h, name)
+		}
 	}
 	return l
+}
+
+// httpsLoadWorkers is the number of clients per host, each requesting
+// without pause on a new connection: several connections are in flight at
+// any moment, as the handover's switch and drain meet them.
+const httpsLoadWorkers = 4
+
+// run requests name from host h through c until the load ends.
+func (l *httpsLoad) run(c *http.Client, h, name string) {
+	defer l.wg.Done()
+	for {
+		select {
+		case <-l.stop:
+			return
+		default:
+		}
+		code, _, err := get(c, "https://"+name+"/", nil)
+		if err != nil || code != 200 {
+			l.fail[h].Add(1)
+			l.lastErr.Store(h, fmt.Sprintf("%d %v", code, err))
+			l.mu.Lock()
+			l.kinds[h][failureKind(code, err)]++
+			if len(l.times[h]) < 10 {
+				l.times[h] = append(l.times[h], time.Now().UTC().Format("15:04:05.000"))
+			}
+			l.mu.Unlock()
+		} else {
+			l.ok[h].Add(1)
+		}
+	}
 }
 
 func (l *httpsLoad) end() { close(l.stop); l.wg.Wait() }
@@ -316,7 +330,7 @@ func TestACMEClusterLoopback(t *testing.T) {
 	insts[2].waitLog(0, `to="follower of lb-traefik-2 (127.0.41.2)"`, 10*time.Second)
 	for _, h := range survivors {
 		e, _ := l.lastErr.Load(h)
-		t.Logf("HTTPS requests to %s during the change of issuer: %d answered, %d failed %v (last error %v)", h, l.ok[h].Load(), l.fail[h].Load(), l.kinds[h], e)
+		t.Logf("HTTPS requests to %s during the change of issuer: %d answered, %d failed %v (last error %v; at %v)", h, l.ok[h].Load(), l.fail[h].Load(), l.kinds[h], e, l.times[h])
 	}
 	// Every survivor, the new issuer included, fails no request: its
 	// Traefik's restart is a handover (README "Several hosts"). The kinds

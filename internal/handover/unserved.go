@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,39 +17,71 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Unserved counts the connections on the TCP entry points' ports that
-// process pid holds and has sent nothing on yet (tcp_info's
-// tcpi_bytes_sent, Linux 4.19 and later): accepted, but not answered — for
-// Traefik, possibly not yet handed from its TCP router (which reads the
-// first bytes to choose) to its HTTP server. Traefik's shutdown closes its
-// HTTP servers' listeners first, and a connection its router hands over
-// after that waits unanswered until the grace ends, then is closed; so a
-// retired Traefik is stopped only once this is 0 (or a limit has passed:
-// a client that connects and sends nothing keeps it above 0).
+// Unserved counts the connections to the TCP entry points' addresses that
+// no process has sent anything on yet (tcp_info's tcpi_bytes_sent, Linux
+// 4.19 and later), leaving out those process next holds: during a
+// handover, the connections the previous Traefik has accepted and not yet
+// answered — for Traefik, possibly not yet handed from its TCP router
+// (which reads the first bytes to choose) to its HTTP server. Traefik's
+// shutdown closes its HTTP servers' listeners first, and a connection its
+// router hands over after that waits unanswered until the grace ends, then
+// is closed; so the previous Traefik is stopped only once this is 0 (or a
+// limit has passed: a client that connects and sends nothing keeps it
+// above 0).
+//
+// "Not held by next" rather than "held by the previous one": a connection
+// the previous Traefik is accepting has left its accept queue (Drain saw
+// it empty) and has its socket's inode, but may not be in its descriptor
+// table yet. A connection in an accept queue has no inode yet and is left
+// out: after Drain, only next's queue takes connections.
 //
 // The connections are read from the kernel's socket diagnostics
-// (NETLINK_SOCK_DIAG, sock_diag(7)), matched to pid by inode
-// (/proc/<pid>/fd).
-func (h *Holder) Unserved(pid int) (int, error) {
-	inodes, err := socketInodes(pid)
+// (NETLINK_SOCK_DIAG, sock_diag(7)); next's by inode (/proc/<pid>/fd).
+func (h *Holder) Unserved(next int) (int, error) {
+	held, err := socketInodes(next)
 	if err != nil {
 		return 0, err
 	}
-	ports := map[uint16]bool{}
+	return h.unserved(held)
+}
+
+// unserved is Unserved with next's sockets given.
+func (h *Holder) unserved(held map[uint32]bool) (int, error) {
+	type ep struct {
+		ip   net.IP // nil: any address
+		port uint16
+	}
+	var eps []ep
 	for _, s := range h.specs {
 		if s.Network != "tcp" {
 			continue
 		}
-		if i := strings.LastIndexByte(s.Address, ':'); i >= 0 {
-			if p, err := strconv.Atoi(s.Address[i+1:]); err == nil {
-				ports[uint16(p)] = true
+		host, port, err := net.SplitHostPort(s.Address)
+		if err != nil {
+			return 0, fmt.Errorf("entry point %s: %w", s.Name, err)
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil {
+			return 0, fmt.Errorf("entry point %s: port %q: %w", s.Name, port, err)
+		}
+		e := ep{port: uint16(p)}
+		if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
+			e.ip = ip
+		}
+		eps = append(eps, e)
+	}
+	match := func(src net.IP, sport uint16) bool {
+		for _, e := range eps {
+			if e.port == sport && (e.ip == nil || e.ip.Equal(src)) {
+				return true
 			}
 		}
+		return false
 	}
 	n := 0
 	for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
-		err := dumpEstablished(fam, func(sport uint16, inode uint32, ti *unix.TCPInfo) {
-			if ports[sport] && inodes[inode] && ti != nil && ti.Bytes_sent == 0 {
+		err := dumpEstablished(fam, func(src net.IP, sport uint16, inode uint32, ti *unix.TCPInfo) {
+			if inode != 0 && !held[inode] && match(src, sport) && ti != nil && ti.Bytes_sent == 0 {
 				n++
 			}
 		})
@@ -91,9 +124,9 @@ const (
 )
 
 // dumpEstablished calls fn for every established TCP socket of family fam
-// in this network namespace, with its source port, inode and tcp_info
-// (nil when the kernel gave none).
-func dumpEstablished(fam uint8, fn func(sport uint16, inode uint32, ti *unix.TCPInfo)) error {
+// in this network namespace, with its source address and port, inode and
+// tcp_info (nil when the kernel gave none).
+func dumpEstablished(fam uint8, fn func(src net.IP, sport uint16, inode uint32, ti *unix.TCPInfo)) error {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
 		return fmt.Errorf("sock_diag: %w", err)
@@ -137,8 +170,12 @@ func dumpEstablished(fam uint8, fn func(sport uint16, inode uint32, ti *unix.TCP
 				continue
 			}
 			sport := binary.BigEndian.Uint16(m.Data[4:6])
+			src := net.IP(append([]byte(nil), m.Data[8:24]...)) // idiag_src
+			if fam == unix.AF_INET {
+				src = src[:4]
+			}
 			inode := ne.Uint32(m.Data[68:72])
-			fn(sport, inode, tcpInfoAttr(m.Data[inetDiagMsgLen:]))
+			fn(src, sport, inode, tcpInfoAttr(m.Data[inetDiagMsgLen:]))
 		}
 	}
 }
@@ -165,13 +202,13 @@ func tcpInfoAttr(attrs []byte) *unix.TCPInfo {
 	return nil
 }
 
-// AwaitServed waits until Unserved(pid) is 0, or ctx ends (its error
+// AwaitServed waits until Unserved(next) is 0, or ctx ends (its error
 // returned, with the count left).
-func (h *Holder) AwaitServed(ctx context.Context, pid int) error {
+func (h *Holder) AwaitServed(ctx context.Context, next int) error {
 	t := time.NewTicker(drainPoll)
 	defer t.Stop()
 	for {
-		n, err := h.Unserved(pid)
+		n, err := h.Unserved(next)
 		if err != nil {
 			return err
 		}

@@ -49,14 +49,14 @@ func (l *childLoop) handover(ctx context.Context, sigs <-chan os.Signal, why str
 			}
 			if err != nil {
 				s.log.Error("the next traefik did not take over; the running one stays", "reason", why, "err", err)
-				s.retireAsync(next, false, nil)
+				s.retireAsync(next, 0, nil)
 				return outcome{}, false
 			}
 			s.log.Info("traefik handed over: new connections go to the next one, the previous one stops once its queue is empty", "pid", next.pid, "previous", l.c.pid, "after", time.Since(started).Round(time.Millisecond).String())
 			// Restarted once the previous one is gone: a change it
 			// triggers (routes asking for a resolver the previous one
 			// lacks) is applied by the next one alone.
-			s.retireAsync(l.c, true, s.opts.Restarted)
+			s.retireAsync(l.c, next.pid, s.opts.Restarted)
 			return outcome{next: next}, true
 		case st := <-next.done:
 			s.log.Error("the next traefik ended before it applied its configuration; the running one stays", "reason", why, "status", st.String())
@@ -78,11 +78,11 @@ func (l *childLoop) handover(ctx context.Context, sigs <-chan os.Signal, why str
 			l.ready = nil
 			l.opened(r)
 		case <-ctx.Done():
-			s.retireAsync(next, false, nil)
+			s.retireAsync(next, 0, nil)
 			return outcome{}, false // l's loop sees ctx and stops the running one
 		case sig := <-sigs:
 			if IsStop(sig) {
-				s.retireAsync(next, false, nil)
+				s.retireAsync(next, 0, nil)
 				l.stop(sig, sig.String())
 				return outcome{}, false
 			}
@@ -96,21 +96,22 @@ func (l *childLoop) handover(ctx context.Context, sigs <-chan os.Signal, why str
 const retireDrainLimit = 10 * time.Second
 
 // retireAsync stops c in the background, gracefully (SIGTERM, then SIGKILL
-// after the grace), then releases it and calls then (if set); with drain,
-// only once its sockets' queues are empty (c no longer takes new
-// connections). Supervision does not end before it has.
-func (s *Supervisor) retireAsync(c *child, drain bool, then func()) {
+// after the grace), then releases it and calls then (if set). With a next
+// child (its pid; 0: none) that took over, only once c's sockets' queues
+// are empty and every connection c accepted has had an answer begun (c no
+// longer takes new connections). Supervision does not end before it has.
+func (s *Supervisor) retireAsync(c *child, next int, then func()) {
 	s.retiring.Add(1)
 	go func() {
 		defer s.retiring.Done()
-		if drain {
+		if next != 0 {
 			// Its queues empty, then every connection it accepted
 			// answered at least in part: Traefik's shutdown drops one its
 			// TCP router has not yet handed to its HTTP server.
 			ctx, cancel := context.WithTimeout(context.Background(), retireDrainLimit)
 			err := s.opts.Sockets.Drain(ctx, c.gen)
 			if err == nil {
-				err = s.opts.Sockets.AwaitServed(ctx, c.pid)
+				err = s.opts.Sockets.AwaitServed(ctx, next)
 			}
 			cancel()
 			if err != nil {
