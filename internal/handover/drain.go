@@ -28,6 +28,11 @@ const drainPoll = 2 * time.Millisecond
 // afterwards. UDP sockets have no queue of connections: a datagram queued
 // on one when it closes is lost, as a datagram may be.
 //
+// One window is left: a SYN the kernel was steering on another CPU as the
+// program changed may still pick g (the program is swapped under RCU) and
+// create its handshake after the SYN_RECV list is read; on loopback or a
+// LAN that handshake ends within microseconds, before the queues are read.
+//
 // It returns ctx's error if ctx ends first, with what was left.
 func (h *Holder) Drain(ctx context.Context, g *Generation) error {
 	if h.Target(g) {

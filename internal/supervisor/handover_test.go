@@ -308,3 +308,23 @@ func TestStopDuringHandover(t *testing.T) {
 		}
 	}
 }
+
+// TestCrashWithSockets: a child holding its generation's sockets that dies
+// (SIGKILL) has them closed, and the one started after it gets new ones,
+// which take the connections: the supervisor holds no stale socket.
+func TestCrashWithSockets(t *testing.T) {
+	h, addr, _ := handoverHarness(t, nil)
+	h.sup.opts.Restart, h.sup.opts.RestartMax, h.sup.opts.BackoffMin = RestartOnFailure, 3, 10*time.Millisecond
+	res := h.start()
+	first := <-h.pids
+	eventuallyAnswers(t, addr, strconv.Itoa(first))
+	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	second := <-h.pids
+	eventuallyAnswers(t, addr, strconv.Itoa(second))
+	h.sigs <- syscall.SIGTERM
+	if code, err := h.wait(res); err != nil || code != 0 {
+		t.Fatalf("code %d, err %v; want 0\n%s", code, err, h.log.String())
+	}
+}
