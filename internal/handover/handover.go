@@ -219,6 +219,18 @@ func (g *Generation) Close() error {
 	return nil
 }
 
+// Yield closes the holder's descriptors of g's sockets and nothing else:
+// they close when g's Traefik closes its own (its shutdown), refusing
+// connections from then on as a Traefik's own sockets would. For a
+// Traefik stopping for good; Close later completes the bookkeeping.
+func (g *Generation) Yield() {
+	g.h.mu.Lock()
+	defer g.h.mu.Unlock()
+	if !g.closed {
+		g.closeFiles()
+	}
+}
+
 func (g *Generation) closeFiles() {
 	for _, f := range g.socks {
 		f.Close()

@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -27,7 +28,8 @@ import (
 // as Traefik before its first configuration — closes every connection on
 // "web" and answers 404 on the probe for D; then "web" answers its pid and
 // the probe's /ping 200. SIGTERM: its listeners close, its requests finish,
-// it exits 0. With the file $SUPERVISOR_TEST_FAIL present it exits 3 at
+// it exits 0 (with $SUPERVISOR_TEST_LINGER set, once SIGUSR1 comes after).
+// With the file $SUPERVISOR_TEST_FAIL present it exits 3 at
 // once (a Traefik that cannot start).
 func serveChild(mode string) {
 	if fifo := os.Getenv("SUPERVISOR_TEST_PIDS"); fifo != "" {
@@ -45,17 +47,20 @@ func serveChild(mode string) {
 		os.Exit(2)
 	}
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
 	var configured atomic.Bool
 	time.AfterFunc(d, func() { configured.Store(true) })
 	pid := strconv.Itoa(os.Getpid())
 	var servers []*http.Server
 	for i, name := range strings.Split(os.Getenv("LISTEN_FDNAMES"), ":") {
-		l, err := net.FileListener(os.NewFile(uintptr(3+i), name))
+		f := os.NewFile(uintptr(3+i), name)
+		l, err := net.FileListener(f)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "serveChild:", name, err)
 			os.Exit(2)
 		}
+		f.Close() // the listener has its own descriptor, as in Traefik
+
 		h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, pid) })
 		if name == handover.ProbeName {
 			h = func(w http.ResponseWriter, r *http.Request) {
@@ -77,6 +82,15 @@ func serveChild(mode string) {
 	}
 	for _, srv := range servers {
 		_ = srv.Shutdown(context.Background())
+	}
+	if os.Getenv("SUPERVISOR_TEST_LINGER") != "" {
+		// Its listeners closed, it lingers (a Traefik finishing slow
+		// requests) until SIGUSR1.
+		for sig := range sigs {
+			if sig == syscall.SIGUSR1 {
+				break
+			}
+		}
 	}
 	os.Exit(0)
 }
@@ -324,6 +338,41 @@ func TestCrashWithSockets(t *testing.T) {
 	second := <-h.pids
 	eventuallyAnswers(t, addr, strconv.Itoa(second))
 	h.sigs <- syscall.SIGTERM
+	if code, err := h.wait(res); err != nil || code != 0 {
+		t.Fatalf("code %d, err %v; want 0\n%s", code, err, h.log.String())
+	}
+}
+
+// TestStopRefusesLikeTraefik: on a stop for good the supervisor lets go of
+// the child's sockets, so once the child has closed its listeners (as
+// Traefik does in its shutdown) connections are refused — not queued for
+// a Traefik that will never accept them — while it still finishes.
+func TestStopRefusesLikeTraefik(t *testing.T) {
+	h, addr, _ := handoverHarness(t, nil)
+	h.sup.opts.Env = append(h.sup.opts.Env, "SUPERVISOR_TEST_LINGER=1")
+	res := h.start()
+	pid := <-h.pids
+	eventuallyAnswers(t, addr, strconv.Itoa(pid))
+	h.sigs <- syscall.SIGTERM
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			if !errors.Is(err, syscall.ECONNREFUSED) {
+				t.Fatalf("dial: %v, want refused", err)
+			}
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still accepts while the child stops:\n%s", addr, h.log.String())
+		}
+		time.Sleep(5 * time.Millisecond) // polling the listener until the child closes it
+	}
+	if err := syscall.Kill(pid, 0); err != nil {
+		t.Fatalf("the child ended before the check: %v", err)
+	}
+	h.sigs <- syscall.SIGUSR1
 	if code, err := h.wait(res); err != nil || code != 0 {
 		t.Fatalf("code %d, err %v; want 0\n%s", code, err, h.log.String())
 	}
