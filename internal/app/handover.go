@@ -19,13 +19,22 @@ import (
 // probeFile routes the probe entry point of a handover (see handsOver).
 const probeFile = "rancher-traefik-probe.toml"
 
-// probeRoutes is probeFile: the file provider's router for the probe entry
-// point. It answers once Traefik has applied the file provider's
-// configuration — the whole dynamic directory, routes and certificates, in
-// one message — and not before: Traefik opens its entry points, then
-// applies the internal provider's part (ping@internal's own router is on
-// the admin entry point), then the file provider's.
-var probeRoutes = []byte(`# Written by rancher-traefik: the supervisor's readiness probe of a new
+// probeRoutes is probeFile: the file provider's routers of a new
+// Traefik's probe. One on the probe entry point: it answers once Traefik
+// has applied the file provider's configuration — the whole dynamic
+// directory, routes and certificates, in one message — and not before
+// (Traefik opens its entry points, then applies the internal provider's
+// part, then the file provider's). One on each other HTTP entry point,
+// for the loopback and the bind address alone, above every route: it
+// answers once that entry point's routers are switched (the https entry
+// point is checked by a TLS handshake; see handover.Spec.Check).
+func probeRoutes(cfg *config.Config) []byte {
+	clients := "ClientIP(`127.0.0.0/8`) || ClientIP(`::1`)"
+	if ip := net.ParseIP(cfg.BindAddress); ip != nil && !ip.IsUnspecified() && !ip.IsLoopback() {
+		clients += " || ClientIP(`" + ip.String() + "`)"
+	}
+	var b bytes.Buffer
+	b.WriteString(`# Written by rancher-traefik: the supervisor's readiness probe of a new
 # Traefik in a handover (README "Several hosts"). It answers only once the
 # file provider's configuration is applied.
 
@@ -34,7 +43,15 @@ var probeRoutes = []byte(`# Written by rancher-traefik: the supervisor's readine
   rule = "Path(` + "`" + handover.ProbePath + "`" + `)"
   priority = ` + strconv.Itoa(render.MaxUserPriority) + `
   service = "ping@internal"
+
+[http.routers.rancher-traefik-probe-entrypoints]
+  entryPoints = ["http", "traefik"]
+  rule = "Path(` + "`" + handover.ProbeRoute + "`" + `) && (` + clients + `)"
+  priority = ` + strconv.Itoa(render.MaxUserPriority) + `
+  service = "ping@internal"
 `)
+	return b.Bytes()
+}
 
 // handsOver says whether Traefik is restarted by a handover rather than a
 // stop and a start: whenever a restart can be asked for, which today is
@@ -59,14 +76,14 @@ func handsOver(cfg *config.Config) bool {
 // entry point traefik, and TRAEFIK_ENTRYPOINTS.
 func handoverSpecs(cfg *config.Config) []handover.Spec {
 	addr := func(port int) string { return net.JoinHostPort(cfg.BindAddress, strconv.Itoa(port)) }
-	specs := []handover.Spec{{Name: "http", Network: "tcp", Address: addr(cfg.HTTPPort)}}
+	specs := []handover.Spec{{Name: "http", Network: "tcp", Address: addr(cfg.HTTPPort), Check: handover.CheckHTTP}}
 	if cfg.HTTPSEnabled() {
-		specs = append(specs, handover.Spec{Name: "https", Network: "tcp", Address: addr(cfg.HTTPSPort)})
+		specs = append(specs, handover.Spec{Name: "https", Network: "tcp", Address: addr(cfg.HTTPSPort), Check: handover.CheckTLS})
 		if cfg.HTTP3 {
 			specs = append(specs, handover.Spec{Name: "https", Network: "udp", Address: addr(cfg.HTTPSPort)})
 		}
 	}
-	specs = append(specs, handover.Spec{Name: "traefik", Network: "tcp", Address: addr(cfg.AdminPort)})
+	specs = append(specs, handover.Spec{Name: "traefik", Network: "tcp", Address: addr(cfg.AdminPort), Check: handover.CheckHTTP})
 	for _, ep := range cfg.EntryPoints {
 		specs = append(specs, handover.Spec{Name: ep.Name, Network: ep.Proto, Address: addr(ep.Port)})
 	}
@@ -100,7 +117,7 @@ func writeProbe(cfg *config.Config) error {
 	if !handsOver(cfg) {
 		return removeIfExists(path)
 	}
-	if _, err := atomicfile.WriteStaged(path, cfg.StagingDir(), probeRoutes, 0o644); err != nil {
+	if _, err := atomicfile.WriteStaged(path, cfg.StagingDir(), probeRoutes(cfg), 0o644); err != nil {
 		return Kind(ErrConfig, fmt.Errorf("TRAEFIK_HOME: %w", err))
 	}
 	return nil

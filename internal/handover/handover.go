@@ -54,6 +54,10 @@ type Spec struct {
 	Name    string // the entry point's name in traefik.toml
 	Network string // "tcp" or "udp"
 	Address string // host:port, as net.Listen takes it
+	// Check is how a new generation shows this entry point's routers are
+	// switched (CheckHTTP, CheckTLS; "": not checked — a TCP entry point
+	// of any protocol). See Ready.
+	Check string
 }
 
 // Holder holds every generation's sockets, and the groups they form.
@@ -292,7 +296,11 @@ func bind(network, address string, reuse bool) (*os.File, error) {
 
 // attach sets the program of f's group: "return idx".
 func attach(f *os.File, idx uint32) error {
-	prog := []unix.SockFilter{{Code: unix.BPF_RET | unix.BPF_K, K: idx}}
+	return attachProg(f, []unix.SockFilter{{Code: unix.BPF_RET | unix.BPF_K, K: idx}})
+}
+
+// attachProg sets the program of f's group.
+func attachProg(f *os.File, prog []unix.SockFilter) error {
 	fprog := &unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
 	return control(f, func(fd int) error {
 		return unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_REUSEPORT_CBPF, fprog)

@@ -397,3 +397,53 @@ func TestUnserved(t *testing.T) {
 		t.Fatalf("answered: %d unserved, want 0", n)
 	}
 }
+
+// TestCheckReachesTheNewGeneration: a check of an entry point reaches the
+// new generation's socket — its source port steered there by the group's
+// program — while every other connection still goes to the old one: the
+// new one gets every check, and under load nothing else.
+func TestCheckReachesTheNewGeneration(t *testing.T) {
+	addr := freeAddr(t)
+	h := New([]Spec{{Name: "web", Network: "tcp", Address: addr, Check: CheckHTTP}})
+	g1, err := h.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1 := serve(t, "gen1", g1, 0)
+	s1.configured.Store(true)
+	g2, err := h.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, err := net.FileListener(g2.Files()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var others, probes atomic.Int64
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != ProbeRoute {
+			others.Add(1)
+			http.NotFound(w, r)
+			return
+		}
+		probes.Add(1)
+	}), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(l2) }()
+	defer srv.Close()
+	l := startLoad(addr, 4)
+	for range 20 {
+		if err := h.check(context.Background(), g2, 0); err != nil {
+			t.Fatalf("check of the new generation: %v", err)
+		}
+	}
+	if n := probes.Load(); n != 20 {
+		t.Fatalf("the new generation got %d of the 20 checks", n)
+	}
+	l.after(t, 100)
+	close(l.stop)
+	l.wg.Wait()
+	by, fails := l.take()
+	if len(fails) > 0 || others.Load() != 0 || by["gen1"] == 0 {
+		t.Fatalf("load during the checks: answers %v, failures %v, %d reached the new generation", by, fails, others.Load())
+	}
+}

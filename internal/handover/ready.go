@@ -21,7 +21,8 @@ const readyPoll = 10 * time.Millisecond
 // ping@internal): it exists once the file provider's configuration — the
 // whole directory, routes and certificates, one message — is applied.
 // Before then the entry point answers 404 (no router), and before Traefik
-// starts its entry points the connection waits in the backlog.
+// starts its entry points the connection waits in the backlog. Then each
+// entry point with a Check is asked, through g's own socket (checkAll).
 func (g *Generation) Ready(ctx context.Context) error {
 	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: time.Second}
 	url := "http://" + g.probeA + ProbePath
@@ -38,7 +39,7 @@ func (g *Generation) Ready(ctx context.Context) error {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return nil
+				return g.h.checkAll(ctx, g)
 			}
 			last = resp.Status
 		} else {

@@ -105,7 +105,7 @@ func realTraefikRestarts(t *testing.T, bin string, handOver bool) {
 	}
 	done := `msg="traefik started"` // one more each restart
 	if handOver {
-		opts.Sockets = handover.New([]handover.Spec{{Name: "web", Network: "tcp", Address: addr}})
+		opts.Sockets = handover.New([]handover.Spec{{Name: "web", Network: "tcp", Address: addr, Check: handover.CheckTLS}})
 		done = `msg="the previous traefik stopped"`
 	}
 	sup := New(opts, testReaper(), slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
