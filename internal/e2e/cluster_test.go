@@ -167,7 +167,9 @@ type httpsLoad struct {
 	times    map[string][]string       // host → when each failure happened (the first ones)
 }
 
-// The ways a request fails while a host's Traefik restarts, in order: the
+// The ways a request fails while a host's Traefik restarts without a
+// handover, in order (a failure's kind says which phase a handover let
+// through): the
 // old one has closed its entry points and the new one has not opened them
 // (refused); the new one accepts before any configuration is applied —
 // Traefik opens its entry points first — and closes the connection
@@ -263,10 +265,10 @@ func (l *httpsLoad) end() { close(l.stop); l.wg.Wait() }
 // serve the same certificate. The issuer stopped, the next one becomes
 // issuer, renews both certificates (Pebble's are valid 29 days, inside
 // Traefik's 30-day renewal window) and publishes them; every survivor
-// serves the renewed ones; the follower that kept its role failed no
-// HTTPS request meanwhile. The one that became issuer restarts its Traefik
-// and fails requests then (README "Several hosts"): only refused, closed,
-// or answered with Traefik's default certificate — the phases of a restart.
+// serves the renewed ones. Neither survivor fails an HTTPS request
+// meanwhile — the follower that keeps its role, nor the one that becomes
+// issuer, whose Traefik restarts by a handover (README "Several hosts") —
+// and no instance logs a nonexistent certificate resolver.
 func TestACMEClusterLoopback(t *testing.T) {
 	pebbleBinaries(t)
 	legacy := backend(t, "127.0.41.11", "legacy", 0)
