@@ -26,8 +26,8 @@ const probeFile = "rancher-traefik-probe.toml"
 // (Traefik opens its entry points, then applies the internal provider's
 // part, then the file provider's). One on each other HTTP entry point,
 // for the loopback and the bind address alone, above every route: it
-// answers once that entry point's routers are switched (the https entry
-// point is checked by a TLS handshake; see handover.Spec.Check).
+// answers once that entry point's routers are switched (over TLS on https;
+// see handover.Spec.Check).
 func probeRoutes(cfg *config.Config) []byte {
 	clients := "ClientIP(`127.0.0.0/8`) || ClientIP(`::1`)"
 	if ip := net.ParseIP(cfg.BindAddress); ip != nil && !ip.IsUnspecified() && !ip.IsLoopback() {
@@ -50,6 +50,16 @@ func probeRoutes(cfg *config.Config) []byte {
   priority = ` + strconv.Itoa(render.MaxUserPriority) + `
   service = "ping@internal"
 `)
+	if cfg.HTTPSEnabled() {
+		b.WriteString(`
+[http.routers.rancher-traefik-probe-https]
+  entryPoints = ["https"]
+  rule = "Path(` + "`" + handover.ProbeRoute + "`" + `) && (` + clients + `)"
+  priority = ` + strconv.Itoa(render.MaxUserPriority) + `
+  service = "ping@internal"
+  [http.routers.rancher-traefik-probe-https.tls]
+`)
+	}
 	return b.Bytes()
 }
 

@@ -22,7 +22,7 @@ const ProbeRoute = "/.well-known/rancher-traefik-probe"
 // Checks of Spec.Check: how an entry point shows its routers are switched.
 const (
 	CheckHTTP = "http" // GET ProbeRoute answers 200
-	CheckTLS  = "tls"  // a TLS handshake succeeds (before, Traefik has no TLS configuration and closes it)
+	CheckTLS  = "tls"  // the same over TLS (before its routers, Traefik has no TLS configuration and closes it)
 )
 
 // checkAll checks every entry point of g that has a check, each until it
@@ -88,7 +88,15 @@ func (h *Holder) check(ctx context.Context, g *Generation, i int) error {
 	_ = conn.SetDeadline(time.Now().Add(time.Second))
 	switch s.Check {
 	case CheckTLS:
-		return tls.Client(conn, &tls.Config{InsecureSkipVerify: true, ServerName: "rancher-traefik-probe.invalid"}).HandshakeContext(cctx) // #nosec: any certificate shows the switch
+		// Any certificate: a handshake alone would pass on the routers of
+		// a configuration without the file provider's part (Traefik's
+		// default certificate), so the probe route is asked too.
+		tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, ServerName: "rancher-traefik-probe.invalid"}) // #nosec G402
+		if err := tc.HandshakeContext(cctx); err != nil {
+			return err
+		}
+		conn = tc
+		fallthrough
 	case CheckHTTP:
 		if _, err := io.WriteString(conn, "GET "+ProbeRoute+" HTTP/1.1\r\nHost: rancher-traefik-probe\r\nConnection: close\r\n\r\n"); err != nil {
 			return err

@@ -84,7 +84,9 @@ func realTraefikRestarts(t *testing.T, bin string, handOver bool) {
   level = "ERROR"
 `, addr, handover.ProbeName, dyn)
 	write(filepath.Join(dir, "traefik.toml"), static)
-	write(filepath.Join(dyn, "probe.toml"), fmt.Sprintf("[http.routers.probe]\n  entryPoints = [%q]\n  rule = \"Path(`%s`)\"\n  service = \"ping@internal\"\n", handover.ProbeName, handover.ProbePath))
+	write(filepath.Join(dyn, "probe.toml"), fmt.Sprintf("[http.routers.probe]\n  entryPoints = [%q]\n  rule = \"Path(`%s`)\"\n  service = \"ping@internal\"\n"+
+		"[http.routers.probe-web]\n  entryPoints = [\"web\"]\n  rule = \"Path(`%s`)\"\n  service = \"ping@internal\"\n  [http.routers.probe-web.tls]\n",
+		handover.ProbeName, handover.ProbePath, handover.ProbeRoute))
 	write(filepath.Join(dyn, "app.toml"), fmt.Sprintf(`[http.routers.app]
   entryPoints = ["web"]
   rule = "Host(%s)"
