@@ -37,10 +37,16 @@ type acmeCluster struct {
 	// API credentials, which leaves the single-host behaviour.
 	api *rancher.API
 
-	mu        sync.Mutex // role, for the publisher's reads
-	issuer    atomic.Bool
-	issuerNow chan struct{}     // this instance became the issuer
-	published map[string]string // store name → leaf fingerprint (publisher only, and seed before it runs again)
+	mu     sync.Mutex // role, for the publisher's reads
+	issuer atomic.Bool
+	// static: traefik.toml as last written has the resolver; live: the
+	// running Traefik's has (static, once a restart has put it in place).
+	// The routers ask for the resolver only while live (publish.Resolver).
+	static, live atomic.Bool
+	kick         chan chan struct{} // to the publisher (publish.Kick)
+	restarted    chan struct{}      // from the supervisor (Restarted)
+	issuerNow    chan struct{}      // this instance became the issuer
+	published    map[string]string  // store name → leaf fingerprint (publisher only, and seed before it runs again)
 }
 
 // newACMECluster returns nil when cluster-wide ACME cannot apply: ACME off,
@@ -53,6 +59,7 @@ func newACMECluster(cfg *config.Config, log *slog.Logger, version string) *acmeC
 		cfg: cfg, log: log.With("component", "acme-cluster"), version: version,
 		meta:     &rancher.Client{Base: cfg.RancherMetadataURL},
 		restarts: make(chan string, 1), issuerNow: make(chan struct{}, 1), published: map[string]string{},
+		kick: make(chan chan struct{}), restarted: make(chan struct{}, 1),
 	}
 	if cfg.RancherEndpoint != "" && cfg.RancherAccessKey.IsSet() {
 		c.api = &rancher.API{Endpoint: cfg.RancherEndpoint, AccessKey: cfg.RancherAccessKey, Secret: cfg.RancherSecret, Log: log}
@@ -111,6 +118,8 @@ func (c *acmeCluster) first(ctx context.Context) {
 	if c.role.Cluster && c.role.IsIssuer() {
 		c.seed(ctx)
 	}
+	c.static.Store(c.resolver())
+	c.live.Store(c.resolver())
 	c.log.Info("ACME role", "role", c.role.String(), "why", c.role.Why)
 }
 
@@ -172,6 +181,13 @@ func (c *acmeCluster) apply(ctx context.Context, r cluster.Role) {
 	if r.IsIssuer() == old.IsIssuer() {
 		return
 	}
+	if !r.IsIssuer() {
+		// The routers stop asking for the resolver before the Traefik
+		// without it starts, and while the one with it still runs: neither
+		// logs a nonexistent resolver.
+		c.live.Store(false)
+		c.republish(ctx)
+	}
 	if r.IsIssuer() && r.Cluster {
 		c.seed(ctx)
 		select {
@@ -187,6 +203,7 @@ func (c *acmeCluster) apply(ctx context.Context, r cluster.Role) {
 		c.log.Error("cannot write traefik.toml for the new ACME role; Traefik keeps its configuration", "err", err)
 		return
 	}
+	c.static.Store(r.IsIssuer())
 	why := "this instance is now the ACME issuer"
 	if !r.IsIssuer() {
 		why = "this instance is no longer the ACME issuer"
@@ -194,6 +211,51 @@ func (c *acmeCluster) apply(ctx context.Context, r cluster.Role) {
 	select {
 	case c.restarts <- why:
 	default: // one pending is enough: the restart reads the file as it is then
+	}
+}
+
+// onRestarted is the supervisor's Restarted: it must not block.
+func (c *acmeCluster) onRestarted() {
+	select {
+	case c.restarted <- struct{}{}:
+	default:
+	}
+}
+
+// followRestarts makes the routers ask for the resolver once a Traefik
+// that has it serves (a new issuer's, after its restart), until ctx ends.
+func (c *acmeCluster) followRestarts(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.restarted:
+			if c.live.Swap(c.static.Load()) != c.static.Load() {
+				c.republish(ctx)
+			}
+		}
+	}
+}
+
+// republishLimit bounds the wait for the publisher to rewrite the routes.
+const republishLimit = 15 * time.Second
+
+// republish has the publisher write the routes again (the resolver's
+// presence changed) and waits until it has, at most republishLimit.
+func (c *acmeCluster) republish(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, republishLimit)
+	defer cancel()
+	ack := make(chan struct{})
+	select {
+	case c.kick <- ack:
+	case <-ctx.Done():
+		c.log.Warn("the routes were not rewritten for the ACME resolver's presence in time", "live", c.live.Load())
+		return
+	}
+	select {
+	case <-ack:
+	case <-ctx.Done():
+		c.log.Warn("the routes were not rewritten for the ACME resolver's presence in time", "live", c.live.Load())
 	}
 }
 

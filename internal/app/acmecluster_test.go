@@ -100,6 +100,26 @@ func TestACMEClusterRoles(t *testing.T) {
 	if !strings.Contains(static(), "[certificatesResolvers.acme.acme]") {
 		t.Errorf("the new issuer's traefik.toml lacks the resolver:\n%s", static())
 	}
+	// Traefik restarts by a handover: traefik.toml declares the probe's
+	// entry point. The routers ask for the resolver once the supervisor
+	// says the Traefik with it serves alone, and not before.
+	if !strings.Contains(static(), "[entryPoints.rancher-traefik-probe]") {
+		t.Errorf("traefik.toml lacks the probe entry point:\n%s", static())
+	}
+	if ac.live.Load() || !ac.static.Load() {
+		t.Errorf("before the restart: live %v, static %v; want false, true", ac.live.Load(), ac.static.Load())
+	}
+	go func() { _ = ac.followRestarts(ctx) }()
+	ac.onRestarted()
+	select {
+	case ack := <-ac.kick: // the publisher's part
+		close(ack)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the routes were not republished after the restart")
+	}
+	if !ac.live.Load() {
+		t.Error("after the restart the routers still do not ask for the resolver")
+	}
 	if _, err := os.Stat(forward); !os.IsNotExist(err) {
 		t.Errorf("the issuer still forwards challenges: %v", err)
 	}

@@ -226,6 +226,7 @@ func writeTLS(cfg *config.Config, r render.Renderer, pair *certs.Pair, extras []
 // is left out whatever TRAEFIK_ACME_ENABLE says (a follower in cluster mode).
 func renderStatic(cfg *config.Config, version string, resolver bool) ([]byte, error) {
 	d := render.NewStaticData(cfg, version)
+	d.Probe = handsOver(cfg)
 	if !resolver {
 		d.ACME = nil
 	}

@@ -98,6 +98,9 @@ func (a *App) supervise(ctx context.Context, sigs <-chan os.Signal, cfg *config.
 	bg, stopBG := context.WithCancel(gctx)
 	defer func() { stopBG(); _ = g.Wait() }()
 	startFeeds(bg, g, cfg, log, p)
+	if p.pub != nil && p.cluster != nil {
+		p.pub.Resolver, p.pub.Kick = p.cluster.live.Load, p.cluster.kick
+	}
 	relay := make(chan os.Signal, 32)
 	gate := supervisor.NewStartGate(bg, log)
 	g.Go(func() error { return gate.Run(bg, sigs, relay) })
@@ -158,14 +161,16 @@ func startWatchers(bg context.Context, g *errgroup.Group, p parts) {
 	if p.cluster != nil {
 		g.Go(func() error { return p.cluster.run(bg) })
 		g.Go(func() error { return p.cluster.publishLoop(bg) })
+		g.Go(func() error { return p.cluster.followRestarts(bg) })
 	}
 }
 
 // newSupervisor is Traefik's supervisor, as the configuration says.
 func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reaper, path string, ac *acmeCluster, dnsEnv []string) *supervisor.Supervisor {
 	var restarts chan string
+	var restarted func()
 	if ac != nil {
-		restarts = ac.restarts
+		restarts, restarted = ac.restarts, ac.onRestarted
 	}
 	keepsDeathSignal(log, path)
 	trampoline := "/proc/self/exe" // so that Traefik's first instants are safe from signals
@@ -188,6 +193,8 @@ func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reap
 		HealthyAfter: time.Minute,
 		Diagnose:     func() string { return portsInUse(cfg) },
 		Restarts:     restarts,
+		Restarted:    restarted,
+		Sockets:      socketHolder(cfg, readStatic(cfg), log),
 	}, r, log)
 }
 
@@ -222,6 +229,9 @@ func (a *App) writeFiles(ctx context.Context, cfg *config.Config, log *slog.Logg
 		if err := ac.writeForward(); err != nil {
 			return started{}, err
 		}
+	}
+	if err := writeProbe(cfg); err != nil {
+		return started{}, err
 	}
 	cw.Reload = a.reloadCerts(log, served)
 	return started{certs: cw, cluster: ac, dnsEnv: dnsEnv}, nil

@@ -95,9 +95,12 @@ type httpsLoad struct {
 	lastErr  sync.Map
 	mu       sync.Mutex
 	kinds    map[string]map[string]int // host → failureKind → count
+	times    map[string][]string       // host → when each failure happened (the first ones)
 }
 
-// The ways a request fails while a host's Traefik restarts, in order: the
+// The ways a request fails while a host's Traefik restarts without a
+// handover, in order (a failure's kind says which phase a handover let
+// through): the
 // old one has closed its entry points and the new one has not opened them
 // (refused); the new one accepts before any configuration is applied —
 // Traefik opens its entry points first — and closes the connection
@@ -132,7 +135,7 @@ func failureKind(code int, err error) string {
 }
 
 func startHTTPSLoad(hosts []string, port int, roots *x509.CertPool, name string) *httpsLoad {
-	l := &httpsLoad{stop: make(chan struct{}), ok: map[string]*atomic.Int64{}, fail: map[string]*atomic.Int64{}, kinds: map[string]map[string]int{}}
+	l := &httpsLoad{stop: make(chan struct{}), ok: map[string]*atomic.Int64{}, fail: map[string]*atomic.Int64{}, kinds: map[string]map[string]int{}, times: map[string][]string{}}
 	for _, h := range hosts {
 		l.ok[h], l.fail[h] = &atomic.Int64{}, &atomic.Int64{}
 		l.kinds[h] = map[string]int{}
@@ -143,29 +146,42 @@ func startHTTPSLoad(hosts []string, port int, roots *x509.CertPool, name string)
 				return d.DialContext(ctx, network, net.JoinHostPort(h, strconv.Itoa(port)))
 			},
 		}}
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			for {
-				select {
-				case <-l.stop:
-					return
-				default:
-				}
-				code, _, err := get(c, "https://"+name+"/", nil)
-				if err != nil || code != 200 {
-					l.fail[h].Add(1)
-					l.lastErr.Store(h, fmt.Sprintf("%d %v", code, err))
-					l.mu.Lock()
-					l.kinds[h][failureKind(code, err)]++
-					l.mu.Unlock()
-				} else {
-					l.ok[h].Add(1)
-				}
-			}
-		}()
+		for range httpsLoadWorkers {
+			l.wg.Add(1)
+			go l.run(c, h, name)
+		}
 	}
 	return l
+}
+
+// httpsLoadWorkers is the number of clients per host, each requesting
+// without pause on a new connection: several connections are in flight at
+// any moment, as the handover's switch and drain meet them.
+const httpsLoadWorkers = 4
+
+// run requests name from host h through c until the load ends.
+func (l *httpsLoad) run(c *http.Client, h, name string) {
+	defer l.wg.Done()
+	for {
+		select {
+		case <-l.stop:
+			return
+		default:
+		}
+		code, _, err := get(c, "https://"+name+"/", nil)
+		if err != nil || code != 200 {
+			l.fail[h].Add(1)
+			l.lastErr.Store(h, fmt.Sprintf("%d %v", code, err))
+			l.mu.Lock()
+			l.kinds[h][failureKind(code, err)]++
+			if len(l.times[h]) < 10 {
+				l.times[h] = append(l.times[h], time.Now().UTC().Format("15:04:05.000"))
+			}
+			l.mu.Unlock()
+		} else {
+			l.ok[h].Add(1)
+		}
+	}
 }
 
 func (l *httpsLoad) end() { close(l.stop); l.wg.Wait() }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync"
 	"time"
 
 	"rancher-traefik/internal/backoff"
@@ -43,6 +44,15 @@ type Publisher struct {
 	// applies it at once.
 	GuardHold time.Duration
 	Log       *slog.Logger
+	// Resolver, if set, says whether the running Traefik has the acme
+	// certificate resolver. When it says no (a follower of cluster-wide
+	// ACME), routers lose tls.certResolver=acme and keep their TLS: served
+	// from the certificates the issuer publishes, without Traefik's
+	// "nonexistent certificate resolver" error for each at every apply.
+	Resolver func() bool
+	// Kick asks for a publish now, Resolver's answer having changed; the
+	// channel sent is closed once it is done (written or failed).
+	Kick chan chan struct{}
 
 	version   string
 	loaded    bool         // the file left by an earlier run was read
@@ -108,12 +118,15 @@ func (p *Publisher) Run(ctx context.Context) error {
 	retry := backoff.New(500*time.Millisecond, 5*time.Second)
 	failures := 0 // in a row
 	for ctx.Err() == nil {
-		v, due, err := p.wait(ctx)
+		v, due, ack, err := p.waitKick(ctx)
 		if err == nil && (v != p.version || due) {
 			if v != p.version {
 				p.settle(ctx, v)
 			}
 			err = p.refresh(ctx)
+		}
+		if ack != nil {
+			close(ack)
 		}
 		if ctx.Err() != nil {
 			return nil
@@ -163,6 +176,42 @@ func (p *Publisher) wait(ctx context.Context) (v string, due bool, err error) {
 		return p.version, true, nil
 	}
 	return v, false, err
+}
+
+// waitKick is wait, cut short by a Kick: then it returns the kick's ack
+// channel and due.
+func (p *Publisher) waitKick(ctx context.Context) (v string, due bool, ack chan struct{}, err error) {
+	if p.Kick == nil {
+		v, due, err = p.wait(ctx)
+		return v, due, nil, err
+	}
+	select {
+	case ack := <-p.Kick:
+		return p.version, true, ack, nil
+	default:
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	kicked := make(chan chan struct{}, 1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case ack := <-p.Kick:
+			kicked <- ack
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	v, due, err = p.wait(wctx)
+	cancel()
+	wg.Wait()
+	select {
+	case ack := <-kicked:
+		return p.version, true, ack, nil
+	default:
+		return v, due, nil, err
+	}
 }
 
 // settle waits for a quiet period after a change: a burst of version bumps
@@ -252,6 +301,9 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 	version := snap.Version // the snapshot is not kept past the build
 	res := routes.Build(snap, p.Options)
 	p.logWarnings(res.Warnings)
+	if p.Resolver != nil && !p.Resolver() {
+		routes.DropResolver(res.Config, "acme")
+	}
 	lap(&st.build)
 	if !p.loaded {
 		p.goodIndex, p.loaded = p.loadExisting(), true

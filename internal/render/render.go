@@ -159,6 +159,9 @@ type StaticData struct {
 	LogFormat          Lit
 	AccessLog          bool
 	ACME               *ACME
+	// Probe declares the entry point the supervisor probes a new Traefik
+	// on in a handover (handover.ProbeName; its socket is handed over).
+	Probe bool
 }
 
 // NewStaticData maps a Config to template data.

@@ -15,6 +15,10 @@ import (
 // TestMain becomes one or the other before any test runs.
 func TestMain(m *testing.M) {
 	Trampoline(os.Args)
+	if mode := os.Getenv("SUPERVISOR_TEST_CHILD"); strings.HasPrefix(mode, "serve:") {
+		serveChild(mode)
+		return
+	}
 	if mode := os.Getenv("SUPERVISOR_TEST_CHILD"); mode != "" {
 		testChild(mode)
 		return

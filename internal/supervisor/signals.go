@@ -25,6 +25,9 @@ type outcome struct {
 	// restart: the child was stopped to be started again (Options.Restarts)
 	// and no stop was asked meanwhile.
 	restart bool
+	// next: the child that took over in a handover (handover.go); this one
+	// is being retired, or has ended already.
+	next *child
 }
 
 // childLoop forwards signals to one child and runs the stop ladder until
@@ -59,11 +62,20 @@ func (l *childLoop) run(ctx context.Context, sigs <-chan os.Signal) outcome {
 		case <-ctxDone:
 			ctxDone = nil
 			l.restart = false // whatever stop is under way is now for good
+			if l.stopped && l.delayC == nil {
+				l.yield()
+			}
 			if !l.stopped {
 				l.stop(unix.SIGTERM, "shutdown")
 			}
 		case why := <-l.s.opts.Restarts:
-			if !l.stopped {
+			switch {
+			case l.stopped:
+			case l.c.gen != nil:
+				if o, done := l.handover(ctx, sigs, why); done {
+					return o
+				}
+			default:
 				l.restart = true
 				l.stop(unix.SIGTERM, why)
 			}
@@ -71,6 +83,7 @@ func (l *childLoop) run(ctx context.Context, sigs <-chan os.Signal) outcome {
 			if IsStop(sig) && l.restart {
 				// Already stopping: it stays stopped.
 				l.restart = false
+				l.yield()
 				continue
 			}
 			if IsStop(sig) && !l.stopped {
@@ -81,6 +94,7 @@ func (l *childLoop) run(ctx context.Context, sigs <-chan os.Signal) outcome {
 		case <-l.delayC:
 			l.delayC = nil
 			l.send(l.stopSig)
+			l.yield()
 			l.killC = time.After(l.s.opts.StopGrace)
 		case <-l.killC:
 			l.killC = nil
@@ -103,7 +117,19 @@ func (l *childLoop) stop(sig os.Signal, why string) {
 		return
 	}
 	l.send(sig)
+	l.yield()
 	l.killC = time.After(l.s.opts.StopGrace)
+}
+
+// yield lets go of the child's sockets once it is told to stop for good:
+// they close when it closes its listeners, as a Traefik's own would, so
+// connections coming meanwhile are refused — and go to another host —
+// rather than queued for a Traefik that will not accept them. A restart's
+// child keeps them (the group's order must stay known).
+func (l *childLoop) yield() {
+	if !l.restart && l.c.gen != nil {
+		l.c.gen.Yield()
+	}
 }
 
 // send forwards sig, or holds it while the child cannot take it yet.

@@ -12,12 +12,14 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"rancher-traefik/internal/backoff"
+	"rancher-traefik/internal/handover"
 	"rancher-traefik/internal/reaper"
 )
 
@@ -74,16 +76,36 @@ type Options struct {
 	// is the reason, for the log.
 	Restarts <-chan string
 
+	// Sockets, when set (and with a Trampoline, which sets LISTEN_PID), are
+	// the entry points' sockets, held by the supervisor: each child gets a
+	// generation of its own by socket activation, and a restart asked on
+	// Restarts is a handover (handover.go) — the next child starts beside
+	// the running one, which keeps every new connection until the next one
+	// has applied its configuration, and stops once its queues are empty.
+	// Nil: Traefik opens its own, and a restart is a stop then a start.
+	Sockets *handover.Holder
+	// Restarted, if set, is called once a restart asked on Restarts has
+	// its new child serving alone: after a handover, once the previous
+	// child has stopped; otherwise after the start that follows the stop.
+	// It must not block.
+	Restarted func()
+	// HandoverTimeout bounds the wait for the next child's configuration;
+	// past it the running child stays and the next one is stopped.
+	HandoverTimeout time.Duration
+
 	// Diagnose, if set, looks for a likely cause when the child keeps
 	// failing (e.g. a port taken by another process); "" when it finds none.
 	Diagnose func() string
 }
 
-// Supervisor runs one child at a time.
+// Supervisor runs one child at a time, but for a handover, when the next
+// one runs beside the one it replaces until that one has stopped.
 type Supervisor struct {
-	opts   Options
-	reaper *reaper.Reaper
-	log    *slog.Logger
+	opts     Options
+	reaper   *reaper.Reaper
+	log      *slog.Logger
+	retiring sync.WaitGroup // children stopping after a handover
+	announce bool           // the next start is a requested restart's (Restarted)
 }
 
 // New returns a Supervisor whose children are reaped by r.
@@ -103,6 +125,9 @@ func New(opts Options, r *reaper.Reaper, log *slog.Logger) *Supervisor {
 	if opts.ReadyTimeout <= 0 {
 		opts.ReadyTimeout = DefaultReadyTimeout
 	}
+	if opts.HandoverTimeout <= 0 {
+		opts.HandoverTimeout = DefaultHandoverTimeout
+	}
 	return &Supervisor{opts: opts, reaper: r, log: log.With("component", "supervisor")}
 }
 
@@ -115,6 +140,11 @@ func (s *Supervisor) Budget() time.Duration { return s.opts.StopDelay + s.opts.S
 // child that never does (another program as TRAEFIK_BINARY) gets them late
 // rather than never.
 const DefaultReadyTimeout = 5 * time.Second
+
+// DefaultHandoverTimeout bounds the wait for a new Traefik's configuration
+// in a handover: Traefik applies its first within a second for hundreds of
+// routes, several for tens of thousands (README, Measured).
+const DefaultHandoverTimeout = 2 * time.Minute
 
 // killMargin is the time allowed for SIGKILL and the reap after the grace.
 const killMargin = time.Second
@@ -150,9 +180,16 @@ func (s *Supervisor) Run(ctx context.Context, sigs <-chan os.Signal) (int, error
 func (s *Supervisor) supervise(ctx context.Context, sigs <-chan os.Signal) (int, error) {
 	restarts := 0
 	retry := backoff.New(s.opts.BackoffMin, s.opts.BackoffMax)
+	// Children being retired after a handover end before supervision does:
+	// they die with this thread (Pdeathsig).
+	defer s.retiring.Wait()
+	var next *child
 	for first := true; ; first = false {
 		started := time.Now()
-		o, err := s.runOnce(ctx, sigs)
+		o, err := s.runOnce(ctx, sigs, next)
+		if next = o.next; next != nil {
+			continue // handed over (handover.go logs it)
+		}
 		st := o.st
 		if err != nil {
 			if first {
@@ -163,6 +200,7 @@ func (s *Supervisor) supervise(ctx context.Context, sigs <-chan os.Signal) (int,
 		}
 		if o.restart {
 			s.log.Info("traefik stopped to be restarted with its new configuration", "status", st.String())
+			s.announce = true
 			continue
 		}
 		if o.clean {
@@ -221,20 +259,69 @@ func (s *Supervisor) sleep(ctx context.Context, sigs <-chan os.Signal, d time.Du
 // IsStop reports whether sig asks to stop (SIGTERM, SIGINT).
 func IsStop(sig os.Signal) bool { return sig == unix.SIGTERM || sig == unix.SIGINT }
 
-// runOnce starts one child and waits for it, forwarding signals. The
-// outcome says whether a stop was requested (the child ended after it).
-func (s *Supervisor) runOnce(ctx context.Context, sigs <-chan os.Signal) (outcome, error) {
-	c, err := s.start()
-	if err != nil {
-		return outcome{}, err
+// runOnce supervises one child, c or (nil) one it starts, and waits for it,
+// forwarding signals. The outcome says whether a stop was requested (the
+// child ended after it), or whether another child took over from it (next:
+// then this one is being retired, see handover.go).
+func (s *Supervisor) runOnce(ctx context.Context, sigs <-chan os.Signal, c *child) (outcome, error) {
+	if c == nil {
+		var err error
+		if c, err = s.startNext(); err != nil {
+			return outcome{}, err
+		}
+		if s.announce && s.opts.Restarted != nil {
+			s.opts.Restarted()
+		}
+		s.announce = false
 	}
-	defer c.proc.Release()
-	// Whatever else is in its process group goes with it, on every way out.
-	defer s.killGroup(c.pid)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	l := &childLoop{s: s, c: c, stopSig: unix.SIGTERM, ready: s.watchReady(rctx, c.pid)}
-	return l.run(ctx, sigs), nil
+	o := l.run(ctx, sigs)
+	if o.next == nil {
+		s.release(c)
+	}
+	return o, nil
+}
+
+// release lets go of an ended child: whatever else is in its process group
+// goes with it, and its sockets close (connections queued on them are
+// reset: nothing will accept them).
+func (s *Supervisor) release(c *child) {
+	c.proc.Release()
+	s.killGroup(c.pid)
+	if c.gen != nil {
+		if err := c.gen.Close(); err != nil {
+			s.log.Warn("steering the entry points after closing a Traefik's sockets failed", "err", err)
+		}
+	}
+}
+
+// startNext starts a child with a new generation of sockets, when the
+// supervisor holds them.
+func (s *Supervisor) startNext() (*child, error) {
+	gen := s.openGeneration()
+	c, err := s.start(gen)
+	if err != nil && gen != nil {
+		_ = gen.Close()
+	}
+	return c, err
+}
+
+// openGeneration opens the sockets of the next child; nil when the
+// supervisor does not hold them (no Sockets, or no trampoline to set
+// LISTEN_PID), or cannot (a port taken: Traefik then fails on it itself,
+// and says so, as without).
+func (s *Supervisor) openGeneration() *handover.Generation {
+	if s.opts.Sockets == nil || s.opts.Trampoline == "" {
+		return nil
+	}
+	g, err := s.opts.Sockets.Open()
+	if err != nil {
+		s.log.Warn("cannot open the entry points' sockets for Traefik: it opens its own, and a restart stops it before the next one listens", "err", err)
+		return nil
+	}
+	return g
 }
 
 // child is one started Traefik.
@@ -242,24 +329,24 @@ type child struct {
 	proc *os.Process
 	pid  int
 	done <-chan reaper.Status
+	gen  *handover.Generation // its sockets; nil: it binds its own
 }
 
 // start starts the child through the reaper. The child dies with the
 // thread that forks it (Pdeathsig), hence with this process whatever ends
 // it, kill -9 included: Run keeps that thread for the supervisor's life.
-func (s *Supervisor) start() (*child, error) {
-	cmd, status, err := s.command()
+func (s *Supervisor) start(gen *handover.Generation) (*child, error) {
+	cmd, status, err := s.command(gen)
 	if err != nil {
 		return nil, err
 	}
-	cmd.Env = s.opts.Env
 	cmd.Stdin = nil
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	done, err := s.reaper.Start(cmd)
 	if status != nil {
-		cmd.ExtraFiles[0].Close() // our copy of the write end
+		cmd.ExtraFiles[len(cmd.ExtraFiles)-1].Close() // our copy of the write end
 	}
 	if err != nil {
 		if status != nil {
@@ -270,7 +357,7 @@ func (s *Supervisor) start() (*child, error) {
 		}
 		return nil, fmt.Errorf("%w: %s: %w", ErrNotStartable, cmd.Path, err)
 	}
-	c := &child{proc: cmd.Process, pid: cmd.Process.Pid, done: done}
+	c := &child{proc: cmd.Process, pid: cmd.Process.Pid, done: done, gen: gen}
 	if status != nil {
 		if err := awaitExec(status); err != nil {
 			<-done // it exits as soon as it has reported

@@ -8,9 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"rancher-traefik/internal/handover"
 )
 
 // TrampolineArg, as argv[1], makes rancher-traefik the trampoline: the
@@ -19,9 +22,19 @@ import (
 const TrampolineArg = "__exec-traefik"
 
 // trampolineFD is the descriptor on which the trampoline reports a failed
-// exec (ExtraFiles[0]); it is close-on-exec, so a successful exec closes it
-// without a byte.
-const trampolineFD = 3
+// exec: the first after the sockets handed to Traefik (LISTEN_FDS of them,
+// from fd 3, as socket activation wants them), fd 3 without any. It is
+// close-on-exec, so a successful exec closes it without a byte.
+func trampolineFD(env func(string) string) int {
+	n, err := strconv.Atoi(env("LISTEN_FDS"))
+	if err != nil || n < 0 {
+		return listenFDsStart
+	}
+	return listenFDsStart + n
+}
+
+// listenFDsStart is SD_LISTEN_FDS_START: socket activation's first fd.
+const listenFDsStart = 3
 
 // ignoredAtExec are the signals Traefik starts with ignored. Why: a Go
 // program's runtime catches every signal from its first instant (its
@@ -54,30 +67,62 @@ func Trampoline(args []string) {
 		return
 	}
 	signal.Ignore(ignoredAtExec...)
-	syscall.CloseOnExec(trampolineFD)
-	err := syscall.Exec(args[2], args[2:], os.Environ())
+	fd := trampolineFD(os.Getenv)
+	syscall.CloseOnExec(fd)
+	env := os.Environ()
+	if os.Getenv("LISTEN_FDS") != "" {
+		// Socket activation (sd_listen_fds(3), go-systemd's
+		// activation.Files, which Traefik reads) takes the descriptors only
+		// when LISTEN_PID is the process's own pid: known only now, and
+		// kept by the exec.
+		env = append(env, "LISTEN_PID="+strconv.Itoa(os.Getpid()))
+	}
+	err := syscall.Exec(args[2], args[2:], env)
 	kind, code := "not-startable", 126
 	if errors.Is(err, fs.ErrNotExist) {
 		kind, code = "not-found", 127
 	}
-	report := os.NewFile(trampolineFD, "exec-status")
+	report := os.NewFile(uintptr(fd), "exec-status")
 	fmt.Fprintf(report, "%s %s: %v", kind, args[2], err)
 	os.Exit(code)
 }
 
 // command builds the child's command: through the trampoline when one is
-// set, with the pipe on which it reports a failed exec (nil without one).
-func (s *Supervisor) command() (*exec.Cmd, *os.File, error) {
+// set, with the pipe on which it reports a failed exec (nil without one),
+// and the sockets of gen (nil: none) from fd 3, with their socket
+// activation environment. The pipe's write end is the last ExtraFiles.
+func (s *Supervisor) command(gen *handover.Generation) (*exec.Cmd, *os.File, error) {
+	env := withoutActivation(s.opts.Env)
 	if s.opts.Trampoline == "" {
-		return exec.Command(s.opts.Path, s.opts.Args...), nil, nil
+		cmd := exec.Command(s.opts.Path, s.opts.Args...)
+		cmd.Env = env
+		return cmd, nil, nil
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: exec-status pipe: %w", ErrNotStartable, err)
 	}
 	cmd := exec.Command(s.opts.Trampoline, append([]string{TrampolineArg, s.opts.Path}, s.opts.Args...)...)
-	cmd.ExtraFiles = []*os.File{w}
+	if gen != nil {
+		cmd.ExtraFiles = gen.Files()
+		env = append(env, gen.Env()...)
+	}
+	cmd.ExtraFiles = append(cmd.ExtraFiles, w)
+	cmd.Env = env
 	return cmd, r, nil
+}
+
+// withoutActivation is env without socket activation variables: only the
+// sockets the supervisor hands over are Traefik's.
+func withoutActivation(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if k != "LISTEN_FDS" && k != "LISTEN_FDNAMES" && k != "LISTEN_PID" {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // execTimeout bounds the wait for the trampoline's exec. It takes a few
