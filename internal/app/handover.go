@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"rancher-traefik/internal/atomicfile"
 	"rancher-traefik/internal/cluster"
@@ -18,6 +19,18 @@ import (
 
 // probeFile routes the probe entry point of a handover (see handsOver).
 const probeFile = "rancher-traefik-probe.toml"
+
+// handoverChallengeDelay is the resolver's httpChallenge.delay when Traefik
+// is restarted by handovers: a Traefik that becomes issuer orders the
+// renewals due as it starts (Traefik v3.6 pkg/provider/acme: Provide →
+// renewCertificates), before the handover steers connections to it, and
+// an HTTP-01 validation that reached the previous Traefik would fail and
+// be tried again only at the next daily check. lego waits this long
+// between putting the token in place and asking the CA to validate
+// (challenge/http01: SetDelay), long enough for a handover's probe and
+// checks (hundreds of milliseconds on 2 shared cores); an order takes that
+// much longer, which nothing waits on.
+const handoverChallengeDelay = 5 * time.Second
 
 // probeRoutes is probeFile: the file provider's routers of a new
 // Traefik's probe. One on the probe entry point: it answers once Traefik

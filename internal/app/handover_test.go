@@ -79,3 +79,42 @@ func TestSocketHolder(t *testing.T) {
 		})
 	}
 }
+
+// TestHandoverChallengeDelay: with handovers, the issuer's HTTP-01
+// challenge waits handoverChallengeDelay before the CA validates (a new
+// issuer's renewals at start would otherwise be validated against the
+// previous Traefik); not for TLS-ALPN or DNS-01, nor without handovers,
+// nor on a follower, which has no resolver.
+func TestHandoverChallengeDelay(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		env      map[string]string
+		resolver bool
+		want     bool
+	}{
+		{"issuer, HTTP-01", map[string]string{"TRAEFIK_ACME_CHALLENGE": "http"}, true, true},
+		{"follower", map[string]string{"TRAEFIK_ACME_CHALLENGE": "http"}, false, false},
+		{"TLS-ALPN-01", map[string]string{"TRAEFIK_ACME_CHALLENGE": "tls", "TRAEFIK_ACME_CLUSTER": "auto"}, true, false},
+		{"cluster off", map[string]string{"TRAEFIK_ACME_CHALLENGE": "http", "TRAEFIK_ACME_CLUSTER": "off"}, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"TRAEFIK_HOME": t.TempDir(), "TRAEFIK_ACME_ENABLE": "true", "TRAEFIK_ACME_EMAIL": "ops@example.com"}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			a, _, _ := testApp(env)
+			cfg, _, err := a.LoadConfig()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := renderStatic(cfg, "test", tc.resolver)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Contains(string(b), `delay = "`+handoverChallengeDelay.String()+`"`)
+			if got != tc.want {
+				t.Errorf("httpChallenge delay present %v, want %v:\n%s", got, tc.want, b)
+			}
+		})
+	}
+}

@@ -230,6 +230,9 @@ func renderStatic(cfg *config.Config, version string, resolver bool) ([]byte, er
 	if !resolver {
 		d.ACME = nil
 	}
+	if d.Probe && d.ACME != nil && !d.ACME.TLSChallenge && d.ACME.DNS == nil {
+		d.ACME.HTTPDelay = render.Duration(handoverChallengeDelay)
+	}
 	b, err := render.Renderer{Dir: cfg.TemplateDir}.Render(render.StaticTemplate, d)
 	if err != nil {
 		return nil, Kind(ErrConfig, fmt.Errorf("TRAEFIK_TEMPLATE_DIR: %w", err))

@@ -116,6 +116,10 @@ type ACME struct {
 	CAServer     Lit // empty when unset
 	TLSChallenge bool
 	DNS          *DNSChallenge // DNS-01, or nil
+	// HTTPDelay is httpChallenge.delay: how long Traefik waits between
+	// putting a token in place and asking the CA to validate it; empty for
+	// none.
+	HTTPDelay Lit
 }
 
 // DNSChallenge is the resolver's dnsChallenge.
