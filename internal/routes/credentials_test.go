@@ -3,6 +3,7 @@ package routes
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -156,8 +157,6 @@ func TestCredentialWarnings(t *testing.T) {
 			"traefik.frontend.auth.basic.users", "entry 1 is not user:hash"},
 		{"v1 digest without realm", map[string]string{"traefik.port": "80", "traefik.frontend.auth.digest.users": "a:SECRETX"},
 			"traefik.frontend.auth.digest.users", "entry 1 is not user:realm:hash"},
-		{"v1 basic and digest", map[string]string{"traefik.port": "80", "traefik.frontend.auth.basic.users": "a:SECRETX", "traefik.frontend.auth.digest.users": "a:r:SECRETX"},
-			"traefik.frontend.auth.digest.users", "basic and digest auth are both set: choose one"},
 		{"v1 users and usersFile", map[string]string{"traefik.port": "80", "traefik.frontend.auth.basic.users": "a:SECRETX", "traefik.frontend.auth.basic.usersFile": "/etc/htpasswd"},
 			"traefik.frontend.auth.basic.usersFile", "set users or usersFile, not both: rancher-traefik writes users to a file of its own"},
 		{"v1 usersFile in our directory", map[string]string{"traefik.port": "80", "traefik.frontend.auth.basic.usersFile": testCredDir + "/x.htpasswd.0123"},
@@ -277,5 +276,33 @@ func TestCredentialsMergeWithTheirService(t *testing.T) {
 	sort.Strings(contents)
 	if diff := cmp.Diff(contents, []string{fmt.Sprintf("a:%s\n", hashA)}); diff != "" {
 		t.Errorf("credentials (-got +want):\n%s", diff)
+	}
+}
+
+// TestV1BasicWinsOverDigest: basic and digest auth on one frontend — Traefik
+// v1.7 used basic alone (middlewares/auth: basic first), so the service is
+// published behind basic auth and each digest label is dropped, warned
+// about without its value.
+func TestV1BasicWinsOverDigest(t *testing.T) {
+	labels := map[string]string{"traefik.port": "80", "traefik.frontend.auth.basic.users": "a:" + hashA,
+		"traefik.frontend.auth.digest.users": "a:r:SECRETX", "traefik.frontend.auth.digest.removeHeader": "true"}
+	res := Build(oneService(labels), credOpts())
+	var dropped []string
+	for _, w := range res.Warnings {
+		if w.Severity != Dropped || strings.Contains(w.String(), "SECRETX") {
+			t.Errorf("warning %s: want a dropped setting, without the value", w)
+		}
+		dropped = append(dropped, w.Label)
+	}
+	sort.Strings(dropped)
+	if want := []string{"traefik.frontend.auth.digest.removeHeader", "traefik.frontend.auth.digest.users"}; !slices.Equal(dropped, want) {
+		t.Errorf("dropped %v, want %v", dropped, want)
+	}
+	mws, _ := res.Config["http"].(map[string]any)["middlewares"].(map[string]any)
+	if _, ok := mws["s-st-basicauth"]; !ok || len(mws) != 1 {
+		t.Errorf("middlewares %v, want basic auth alone", mws)
+	}
+	if len(res.Credentials) != 1 {
+		t.Errorf("%d credential files, want the basic users' one", len(res.Credentials))
 	}
 }

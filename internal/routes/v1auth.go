@@ -11,18 +11,10 @@ import (
 // Users are checked here, with the label that gave them; extractCredentials
 // then moves them to a file of their own.
 func v1Auth(a *v1AuthLabels, o Options) (*userAuth, error) {
-	basicUsers := a.basicLegacy
-	if a.basicUsers.label != "" { // .users wins over the deprecated basic
-		basicUsers = a.basicUsers
-	}
-	hasBasic := basicUsers.val != "" || a.basicFile.val != ""
-	hasDigest := a.digestUsers.val != "" || a.digestFile.val != ""
-	if hasBasic && hasDigest {
-		label := a.digestUsers.label
-		if label == "" {
-			label = a.digestFile.label
-		}
-		return nil, errLabel(label, "basic and digest auth are both set: choose one")
+	basicUsers := a.basicUsersLabel()
+	hasBasic, hasDigest := a.hasBasic(), a.hasDigest()
+	if hasBasic && hasDigest { // the builder dropped digest first (dropDigest)
+		hasDigest = false
 	}
 	if !hasBasic && !hasDigest {
 		return nil, nil
@@ -87,4 +79,39 @@ func checkUsersFile(label, path string, o Options) error {
 		return errLabel(label, "names a file in rancher-traefik's own credential directory %s", o.CredentialDir)
 	}
 	return nil
+}
+
+// basicUsersLabel is traefik.frontend.auth.basic.users, or else the
+// deprecated traefik.frontend.auth.basic: .users wins.
+func (a *v1AuthLabels) basicUsersLabel() v1Value[string] {
+	if a.basicUsers.label != "" {
+		return a.basicUsers
+	}
+	return a.basicLegacy
+}
+
+func (a *v1AuthLabels) hasBasic() bool {
+	return a.basicUsersLabel().val != "" || a.basicFile.val != ""
+}
+
+func (a *v1AuthLabels) hasDigest() bool {
+	return a.digestUsers.val != "" || a.digestFile.val != ""
+}
+
+// dropDigest: with basic and digest auth both set on one frontend, Traefik
+// v1.7 used basic auth alone (middlewares/auth/authenticator.go,
+// NewAuthenticator: "if authConfig.Basic != nil … else if
+// authConfig.Digest != nil"), so do we — the frontend stays protected —
+// and each digest label is dropped with a warning.
+func (b *v1Builder) dropDigest() {
+	a := &b.f.auth
+	if !a.hasBasic() || !a.hasDigest() {
+		return
+	}
+	for _, label := range []string{a.digestUsers.label, a.digestFile.label, a.digestRemoveHeader.label} {
+		if label != "" {
+			b.p.drop(label, "basic auth is set too: Traefik v1.7 used basic auth alone, and so does rancher-traefik")
+		}
+	}
+	a.digestUsers, a.digestFile, a.digestRemoveHeader = v1Value[string]{}, v1Value[string]{}, v1Value[bool]{}
 }

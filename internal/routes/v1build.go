@@ -203,6 +203,7 @@ func (b *v1Builder) redirects() {
 
 // auth adds basic or digest auth, or else forward auth.
 func (b *v1Builder) auth() {
+	b.dropDigest()
 	a, err := v1Auth(&b.f.auth, b.o)
 	if err != nil {
 		b.p.add(err)
