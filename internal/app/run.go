@@ -106,6 +106,7 @@ func (a *App) run(ctx context.Context, sigs <-chan os.Signal) error {
 		g.Go(func() error { return ac.run(bg) })
 		g.Go(func() error { return ac.publishLoop(bg) })
 		g.Go(func() error { return ac.followRestarts(bg) })
+		g.Go(func() error { return ac.retryLoop(bg) })
 	}
 	var code int
 	g.Go(func() error {
