@@ -21,7 +21,6 @@ import (
 // fakeClock is the look-again schedule's clock: the loop asks for a timer
 // (asked), the test moves the time on and fires the last one armed.
 type fakeClock struct {
-	t     *testing.T
 	now   time.Time
 	asked chan time.Duration
 	fire  chan time.Time
@@ -51,7 +50,7 @@ func newRetryRig(t *testing.T, issuer bool, prepare func(path string)) *retryRig
 			t.Fatal(err)
 		}
 	}
-	clock := &fakeClock{t: t, now: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), asked: make(chan time.Duration, 8)}
+	clock := &fakeClock{now: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), asked: make(chan time.Duration, 8)}
 	l := newLookAgain(dyn, stage, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	// No jitter: 1 - 0.2 + 0.4×0.5 = 1.
 	l.backoff = &backoff.Backoff{Min: retryMin, Max: retryMax, Jitter: backoff.DefaultJitter, Rand: func() float64 { return 0.5 }}
