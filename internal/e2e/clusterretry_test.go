@@ -42,9 +42,26 @@ const (
 // issuer sees its service's instances change and makes its Traefik look
 // again (etc/dynamic/acme-retry.toml). In the end Pebble has finalized
 // exactly one order per certificate, the failed ones are bounded by the
-// look-agains, and the three hosts serve the same certificates.
+// look-agains, and the three hosts serve the same certificates. Without
+// a health check (no change in Rancher's state once the followers are up),
+// the issuer's timer looks again.
 func TestACMEClusterIssuerFirst(t *testing.T) {
 	pebbleBinaries(t)
+	tests := []struct {
+		name string
+		// healthy: Rancher marks the followers healthy once they are up.
+		healthy bool
+		why     string // of the look-again that must have happened, as logged
+	}{
+		{"health check", true, `why="instances changed"`},
+		{"timer", false, `why=timer`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { issuerFirst(t, tt.healthy, tt.why) })
+	}
+}
+
+func issuerFirst(t *testing.T, healthy bool, why string) {
 	legacy := backend(t, "127.0.41.13", "legacy", 0)
 	modern := backend(t, "127.0.41.14", "modern", 0)
 	dir := t.TempDir()
@@ -93,12 +110,14 @@ func TestACMEClusterIssuerFirst(t *testing.T) {
 			return nil
 		})
 	}
-	// Rancher's health check marks them healthy.
-	for _, h := range clusterHosts[1:] {
-		followers[h] = "healthy"
+	if healthy {
+		// Rancher's health check marks them healthy.
+		for _, h := range clusterHosts[1:] {
+			followers[h] = "healthy"
+		}
+		m.write(clusterStackHealth(legacy, modern, followers))
 	}
-	m.write(clusterStackHealth(legacy, modern, followers))
-	insts[0].waitLog(0, lookAgainLog+` component=acme-cluster why="instances changed"`, 60*time.Second)
+	insts[0].waitLog(0, lookAgainLog+` component=acme-cluster `+why, 60*time.Second)
 
 	waitSameCertificate(t, p, clusterHosts, httpsPort, names, nil)
 	took := time.Since(start)
