@@ -47,6 +47,7 @@ type acmeCluster struct {
 	restarted    chan struct{}      // from the supervisor (Restarted)
 	issuerNow    chan struct{}      // this instance became the issuer
 	published    map[string]string  // store name → leaf fingerprint (publisher only, and seed before it runs again)
+	retry        *lookAgain         // makes the issuer's Traefik look again for names (acmeretry.go)
 }
 
 // newACMECluster returns nil when cluster-wide ACME cannot apply: ACME off,
@@ -61,6 +62,7 @@ func newACMECluster(cfg *config.Config, log *slog.Logger, version string) *acmeC
 		restarts: make(chan string, 1), issuerNow: make(chan struct{}, 1), published: map[string]string{},
 		kick: make(chan chan struct{}), restarted: make(chan struct{}, 1),
 	}
+	c.retry = newLookAgain(cfg.DynamicDir(), cfg.StagingDir(), c.log)
 	if cfg.RancherEndpoint != "" && cfg.RancherAccessKey.IsSet() {
 		c.api = &rancher.API{Endpoint: cfg.RancherEndpoint, AccessKey: cfg.RancherAccessKey, Secret: cfg.RancherSecret, Log: log}
 	}
@@ -163,6 +165,7 @@ func (c *acmeCluster) run(ctx context.Context) error {
 		}
 		version = v
 		c.apply(ctx, c.decide(self))
+		c.noteRetry(self)
 	}
 }
 

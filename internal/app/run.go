@@ -162,6 +162,7 @@ func startWatchers(bg context.Context, g *errgroup.Group, p parts) {
 		g.Go(func() error { return p.cluster.run(bg) })
 		g.Go(func() error { return p.cluster.publishLoop(bg) })
 		g.Go(func() error { return p.cluster.followRestarts(bg) })
+		g.Go(func() error { return p.cluster.retryLoop(bg) })
 	}
 }
 

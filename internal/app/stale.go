@@ -50,7 +50,7 @@ func removeStaleTemps(cfg *config.Config, log *slog.Logger) {
 			dynamic[filepath.Base(f)] = true
 		}
 	}
-	for _, f := range []string{middlewaresFile, retryFile} {
+	for _, f := range []string{middlewaresFile, retryFile, lookAgainFile} {
 		dynamic[f] = true
 	}
 	removeStaleIn(log, cfg.StagingDir(), func(base string) bool { return dynamic[base] })
