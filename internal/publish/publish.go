@@ -54,6 +54,7 @@ type Publisher struct {
 	now       func() time.Time // tests: the guard's clock
 	stages    stages           // how long the last publish took, by stage
 	release   *time.Timer      // the memory of the last large publish, to return (releaseMemory)
+	refreshed time.Time        // when the last refresh ended (clock): a change after a quiet spell is not debounced
 }
 
 // stages times one publish: the benchmark and the debug log report them.
@@ -110,7 +111,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		v, due, err := p.wait(ctx)
 		if err == nil && (v != p.version || due) {
-			if v != p.version {
+			if v != p.version && !p.isolated() {
 				p.settle(ctx, v)
 			}
 			err = p.refresh(ctx)
@@ -165,6 +166,14 @@ func (p *Publisher) wait(ctx context.Context) (v string, due bool, err error) {
 	return v, false, err
 }
 
+// isolated reports whether a change comes a debounce period or more after
+// the last refresh ended: it is published at once, and only changes that
+// follow a publish closely (a burst's rest, seen as soon as the first is
+// published) wait for a quiet period — a burst is written at most twice.
+func (p *Publisher) isolated() bool {
+	return !p.refreshed.IsZero() && p.clock().Sub(p.refreshed) >= p.Debounce
+}
+
 // settle waits for a quiet period after a change: a burst of version bumps
 // (a service scaled by several containers) is published once. It waits at
 // most ten quiet periods.
@@ -186,6 +195,7 @@ func (p *Publisher) settle(ctx context.Context, v string) {
 
 // refresh fetches a snapshot and publishes it.
 func (p *Publisher) refresh(ctx context.Context) error {
+	defer func() { p.refreshed = p.clock() }()
 	p.cancelRelease()
 	t0 := time.Now()
 	allocated := heapAllocs()
