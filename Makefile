@@ -86,12 +86,15 @@ chaos: build traefik ## run the chaos suite's long form (30 s outages, 340 kill 
 # BENCH_GAP (a duration, e.g. 2.5s) pauses before each change of a
 # change→live series: longer than providersThrottleDuration, no change waits
 # out the last one's throttle. None by default.
+# BENCH_SETTINGS (e.g. 25ms/50ms,0s/50ms) picks the debounce/throttle pairs
+# of BenchmarkChangeToLiveSettings; all of them by default.
 # The peer (Traefik v2) runs in a network namespace: root and ip, or skipped.
 BENCHFLAGS    ?=
 BENCH_CHANGES ?=
 BENCH_GAP     ?=
+BENCH_SETTINGS ?=
 bench: build traefik traefik2 ## run the benchmarks and print their figures, beside Traefik v2's Rancher provider (BENCHFLAGS passes go test flags, e.g. -benchtime=30x; BENCH_CHANGES=N changes per change→live series, 30 by default)
-	BENCH_CHANGES=$(BENCH_CHANGES) BENCH_GAP=$(BENCH_GAP) TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik TRAEFIK2_TEST_BINARY=$(CURDIR)/$(BIN)/traefik2 $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 90m $(BENCHFLAGS) ./...
+	BENCH_CHANGES=$(BENCH_CHANGES) BENCH_GAP=$(BENCH_GAP) BENCH_SETTINGS=$(BENCH_SETTINGS) TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik TRAEFIK2_TEST_BINARY=$(CURDIR)/$(BIN)/traefik2 $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 90m $(BENCHFLAGS) ./...
 
 lint: ## gofmt, go vet and staticcheck
 	@unformatted="$$(gofmt -l cmd internal templates)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi

@@ -315,8 +315,10 @@ var Vars = []Var{
 	// debounce and the throttle"): 0 published each change of a burst 10 ms
 	// apart on its own (each a full read and apply by Traefik), 10 ms
 	// merged them with no margin, 50 ms cost its whole length every change.
+	// Since issue 12's fetch round a change after a quiet spell is not
+	// debounced at all (publish.isolated): a burst is written at most twice.
 	{Name: "TRAEFIK_RANCHER_DEBOUNCE", Default: "25ms", Group: GroupRancher,
-		Doc:   "Quiet period after a change before routes are rebuilt, so a burst of changes is published once (at most 10 times this late).",
+		Doc:   "Quiet period after a change that follows the last publish closely, before routes are rebuilt, so the rest of a burst is published once (at most 10 times this late); a change this long or more after the last publish is published at once, in environments of up to 2,000 routers (above, every change waits: a burst's second write would be a second full apply by Traefik).",
 		parse: func(c *Config, v string) (err error) { c.RancherDebounce, err = duration(v); return }},
 	{Name: "TRAEFIK_RANCHER_GUARD", Default: "0.5", Group: GroupRancher,
 		Doc: "Outage guard: an answer that removes this fraction of the routers or more is a mass removal, held for TRAEFIK_RANCHER_GUARD_HOLD; 0 turns the guard off.",

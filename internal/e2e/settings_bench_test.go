@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -51,6 +52,7 @@ func BenchmarkChangeToLiveSettings(b *testing.B) {
 	if changes < 10 { // CI's -benchtime=1x: show it runs, briefly
 		sizes, pairs = sizes[:1], settings[:2]
 	}
+	pairs = benchSettings(b, pairs)
 	var rows []settingRow
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) {
@@ -69,6 +71,24 @@ func BenchmarkChangeToLiveSettings(b *testing.B) {
 	for _, r := range rows {
 		fmt.Printf("| %d | %s | %s | %s | %s | %s | %s | %.1f |\n", r.n, r.s.debounce, r.s.throttle, secs(r.single.med), secs(r.single.p95), secs(r.burst.med), secs(r.burst.p95), r.writes)
 	}
+}
+
+// benchSettings keeps the pairs BENCH_SETTINGS names ("25ms/50ms,0s/50ms":
+// debounce/throttle, comma separated); unset, all of them.
+func benchSettings(b *testing.B, pairs []setting) []setting {
+	v := os.Getenv("BENCH_SETTINGS")
+	if v == "" {
+		return pairs
+	}
+	var kept []setting
+	for item := range strings.SplitSeq(v, ",") {
+		d, t, ok := strings.Cut(strings.TrimSpace(item), "/")
+		if !ok {
+			b.Fatalf("BENCH_SETTINGS: %q is not debounce/throttle", item)
+		}
+		kept = append(kept, setting{d, t})
+	}
+	return kept
 }
 
 // measureSetting runs rancher-traefik with s against e: changes single

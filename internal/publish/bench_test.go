@@ -21,15 +21,19 @@ import (
 	"rancher-traefik/internal/teststack"
 )
 
-// benchTree is the JSON the metadata service answers for teststack.Scale.
-func benchTree(b *testing.B, n int, changed bool) []byte {
+// benchTree is the JSON the metadata service answers for teststack.Scale:
+// the root tree, its version and its stacks, by path.
+func benchTree(b *testing.B, n int, changed bool) map[string][]byte {
 	a, err := metadataserver.Parse([]byte(teststack.Scale(n, changed)))
 	if err != nil {
 		b.Fatal(err)
 	}
-	out, err := json.Marshal(a["2016-07-29"]["default"])
-	if err != nil {
-		b.Fatal(err)
+	root := a["2016-07-29"]["default"]
+	out := map[string][]byte{}
+	for path, v := range map[string]any{"": root, "/version": root.(map[string]any)["version"], "/stacks": root.(map[string]any)["stacks"]} {
+		if out[path], err = json.Marshal(v); err != nil {
+			b.Fatal(err)
+		}
 	}
 	return out
 }
@@ -45,7 +49,7 @@ type pipelineFigures struct {
 
 // BenchmarkPipeline measures one publish of 10, 1,000 and 10,000 services
 // (3 containers each) through our whole pipeline: fetch and decode of the
-// metadata tree (served pre-rendered on loopback, so the emulator's own
+// metadata version and stacks (served pre-rendered on loopback, so the emulator's own
 // JSON encoding is not counted), build, diff, encode and write. Each
 // iteration is a change: the answer alternates between two trees that
 // differ in one container. It reports every stage per publish and prints a
@@ -55,7 +59,7 @@ type pipelineFigures struct {
 func BenchmarkPipeline(b *testing.B) {
 	var figs []pipelineFigures
 	for _, n := range []int{10, 1000, 10000} {
-		trees := [][]byte{benchTree(b, n, false), benchTree(b, n, true)}
+		trees := []map[string][]byte{benchTree(b, n, false), benchTree(b, n, true)}
 		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) {
 			figs = append(figs, benchPipeline(b, n, trees))
 		})
@@ -77,11 +81,20 @@ func BenchmarkPipeline(b *testing.B) {
 	fmt.Print(t.String())
 }
 
-func benchPipeline(b *testing.B, n int, trees [][]byte) pipelineFigures {
-	var served atomic.Int64
+func benchPipeline(b *testing.B, n int, trees []map[string][]byte) pipelineFigures {
+	var served atomic.Int64 // a change a snapshot: each asks the version first
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path := strings.TrimPrefix(r.URL.Path, "/2016-07-29")
+		if path == "/version" || path == "" {
+			served.Add(1)
+		}
+		body, ok := trees[served.Load()%2][path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(trees[served.Add(1)%2])
+		_, _ = w.Write(body)
 	}))
 	defer ts.Close()
 	p := &Publisher{

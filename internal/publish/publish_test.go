@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -244,5 +245,65 @@ func TestReleaseAfterLargePublish(t *testing.T) {
 			t.Error("cancelRelease left a release")
 		}
 		ts.Close()
+	}
+}
+
+// settleCounter counts the debounce's short long-polls (maxWait 1).
+type settleCounter struct {
+	Source
+	settles atomic.Int64
+}
+
+func (s *settleCounter) WaitVersion(ctx context.Context, old string, maxWait int) (string, error) {
+	if maxWait == 1 {
+		s.settles.Add(1)
+	}
+	return s.Source.WaitVersion(ctx, old, maxWait)
+}
+
+// TestDebounceLeadingEdge: a change a debounce period or more after the
+// last refresh is published without waiting for a quiet period; one that
+// follows a refresh closely waits for it. The publisher's clock decides
+// which, so neither depends on how fast this machine is.
+func TestDebounceLeadingEdge(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		step        time.Duration // the clock's advance per reading
+		large       bool          // the last publish had more than leadingEdgeRouters routers
+		wantSettles bool
+	}{
+		{"isolated", time.Hour, false, false},
+		{"close", 0, false, true},
+		{"isolated in a large environment", time.Hour, true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, p, _ := setup(t, 0, 0)
+			counter := &settleCounter{Source: p.Source}
+			p.Source = counter
+			var mu sync.Mutex
+			now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			p.now = func() time.Time {
+				mu.Lock()
+				defer mu.Unlock()
+				now = now.Add(tt.step)
+				return now
+			}
+			p.First(context.Background(), 5*time.Second)
+			if tt.large {
+				for n := range leadingEdgeRouters + 1 {
+					p.lastIndex.routers[fmt.Sprint("r", n)] = 0
+				}
+			}
+			run(t, p)
+			a, err := metadataserver.Parse([]byte(stack(3)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.Set(a)
+			wait(t, "the change published", func() bool { return routersIn(t, p.Path) == 3 })
+			if got := counter.settles.Load() > 0; got != tt.wantSettles {
+				t.Errorf("debounced: %v, want %v", got, tt.wantSettles)
+			}
+		})
 	}
 }

@@ -25,6 +25,7 @@ type Client struct {
 	// Timeout bounds a plain request; long-polls get maxWait + LongPollSlack.
 	Timeout time.Duration
 
+	root atomic.Bool // the stacks alone do not give the snapshot: read the root tree
 	full atomic.Bool // the services take containers from the root list: decode it
 }
 
@@ -106,14 +107,26 @@ func redact(u string) string {
 	return p.String()
 }
 
-// Snapshot reads the whole tree of the version in one request (services and
-// containers from one consistent answer), decoding it as it arrives.
+// Snapshot reads the version's services: its version, then its stacks
+// (decodeStacks), which embed the services and their containers — a third
+// of the root tree's bytes, which the server encodes anew on every request.
+// The version is asked first: should the stacks be newer, the next
+// long-poll answers at once and the snapshot is taken again.
 //
-// The root containers list is skipped (decodeTree's lean mode) until an
-// answer's services take containers from it (metadata 2015-07-25 names
-// them); that answer is asked again, decoded in full, and so is every
-// answer after it.
+// Where the stacks may not give what the root would (decodeStacks'
+// errNeedsRoot, or no stacks at all), the whole tree is read in one
+// request instead, and so is every answer after it: the root containers
+// list skipped (decodeTree's lean mode) until an answer's services take
+// containers from it (metadata 2015-07-25 names them); that answer is
+// asked again, decoded in full, and so is every answer after it.
 func (c *Client) Snapshot(ctx context.Context) (*Snapshot, error) {
+	if !c.root.Load() {
+		snap, err := c.stacksSnapshot(ctx)
+		if !errors.Is(err, errNeedsRoot) && !errors.Is(err, ErrNotFound) {
+			return snap, err
+		}
+		c.root.Store(true)
+	}
 	var snap *Snapshot
 	read := func(lean bool) error {
 		return c.fetch(ctx, "", 0, func(r io.Reader) (err error) {
@@ -129,6 +142,24 @@ func (c *Client) Snapshot(ctx context.Context) (*Snapshot, error) {
 		c.full.Store(true)
 		err = read(false)
 	}
+	return snap, err
+}
+
+// stacksSnapshot reads /version, then /stacks.
+func (c *Client) stacksSnapshot(ctx context.Context) (*Snapshot, error) {
+	b, err := c.get(ctx, "/version", 0)
+	if err != nil {
+		return nil, err
+	}
+	var version string
+	if err := json.Unmarshal(b, &version); err != nil || version == "" {
+		return nil, fmt.Errorf("metadata /version: not a version (a non-empty JSON string)")
+	}
+	var snap *Snapshot
+	err = c.fetch(ctx, "/stacks", 0, func(r io.Reader) (err error) {
+		snap, err = decodeStacks(r, version)
+		return err
+	})
 	return snap, err
 }
 
