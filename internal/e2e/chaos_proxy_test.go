@@ -113,8 +113,34 @@ func (p *faultProxy) waitFaults(mark, n int) {
 	})
 }
 
+// isTree says whether path asks for a whole snapshot: the root tree, or
+// /stacks, which rancher-traefik reads instead where it can
+// (rancher.Client.Snapshot).
 func isTree(path string) bool {
-	return strings.Trim(path, "/") == "2016-07-29"
+	p := strings.Trim(path, "/")
+	return p == "2016-07-29" || p == "2016-07-29/stacks"
+}
+
+// treeServices counts the services of a whole-snapshot answer: the root's
+// services list, or the services embedded in each stack of /stacks.
+func treeServices(body []byte) (int, bool) {
+	var root struct {
+		Services []json.RawMessage `json:"services"`
+	}
+	if json.Unmarshal(body, &root) == nil {
+		return len(root.Services), true
+	}
+	var stacks []struct {
+		Services []json.RawMessage `json:"services"`
+	}
+	if json.Unmarshal(body, &stacks) != nil {
+		return 0, false
+	}
+	n := 0
+	for _, st := range stacks {
+		n += len(st.Services)
+	}
+	return n, true
 }
 
 func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -183,12 +209,9 @@ func (p *faultProxy) pass(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	if isTree(r.URL.Path) && status == 200 {
-		var tree struct {
-			Services []json.RawMessage `json:"services"`
-		}
-		if json.Unmarshal(body, &tree) == nil {
+		if n, ok := treeServices(body); ok {
 			p.mu.Lock()
-			p.trees = append(p.trees, treeAnswer{At: time.Now(), Services: len(tree.Services)})
+			p.trees = append(p.trees, treeAnswer{At: time.Now(), Services: n})
 			p.mu.Unlock()
 		}
 	}
