@@ -53,3 +53,41 @@ func mergeChecked(dst, frag map[string]any) error {
 	}
 	return nil
 }
+
+// sizedSections makes in dst, before any merge, each section (http
+// routers, …) the fragments have items in, with room for all of them: a
+// section of 10,000 routers is allocated once, not grown and rehashed step
+// by step. It returns the sections made, for pruneSections.
+func sizedSections(dst map[string]any, frags []map[string]any) [][2]string {
+	counts := map[[2]string]int{}
+	for _, frag := range frags {
+		for proto, pv := range frag {
+			for section, sv := range pv.(map[string]any) {
+				counts[[2]string{proto, section}] += len(sv.(map[string]any))
+			}
+		}
+	}
+	made := make([][2]string, 0, len(counts))
+	for ps, n := range counts {
+		if n > 0 {
+			sub(dst, ps[0])[ps[1]] = make(map[string]any, n)
+			made = append(made, ps)
+		}
+	}
+	return made
+}
+
+// pruneSections removes the sections sizedSections made that no fragment
+// merged into (every fragment with items there failed), and a protocol
+// left without sections: the configuration is the one merging alone gives.
+func pruneSections(dst map[string]any, made [][2]string) {
+	for _, ps := range made {
+		p := dst[ps[0]].(map[string]any)
+		if len(p[ps[1]].(map[string]any)) == 0 {
+			delete(p, ps[1])
+		}
+		if len(p) == 0 {
+			delete(dst, ps[0])
+		}
+	}
+}

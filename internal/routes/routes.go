@@ -130,7 +130,14 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 			outs[i].creds, outs[i].err = extractCredentials(outs[i].frag, o)
 		}
 	})
-	res := Result{Config: map[string]any{}, Servers: map[string]int{}, Credentials: Credentials{}}
+	frags, servers := make([]map[string]any, 0, len(outs)), 0
+	for _, r := range outs {
+		if r.err == nil && r.frag != nil {
+			frags, servers = append(frags, r.frag), servers+len(r.servers)
+		}
+	}
+	res := Result{Config: map[string]any{}, Servers: make(map[string]int, servers), Credentials: Credentials{}}
+	made := sizedSections(res.Config, frags)
 	for i := range snap.Services {
 		s, r := &snap.Services[i], outs[i]
 		n := len(res.Warnings)
@@ -156,6 +163,7 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 			res.Credentials[p] = c // paths derive from middleware names, which merged unique
 		}
 	}
+	pruneSections(res.Config, made)
 	res.Warnings = append(res.Warnings, o.backends.checkErrorPages(res.Config)...)
 	return res
 }
