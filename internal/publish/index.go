@@ -30,8 +30,9 @@ func indexRouters(encoded []byte) (routerIndex, error) {
 		table       []byte
 	}
 	// The size of a large configuration, to begin with: HTTP routers, the
-	// usual ones, each have a service.
-	hint := bytes.Count(encoded, []byte("\n[http.routers."))
+	// usual ones, each have a service. Their headers are indented by
+	// depth (tomlenc).
+	hint := bytes.Count(encoded, []byte("\n    [http.routers."))
 	services := map[string]map[string][]byte{} // proto → name → its TOML
 	routers := make([]router, 0, hint)
 	idx := routerIndex{}
