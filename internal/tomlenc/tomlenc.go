@@ -101,6 +101,9 @@ type item struct {
 // walked without looking each key up again.
 func sortedItems(buf []item, m map[string]any) []item {
 	its := buf[:0]
+	if len(m) > cap(its) { // a large table (10,000 routers): allocated once
+		its = make([]item, 0, len(m))
+	}
 	for k, v := range m {
 		its = append(its, item{k, v})
 	}
