@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -115,11 +116,36 @@ func unchanged(path string, data []byte, perm fs.FileMode) (bool, error) {
 	if !fi.Mode().IsRegular() || fi.Mode().Perm() != perm.Perm() || fi.Size() != int64(len(data)) {
 		return false, nil
 	}
-	old, err := os.ReadFile(path)
+	same, err := sameContent(path, data)
 	if err != nil {
 		return false, fmt.Errorf("reading %s: %w", path, err)
 	}
-	return bytes.Equal(old, data), nil
+	return same, nil
+}
+
+// sameContent reports whether the file at path holds data, reading it a
+// piece at a time: a large routes file is not held a second time beside
+// its new content.
+func sameContent(path string, data []byte) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	buf := make([]byte, min(len(data)+1, 64<<10)) // +1: a file grown since is seen
+	for {
+		n, err := io.ReadFull(f, buf)
+		if n > len(data) || !bytes.Equal(buf[:n], data[:n]) {
+			return false, nil
+		}
+		data = data[n:]
+		switch {
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			return len(data) == 0, nil
+		case err != nil:
+			return false, err
+		}
+	}
 }
 
 // syncDir makes the rename durable. Failing to sync a directory is not worth

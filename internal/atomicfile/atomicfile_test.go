@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -268,5 +269,44 @@ func TestRemoveStaleIn(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, n)); (err != nil) != gone {
 			t.Errorf("%s: removed=%v, want %v", n, err != nil, gone)
 		}
+	}
+}
+
+// TestSameContent compares a file with data a piece at a time: equal,
+// a byte different at either end or past the first piece, and a file
+// longer or shorter than data.
+func TestSameContent(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789abcdef"), 200<<10/16) // several 64 KB pieces
+	flip := func(b []byte, i int) []byte {
+		c := bytes.Clone(b)
+		c[i] ^= 1
+		return c
+	}
+	tests := []struct {
+		name       string
+		file, data []byte
+		want       bool
+	}{
+		{"empty", nil, nil, true},
+		{"small equal", []byte("routes"), []byte("routes"), true},
+		{"large equal", big, bytes.Clone(big), true},
+		{"first byte differs", big, flip(big, 0), false},
+		{"a byte past the first piece differs", big, flip(big, 70<<10), false},
+		{"last byte differs", big, flip(big, len(big)-1), false},
+		{"file longer", append(bytes.Clone(big), 'x'), big, false},
+		{"file shorter", big[:len(big)-1], big, false},
+		{"file longer by a piece", append(bytes.Clone(big), big[:64<<10]...), big, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "f")
+			if err := os.WriteFile(path, tt.file, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			got, err := sameContent(path, tt.data)
+			if err != nil || got != tt.want {
+				t.Errorf("sameContent = %v, %v; want %v", got, err, tt.want)
+			}
+		})
 	}
 }

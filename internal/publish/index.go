@@ -25,19 +25,30 @@ var fingerprintSeed = maphash.MakeSeed()
 
 // indexRouters indexes the configuration encoded (by routes.Encode).
 func indexRouters(encoded []byte) (routerIndex, error) {
-	type router struct{ proto, name string }
+	type router struct {
+		proto, name string
+		table       []byte
+	}
 	// The size of a large configuration, to begin with: HTTP routers, the
-	// usual ones, each have a service.
-	hint := bytes.Count(encoded, []byte("\n[http.routers."))
-	services := make(map[string][]byte, hint) // proto/name → its TOML
-	routers := make(map[router][]byte, hint)
+	// usual ones, each have a service. Their headers are indented by
+	// depth (tomlenc).
+	hint := bytes.Count(encoded, []byte("\n    [http.routers."))
+	services := map[string]map[string][]byte{} // proto → name → its TOML
+	routers := make([]router, 0, hint)
 	idx := routerIndex{}
 	err := tomlenc.Tables(encoded, 3, func(keys []string, table []byte) {
 		switch keys[1] {
 		case "routers":
-			routers[router{keys[0], keys[2]}] = table
+			routers = append(routers, router{keys[0], keys[2], table})
 		case "services":
-			services[keys[0]+"/"+keys[2]] = table
+			if services[keys[0]] == nil {
+				n := 0
+				if keys[0] == "http" {
+					n = hint
+				}
+				services[keys[0]] = make(map[string][]byte, n)
+			}
+			services[keys[0]][keys[2]] = table
 			idx.servers += countServers(table)
 		}
 	})
@@ -47,18 +58,19 @@ func indexRouters(encoded []byte) (routerIndex, error) {
 	idx.routers = make(map[string]uint64, len(routers))
 	var h maphash.Hash
 	h.SetSeed(fingerprintSeed)
-	for r, table := range routers {
+	for _, r := range routers {
 		h.Reset()
-		_, _ = h.Write(table)
-		_, _ = h.Write(services[r.proto+"/"+routerService(table)])
+		_, _ = h.Write(r.table)
+		_, _ = h.Write(services[r.proto][string(routerService(r.table))])
 		idx.routers[r.proto+"/"+r.name] = h.Sum64()
 	}
 	return idx, nil
 }
 
 // routerService is the service a router's TOML names: its own service
-// value, before any table below it.
-func routerService(table []byte) string {
+// value, before any table below it. A name without escapes (every name
+// rancher-traefik makes) is returned in table, not copied.
+func routerService(table []byte) []byte {
 	_, rest, _ := bytes.Cut(table, []byte("\n")) // the header
 	for len(rest) > 0 {
 		var line []byte
@@ -68,11 +80,14 @@ func routerService(table []byte) string {
 			break
 		}
 		if v, ok := bytes.CutPrefix(line, []byte("service = ")); ok {
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && bytes.IndexByte(v, '\\') < 0 {
+				return v[1 : len(v)-1]
+			}
 			s, _ := strconv.Unquote(string(v))
-			return s
+			return []byte(s)
 		}
 	}
-	return ""
+	return nil
 }
 
 // countServers counts the servers of a service's TOML: the items of its

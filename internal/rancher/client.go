@@ -27,6 +27,9 @@ type Client struct {
 
 	root atomic.Bool // the stacks alone do not give the snapshot: read the root tree
 	full atomic.Bool // the services take containers from the root list: decode it
+	// services is the number of services of the last snapshot: the next
+	// is decoded with room for as many.
+	services atomic.Int64
 }
 
 // LongPollSlack is added to maxWait: the real server re-checks on a 5 s
@@ -120,6 +123,22 @@ func redact(u string) string {
 // containers from it (metadata 2015-07-25 names them); that answer is
 // asked again, decoded in full, and so is every answer after it.
 func (c *Client) Snapshot(ctx context.Context) (*Snapshot, error) {
+	snap, err := c.snapshot(ctx)
+	if err == nil && snap != nil {
+		c.services.Store(int64(len(snap.Services)))
+	}
+	return snap, err
+}
+
+// room is the number of services the next snapshot is decoded with room
+// for: the last one's, and a few more for services added since.
+func (c *Client) room() int {
+	n := int(c.services.Load())
+	return n + n/16
+}
+
+// snapshot is Snapshot, read from the stacks or the root tree.
+func (c *Client) snapshot(ctx context.Context) (*Snapshot, error) {
 	if !c.root.Load() {
 		snap, err := c.stacksSnapshot(ctx)
 		if !errors.Is(err, errNeedsRoot) && !errors.Is(err, ErrNotFound) {
@@ -130,7 +149,7 @@ func (c *Client) Snapshot(ctx context.Context) (*Snapshot, error) {
 	var snap *Snapshot
 	read := func(lean bool) error {
 		return c.fetch(ctx, "", 0, func(r io.Reader) (err error) {
-			snap, err = decodeTree(r, lean)
+			snap, err = decodeTreeSized(r, lean, 64<<10, c.room())
 			return err
 		})
 	}
@@ -157,7 +176,7 @@ func (c *Client) stacksSnapshot(ctx context.Context) (*Snapshot, error) {
 	}
 	var snap *Snapshot
 	err = c.fetch(ctx, "/stacks", 0, func(r io.Reader) (err error) {
-		snap, err = decodeStacks(r, version)
+		snap, err = decodeStacksSized(r, version, c.room())
 		return err
 	})
 	return snap, err

@@ -41,12 +41,18 @@ var errNeedsRoot = errors.New("the services take their containers from the root 
 // 2015-12-19 on, services embed their containers and the root list is
 // needed for none.
 func decodeTree(r io.Reader, lean bool) (*Snapshot, error) {
-	return decodeTreeBuffer(r, lean, 64<<10)
+	return decodeTreeSized(r, lean, 64<<10, 0)
 }
 
 // decodeTreeBuffer is decodeTree reading with a buffer of size bytes.
 func decodeTreeBuffer(r io.Reader, lean bool, size int) (*Snapshot, error) {
-	d := &treeDecoder{s: newScanner(r, size), lean: lean}
+	return decodeTreeSized(r, lean, size, 0)
+}
+
+// decodeTreeSized is decodeTree reading with a buffer of size bytes, with
+// room for services services to begin with (see withRoom).
+func decodeTreeSized(r io.Reader, lean bool, size, services int) (*Snapshot, error) {
+	d := (&treeDecoder{s: newScanner(r, size), lean: lean}).withRoom(services)
 	if err := d.root(); err != nil {
 		return nil, fmt.Errorf("decoding metadata: %w", err)
 	}
@@ -72,16 +78,28 @@ type treeDecoder struct {
 	key          []byte          // lean: scratch for rootServices' keys
 	version      string
 	hasServices  bool
-	services     []pendingService
-	containers   []rootContainer // the root list, for services that name theirs
+	services     []Service        // in the order read; the snapshot's, once resolved
+	pending      []pendingService // services[i]'s containers still to find
+	scratch      []Container      // a service's embedded containers as they are read
+	containers   []rootContainer  // the root list, for services that name theirs
 	systemStacks map[string]bool
 	stackEnvs    map[string]string // stack name → environment name
 }
 
-// pendingService is a decoded service whose containers may still have to be
-// found in the root list: by name (refs), or by service (byService).
+// withRoom makes room for n services (the last snapshot's number): a
+// large environment's list is then allocated once, not grown step by step
+// (by a quarter at a time, a list of 10,000 services allocates several
+// times its size).
+func (d *treeDecoder) withRoom(n int) *treeDecoder {
+	if n > 0 {
+		d.services, d.pending = make([]Service, 0, n), make([]pendingService, 0, n)
+	}
+	return d
+}
+
+// pendingService says where a decoded service's containers may still have
+// to be found in the root list: by name (refs), or by service (byService).
 type pendingService struct {
-	s         Service
 	refs      []string
 	byService bool
 }
@@ -108,7 +126,7 @@ func (d *treeDecoder) root() error {
 			d.version = ""
 			return d.s.skip(2)
 		case "services":
-			d.hasServices, d.services = true, nil
+			d.hasServices, d.services, d.pending = true, d.services[:0], d.pending[:0]
 			return d.list("services", d.service)
 		case "containers":
 			d.containers, d.rootServices = nil, nil
@@ -177,20 +195,11 @@ func (d *treeDecoder) service() error {
 	if err != nil {
 		return fmt.Errorf("decoding service: %w", err)
 	}
-	s := ws.Service
-	if s.Kind == "" {
-		s.Kind = "service"
+	if ws.Kind == "" {
+		ws.Kind = "service"
 	}
-	ps := pendingService{byService: !ws.hasContainers}
-	for _, r := range ws.containers {
-		if r.isName {
-			ps.refs = append(ps.refs, r.name)
-		} else {
-			s.Containers = append(s.Containers, r.c)
-		}
-	}
-	ps.s = s
-	d.services = append(d.services, ps)
+	d.services = append(d.services, ws.Service)
+	d.pending = append(d.pending, pendingService{refs: ws.names, byService: !ws.hasContainers})
 	return nil
 }
 
@@ -229,19 +238,20 @@ func lowerKey(buf []byte, stack, service string) []byte {
 // needsRoot reports whether a service takes containers from the root list.
 func (d *treeDecoder) needsRoot() bool {
 	for i := range d.services {
-		ps := &d.services[i]
-		if len(ps.refs) > 0 || ps.byService && d.rootServices[strings.ToLower(ps.s.Key())] {
+		ps := &d.pending[i]
+		if len(ps.refs) > 0 || ps.byService && d.rootServices[strings.ToLower(d.services[i].Key())] {
 			return true
 		}
 	}
 	return false
 }
 
-// snapshot resolves the services' containers and sorts the result.
+// snapshot resolves the services' containers and sorts the result. The
+// services are the snapshot's: resolved in place, not copied.
 func (d *treeDecoder) snapshot() *Snapshot {
 	var byName map[string]Container
 	var byService map[string][]Container
-	for _, ps := range d.services {
+	for _, ps := range d.pending {
 		if len(ps.refs) > 0 && byName == nil {
 			byName = make(map[string]Container, len(d.containers))
 			for _, rc := range d.containers {
@@ -258,9 +268,12 @@ func (d *treeDecoder) snapshot() *Snapshot {
 		}
 	}
 	d.containers = nil
-	snap := &Snapshot{Version: d.version, Services: make([]Service, 0, len(d.services))}
-	for _, ps := range d.services {
-		s := ps.s
+	if d.services == nil {
+		d.services = []Service{} // an empty list, as the services decoded
+	}
+	snap := &Snapshot{Version: d.version, Services: d.services}
+	for i := range snap.Services {
+		s, ps := &snap.Services[i], d.pending[i]
 		s.System = s.System || d.systemStacks[s.Stack]
 		s.Environment = d.stackEnvs[s.Stack]
 		if ps.byService {
@@ -272,9 +285,8 @@ func (d *treeDecoder) snapshot() *Snapshot {
 			}
 		}
 		sortContainers(s.Containers)
-		snap.Services = append(snap.Services, s)
 	}
-	d.services = nil
+	d.services, d.pending = nil, nil
 	sortServices(snap.Services)
 	return snap
 }

@@ -20,7 +20,13 @@ import (
 // containers under stacks), a container given by name, or a service whose
 // stack_name is not its stack's name (the root would place it elsewhere).
 func decodeStacks(r io.Reader, version string) (*Snapshot, error) {
-	d := &treeDecoder{s: newScanner(r, 64<<10), systemStacks: map[string]bool{}, stackEnvs: map[string]string{}}
+	return decodeStacksSized(r, version, 0)
+}
+
+// decodeStacksSized is decodeStacks with room for services services to
+// begin with (see withRoom).
+func decodeStacksSized(r io.Reader, version string, services int) (*Snapshot, error) {
+	d := (&treeDecoder{s: newScanner(r, 64<<10), systemStacks: map[string]bool{}, stackEnvs: map[string]string{}}).withRoom(services)
 	d.version, d.hasServices = version, true
 	s := d.s
 	var err error
@@ -81,8 +87,8 @@ func (d *treeDecoder) stackWithServices() error {
 	if err != nil {
 		return err
 	}
-	for _, ps := range d.services[first:] {
-		if ps.s.Stack != st.Name {
+	for _, sv := range d.services[first:] {
+		if sv.Stack != st.Name {
 			return errNeedsRoot
 		}
 	}
@@ -106,7 +112,7 @@ func (d *treeDecoder) stackService() error {
 	if err := d.service(); err != nil {
 		return err
 	}
-	ps := &d.services[len(d.services)-1]
+	ps := &d.pending[len(d.pending)-1]
 	if ps.byService || len(ps.refs) > 0 {
 		return errNeedsRoot
 	}

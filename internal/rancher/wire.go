@@ -3,6 +3,7 @@ package rancher
 import (
 	"bytes"
 	"fmt"
+	"slices"
 )
 
 // The wire shapes of the metadata tree, decoded as encoding/json decodes a
@@ -30,19 +31,13 @@ type wireContainer struct {
 	hasService             bool // service_name is not null
 }
 
-// wireService is a service with its containers as listed.
+// wireService is a service with its containers as listed: the embedded
+// ones in Containers, in order, and those given by name (2015-07-25 and
+// later releases' older shapes) in names.
 type wireService struct {
 	Service
-	containers    []containerRef
+	names         []string
 	hasContainers bool // containers is a list, not null or absent
-}
-
-// containerRef is an item of a service's containers: a name (2015-07-25
-// and later releases' older shapes) or an embedded container.
-type containerRef struct {
-	name   string
-	isName bool
-	c      Container
 }
 
 // field returns the index of key in names: an exact match, else one that
@@ -216,7 +211,7 @@ func (d *treeDecoder) wireService() (wireService, error) {
 		case 9:
 			ws.ExternalIPs, err = d.strings(4, "external_ips")
 		case 10:
-			ws.containers, ws.hasContainers, err = d.containerRefs()
+			ws.Containers, ws.names, ws.hasContainers, err = d.containerRefs()
 		default:
 			err = s.skip(4)
 		}
@@ -272,30 +267,37 @@ func (d *treeDecoder) strings(depth int, what string) ([]string, error) {
 	return out, err
 }
 
-// containerRefs reads a service's containers: names or embedded objects.
-// ok is false for null.
-func (d *treeDecoder) containerRefs() (refs []containerRef, ok bool, err error) {
+// containerRefs reads a service's containers: embedded objects, in
+// order, and names. ok is false for null. The containers are read into the
+// decoder's scratch list and copied out at their number: a service's
+// containers slice is allocated once, not grown.
+func (d *treeDecoder) containerRefs() (cs []Container, names []string, ok bool, err error) {
 	s := d.s
 	switch s.peek() {
 	case 'n':
-		return nil, false, s.literal("null")
+		return nil, nil, false, s.literal("null")
 	case '[':
 	default:
-		return nil, false, s.mistyped("containers", "a list")
+		return nil, nil, false, s.mistyped("containers", "a list")
 	}
-	refs = []containerRef{}
+	scratch := d.scratch[:0]
 	err = s.array(4, func() error {
 		if s.peek() == '"' {
 			name, err := s.str()
-			refs = append(refs, containerRef{name: name, isName: true})
+			names = append(names, name)
 			return err
 		}
 		c, err := d.wireContainer(5, "a container")
 		if err != nil {
 			return fmt.Errorf("decoding container: %w", err)
 		}
-		refs = append(refs, containerRef{c: c.Container})
+		scratch = append(scratch, c.Container)
 		return nil
 	})
-	return refs, true, err
+	if len(scratch) > 0 {
+		cs = slices.Clone(scratch)
+	}
+	clear(scratch) // the scratch holds no strings past this service
+	d.scratch = scratch[:0]
+	return cs, names, true, err
 }

@@ -188,7 +188,7 @@ func TestUsersOfAnyForm(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			settings := map[string]any{"users": tt.users}
-			frag := map[string]any{"http": map[string]any{"middlewares": map[string]any{"m": map[string]any{"basicAuth": settings}}}}
+			frag := &fragment{items: []fragItem{{"http", "middlewares", "m", map[string]any{"basicAuth": settings}}}}
 			creds, err := extractCredentials(frag, credOpts())
 			if tt.want == "" {
 				if err == nil || strings.Contains(err.Error(), hashA) {

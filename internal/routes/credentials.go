@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"rancher-traefik/internal/secrets"
@@ -120,22 +119,10 @@ func checkUsers(label string, users []string, digest bool) error {
 
 // extractCredentials moves the credentials of a service's middlewares into
 // files (see the comment at the top of this file) and returns them.
-func extractCredentials(frag map[string]any, o Options) (Credentials, error) {
-	h, _ := frag["http"].(map[string]any)
-	mws, _ := h["middlewares"].(map[string]any)
-	if len(mws) == 0 {
-		return nil, nil
-	}
-	var buf [8]string // a service has a few middlewares
-	names := buf[:0]
-	for n := range mws {
-		names = append(names, n)
-	}
-	slices.Sort(names) // the first problem in name order is reported
+func extractCredentials(frag *fragment, o Options) (Credentials, error) {
 	var creds Credentials
-	for _, name := range names {
-		mw, _ := mws[name].(map[string]any)
-		if err := extractMiddleware(&creds, o, name, mw); err != nil {
+	for _, it := range frag.sorted("http", "middlewares") { // the first problem in name order is reported
+		if err := extractMiddleware(&creds, o, it.name, it.val); err != nil {
 			return nil, err
 		}
 	}

@@ -54,7 +54,7 @@ func routedByV1(labels map[string]string) bool {
 }
 
 // dialects translates a service with its labels' dialect or dialects.
-func dialects(s *rancher.Service, o Options) (map[string]any, map[string]int, []Warning, error) {
+func dialects(s *rancher.Service, o Options) (*fragment, map[string]int, []Warning, error) {
 	v1, v2, v2Routes := dialectLabels(s.Labels)
 	switch {
 	case !v2:
@@ -71,7 +71,7 @@ func dialects(s *rancher.Service, o Options) (map[string]any, map[string]int, []
 
 // mixedService routes the service by its v1 labels, and adds the
 // middlewares its v2 labels define.
-func mixedService(s *rancher.Service, o Options) (map[string]any, map[string]int, []Warning, error) {
+func mixedService(s *rancher.Service, o Options) (*fragment, map[string]int, []Warning, error) {
 	frag, servers, dropped, err := v1Service(s, o)
 	var p problems
 	v2 := decodeV2(s, &p)
@@ -91,18 +91,16 @@ func mixedService(s *rancher.Service, o Options) (map[string]any, map[string]int
 // mergeV2Middlewares adds the middlewares of the v2 labels (v2) to the v1
 // fragment; a name the v1 labels generate already is the v2 label's
 // problem.
-func mergeV2Middlewares(frag map[string]any, v2 *dynConfiguration, p *problems) {
+func mergeV2Middlewares(frag *fragment, v2 *dynConfiguration, p *problems) {
 	if v2.http == nil || len(v2.http.middlewares) == 0 {
 		return
 	}
-	mws := v2.http.middlewares
-	dst := sub(frag, "http", "middlewares")
-	for _, m := range mws {
-		if _, taken := dst[m.name]; taken {
+	for _, m := range v2.http.middlewares {
+		if frag.find("http", "middlewares", m.name) != nil {
 			p.add(errLabel("traefik.http.middlewares."+m.name, "the v1 labels of this service generate a middleware of that name already"))
 			continue
 		}
-		dst[m.name] = m.val.toMap()
+		frag.add("http", "middlewares", m.name, m.val.toMap())
 	}
 }
 

@@ -426,25 +426,20 @@ type namedRouter struct {
 	twin bool // the router shares the service of the one before it: no service of its own
 }
 
-// toMap gives the fragment as the configuration tree merge works on.
-func (f *httpFragment) toMap() map[string]any {
-	h := make(map[string]any, 3)
-	rs := make(map[string]any, len(f.routers))
-	ss := make(map[string]any, len(f.routers))
+// fragment gives the service's items: its routers, the services of those
+// that are not twins, its middlewares (a later one of a name replacing an
+// earlier, as in a map).
+func (f *httpFragment) fragment() *fragment {
+	out := &fragment{items: make([]fragItem, 0, 2*len(f.routers)+len(f.middlewares))}
 	for i := range f.routers {
 		nr := &f.routers[i]
-		rs[nr.name] = nr.r.toMap()
+		out.add("http", "routers", nr.name, nr.r.toMap())
 		if !nr.twin {
-			ss[nr.name] = map[string]any{"loadBalancer": nr.lb.toMap()}
+			out.add("http", "services", nr.name, map[string]any{"loadBalancer": nr.lb.toMap()})
 		}
 	}
-	h["routers"], h["services"] = rs, ss
-	if len(f.middlewares) > 0 {
-		ms := make(map[string]any, len(f.middlewares))
-		for _, m := range f.middlewares {
-			ms[m.name] = map[string]any{m.mw.kind(): m.mw.settings()}
-		}
-		h["middlewares"] = ms
+	for _, m := range f.middlewares {
+		out.add("http", "middlewares", m.name, map[string]any{m.mw.kind(): m.mw.settings()})
 	}
-	return map[string]any{"http": h}
+	return out
 }

@@ -1,10 +1,8 @@
 package routes
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
-	"strings"
 )
 
 // sub returns the map at key in m, creating it.
@@ -25,20 +23,9 @@ func sub(m map[string]any, keys ...string) map[string]any {
 // fragment, so one service cannot change another's routes. The first taken
 // name in sorted order is the one reported, so the same snapshot always
 // gives the same warning.
-func mergeChecked(dst, frag map[string]any) error {
-	type item struct{ proto, section, name string }
-	var buf [8]item // a service has a few routers, services and middlewares
-	items := buf[:0]
-	for proto, pv := range frag {
-		for section, sv := range pv.(map[string]any) {
-			for name := range sv.(map[string]any) {
-				items = append(items, item{proto, section, name})
-			}
-		}
-	}
-	slices.SortFunc(items, func(a, b item) int {
-		return cmp.Or(strings.Compare(a.proto, b.proto), strings.Compare(a.section, b.section), strings.Compare(a.name, b.name))
-	})
+func mergeChecked(dst map[string]any, frag *fragment) error {
+	items := frag.items
+	slices.SortFunc(items, compareItems)
 	for _, it := range items {
 		if d, ok := dst[it.proto].(map[string]any); ok {
 			if ds, ok := d[it.section].(map[string]any); ok {
@@ -49,7 +36,43 @@ func mergeChecked(dst, frag map[string]any) error {
 		}
 	}
 	for _, it := range items {
-		sub(dst, it.proto, it.section)[it.name] = frag[it.proto].(map[string]any)[it.section].(map[string]any)[it.name]
+		sub(dst, it.proto, it.section)[it.name] = it.val
 	}
 	return nil
+}
+
+// sizedSections makes in dst, before any merge, each section (http
+// routers, …) the fragments have items in, with room for all of them: a
+// section of 10,000 routers is allocated once, not grown and rehashed step
+// by step. It returns the sections made, for pruneSections.
+func sizedSections(dst map[string]any, frags []*fragment) [][2]string {
+	counts := map[[2]string]int{}
+	for _, frag := range frags {
+		for _, it := range frag.items {
+			counts[[2]string{it.proto, it.section}]++
+		}
+	}
+	made := make([][2]string, 0, len(counts))
+	for ps, n := range counts {
+		if n > 0 {
+			sub(dst, ps[0])[ps[1]] = make(map[string]any, n)
+			made = append(made, ps)
+		}
+	}
+	return made
+}
+
+// pruneSections removes the sections sizedSections made that no fragment
+// merged into (every fragment with items there failed), and a protocol
+// left without sections: the configuration is the one merging alone gives.
+func pruneSections(dst map[string]any, made [][2]string) {
+	for _, ps := range made {
+		p := dst[ps[0]].(map[string]any)
+		if len(p[ps[1]].(map[string]any)) == 0 {
+			delete(p, ps[1])
+		}
+		if len(p) == 0 {
+			delete(dst, ps[0])
+		}
+	}
 }

@@ -2,8 +2,6 @@ package routes
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -97,7 +95,7 @@ const (
 // rawmindService translates a rawmind0-dialect service: its labels become
 // Traefik v1 labels of the same meaning, built by service, and its routers
 // get the rate limit and circuit breaker middlewares.
-func rawmindService(s *rancher.Service, o Options) (map[string]any, map[string]int, []Warning, error) {
+func rawmindService(s *rancher.Service, o Options) (*fragment, map[string]int, []Warning, error) {
 	var p problems
 	v1 := rawmindToV1(s, o, &p)
 	extra := rawmindMiddlewares(s.Labels, &p)
@@ -406,25 +404,24 @@ func checkCircuitExpression(v string) error {
 // <service>-<kind> after the router's service, so a service's routers (one
 // per TLS mode, as rawmind0's one frontend) share one rate limit: a rate
 // limit before the router's own middlewares, the circuit breaker after.
-func addMiddlewares(frag map[string]any, mws []middleware) error {
-	h, _ := frag["http"].(map[string]any)
-	routers, _ := h["routers"].(map[string]any)
+func addMiddlewares(frag *fragment, mws []middleware) error {
+	routers := frag.sorted("http", "routers")
 	if len(routers) == 0 || len(mws) == 0 {
 		return nil
 	}
-	defs := sub(h, "middlewares")
 	ours := map[string]bool{}
-	for _, name := range slices.Sorted(maps.Keys(routers)) {
-		r := routers[name].(map[string]any)
+	for _, it := range routers {
+		r := it.val
 		svc, _ := r["service"].(string)
 		own, _ := r["middlewares"].([]string)
 		var before, after []string
 		for _, m := range mws {
 			mn := svc + "-" + strings.ToLower(m.kind())
-			if _, taken := defs[mn]; taken && !ours[mn] {
+			if frag.find("http", "middlewares", mn) != nil && !ours[mn] {
 				return fmt.Errorf("http middlewares %q is already defined by another label of the service", mn)
 			}
-			defs[mn], ours[mn] = map[string]any{m.kind(): m.settings()}, true
+			frag.add("http", "middlewares", mn, map[string]any{m.kind(): m.settings()})
+			ours[mn] = true
 			if _, ok := m.(rateLimitMW); ok {
 				before = append(before, mn)
 			} else {

@@ -112,7 +112,7 @@ func errDrop(label, format string, args ...any) error {
 // result, warnings included, is the same as a sequential build.
 func Build(snap *rancher.Snapshot, o Options) Result {
 	type out struct {
-		frag    map[string]any
+		frag    *fragment
 		servers map[string]int
 		notes   []Warning
 		creds   Credentials
@@ -130,7 +130,14 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 			outs[i].creds, outs[i].err = extractCredentials(outs[i].frag, o)
 		}
 	})
-	res := Result{Config: map[string]any{}, Servers: map[string]int{}, Credentials: Credentials{}}
+	frags, servers := make([]*fragment, 0, len(outs)), 0
+	for _, r := range outs {
+		if r.err == nil && r.frag != nil {
+			frags, servers = append(frags, r.frag), servers+len(r.servers)
+		}
+	}
+	res := Result{Config: map[string]any{}, Servers: make(map[string]int, servers), Credentials: Credentials{}}
+	made := sizedSections(res.Config, frags)
 	for i := range snap.Services {
 		s, r := &snap.Services[i], outs[i]
 		n := len(res.Warnings)
@@ -156,13 +163,14 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 			res.Credentials[p] = c // paths derive from middleware names, which merged unique
 		}
 	}
+	pruneSections(res.Config, made)
 	res.Warnings = append(res.Warnings, o.backends.checkErrorPages(res.Config)...)
 	return res
 }
 
 // service translates one service; a nil fragment means not published.
 // notes are what its labels cost it short of leaving it out.
-func service(s *rancher.Service, o Options) (frag map[string]any, servers map[string]int, notes []Warning, err error) {
+func service(s *rancher.Service, o Options) (frag *fragment, servers map[string]int, notes []Warning, err error) {
 	if s.Kind != "service" && s.Kind != "externalService" {
 		return nil, nil, nil, nil // load balancers, DNS services, … carry no backends of their own
 	}

@@ -13,7 +13,7 @@ import (
 // traefik.<name>.frontend.rule, …) give one router and service each; values
 // not set on a segment come from the root labels. Every bad label of the
 // service is reported, not only the first.
-func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, []Warning, error) {
+func v1Service(s *rancher.Service, o Options) (*fragment, map[string]int, []Warning, error) {
 	var p problems
 	root, segments := splitV1(s, &p)
 	frag := &httpFragment{routers: make([]namedRouter, 0, max(1, len(segments)))}
@@ -37,7 +37,7 @@ func v1Service(s *rancher.Service, o Options) (map[string]any, map[string]int, [
 	if err := p.err(); err != nil {
 		return nil, nil, p.warnings(), err
 	}
-	return frag.toMap(), servers, p.warnings(), nil
+	return frag.fragment(), servers, p.warnings(), nil
 }
 
 // v1Builder builds one frontend's router, service and middlewares. A bad

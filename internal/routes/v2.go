@@ -16,7 +16,8 @@ import (
 //     port, its servers from the containers, a router with the default
 //     rule, routers linked to the single service, entry points and TLS;
 //   - merge: the typed configuration's toMap, the encoding boundary, gives
-//     the tree that merge, the credential files and tomlenc work on.
+//     each router, service and middleware as the tree that merge, the
+//     credential files and tomlenc work on (fragment.go).
 //
 // Why generated types rather than a tree of maps guided by the schema, or
 // Traefik's own types: the generator walks the same Traefik types Traefik
@@ -33,7 +34,7 @@ import (
 // a service with the containers as servers, a router linked to the single
 // service, the port from the single exposed port. Every bad label of the
 // service is reported, not only the first.
-func v2Service(s *rancher.Service, o Options) (map[string]any, map[string]int, []Warning, error) {
+func v2Service(s *rancher.Service, o Options) (*fragment, map[string]int, []Warning, error) {
 	var p problems
 	c := decodeV2(s, &p)
 	b := v2Build{s: s, o: o, c: c, addrs: addresses(s, o), p: &p}
@@ -43,5 +44,5 @@ func v2Service(s *rancher.Service, o Options) (map[string]any, map[string]int, [
 	if err := p.err(); err != nil {
 		return nil, nil, notes, err
 	}
-	return c.toMap(), servers, notes, nil
+	return c.fragment(), servers, notes, nil
 }

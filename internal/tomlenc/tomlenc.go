@@ -91,14 +91,24 @@ func Encode(b *bytes.Buffer, tree map[string]any) error {
 	return table(b, make([]string, 0, 8), tree)
 }
 
-// sortedKeys appends m's keys to buf, sorted.
-func sortedKeys(buf []string, m map[string]any) []string {
-	ks := buf[:0]
-	for k := range m {
-		ks = append(ks, k)
+// item is a key of a table with its value.
+type item struct {
+	k string
+	v any
+}
+
+// sortedItems appends m's items to buf, sorted by key: the table is then
+// walked without looking each key up again.
+func sortedItems(buf []item, m map[string]any) []item {
+	its := buf[:0]
+	if len(m) > cap(its) { // a large table (10,000 routers): allocated once
+		its = make([]item, 0, len(m))
 	}
-	slices.Sort(ks)
-	return ks
+	for k, v := range m {
+		its = append(its, item{k, v})
+	}
+	slices.SortFunc(its, func(a, b item) int { return strings.Compare(a.k, b.k) })
+	return its
 }
 
 func header(b *bytes.Buffer, path []string, array bool) {
@@ -132,12 +142,12 @@ func indent(b *bytes.Buffer, n int) {
 }
 
 func table(b *bytes.Buffer, path []string, m map[string]any) error {
-	var buf [16]string
-	keys := sortedKeys(buf[:], m)
+	var buf [16]item
+	items := sortedItems(buf[:], m)
 	// Plain values first: after a sub-table header they would belong to it.
 	// An empty array of tables is one of them (servers = []).
-	for _, k := range keys {
-		switch v := m[k].(type) {
+	for _, it := range items {
+		switch v := it.v.(type) {
 		case map[string]any:
 			continue
 		case []map[string]any:
@@ -146,24 +156,25 @@ func table(b *bytes.Buffer, path []string, m map[string]any) error {
 			}
 		}
 		indent(b, len(path))
-		key(b, k)
+		key(b, it.k)
 		b.WriteString(" = ")
-		if err := value(b, m[k]); err != nil {
-			return fmt.Errorf("%s.%s: %w", strings.Join(path, "."), k, err)
+		if err := value(b, it.v); err != nil {
+			return fmt.Errorf("%s.%s: %w", strings.Join(path, "."), it.k, err)
 		}
 		b.WriteByte('\n')
 	}
-	if len(keys) >= parallelMin {
-		return subTablesParallel(b, path, m, keys)
+	if len(items) >= parallelMin {
+		return subTablesParallel(b, path, items)
 	}
-	return subTables(b, path, m, keys)
+	return subTables(b, path, items)
 }
 
-// subTables writes m's sub-tables and arrays of tables, in keys' order.
-func subTables(b *bytes.Buffer, path []string, m map[string]any, keys []string) error {
-	for _, k := range keys {
-		p := append(path, k) // table does not keep p past this call
-		switch v := m[k].(type) {
+// subTables writes the sub-tables and arrays of tables among items, in
+// order.
+func subTables(b *bytes.Buffer, path []string, items []item) error {
+	for _, it := range items {
+		p := append(path, it.k) // table does not keep p past this call
+		switch v := it.v.(type) {
 		case map[string]any:
 			header(b, p, false)
 			if err := table(b, p, v); err != nil {
@@ -185,12 +196,12 @@ func subTables(b *bytes.Buffer, path []string, m map[string]any, keys []string) 
 // written by several goroutines, each into its own buffer, joined in order.
 const parallelMin = 512
 
-func subTablesParallel(b *bytes.Buffer, path []string, m map[string]any, keys []string) error {
-	workers := min(runtime.GOMAXPROCS(0), len(keys)/(parallelMin/2))
+func subTablesParallel(b *bytes.Buffer, path []string, items []item) error {
+	workers := min(runtime.GOMAXPROCS(0), len(items)/(parallelMin/2))
 	if workers <= 1 {
-		return subTables(b, path, m, keys)
+		return subTables(b, path, items)
 	}
-	ks := slices.Clone(keys) // the caller's keys may live on its stack
+	ks := slices.Clone(items) // the caller's items may live on its stack
 	per := (len(ks) + workers - 1) / workers
 	bufs := make([]*bytes.Buffer, workers)
 	errs := make([]error, workers)
@@ -202,7 +213,7 @@ func subTablesParallel(b *bytes.Buffer, path []string, m map[string]any, keys []
 			// Each goroutine has its own path: subTables appends to it.
 			p := make([]string, len(path), len(path)+8)
 			copy(p, path)
-			errs[w] = subTables(bufs[w], p, m, ks[lo:hi])
+			errs[w] = subTables(bufs[w], p, ks[lo:hi])
 		})
 	}
 	wg.Wait()

@@ -120,8 +120,7 @@ func TestLargeTablesInParallel(t *testing.T) {
 			t.Fatal(err)
 		}
 		var seq bytes.Buffer
-		keys := sortedKeys(nil, routers)
-		if err := subTables(&seq, []string{"http", "routers"}, routers, keys); err != nil {
+		if err := subTables(&seq, []string{"http", "routers"}, sortedItems(nil, routers)); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.HasSuffix(par.String(), seq.String()) {
