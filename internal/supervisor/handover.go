@@ -124,7 +124,7 @@ func (s *Supervisor) retireAsync(c *child, next int, then func()) {
 // awaitRetired waits until c, retired for next, has nothing queued and
 // every connection it accepted is closed, or retireDrainLimit has passed.
 func (s *Supervisor) awaitRetired(c *child, next int) {
-	ctx, cancel := context.WithTimeout(context.Background(), retireDrainLimit)
+	ctx, cancel := context.WithTimeout(s.retireCtx, retireDrainLimit)
 	defer cancel()
 	err := s.opts.Sockets.Drain(ctx, c.gen)
 	if err == nil {
@@ -133,6 +133,8 @@ func (s *Supervisor) awaitRetired(c *child, next int) {
 	var pe *handover.PendingError
 	switch {
 	case err == nil:
+	case s.retireCtx.Err() != nil:
+		s.log.Info("stopping for good: the previous traefik stops too", "pid", c.pid)
 	case errors.As(err, &pe) && pe.Unserved == 0:
 		// Answered, kept alive or long: its shutdown closes the idle
 		// ones (a client retries on a new connection, to the next
