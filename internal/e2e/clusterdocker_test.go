@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -205,11 +206,43 @@ func newDockerCluster(t *testing.T) *dockerCluster {
 			return
 		}
 		for _, name := range c.names {
+			if c.isHost(name) {
+				kept, dropped := withoutAccessLog(containerLogs(name))
+				t.Logf("%s logs (all, but %d access-log and Traefik INF/DBG lines):\n%s", name, dropped, kept)
+				continue
+			}
 			out, _ := docker("logs", "--tail", "60", name)
 			t.Logf("%s logs (last 60 lines):\n%s", name, out)
 		}
 	})
 	return c
+}
+
+// isHost reports whether the container called name plays a host.
+func (c *dockerCluster) isHost(name string) bool {
+	return strings.HasPrefix(name, c.network+"-host")
+}
+
+// accessLogLine is a line of Traefik's access log (common log format:
+// address, ident, user, [time], "request").
+var accessLogLine = regexp.MustCompile(`^\S+ \S+ \S+ \[[^\]]+\] "`)
+
+// withoutAccessLog is a host's log with its timeline alone: every line but
+// Traefik's access log and its INF and DBG lines, so that rancher-traefik's
+// own (time=... level=...; the handovers, restarts and roles) and
+// Traefik's warnings and errors can be read next to a failed request's
+// time. dropped counts the lines left out.
+func withoutAccessLog(logs string) (kept string, dropped int) {
+	var b strings.Builder
+	for line := range strings.Lines(logs) {
+		f := strings.Fields(line)
+		if accessLogLine.MatchString(line) || (len(f) > 1 && (f[1] == "INF" || f[1] == "DBG")) {
+			dropped++
+			continue
+		}
+		b.WriteString(line)
+	}
+	return b.String(), dropped
 }
 
 // TestACMEClusterDocker is TestACMEClusterLoopback with Docker containers

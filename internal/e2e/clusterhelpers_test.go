@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
 	"strings"
 	"sync"
@@ -168,14 +169,18 @@ func (l *httpsLoad) run(c *http.Client, h, name string) {
 			return
 		default:
 		}
-		code, _, err := get(c, "https://"+name+"/", nil)
+		var phase atomic.Int32
+		start := time.Now()
+		code, err := tracedGet(c, "https://"+name+"/", &phase)
 		if err != nil || code != 200 {
 			l.fail[h].Add(1)
 			l.lastErr.Store(h, fmt.Sprintf("%d %v", code, err))
 			l.mu.Lock()
 			l.kinds[h][failureKind(code, err)]++
 			if len(l.times[h]) < 10 {
-				l.times[h] = append(l.times[h], time.Now().UTC().Format("15:04:05.000"))
+				now := time.Now()
+				l.times[h] = append(l.times[h], fmt.Sprintf("%s (begun %s, %s)", now.UTC().Format("15:04:05.000"),
+					now.Sub(start).Round(time.Millisecond), requestPhases[phase.Load()]))
 			}
 			l.mu.Unlock()
 		} else {
@@ -185,3 +190,37 @@ func (l *httpsLoad) run(c *http.Client, h, name string) {
 }
 
 func (l *httpsLoad) end() { close(l.stop); l.wg.Wait() }
+
+// requestPhases name how far a request of the load got when it failed:
+// which part of the way a connection was dropped tells which part of a
+// handover or of a Traefik's life dropped it.
+var requestPhases = []string{"before the connection was made", "connected, TLS handshake not done", "TLS handshake done, request not written", "request written, no answer", "answer begun"}
+
+// tracedGet requests url through c, recording in phase how far the
+// request got (an index of requestPhases), and reads the whole answer.
+func tracedGet(c *http.Client, url string, phase *atomic.Int32) (int, error) {
+	// reached records phase p, or the one before it when the step failed.
+	reached := func(p int32, err error) {
+		if err != nil {
+			p--
+		}
+		phase.Store(p)
+	}
+	trace := &httptrace.ClientTrace{
+		ConnectDone:          func(_, _ string, err error) { reached(1, err) },
+		TLSHandshakeDone:     func(_ tls.ConnectionState, err error) { reached(2, err) },
+		WroteRequest:         func(i httptrace.WroteRequestInfo) { reached(3, i.Err) },
+		GotFirstResponseByte: func() { reached(4, nil) },
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, err
+}

@@ -27,8 +27,9 @@
 // reuseport_add_sock, __reuseport_detach_sock). Holder mirrors that array;
 // every socket of a group is ours (joining one needs SO_REUSEPORT and the
 // same user, and Traefik only inherits ours). An index past the end makes
-// the kernel fall back to its hash, so a stale program never drops a
-// connection.
+// the kernel fall back to its hash, which may choose a retiring
+// generation's socket: so no socket is closed while that would move the
+// target's (Close).
 package handover
 
 import (
@@ -67,11 +68,16 @@ type Holder struct {
 	mu     sync.Mutex
 	groups [][]*os.File // per spec: the group's sockets in the kernel's order
 	target *Generation  // the one new connections go to
+	// retired, per spec: sockets of closed generations still in their
+	// group, because closing them would move the target's socket (see
+	// closeRetiredLocked). The program names the target, so they take
+	// nothing meanwhile.
+	retired [][]*os.File
 }
 
 // New returns a Holder for specs. It opens nothing yet.
 func New(specs []Spec) *Holder {
-	return &Holder{specs: specs, groups: make([][]*os.File, len(specs))}
+	return &Holder{specs: specs, groups: make([][]*os.File, len(specs)), retired: make([][]*os.File, len(specs))}
 }
 
 // Specs are the entry points held.
@@ -119,7 +125,9 @@ func (h *Holder) Open() (*Generation, error) {
 		return g, h.attachLocked()
 	}
 	// The group's program still names the target's index: appending
-	// changes no index, so the new sockets take nothing yet.
+	// changes no index, so the new sockets take nothing yet. The target's
+	// socket no longer last, the retired ones can close.
+	h.closeRetiredLocked()
 	return g, nil
 }
 
@@ -192,8 +200,18 @@ func (h *Holder) attachLocked() error {
 }
 
 // Close closes g's sockets (its Traefik must be gone, or they live on in
-// it) and keeps the groups' mirror and program right: the last socket of a
-// group takes the closed one's place, so the target's index may change.
+// it) and keeps the groups' mirror and program right.
+//
+// Closing a socket makes the group's last socket take its place; were the
+// target's socket the last, it would move, and until the program names
+// its new index the kernel would choose by its hash among the others —
+// generations retiring, whose Traefik may accept no more, so the
+// connection would wait in a queue closed later, and be reset. That
+// happens when three generations coexist (a second handover while the
+// first one's retirement drains). So a socket whose close would move the
+// target's stays open, taking nothing, until it would not: the next
+// generation's sockets, appended after the target's (Open), or the
+// target's own close.
 func (g *Generation) Close() error {
 	h := g.h
 	h.mu.Lock()
@@ -202,26 +220,91 @@ func (g *Generation) Close() error {
 		return nil
 	}
 	g.closed = true
-	for i, f := range g.socks {
-		grp := h.groups[i]
-		for j := range grp {
-			if grp[j] == f {
-				grp[j] = grp[len(grp)-1]
-				h.groups[i] = grp[:len(grp)-1]
-				break
-			}
-		}
+	if g.probe != nil {
+		g.probe.Close()
 	}
-	g.closeFiles()
+	for i, f := range g.socks {
+		h.retired[i] = append(h.retired[i], f)
+	}
 	if h.target == g {
 		h.target = nil
-		return nil
 	}
+	h.closeRetiredLocked()
 	if h.target != nil {
 		return h.attachLocked()
 	}
 	return nil
 }
+
+// closeRetiredLocked closes every retired socket whose close moves no
+// target's socket: the group's last one, or any while the last is not the
+// target's (or there is none). Of these, the first in the group's order:
+// the last socket moves into its place, which leaves the most sockets
+// after it — and after the target's, when the last is the next
+// generation's — so that a later close is as likely to be free as can be.
+func (h *Holder) closeRetiredLocked() {
+	for i := range h.retired {
+		for {
+			f := h.closableLocked(i)
+			if f == nil {
+				break
+			}
+			grp := h.groups[i]
+			last := grp[len(grp)-1]
+			for j := range grp {
+				if grp[j] == f {
+					grp[j] = last
+					h.groups[i] = grp[:len(grp)-1]
+					break
+				}
+			}
+			f.Close()
+			for k, r := range h.retired[i] {
+				if r == f {
+					h.retired[i] = append(h.retired[i][:k], h.retired[i][k+1:]...)
+					break
+				}
+			}
+			if detached != nil {
+				detached(h)
+			}
+		}
+	}
+}
+
+// closableLocked is the retired socket of group i to close next, nil if
+// closing any would move the target's.
+func (h *Holder) closableLocked(i int) *os.File {
+	if len(h.retired[i]) == 0 {
+		return nil
+	}
+	retired := func(f *os.File) bool {
+		for _, r := range h.retired[i] {
+			if r == f {
+				return true
+			}
+		}
+		return false
+	}
+	grp := h.groups[i]
+	last := grp[len(grp)-1]
+	if retired(last) {
+		return last
+	}
+	if h.target != nil && last == h.target.socks[i] {
+		return nil
+	}
+	for _, f := range grp {
+		if retired(f) {
+			return f
+		}
+	}
+	return nil
+}
+
+// detached, when set (tests), is called with the holder's lock held after
+// each socket leaves its group, before the program is next set.
+var detached func(*Holder)
 
 // Yield closes the holder's descriptors of g's sockets and nothing else:
 // they close when g's Traefik closes its own (its shutdown), refusing

@@ -2,6 +2,8 @@ package handover
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"rancher-traefik/internal/testcert"
 )
 
 // server is one generation's Traefik, as the steering sees it: it accepts
@@ -342,11 +346,11 @@ func TestParseSynRecv(t *testing.T) {
 	}
 }
 
-// TestUnserved: a connection to an entry point's address that nothing
-// has been sent on counts as unserved until a byte is sent, unless the
-// next generation's process holds it; the client's end does not count
+// TestPending: a connection to an entry point's address counts as open
+// until it is closed, and as unserved until a byte is sent on it, unless
+// the next generation's process holds it; the client's end does not count
 // (its source port is not the entry point's).
-func TestUnserved(t *testing.T) {
+func TestPending(t *testing.T) {
 	addr := freeAddr(t)
 	h := New([]Spec{{Name: "web", Network: "tcp", Address: addr}})
 	g, err := h.Open()
@@ -359,17 +363,17 @@ func TestUnserved(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	count := func(held map[uint32]bool) int {
+	expect := func(when string, held map[uint32]bool, open, unserved int) {
 		t.Helper()
-		n, err := h.unserved(held)
+		o, u, err := h.pending(held)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return n
+		if o != open || u != unserved {
+			t.Fatalf("%s: %d open, %d unserved; want %d, %d", when, o, u, open, unserved)
+		}
 	}
-	if n := count(nil); n != 0 {
-		t.Fatalf("before any connection: %d unserved", n)
-	}
+	expect("before any connection", nil, 0, 0)
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -379,23 +383,99 @@ func TestUnserved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	if n := count(nil); n != 1 {
-		t.Fatalf("accepted, nothing sent: %d unserved, want 1", n)
-	}
 	ours, err := socketInodes(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := count(ours); n != 0 {
-		t.Fatalf("held by the next process: %d unserved, want 0", n)
-	}
+	expect("accepted, nothing sent", nil, 1, 1)
+	expect("held by the next process", ours, 0, 0)
 	if _, err := s.Write([]byte("hello")); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(nil); n != 0 {
-		t.Fatalf("answered: %d unserved, want 0", n)
+	expect("answered", nil, 1, 0)
+	s.Close()
+	expect("closed", nil, 0, 0)
+}
+
+// TestShutdownDropsAHandshakenConnection is why a retired Traefik is
+// stopped only once its connections are closed, not once each has had
+// bytes sent: Go's HTTP server (Traefik's) closes unanswered a connection
+// whose TLS handshake it has done — bytes sent — when the request comes
+// after its Shutdown has begun. AwaitClosed waits for that connection;
+// counting bytes sent alone, it would not.
+func TestShutdownDropsAHandshakenConnection(t *testing.T) {
+	chain, err := testcert.New(testcert.Options{Hosts: []string{"app.example.com"}})
+	if err != nil {
+		t.Fatal(err)
 	}
+	cert, err := tls.X509KeyPair(chain.Bundle(), chain.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	h := New([]Spec{{Name: "websecure", Network: "tcp", Address: addr}})
+	g, err := h.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	l, err := net.FileListener(g.Files()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }), ReadHeaderTimeout: 5 * time.Second}
+	began := make(chan struct{})
+	srv.RegisterOnShutdown(func() { close(began) })
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = srv.Serve(tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{cert}}))
+	}()
+	defer srv.Close()
+
+	roots := x509.NewCertPool()
+	roots.AddCert(chain.CA)
+	c, err := tls.Dial("tcp", addr, &tls.Config{ServerName: "app.example.com", RootCAs: roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	eventually := func(want func(open, unserved int) bool, what string) {
+		t.Helper()
+		for {
+			open, unserved, err := h.pending(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want(open, unserved) {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("%s: %d open, %d unserved", what, open, unserved)
+			case <-time.After(drainPoll):
+			}
+		}
+	}
+	eventually(func(open, unserved int) bool { return open == 1 && unserved == 0 }, "handshake done, no request yet: want 1 open, served in part")
+
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(ctx) }()
+	<-began
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: app.example.com\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(c)
+	if err != nil || len(b) != 0 {
+		t.Fatalf("a request read after Shutdown began: %q %v; want no answer (if Go's server now answers it, AwaitClosed may wait for less)", b, err)
+	}
+	if err := <-shut; err != nil {
+		t.Fatal(err)
+	}
+	<-served
+	eventually(func(open, _ int) bool { return open == 0 }, "closed by the server: want none open")
 }
 
 // TestCheckReachesTheNewGeneration: a check of an entry point reaches the

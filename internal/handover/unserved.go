@@ -17,17 +17,22 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Unserved counts the connections to the TCP entry points' addresses that
-// no process has sent anything on yet (tcp_info's tcpi_bytes_sent, Linux
-// 4.19 and later), leaving out those process next holds: during a
-// handover, the connections the previous Traefik has accepted and not yet
-// answered — for Traefik, possibly not yet handed from its TCP router
-// (which reads the first bytes to choose) to its HTTP server. Traefik's
-// shutdown closes its HTTP servers' listeners first, and a connection its
-// router hands over after that waits unanswered until the grace ends, then
-// is closed; so the previous Traefik is stopped only once this is 0 (or a
-// limit has passed: a client that connects and sends nothing keeps it
-// above 0).
+// Pending counts the connections to the TCP entry points' addresses that a
+// process other than next holds — during a handover, the ones the
+// previous Traefik accepted — and, of them, the unserved ones: nothing
+// sent on them yet (tcp_info's tcpi_bytes_sent, Linux 4.19 and later).
+//
+// The previous Traefik is stopped only once none is left (or a limit has
+// passed: a client keeping its connection alive keeps it above 0), for its
+// shutdown drops a connection whose first request it has not read yet,
+// though the connection be served in part: one its TCP router has not yet
+// handed to its HTTP server (which reads the first bytes to choose) waits
+// unanswered until the grace ends, then is closed; and Go's HTTP server
+// (net/http conn.serve) closes unanswered a connection whose request it
+// reads once its Shutdown has begun — over TLS, after a handshake that
+// has sent bytes. A connection the previous Traefik has answered and
+// keeps alive, idle, is closed by its shutdown, which a client retries
+// (the connection was reused); one it is answering is left to finish.
 //
 // "Not held by next" rather than "held by the previous one": a connection
 // the previous Traefik is accepting has left its accept queue (Drain saw
@@ -37,16 +42,16 @@ import (
 //
 // The connections are read from the kernel's socket diagnostics
 // (NETLINK_SOCK_DIAG, sock_diag(7)); next's by inode (/proc/<pid>/fd).
-func (h *Holder) Unserved(next int) (int, error) {
+func (h *Holder) Pending(next int) (open, unserved int, err error) {
 	held, err := socketInodes(next)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return h.unserved(held)
+	return h.pending(held)
 }
 
-// unserved is Unserved with next's sockets given.
-func (h *Holder) unserved(held map[uint32]bool) (int, error) {
+// pending is Pending with next's sockets given.
+func (h *Holder) pending(held map[uint32]bool) (open, unserved int, err error) {
 	type ep struct {
 		ip   net.IP // nil: any address
 		port uint16
@@ -58,11 +63,11 @@ func (h *Holder) unserved(held map[uint32]bool) (int, error) {
 		}
 		host, port, err := net.SplitHostPort(s.Address)
 		if err != nil {
-			return 0, fmt.Errorf("entry point %s: %w", s.Name, err)
+			return 0, 0, fmt.Errorf("entry point %s: %w", s.Name, err)
 		}
 		p, err := strconv.Atoi(port)
 		if err != nil {
-			return 0, fmt.Errorf("entry point %s: port %q: %w", s.Name, port, err)
+			return 0, 0, fmt.Errorf("entry point %s: port %q: %w", s.Name, port, err)
 		}
 		e := ep{port: uint16(p)}
 		if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
@@ -78,18 +83,21 @@ func (h *Holder) unserved(held map[uint32]bool) (int, error) {
 		}
 		return false
 	}
-	n := 0
 	for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
 		err := dumpEstablished(fam, func(src net.IP, sport uint16, inode uint32, ti *unix.TCPInfo) {
-			if inode != 0 && !held[inode] && match(src, sport) && ti != nil && ti.Bytes_sent == 0 {
-				n++
+			if inode == 0 || held[inode] || !match(src, sport) {
+				return
+			}
+			open++
+			if ti != nil && ti.Bytes_sent == 0 {
+				unserved++
 			}
 		})
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
-	return n, nil
+	return open, unserved, nil
 }
 
 // socketInodes are the inodes of the sockets process pid holds.
@@ -202,22 +210,35 @@ func tcpInfoAttr(attrs []byte) *unix.TCPInfo {
 	return nil
 }
 
-// AwaitServed waits until Unserved(next) is 0, or ctx ends (its error
-// returned, with the count left).
-func (h *Holder) AwaitServed(ctx context.Context, next int) error {
+// PendingError is AwaitClosed's answer when its context ends first: what
+// was left.
+type PendingError struct {
+	Open, Unserved int // as Pending counts them
+	Err            error
+}
+
+func (e *PendingError) Error() string {
+	return fmt.Sprintf("%d connections still open, %d of them not answered at all: %v", e.Open, e.Unserved, e.Err)
+}
+
+func (e *PendingError) Unwrap() error { return e.Err }
+
+// AwaitClosed waits until Pending(next) counts no connection open, or ctx
+// ends (a *PendingError returned, with what was left).
+func (h *Holder) AwaitClosed(ctx context.Context, next int) error {
 	t := time.NewTicker(drainPoll)
 	defer t.Stop()
 	for {
-		n, err := h.Unserved(next)
+		open, unserved, err := h.Pending(next)
 		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if open == 0 {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%d connections accepted and not answered yet: %w", n, ctx.Err())
+			return &PendingError{Open: open, Unserved: unserved, Err: ctx.Err()}
 		case <-t.C:
 		}
 	}

@@ -2,11 +2,13 @@ package supervisor
 
 import (
 	"context"
+	"errors"
 	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"rancher-traefik/internal/handover"
 	"rancher-traefik/internal/reaper"
 )
 
@@ -91,32 +93,24 @@ func (l *childLoop) handover(ctx context.Context, sigs <-chan os.Signal, why str
 	}
 }
 
-// retireDrainLimit bounds the wait for a retired Traefik's queues: a
-// handshake takes a round trip, and the Traefik accepts at once.
+// retireDrainLimit bounds the wait for a retired Traefik's queues and
+// connections: a handshake takes a round trip, and the Traefik accepts at
+// once; a request is answered in a moment, but a client may keep its
+// connection alive longer.
 const retireDrainLimit = 10 * time.Second
 
 // retireAsync stops c in the background, gracefully (SIGTERM, then SIGKILL
 // after the grace), then releases it and calls then (if set). With a next
 // child (its pid; 0: none) that took over, only once c's sockets' queues
-// are empty and every connection c accepted has had an answer begun (c no
-// longer takes new connections). Supervision does not end before it has.
+// are empty and every connection c accepted is closed (c no longer takes
+// new connections; handover.Pending says why), or the limit has passed.
+// Supervision does not end before it has.
 func (s *Supervisor) retireAsync(c *child, next int, then func()) {
 	s.retiring.Add(1)
 	go func() {
 		defer s.retiring.Done()
 		if next != 0 {
-			// Its queues empty, then every connection it accepted
-			// answered at least in part: Traefik's shutdown drops one its
-			// TCP router has not yet handed to its HTTP server.
-			ctx, cancel := context.WithTimeout(context.Background(), retireDrainLimit)
-			err := s.opts.Sockets.Drain(ctx, c.gen)
-			if err == nil {
-				err = s.opts.Sockets.AwaitServed(ctx, next)
-			}
-			cancel()
-			if err != nil {
-				s.log.Warn("the previous traefik still had connections waiting; stopping it anyway", "pid", c.pid, "err", err)
-			}
+			s.awaitRetired(c, next)
 		}
 		st := s.stopChild(c)
 		s.release(c)
@@ -125,6 +119,30 @@ func (s *Supervisor) retireAsync(c *child, next int, then func()) {
 			then()
 		}
 	}()
+}
+
+// awaitRetired waits until c, retired for next, has nothing queued and
+// every connection it accepted is closed, or retireDrainLimit has passed.
+func (s *Supervisor) awaitRetired(c *child, next int) {
+	ctx, cancel := context.WithTimeout(s.retireCtx, retireDrainLimit)
+	defer cancel()
+	err := s.opts.Sockets.Drain(ctx, c.gen)
+	if err == nil {
+		err = s.opts.Sockets.AwaitClosed(ctx, next)
+	}
+	var pe *handover.PendingError
+	switch {
+	case err == nil:
+	case s.retireCtx.Err() != nil:
+		s.log.Info("stopping for good: the previous traefik stops too", "pid", c.pid)
+	case errors.As(err, &pe) && pe.Unserved == 0:
+		// Answered, kept alive or long: its shutdown closes the idle
+		// ones (a client retries on a new connection, to the next
+		// Traefik) and lets the requests under way finish.
+		s.log.Info("the previous traefik still has connections open; stopping it", "pid", c.pid, "open", pe.Open, "after", retireDrainLimit.String())
+	default:
+		s.log.Warn("the previous traefik still had connections waiting; stopping it anyway", "pid", c.pid, "err", err)
+	}
 }
 
 // stopChild sends c SIGTERM and waits for its end, killing its process

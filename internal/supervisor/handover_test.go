@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -375,5 +376,75 @@ func TestStopRefusesLikeTraefik(t *testing.T) {
 	h.sigs <- syscall.SIGUSR1
 	if code, err := h.wait(res); err != nil || code != 0 {
 		t.Fatalf("code %d, err %v; want 0\n%s", code, err, h.log.String())
+	}
+}
+
+// TestRetiredWaitsForItsConnections: a connection the first child has
+// answered and keeps alive holds it after the handover — its shutdown
+// would drop a request read on it from then on — until the client closes
+// it, and then it stops; or, on a stop for good meanwhile, it stops with
+// the running one, not once the wait's limit has passed.
+func TestRetiredWaitsForItsConnections(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		then  func(h *harness, kept net.Conn)
+		stops bool   // then stops the supervisor
+		want  string // logged as the first child goes
+	}{
+		{"the client closes", func(_ *harness, kept net.Conn) { kept.Close() }, false, `msg="the previous traefik stopped"`},
+		{"a stop for good", func(h *harness, _ net.Conn) { h.sigs <- syscall.SIGTERM }, true, `msg="stopping for good: the previous traefik stops too"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			restarts := make(chan string, 1)
+			h, addr, _ := handoverHarness(t, restarts)
+			res := h.start()
+			first := <-h.pids
+			eventuallyAnswers(t, addr, strconv.Itoa(first))
+			kept, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer kept.Close()
+			br := bufio.NewReader(kept)
+			ask := func(when string) {
+				t.Helper()
+				if _, err := io.WriteString(kept, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+					t.Fatalf("%s: %v", when, err)
+				}
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatalf("%s: %v\n%s", when, err, h.log.String())
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if string(b) != strconv.Itoa(first) {
+					t.Fatalf("%s: the kept-alive connection was answered %q, want the first child's pid %d", when, b, first)
+				}
+			}
+			ask("before the handover")
+			restarts <- "the ACME issuer changed"
+			<-h.pids
+			h.waitLog(`msg="traefik handed over`)
+			// The connection is open, so the first child has not been
+			// told to stop (the wait's limit is 10 s away): it answers.
+			ask("after the handover")
+			if strings.Contains(h.log.String(), `msg="the previous traefik stopped"`) {
+				t.Fatalf("the first child stopped with a kept-alive connection open:\n%s", h.log.String())
+			}
+			tc.then(h, kept)
+			h.waitLog(tc.want)
+			if !tc.stops {
+				h.sigs <- syscall.SIGTERM
+			}
+			if code, err := h.wait(res); err != nil || code != 0 {
+				t.Fatalf("code %d, err %v; want 0\n%s", code, err, h.log.String())
+			}
+			if strings.Contains(h.log.String(), "connections open") {
+				t.Errorf("the wait ran to its limit:\n%s", h.log.String())
+			}
+			if err := syscall.Kill(first, 0); err != syscall.ESRCH {
+				t.Errorf("the first child (%d) is still there: %v", first, err)
+			}
+		})
 	}
 }

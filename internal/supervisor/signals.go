@@ -125,9 +125,15 @@ func (l *childLoop) stop(sig os.Signal, why string) {
 // they close when it closes its listeners, as a Traefik's own would, so
 // connections coming meanwhile are refused — and go to another host —
 // rather than queued for a Traefik that will not accept them. A restart's
-// child keeps them (the group's order must stay known).
+// child keeps them (the group's order must stay known). A previous child
+// still waiting for its connections to close stops now too, within the
+// same grace.
 func (l *childLoop) yield() {
-	if !l.restart && l.c.gen != nil {
+	if l.restart {
+		return
+	}
+	l.s.endRetire()
+	if l.c.gen != nil {
 		l.c.gen.Yield()
 	}
 }

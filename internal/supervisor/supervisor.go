@@ -105,7 +105,11 @@ type Supervisor struct {
 	reaper   *reaper.Reaper
 	log      *slog.Logger
 	retiring sync.WaitGroup // children stopping after a handover
-	announce bool           // the next start is a requested restart's (Restarted)
+	// retireCtx bounds the retiring children's waits for their
+	// connections; endRetire ends it when the supervisor stops for good.
+	retireCtx context.Context
+	endRetire context.CancelFunc
+	announce  bool // the next start is a requested restart's (Restarted)
 }
 
 // New returns a Supervisor whose children are reaped by r.
@@ -128,7 +132,9 @@ func New(opts Options, r *reaper.Reaper, log *slog.Logger) *Supervisor {
 	if opts.HandoverTimeout <= 0 {
 		opts.HandoverTimeout = DefaultHandoverTimeout
 	}
-	return &Supervisor{opts: opts, reaper: r, log: log.With("component", "supervisor")}
+	s := &Supervisor{opts: opts, reaper: r, log: log.With("component", "supervisor")}
+	s.retireCtx, s.endRetire = context.WithCancel(context.Background())
+	return s
 }
 
 // Budget is the longest a stop can take: the stop delay, the child's grace,
