@@ -346,22 +346,31 @@ func TestParseSynRecv(t *testing.T) {
 	}
 }
 
+// oneListener holds one TCP entry point named name on a free loopback
+// address, opens its one generation (closed when the test ends) and
+// listens on it in this process, as a Traefik would.
+func oneListener(t *testing.T, name string) (string, *Holder, net.Listener) {
+	t.Helper()
+	addr := freeAddr(t)
+	h := New([]Spec{{Name: name, Network: "tcp", Address: addr}})
+	g, err := h.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	l, err := net.FileListener(g.Files()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr, h, l
+}
+
 // TestPending: a connection to an entry point's address counts as open
 // until it is closed, and as unserved until a byte is sent on it, unless
 // the next generation's process holds it; the client's end does not count
 // (its source port is not the entry point's).
 func TestPending(t *testing.T) {
-	addr := freeAddr(t)
-	h := New([]Spec{{Name: "web", Network: "tcp", Address: addr}})
-	g, err := h.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	l, err := net.FileListener(g.Files()[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	addr, h, l := oneListener(t, "web")
 	defer l.Close()
 	expect := func(when string, held map[uint32]bool, open, unserved int) {
 		t.Helper()
@@ -412,17 +421,7 @@ func TestShutdownDropsAHandshakenConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
-	h := New([]Spec{{Name: "websecure", Network: "tcp", Address: addr}})
-	g, err := h.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	l, err := net.FileListener(g.Files()[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	addr, h, l := oneListener(t, "websecure")
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }), ReadHeaderTimeout: 5 * time.Second}
 	began := make(chan struct{})
 	srv.RegisterOnShutdown(func() { close(began) })
