@@ -107,7 +107,7 @@ func TestHandoverChallengeDelay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := renderStatic(cfg, "test", tc.resolver)
+			b, err := renderStatic(cfg, "test", tc.resolver, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

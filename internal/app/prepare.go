@@ -130,7 +130,17 @@ func (a *App) prepare(cfg *config.Config, log *slog.Logger, resolver bool) (Serv
 		return Served{}, err
 	}
 
-	static, err := renderStatic(cfg, a.Version, resolver)
+	if cfg.RESTDelivery() && a.rest == nil {
+		d, err := newRESTDelivery(log)
+		if err != nil {
+			return Served{}, err
+		}
+		a.rest = d
+	}
+	if err := writeREST(cfg, r, a.rest); err != nil {
+		return Served{}, err
+	}
+	static, err := renderStatic(cfg, a.Version, resolver, a.rest.entryPoint())
 	if err != nil {
 		return Served{}, err
 	}
@@ -224,8 +234,12 @@ func writeTLS(cfg *config.Config, r render.Renderer, pair *certs.Pair, extras []
 
 // renderStatic renders traefik.toml; without resolver, the ACME resolver
 // is left out whatever TRAEFIK_ACME_ENABLE says (a follower in cluster mode).
-func renderStatic(cfg *config.Config, version string, resolver bool) ([]byte, error) {
+//
+// rest is the REST provider's entry point (TRAEFIK_ROUTES_DELIVERY=rest),
+// or nil.
+func renderStatic(cfg *config.Config, version string, resolver bool, rest *render.REST) ([]byte, error) {
 	d := render.NewStaticData(cfg, version)
+	d.REST = rest
 	d.Probe = handsOver(cfg)
 	if !resolver {
 		d.ACME = nil

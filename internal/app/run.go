@@ -84,6 +84,9 @@ func (a *App) assemble(ctx context.Context, cfg *config.Config, log *slog.Logger
 	if err != nil {
 		return parts{}, err
 	}
+	if pub != nil && a.rest != nil {
+		pub.Deliver = a.rest.pusher.Set
+	}
 	return parts{started: st, path: path, reaper: r, pub: pub, api: api}, nil
 }
 
@@ -105,6 +108,9 @@ func (a *App) supervise(ctx context.Context, sigs <-chan os.Signal, cfg *config.
 	gate := supervisor.NewStartGate(bg, log)
 	g.Go(func() error { return gate.Run(bg, sigs, relay) })
 	if p.pub != nil {
+		if err := p.pub.DeliverExisting(); err != nil {
+			log.Warn("the routes an earlier run left cannot be pushed; Traefik gets Rancher's as soon as it answers", "err", err)
+		}
 		// The first routes are in place before Traefik starts.
 		p.pub.First(gate.Context(), cfg.RancherWait)
 	}
@@ -115,6 +121,9 @@ func (a *App) supervise(ctx context.Context, sigs <-chan os.Signal, cfg *config.
 	sup := a.newSupervisor(cfg, log, p.reaper, p.path, p.cluster, p.dnsEnv)
 	logBudget(log, cfg, sup.Budget())
 	startWatchers(bg, g, p)
+	if a.rest != nil {
+		g.Go(func() error { return a.rest.pusher.Run(bg) })
+	}
 	var code int
 	g.Go(func() error {
 		defer stopBG()
@@ -195,6 +204,7 @@ func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reap
 		Diagnose:     func() string { return portsInUse(cfg) },
 		Restarts:     restarts,
 		Restarted:    restarted,
+		Started:      a.restStarted(),
 		Sockets:      socketHolder(cfg, readStatic(cfg), log),
 	}, r, log)
 }

@@ -168,6 +168,10 @@ func (c *Config) DefaultCertDir() string { return filepath.Join(c.Home, "etc", "
 // ACMEStorage is the ACME account and certificate store.
 func (c *Config) ACMEStorage() string { return filepath.Join(c.Home, "acme", "acme.json") }
 
+// RESTUsersFile holds the htpasswd line of the REST provider's per-run
+// credential (TRAEFIK_ROUTES_DELIVERY=rest), outside the watched directory.
+func (c *Config) RESTUsersFile() string { return filepath.Join(c.Home, "etc", "rest-users") }
+
 // AdminUsersFile holds the htpasswd lines for the API, outside the watched directory.
 func (c *Config) AdminUsersFile() string { return filepath.Join(c.Home, "etc", "admin-users") }
 
