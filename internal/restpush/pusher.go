@@ -179,15 +179,16 @@ func (p *Pusher) logAccepted(failures, size int, took time.Duration) {
 }
 
 // logFailure logs a failed push: a Traefik that is starting refuses the
-// connection for a while, which is expected and logged at debug level;
-// anything else, and a refusal that lasts, is a warning, once and then
-// every 30 tries.
+// connection for a while, then answers 404 until its file provider has
+// routed the REST entry point, which is expected and logged at debug
+// level; anything else, and a start that lasts, is a warning, once and
+// then every 30 tries.
 func (p *Pusher) logFailure(n int, err error) {
 	args := []any{"component", "restpush", "try", n, "err", err}
 	switch {
-	case errors.Is(err, syscall.ECONNREFUSED) && n < 20:
+	case starting(err) && n < 20:
 		p.Log.Debug("Traefik's REST provider is not answering yet; retrying", args...)
-	case n == 1 || n%30 == 0 || errors.Is(err, syscall.ECONNREFUSED) && n == 20:
+	case n == 1 || n%30 == 0 || starting(err) && n == 20:
 		p.Log.Warn("pushing the routes to Traefik's REST provider failed; the last configuration it accepted stays live, retrying", args...)
 	default:
 		p.Log.Debug("pushing the routes failed again", args...)
@@ -212,9 +213,27 @@ func (p *Pusher) put(ctx context.Context, body []byte) error {
 	// Traefik answers with the configuration it decoded: drained, not kept.
 	_, _ = io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("PUT %s: %s (Traefik's log says why)", p.URL, resp.Status)
+		return &StatusError{URL: p.URL, Status: resp.Status, Code: resp.StatusCode}
 	}
 	return nil
+}
+
+// StatusError is Traefik's answer to a push other than 200.
+type StatusError struct {
+	URL, Status string
+	Code        int
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("PUT %s: %s (Traefik's log says why)", e.URL, e.Status)
+}
+
+// starting reports whether err is what a Traefik that is starting gives:
+// a refused connection, or 404 (its entry points are open, the file
+// provider's router of the REST entry point is not applied yet).
+func starting(err error) bool {
+	var se *StatusError
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &se) && se.Code == http.StatusNotFound
 }
 
 func (p *Pusher) client() *http.Client {

@@ -26,6 +26,7 @@ type endpoint struct {
 	mu       sync.Mutex
 	bodies   []string
 	fail     int // the next fail requests get 503
+	missing  int // the next missing requests get 404 (the router not applied yet)
 	accepted chan string
 }
 
@@ -41,6 +42,12 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	b, _ := io.ReadAll(r.Body)
 	e.mu.Lock()
+	if e.missing > 0 {
+		e.missing--
+		e.mu.Unlock()
+		http.NotFound(w, r)
+		return
+	}
 	failing := e.fail > 0
 	if failing {
 		e.fail--
@@ -206,5 +213,24 @@ func TestPushWrongCredential(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "level=WARN") {
 		t.Errorf("a refused credential is not a warning:\n%s", logs.String())
+	}
+}
+
+// TestPushStartingTraefikQuiet: 404s from a Traefik whose REST router is
+// not applied yet are retried at debug level, not warned about.
+func TestPushStartingTraefikQuiet(t *testing.T) {
+	ln := listen(t)
+	e := &endpoint{missing: 3, accepted: make(chan string, 8)}
+	serve(t, ln, e)
+	var logs testlog.Buffer
+	p := newPusher(t, ln.Addr().String(), &logs)
+	run(t, p)
+	p.SetJSON([]byte(`{}`))
+	next(t, e)
+	if n := strings.Count(logs.String(), "404 Not Found"); n != 3 {
+		t.Errorf("%d 404s logged, want 3:\n%s", n, logs.String())
+	}
+	if strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("a starting Traefik's 404 is warned about:\n%s", logs.String())
 	}
 }
