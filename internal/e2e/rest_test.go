@@ -65,6 +65,18 @@ func put(c *http.Client, url, body string) (int, error) {
 	return resp.StatusCode, nil
 }
 
+// restV2App is a service whose v2 labels name a middleware defined in
+// the user's own file (own-header), not in the labels.
+const restV2App = `      - name: v2app
+        labels:
+          traefik.enable: "true"
+          traefik.http.routers.v2app.rule: Host(` + "`v2.example.com`" + `)
+          traefik.http.routers.v2app.middlewares: own-header
+          traefik.http.services.v2app.loadbalancer.server.port: "8080"
+        containers:
+          - ip: 127.0.0.44
+`
+
 // TestRESTDelivery: TRAEFIK_ROUTES_DELIVERY=rest, the real Traefik and
 // the emulator. The routes go live from a push (no rancher.toml in the
 // watched directory), a scale change follows, a Traefik killed with
@@ -76,9 +88,11 @@ func TestRESTDelivery(t *testing.T) {
 	backends(t, ips...)
 	i := newInstance(t, map[string]string{"TRAEFIK_RANCHER_MODE": "metadata", "TRAEFIK_RANCHER_REFRESH": "5",
 		"TRAEFIK_ROUTES_DELIVERY": "rest", "TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_LOG_LEVEL": "DEBUG"})
-	m := startEmulator(t, i.dir, whoamiStack(ips[0], ips[1]))
+	stack := func(containers ...string) string { return whoamiStack(containers...) + restV2App }
+	m := startEmulator(t, i.dir, stack(ips[0], ips[1]))
 	i.env["TRAEFIK_RANCHER_METADATA_URL"] = m.url()
-	i.writeDynamic("own.toml", "[http.routers.own]\n  rule = \"Host(`own.example.com`)\"\n  service = \"own\"\n[http.services.own.loadBalancer]\n  [[http.services.own.loadBalancer.servers]]\n    url = \"http://"+ips[3]+":8080\"\n")
+	i.writeDynamic("own.toml", "[http.routers.own]\n  rule = \"Host(`own.example.com`)\"\n  service = \"own\"\n[http.services.own.loadBalancer]\n  [[http.services.own.loadBalancer.servers]]\n    url = \"http://"+ips[3]+":8080\"\n"+
+		"[http.middlewares.own-header.headers.customResponseHeaders]\n  X-Own = \"1\"\n")
 	i.start("run")
 	i.waitReady()
 	client := portClient(i.httpPort)
@@ -99,6 +113,20 @@ func TestRESTDelivery(t *testing.T) {
 		if err != nil || code != 200 || !strings.Contains(body, `"status":"enabled"`) {
 			t.Errorf("the pushed router in Traefik's API: %d %v %s", code, err, body)
 		}
+	})
+	t.Run("a label naming a middleware of the user's files: qualified, it applies", func(t *testing.T) {
+		eventually(t, 20*time.Second, "v2.example.com with X-Own", func() error {
+			req, _ := http.NewRequest(http.MethodGet, "http://v2.example.com/", nil)
+			resp, err := client.Do(req)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 || resp.Header.Get("X-Own") != "1" {
+				return fmt.Errorf("%d X-Own %q", resp.StatusCode, resp.Header.Get("X-Own"))
+			}
+			return nil
+		})
 	})
 	t.Run("a router without entry points is not on the REST entry point", func(t *testing.T) {
 		code, body, err := get(plainClient(), fmt.Sprintf("http://127.0.0.1:%d/api/http/routers/own@file", i.admin), nil)
@@ -129,7 +157,7 @@ func TestRESTDelivery(t *testing.T) {
 		}
 	})
 	t.Run("scale 2 to 4", func(t *testing.T) {
-		m.write(whoamiStack(ips[:3]...))
+		m.write(stack(ips[:3]...))
 		expectBackends(t, client, url, ips[:3]...)
 	})
 	t.Run("Traefik killed with SIGKILL: restarted, the routes pushed again", func(t *testing.T) {
