@@ -27,10 +27,6 @@ type App struct {
 	Stderr  io.Writer
 	// Version is rancher-traefik's version, stamped into traefik.toml.
 	Version string
-
-	// rest is the run's REST delivery (TRAEFIK_ROUTES_DELIVERY=rest),
-	// made by the first prepare; nil otherwise.
-	rest *restDelivery
 }
 
 // LoadConfig reads the environment and makes the logger it asks for. On a

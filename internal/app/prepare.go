@@ -76,12 +76,17 @@ func logExpiry(log *slog.Logger, what string, p *certs.Pair, now time.Time) {
 // Files are written atomically and only when changed. It says which
 // certificates are served.
 func (a *App) Prepare(cfg *config.Config, log *slog.Logger) (Served, error) {
-	return a.prepare(cfg, log, true)
+	rest, err := restDeliveryOf(cfg, log)
+	if err != nil {
+		return Served{}, err
+	}
+	return a.prepare(cfg, log, true, rest)
 }
 
 // prepare is Prepare; resolver says whether traefik.toml has the ACME
-// resolver (in cluster mode, the issuer's alone has it).
-func (a *App) prepare(cfg *config.Config, log *slog.Logger, resolver bool) (Served, error) {
+// resolver (in cluster mode, the issuer's alone has it); rest is the run's
+// REST delivery (TRAEFIK_ROUTES_DELIVERY=rest), or nil.
+func (a *App) prepare(cfg *config.Config, log *slog.Logger, resolver bool, rest *restDelivery) (Served, error) {
 	for _, d := range []struct {
 		path string
 		mode fs.FileMode
@@ -130,17 +135,10 @@ func (a *App) prepare(cfg *config.Config, log *slog.Logger, resolver bool) (Serv
 		return Served{}, err
 	}
 
-	if cfg.RESTDelivery() && a.rest == nil {
-		d, err := newRESTDelivery(log)
-		if err != nil {
-			return Served{}, err
-		}
-		a.rest = d
-	}
-	if err := writeREST(cfg, r, a.rest); err != nil {
+	if err := writeREST(cfg, r, rest); err != nil {
 		return Served{}, err
 	}
-	static, err := renderStatic(cfg, a.Version, resolver, a.rest.entryPoint())
+	static, err := renderStatic(cfg, a.Version, resolver, rest.entryPoint())
 	if err != nil {
 		return Served{}, err
 	}

@@ -144,11 +144,20 @@ func moveRoutes(from, to string) error {
 	return removeIfExists(from)
 }
 
-// restStarted is the supervisor's Started: with REST delivery, every
-// Traefik started gets the routes pushed as soon as it answers.
-func (a *App) restStarted() func() {
-	if a.rest == nil {
+// started is the supervisor's Started: with REST delivery, every Traefik
+// started gets the routes pushed as soon as it answers.
+func (d *restDelivery) started() func() {
+	if d == nil {
 		return nil
 	}
-	return a.rest.pusher.Restarted
+	return d.pusher.Restarted
+}
+
+// restDeliveryOf is the run's REST delivery with
+// TRAEFIK_ROUTES_DELIVERY=rest, nil otherwise.
+func restDeliveryOf(cfg *config.Config, log *slog.Logger) (*restDelivery, error) {
+	if !cfg.RESTDelivery() {
+		return nil, nil
+	}
+	return newRESTDelivery(log)
 }

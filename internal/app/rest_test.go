@@ -33,7 +33,11 @@ func TestPrepareREST(t *testing.T) {
 	if err := os.WriteFile(inDir, []byte("# routes\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Prepare(cfg, log); err != nil {
+	rest, err := restDeliveryOf(cfg, log)
+	if err != nil || rest == nil {
+		t.Fatalf("no REST delivery: %v", err)
+	}
+	if _, err := a.prepare(cfg, log, true, rest); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.RancherFile() == inDir {
@@ -52,11 +56,11 @@ func TestPrepareREST(t *testing.T) {
 	if fi, _ := os.Stat(cfg.RESTUsersFile()); fi.Mode().Perm() != 0o600 {
 		t.Errorf("%s is %v, want 0600", cfg.RESTUsersFile(), fi.Mode().Perm())
 	}
-	sum := sha1.Sum([]byte(a.rest.password)) //nolint:gosec // see restUsersLine
+	sum := sha1.Sum([]byte(rest.password)) //nolint:gosec // see restUsersLine
 	if want := "rancher-traefik:{SHA}" + base64.StdEncoding.EncodeToString(sum[:]) + "\n"; string(users) != want {
 		t.Errorf("users file %q, want the hash of the run's password", users)
 	}
-	if len(a.rest.password) < 64 || strings.Contains(string(users), a.rest.password) || strings.Contains(errb.String(), a.rest.password) {
+	if len(rest.password) < 64 || strings.Contains(string(users), rest.password) || strings.Contains(errb.String(), rest.password) {
 		t.Error("the password is short, or in the users file or the log")
 	}
 	static, _ := os.ReadFile(cfg.StaticFile())
