@@ -268,7 +268,7 @@ func printScale(changes int, systems []system, results map[int]map[string]stats,
 	if skipPeer != "" {
 		fmt.Printf("peer (Traefik v2.11.53) skipped: %s — it needs a network namespace (root and ip) and bin/traefik2\n", skipPeer)
 	}
-	fmt.Printf("| services | system | median | p95 | max | ×ours median | ×ours p95 |\n|---:|---|---:|---:|---:|---:|---:|\n")
+	fmt.Printf("| services | system | median | p95 | max | ×ours-file median | ×ours-file p95 |\n|---:|---|---:|---:|---:|---:|---:|\n")
 	for _, n := range []int{10, 1000, 10000} {
 		o := results[n][oursFile]
 		for _, sys := range systems {
