@@ -186,3 +186,20 @@ func TestRESTDelivery(t *testing.T) {
 		}
 	})
 }
+
+// TestRESTDeliveryRefusedWithClusterACME: cluster-wide ACME restarts
+// Traefik by a handover that does not wait for pushed routes, so the
+// combination is refused at start: exit code 78, both variables named.
+func TestRESTDeliveryRefusedWithClusterACME(t *testing.T) {
+	i := newInstance(t, map[string]string{"TRAEFIK_RANCHER_MODE": "metadata", "TRAEFIK_ROUTES_DELIVERY": "rest",
+		"TRAEFIK_ACME_ENABLE": "true", "TRAEFIK_ACME_CLUSTER": "auto"})
+	code, _, stderr := i.run("run")
+	if code != 78 {
+		t.Errorf("exit code %d, want 78\n%s", code, stderr)
+	}
+	for _, s := range []string{"TRAEFIK_ROUTES_DELIVERY", "TRAEFIK_ACME_CLUSTER=auto"} {
+		if !strings.Contains(stderr, s) {
+			t.Errorf("the error does not name %s:\n%s", s, stderr)
+		}
+	}
+}
