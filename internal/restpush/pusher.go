@@ -163,10 +163,26 @@ func (p *Pusher) pushUntilAccepted(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(retry.Next()):
+		case <-time.After(retryDelay(&retry, err)):
 		case <-p.wakeCh():
 		}
 	}
+}
+
+// startingRetry caps the wait while Traefik is starting: a loopback
+// request costs nothing, and every moment waited past the one its REST
+// router is applied is a moment a restarted Traefik serves no Rancher
+// routes.
+const startingRetry = 50 * time.Millisecond
+
+// retryDelay is the backoff's next delay, at most startingRetry while
+// Traefik is starting.
+func retryDelay(b *backoff.Backoff, err error) time.Duration {
+	d := b.Next()
+	if starting(err) {
+		d = min(d, startingRetry)
+	}
+	return d
 }
 
 func (p *Pusher) logAccepted(failures, size int, took time.Duration) {
