@@ -141,6 +141,8 @@ func (p *Pusher) accept(want uint64) {
 func (p *Pusher) pushUntilAccepted(ctx context.Context) {
 	retry := backoff.Backoff{Min: or(p.MinRetry, 10*time.Millisecond), Max: or(p.MaxRetry, time.Second)}
 	failures := 0
+	var firstFailure time.Time
+	warned := false
 	for ctx.Err() == nil {
 		body, want, ok := p.pending()
 		if !ok {
@@ -151,15 +153,18 @@ func (p *Pusher) pushUntilAccepted(ctx context.Context) {
 		if err == nil {
 			p.accept(want)
 			p.logAccepted(failures, len(body), time.Since(start))
-			failures = 0
+			failures, warned = 0, false
 			retry.Reset()
 			continue
 		}
 		if ctx.Err() != nil {
 			return
 		}
+		if failures == 0 {
+			firstFailure = time.Now()
+		}
 		failures++
-		p.logFailure(failures, err)
+		p.logFailure(failures, time.Since(firstFailure), err, &warned)
 		select {
 		case <-ctx.Done():
 			return
@@ -194,22 +199,28 @@ func (p *Pusher) logAccepted(failures, size int, took time.Duration) {
 	p.Log.Debug("Traefik accepted the routes", args...)
 }
 
-// logFailure logs a failed push: a Traefik that is starting refuses the
-// connection for a while, then answers 404 until its file provider has
-// routed the REST entry point, which is expected and logged at debug
-// level; anything else, and a start that lasts, is a warning, once and
-// then every 30 tries.
-func (p *Pusher) logFailure(n int, err error) {
+// logFailure logs the nth failed push in a row, failing for that long:
+// a Traefik that is starting refuses the connection for a while, then
+// answers 404 until its file provider has routed the REST entry point,
+// which is expected and logged at debug level for up to startingQuiet;
+// anything else, and a start that lasts longer, is a warning, the first
+// time and then every 30 tries.
+func (p *Pusher) logFailure(n int, failing time.Duration, err error, warned *bool) {
 	args := []any{"component", "restpush", "try", n, "err", err}
 	switch {
-	case starting(err) && n < 20:
+	case starting(err) && failing < startingQuiet:
 		p.Log.Debug("Traefik's REST provider is not answering yet; retrying", args...)
-	case n == 1 || n%30 == 0 || starting(err) && n == 20:
+	case !*warned || n%30 == 0:
+		*warned = true
 		p.Log.Warn("pushing the routes to Traefik's REST provider failed; the last configuration it accepted stays live, retrying", args...)
 	default:
 		p.Log.Debug("pushing the routes failed again", args...)
 	}
 }
+
+// startingQuiet is how long a starting Traefik's refusals are expected
+// (its start, under load, with a large configuration to apply).
+const startingQuiet = 10 * time.Second
 
 // put sends body and reads Traefik's answer: 200 is accepted; anything
 // else is an error that names the status, never the credential or the
