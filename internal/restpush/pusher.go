@@ -50,15 +50,14 @@ type Pusher struct {
 	pushed func(uint64)
 }
 
-// Set makes cfg, a routes tree, the configuration to be live: its
-// references to the file provider's objects are qualified (Qualify, which
-// changes cfg), and it is encoded as JSON and pushed by Run.
+// Set makes cfg, a routes tree, the configuration to be live: with its
+// references to the file provider's objects qualified (Qualify; cfg is
+// not changed), it is encoded as JSON and pushed by Run.
 func (p *Pusher) Set(cfg map[string]any) error {
 	if cfg == nil {
 		cfg = map[string]any{}
 	}
-	Qualify(cfg)
-	b, err := json.Marshal(cfg)
+	b, err := json.Marshal(Qualify(cfg))
 	if err != nil {
 		return fmt.Errorf("encoding the routes as JSON: %w", err)
 	}

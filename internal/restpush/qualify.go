@@ -1,14 +1,17 @@
 package restpush
 
-import "strings"
+import (
+	"maps"
+	"strings"
+)
 
 // FileProvider is the suffix of what the file provider defines: the
 // static dynamic files (retry.toml, middlewares.toml, tls.toml) and the
 // user's own files in the watched directory.
 const FileProvider = "@file"
 
-// Qualify rewrites, in place, the references of a routes tree to objects
-// it does not define itself as name@file. Published through the file
+// Qualify returns cfg, a routes tree, with its references to objects it
+// does not define itself as name@file. Published through the file
 // provider a bare name is looked up among the file provider's objects;
 // pushed to the REST provider it would be looked up among the REST
 // provider's (Traefik v3.6 pkg/provider: GetQualifiedName adds the
@@ -16,7 +19,12 @@ const FileProvider = "@file"
 // service, serversTransport or TLS option of a file is not. A name with
 // a provider already (api@internal, own@file) and the TLS option
 // "default" (Traefik's router.go takes it as is) are left alone.
-func Qualify(cfg map[string]any) {
+//
+// cfg is not changed: a table with a reference to qualify is copied, and
+// the others are shared (a routes Result's items may be the build
+// before's, reused).
+func Qualify(cfg map[string]any) map[string]any {
+	out := maps.Clone(cfg)
 	for _, proto := range []string{"http", "tcp", "udp"} {
 		sec, _ := cfg[proto].(map[string]any)
 		if sec == nil {
@@ -27,10 +35,15 @@ func Qualify(cfg map[string]any) {
 			middlewares: keys(sec["middlewares"]),
 			transports:  keys(sec["serversTransports"]),
 		}
-		q.routers(sec["routers"])
-		q.middlewareRefs(sec["middlewares"])
-		q.serviceRefs(sec["services"])
+		s := maps.Clone(sec)
+		for key, f := range map[string]func(map[string]any) map[string]any{"routers": q.router, "middlewares": q.middleware, "services": q.service} {
+			if v, ok := sec[key]; ok {
+				s[key] = eachTable(v, f)
+			}
+		}
+		out[proto] = s
 	}
+	return out
 }
 
 // qualifier qualifies the names one protocol's section does not define.
@@ -38,49 +51,131 @@ type qualifier struct {
 	services, middlewares, transports map[string]bool
 }
 
-func (q qualifier) routers(v any) {
-	for _, r := range tables(v) {
-		qualifyString(r, "service", q.services)
-		qualifyList(r, "middlewares", q.middlewares)
-		if tls, ok := r["tls"].(map[string]any); ok {
-			if o, _ := tls["options"].(string); o != "default" {
-				qualifyString(tls, "options", nil)
-			}
+func (q qualifier) router(r map[string]any) map[string]any {
+	c := cow{m: r}
+	c.str("service", q.services)
+	c.list("middlewares", q.middlewares)
+	c.sub("tls", func(tls *cow) {
+		if o, _ := tls.m["options"].(string); o != "default" {
+			tls.str("options", nil)
+		}
+	})
+	return c.m
+}
+
+func (q qualifier) middleware(m map[string]any) map[string]any {
+	c := cow{m: m}
+	c.sub("chain", func(chain *cow) { chain.list("middlewares", q.middlewares) })
+	c.sub("errors", func(errs *cow) { errs.str("service", q.services) })
+	return c.m
+}
+
+func (q qualifier) service(s map[string]any) map[string]any {
+	c := cow{m: s}
+	c.sub("loadBalancer", func(lb *cow) { lb.str("serversTransport", q.transports) })
+	c.sub("weighted", func(w *cow) { w.tables("services", func(ws *cow) { ws.str("name", q.services) }) })
+	c.sub("mirroring", func(m *cow) {
+		m.str("service", q.services)
+		m.tables("mirrors", func(ms *cow) { ms.str("name", q.services) })
+	})
+	c.sub("failover", func(f *cow) {
+		f.str("service", q.services)
+		f.str("fallback", q.services)
+	})
+	return c.m
+}
+
+// cow is a table changed by copy: the first change clones it.
+type cow struct {
+	m      map[string]any
+	copied bool
+}
+
+func (c *cow) set(key string, v any) {
+	if !c.copied {
+		c.m, c.copied = maps.Clone(c.m), true
+	}
+	c.m[key] = v
+}
+
+// str qualifies the name at key.
+func (c *cow) str(key string, local map[string]bool) {
+	if s, ok := c.m[key].(string); ok {
+		if q := qualify(s, local); q != s {
+			c.set(key, q)
 		}
 	}
 }
 
-func (q qualifier) middlewareRefs(v any) {
-	for _, m := range tables(v) {
-		if chain, ok := m["chain"].(map[string]any); ok {
-			qualifyList(chain, "middlewares", q.middlewares)
+// list qualifies the names of the list at key.
+func (c *cow) list(key string, local map[string]bool) {
+	switch l := c.m[key].(type) {
+	case []string:
+		out := make([]string, len(l))
+		changed := false
+		for i, s := range l {
+			out[i] = qualify(s, local)
+			changed = changed || out[i] != s
 		}
-		if errs, ok := m["errors"].(map[string]any); ok {
-			qualifyString(errs, "service", q.services)
+		if changed {
+			c.set(key, out)
+		}
+	case []any:
+		out := make([]any, len(l))
+		changed := false
+		for i, e := range l {
+			if s, ok := e.(string); ok && qualify(s, local) != s {
+				e, changed = qualify(s, local), true
+			}
+			out[i] = e
+		}
+		if changed {
+			c.set(key, out)
 		}
 	}
 }
 
-func (q qualifier) serviceRefs(v any) {
-	for _, s := range tables(v) {
-		if lb, ok := s["loadBalancer"].(map[string]any); ok {
-			qualifyString(lb, "serversTransport", q.transports)
-		}
-		if w, ok := s["weighted"].(map[string]any); ok {
-			for _, ws := range list(w["services"]) {
-				qualifyString(ws, "name", q.services)
+// sub applies f to the table at key, and keeps its copy if f changed it.
+func (c *cow) sub(key string, f func(*cow)) {
+	t, ok := c.m[key].(map[string]any)
+	if !ok {
+		return
+	}
+	s := cow{m: t}
+	f(&s)
+	if s.copied {
+		c.set(key, s.m)
+	}
+}
+
+// tables applies f to each table of the array of tables at key (as routes
+// or a TOML decoder gives it), and keeps a new array if f changed one.
+func (c *cow) tables(key string, f func(*cow)) {
+	var items []map[string]any
+	switch l := c.m[key].(type) {
+	case []map[string]any:
+		items = l
+	case []any:
+		for _, e := range l {
+			if t, ok := e.(map[string]any); ok {
+				items = append(items, t)
 			}
 		}
-		if m, ok := s["mirroring"].(map[string]any); ok {
-			qualifyString(m, "service", q.services)
-			for _, ms := range list(m["mirrors"]) {
-				qualifyString(ms, "name", q.services)
-			}
+		if len(items) != len(l) {
+			return
 		}
-		if f, ok := s["failover"].(map[string]any); ok {
-			qualifyString(f, "service", q.services)
-			qualifyString(f, "fallback", q.services)
-		}
+	default:
+		return
+	}
+	out := make([]map[string]any, len(items))
+	changed := false
+	for i, t := range items {
+		s := cow{m: t}
+		f(&s)
+		out[i], changed = s.m, changed || s.copied
+	}
+	if changed {
+		c.set(key, out)
 	}
 }
 
@@ -93,59 +188,20 @@ func qualify(name string, local map[string]bool) string {
 	return name + FileProvider
 }
 
-func qualifyString(m map[string]any, key string, local map[string]bool) {
-	if s, ok := m[key].(string); ok {
-		m[key] = qualify(s, local)
+// eachTable is a section's name → table map with f applied to each table.
+func eachTable(v any, f func(map[string]any) map[string]any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
 	}
-}
-
-func qualifyList(m map[string]any, key string, local map[string]bool) {
-	switch l := m[key].(type) {
-	case []string:
-		out := make([]string, len(l))
-		for i, s := range l {
-			out[i] = qualify(s, local)
-		}
-		m[key] = out
-	case []any:
-		out := make([]any, len(l))
-		for i, e := range l {
-			if s, ok := e.(string); ok {
-				e = qualify(s, local)
-			}
-			out[i] = e
-		}
-		m[key] = out
-	}
-}
-
-// tables are the tables of a section's named objects.
-func tables(v any) []map[string]any {
-	m, _ := v.(map[string]any)
-	out := make([]map[string]any, 0, len(m))
-	for _, e := range m {
+	out := make(map[string]any, len(m))
+	for k, e := range m {
 		if t, ok := e.(map[string]any); ok {
-			out = append(out, t)
+			e = f(t)
 		}
+		out[k] = e
 	}
 	return out
-}
-
-// list is an array of tables, as routes or a TOML decoder gives it.
-func list(v any) []map[string]any {
-	switch l := v.(type) {
-	case []map[string]any:
-		return l
-	case []any:
-		out := make([]map[string]any, 0, len(l))
-		for _, e := range l {
-			if t, ok := e.(map[string]any); ok {
-				out = append(out, t)
-			}
-		}
-		return out
-	}
-	return nil
 }
 
 // keys are the names of a section's objects.

@@ -1,6 +1,7 @@
 package restpush
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -66,17 +67,35 @@ func TestQualify(t *testing.T) {
 				"middlewares": map[string]any{"e": map[string]any{"errors": map[string]any{"service": "pages@file"}}},
 				"services": map[string]any{
 					"a": map[string]any{"weighted": map[string]any{"services": []map[string]any{{"name": "a1@file"}, {"name": "b"}}}},
-					"b": map[string]any{"mirroring": map[string]any{"service": "a", "mirrors": []any{map[string]any{"name": "m@file"}}}},
+					"b": map[string]any{"mirroring": map[string]any{"service": "a", "mirrors": []map[string]any{{"name": "m@file"}}}},
 					"c": map[string]any{"failover": map[string]any{"service": "a", "fallback": "f@file"}},
 				},
 			}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			Qualify(tt.in)
-			if d := cmp.Diff(tt.want, tt.in); d != "" {
+			before := deepCopy(t, tt.in)
+			got := Qualify(tt.in)
+			if d := cmp.Diff(tt.want, got); d != "" {
 				t.Errorf("(-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(before, deepCopy(t, tt.in)); d != "" {
+				t.Errorf("the tree given was changed (-before +after):\n%s", d)
 			}
 		})
 	}
+}
+
+// deepCopy is v through JSON, to compare a tree before and after.
+func deepCopy(t *testing.T, v map[string]any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
