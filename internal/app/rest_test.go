@@ -1,7 +1,7 @@
 package app
 
 import (
-	"crypto/sha1" //nolint:gosec // the check of restUsersLine
+	"crypto/sha1"
 	"encoding/base64"
 	"errors"
 	"os"
@@ -56,7 +56,7 @@ func TestPrepareREST(t *testing.T) {
 	if fi, _ := os.Stat(cfg.RESTUsersFile()); fi.Mode().Perm() != 0o600 {
 		t.Errorf("%s is %v, want 0600", cfg.RESTUsersFile(), fi.Mode().Perm())
 	}
-	sum := sha1.Sum([]byte(rest.password)) //nolint:gosec // see restUsersLine
+	sum := sha1.Sum([]byte(rest.password))
 	if want := "rancher-traefik:{SHA}" + base64.StdEncoding.EncodeToString(sum[:]) + "\n"; string(users) != want {
 		t.Errorf("users file %q, want the hash of the run's password", users)
 	}
