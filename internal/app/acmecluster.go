@@ -198,7 +198,7 @@ func (c *acmeCluster) apply(ctx context.Context, r cluster.Role) {
 		default:
 		}
 	}
-	static, err := renderStatic(c.cfg, c.version, r.IsIssuer())
+	static, err := renderStatic(c.cfg, c.version, r.IsIssuer(), nil)
 	if err == nil {
 		_, err = atomicWriteStatic(c.cfg, static)
 	}

@@ -67,7 +67,7 @@ func TestACMEClusterRoles(t *testing.T) {
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.32.2")}}
 	ac.meta.HTTP = &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
 	ac.first(ctx)
-	if _, err := a.prepare(cfg, log, ac.resolver()); err != nil {
+	if _, err := a.prepare(cfg, log, ac.resolver(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := ac.writeForward(); err != nil {

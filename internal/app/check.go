@@ -45,7 +45,7 @@ func (a *App) Check() error {
 		}
 		problems = append(problems, wp...)
 	}
-	if _, err := renderStatic(cfg, a.Version, true); err != nil && kind == nil {
+	if _, err := renderStatic(cfg, a.Version, true, restPlaceholder(cfg)); err != nil && kind == nil {
 		return err
 	}
 	for _, p := range problems {

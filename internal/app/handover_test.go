@@ -51,7 +51,7 @@ func TestSocketHolder(t *testing.T) {
 				t.Fatal(err)
 			}
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			if _, err := a.prepare(cfg, log, true); err != nil {
+			if _, err := a.prepare(cfg, log, true, nil); err != nil {
 				t.Fatal(err)
 			}
 			if err := writeProbe(cfg); err != nil {
@@ -107,7 +107,7 @@ func TestHandoverChallengeDelay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := renderStatic(cfg, "test", tc.resolver)
+			b, err := renderStatic(cfg, "test", tc.resolver, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -76,12 +76,17 @@ func logExpiry(log *slog.Logger, what string, p *certs.Pair, now time.Time) {
 // Files are written atomically and only when changed. It says which
 // certificates are served.
 func (a *App) Prepare(cfg *config.Config, log *slog.Logger) (Served, error) {
-	return a.prepare(cfg, log, true)
+	rest, err := restDeliveryOf(cfg, log)
+	if err != nil {
+		return Served{}, err
+	}
+	return a.prepare(cfg, log, true, rest)
 }
 
 // prepare is Prepare; resolver says whether traefik.toml has the ACME
-// resolver (in cluster mode, the issuer's alone has it).
-func (a *App) prepare(cfg *config.Config, log *slog.Logger, resolver bool) (Served, error) {
+// resolver (in cluster mode, the issuer's alone has it); rest is the run's
+// REST delivery (TRAEFIK_ROUTES_DELIVERY=rest), or nil.
+func (a *App) prepare(cfg *config.Config, log *slog.Logger, resolver bool, rest *restDelivery) (Served, error) {
 	for _, d := range []struct {
 		path string
 		mode fs.FileMode
@@ -130,7 +135,10 @@ func (a *App) prepare(cfg *config.Config, log *slog.Logger, resolver bool) (Serv
 		return Served{}, err
 	}
 
-	static, err := renderStatic(cfg, a.Version, resolver)
+	if err := writeREST(cfg, r, rest); err != nil {
+		return Served{}, err
+	}
+	static, err := renderStatic(cfg, a.Version, resolver, rest.entryPoint())
 	if err != nil {
 		return Served{}, err
 	}
@@ -224,8 +232,12 @@ func writeTLS(cfg *config.Config, r render.Renderer, pair *certs.Pair, extras []
 
 // renderStatic renders traefik.toml; without resolver, the ACME resolver
 // is left out whatever TRAEFIK_ACME_ENABLE says (a follower in cluster mode).
-func renderStatic(cfg *config.Config, version string, resolver bool) ([]byte, error) {
+//
+// rest is the REST provider's entry point (TRAEFIK_ROUTES_DELIVERY=rest),
+// or nil.
+func renderStatic(cfg *config.Config, version string, resolver bool, rest *render.REST) ([]byte, error) {
 	d := render.NewStaticData(cfg, version)
+	d.REST = rest
 	d.Probe = handsOver(cfg)
 	if !resolver {
 		d.ACME = nil

@@ -15,7 +15,7 @@ func (a *App) Render(toStdout bool) error {
 		if _, _, problems := loadTLS(cfg); len(problems) > 0 {
 			return Kind(ErrTLS, &config.Error{Problems: problems})
 		}
-		b, err := renderStatic(cfg, a.Version, true)
+		b, err := renderStatic(cfg, a.Version, true, restPlaceholder(cfg))
 		if err != nil {
 			return err
 		}

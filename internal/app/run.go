@@ -84,6 +84,9 @@ func (a *App) assemble(ctx context.Context, cfg *config.Config, log *slog.Logger
 	if err != nil {
 		return parts{}, err
 	}
+	if pub != nil && st.rest != nil {
+		pub.Deliver = st.rest.pusher.Set
+	}
 	return parts{started: st, path: path, reaper: r, pub: pub, api: api}, nil
 }
 
@@ -105,6 +108,9 @@ func (a *App) supervise(ctx context.Context, sigs <-chan os.Signal, cfg *config.
 	gate := supervisor.NewStartGate(bg, log)
 	g.Go(func() error { return gate.Run(bg, sigs, relay) })
 	if p.pub != nil {
+		if err := p.pub.DeliverExisting(); err != nil {
+			log.Warn("the routes an earlier run left cannot be pushed; Traefik gets Rancher's as soon as it answers", "err", err)
+		}
 		// The first routes are in place before Traefik starts.
 		p.pub.First(gate.Context(), cfg.RancherWait)
 	}
@@ -112,9 +118,12 @@ func (a *App) supervise(ctx context.Context, sigs <-chan os.Signal, cfg *config.
 		log.Info("stop requested before Traefik started; exiting", "signal", sig.String())
 		return nil
 	}
-	sup := a.newSupervisor(cfg, log, p.reaper, p.path, p.cluster, p.dnsEnv)
+	sup := a.newSupervisor(cfg, log, p.reaper, p.path, p.cluster, p.dnsEnv, p.rest.started())
 	logBudget(log, cfg, sup.Budget())
 	startWatchers(bg, g, p)
+	if p.rest != nil {
+		g.Go(func() error { return p.rest.pusher.Run(bg) })
+	}
 	var code int
 	g.Go(func() error {
 		defer stopBG()
@@ -167,7 +176,9 @@ func startWatchers(bg context.Context, g *errgroup.Group, p parts) {
 }
 
 // newSupervisor is Traefik's supervisor, as the configuration says.
-func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reaper, path string, ac *acmeCluster, dnsEnv []string) *supervisor.Supervisor {
+//
+// started, if set, is told of every Traefik started (REST delivery).
+func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reaper, path string, ac *acmeCluster, dnsEnv []string, started func()) *supervisor.Supervisor {
 	var restarts chan string
 	var restarted func()
 	if ac != nil {
@@ -195,6 +206,7 @@ func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reap
 		Diagnose:     func() string { return portsInUse(cfg) },
 		Restarts:     restarts,
 		Restarted:    restarted,
+		Started:      started,
 		Sockets:      socketHolder(cfg, readStatic(cfg), log),
 	}, r, log)
 }
@@ -202,8 +214,9 @@ func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reap
 // started is what writeFiles leaves for run.
 type started struct {
 	certs   *filewatch.Watcher
-	cluster *acmeCluster // nil outside cluster mode
-	dnsEnv  []string     // the DNS-01 provider's credentials, for Traefik alone
+	cluster *acmeCluster  // nil outside cluster mode
+	dnsEnv  []string      // the DNS-01 provider's credentials, for Traefik alone
+	rest    *restDelivery // TRAEFIK_ROUTES_DELIVERY=rest; nil otherwise
 }
 
 // writeFiles checks the DNS-01 credentials, decides the cluster role (it
@@ -222,7 +235,11 @@ func (a *App) writeFiles(ctx context.Context, cfg *config.Config, log *slog.Logg
 		// The role decides traefik.toml: known before it is written.
 		ac.first(ctx)
 	}
-	served, err := a.prepare(cfg, log, ac.resolver())
+	rest, err := restDeliveryOf(cfg, log)
+	if err != nil {
+		return started{}, err
+	}
+	served, err := a.prepare(cfg, log, ac.resolver(), rest)
 	if err != nil {
 		return started{}, err
 	}
@@ -235,5 +252,5 @@ func (a *App) writeFiles(ctx context.Context, cfg *config.Config, log *slog.Logg
 		return started{}, err
 	}
 	cw.Reload = a.reloadCerts(log, served)
-	return started{certs: cw, cluster: ac, dnsEnv: dnsEnv}, nil
+	return started{certs: cw, cluster: ac, dnsEnv: dnsEnv, rest: rest}, nil
 }

@@ -16,6 +16,8 @@ func ownFiles(cfg *config.Config) []string {
 	return []string{
 		cfg.StaticFile(),
 		cfg.AdminUsersFile(),
+		cfg.RESTUsersFile(),
+		filepath.Join(cfg.DynamicDir(), restFile),
 		filepath.Join(cfg.DynamicDir(), tlsFile),
 		filepath.Join(cfg.DynamicDir(), adminFile),
 		filepath.Join(cfg.DynamicDir(), storeCertsFile),

@@ -97,6 +97,10 @@ type Config struct {
 	RancherDebounce    time.Duration
 	RancherGuard       float64
 	RancherGuardHold   time.Duration
+	// RoutesDelivery is TRAEFIK_ROUTES_DELIVERY: "file" (Traefik's file
+	// provider reads rancher.toml) or "rest" (the routes are pushed to
+	// Traefik's REST provider; rancher.toml is kept, unwatched).
+	RoutesDelivery string
 
 	ACMEEnable    bool
 	ACMEEmail     string
@@ -163,6 +167,10 @@ func (c *Config) DefaultCertDir() string { return filepath.Join(c.Home, "etc", "
 
 // ACMEStorage is the ACME account and certificate store.
 func (c *Config) ACMEStorage() string { return filepath.Join(c.Home, "acme", "acme.json") }
+
+// RESTUsersFile holds the htpasswd line of the REST provider's per-run
+// credential (TRAEFIK_ROUTES_DELIVERY=rest), outside the watched directory.
+func (c *Config) RESTUsersFile() string { return filepath.Join(c.Home, "etc", "rest-users") }
 
 // AdminUsersFile holds the htpasswd lines for the API, outside the watched directory.
 func (c *Config) AdminUsersFile() string { return filepath.Join(c.Home, "etc", "admin-users") }
@@ -234,7 +242,20 @@ func (s CertificateSelection) String() string {
 }
 
 // RancherFile is the dynamic file the Rancher routes are published to.
-func (c *Config) RancherFile() string { return filepath.Join(c.DynamicDir(), "rancher.toml") }
+//
+// With TRAEFIK_ROUTES_DELIVERY=rest it is the durable copy of the routes
+// pushed to Traefik's REST provider, outside the watched directory: the
+// same routers from the file provider too would conflict.
+func (c *Config) RancherFile() string {
+	if c.RESTDelivery() {
+		return filepath.Join(c.Home, "etc", "rancher.toml")
+	}
+	return filepath.Join(c.DynamicDir(), "rancher.toml")
+}
+
+// RESTDelivery reports whether the routes go to Traefik's REST provider
+// (TRAEFIK_ROUTES_DELIVERY=rest) rather than through the file provider.
+func (c *Config) RESTDelivery() bool { return c.RoutesDelivery == "rest" }
 
 // TLSConfigured reports whether a main certificate pair was given.
 func (c *Config) TLSConfigured() bool { return c.SSLCert.IsSet() && c.SSLKey.IsSet() }
@@ -478,6 +499,12 @@ func (c *Config) validate(failed map[string]bool) []Problem {
 	}
 	if c.ACMEEnable && c.ACMECluster == "on" && !keysFailed && (c.RancherEndpoint == "" || !c.RancherAccessKey.IsSet()) {
 		ps = append(ps, Problem{"TRAEFIK_ACME_CLUSTER", "on publishes certificates to Rancher's certificate store through the API: set TRAEFIK_RANCHER_ENDPOINT and TRAEFIK_RANCHER_ACCESSKEY/SECRET (or CATTLE_URL and its keys)"})
+	}
+	if c.RESTDelivery() && c.ACMEEnable && c.ACMECluster != "off" && c.RancherMode != "off" {
+		// Cluster ACME restarts Traefik by a handover, which switches the
+		// connections once the new Traefik's file provider is applied: it
+		// knows nothing yet of routes that are pushed.
+		ps = append(ps, Problem{"TRAEFIK_ROUTES_DELIVERY", "rest cannot be combined with cluster-wide ACME (TRAEFIK_ACME_CLUSTER=" + c.ACMECluster + "): its handover of a restarted Traefik does not wait for pushed routes; set TRAEFIK_ROUTES_DELIVERY=file or TRAEFIK_ACME_CLUSTER=off"})
 	}
 	if c.ACMEEnable && c.ACMEChallenge == "dns" && c.ACMEDNSProvider == "" {
 		ps = append(ps, Problem{"TRAEFIK_ACME_DNS_PROVIDER", "TRAEFIK_ACME_CHALLENGE=dns needs the DNS provider (a name Traefik knows, e.g. cloudflare)"})

@@ -197,6 +197,7 @@ func badValueCases() []badCase {
 		{"bad bind address", map[string]string{"TRAEFIK_BIND_ADDRESS": "localhost"}, []string{`TRAEFIK_BIND_ADDRESS: "localhost" is not an IP address`}},
 		{"retry attempts out of range", map[string]string{"TRAEFIK_RETRY_ATTEMPTS": "11"}, []string{`TRAEFIK_RETRY_ATTEMPTS: "11" is not a whole number from 0 to 10`}},
 		{"retry attempts not a number", map[string]string{"TRAEFIK_RETRY_ATTEMPTS": "-1"}, []string{`TRAEFIK_RETRY_ATTEMPTS: "-1" is not a whole number from 0 to 10`}},
+		{"bad routes delivery", map[string]string{"TRAEFIK_ROUTES_DELIVERY": "push"}, []string{`TRAEFIK_ROUTES_DELIVERY: "push" is not one of file, rest`}},
 		{"bad child env", map[string]string{"TRAEFIK_CHILD_ENV": "TRAEFIK_RANCHER_SECRET"}, []string{`TRAEFIK_CHILD_ENV: TRAEFIK_RANCHER_SECRET cannot be passed to Traefik: TRAEFIK_* and CATTLE_* variables are ours or secret`}},
 	}
 }
@@ -211,6 +212,9 @@ func badCombinationCases(certFile string) []badCase {
 		}},
 		{"VAR and VAR_FILE", map[string]string{"TRAEFIK_RANCHER_SECRET": "SECRETVALUE", "TRAEFIK_RANCHER_SECRET_FILE": certFile, "TRAEFIK_RANCHER_ACCESSKEY": "AK"}, []string{
 			`TRAEFIK_RANCHER_SECRET: TRAEFIK_RANCHER_SECRET_FILE is also set: set only one of them`,
+		}},
+		{"rest delivery with cluster ACME", map[string]string{"TRAEFIK_ROUTES_DELIVERY": "rest", "TRAEFIK_ACME_ENABLE": "true"}, []string{
+			`TRAEFIK_ROUTES_DELIVERY: rest cannot be combined with cluster-wide ACME (TRAEFIK_ACME_CLUSTER=auto): its handover of a restarted Traefik does not wait for pushed routes; set TRAEFIK_ROUTES_DELIVERY=file or TRAEFIK_ACME_CLUSTER=off`,
 		}},
 		{"cert without key", map[string]string{"TRAEFIK_SSL_CERT": certFile}, []string{`TRAEFIK_SSL_PRIVATE_KEY: not set, but TRAEFIK_SSL_CERT is: set both or neither`}},
 		{"key without cert", map[string]string{"TRAEFIK_SSL_PRIVATE_KEY": certFile}, []string{`TRAEFIK_SSL_CERT: not set, but TRAEFIK_SSL_PRIVATE_KEY is: set both or neither`}},

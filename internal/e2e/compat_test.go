@@ -21,12 +21,14 @@ var compatStackFile = filepath.Join("..", "routes", "testdata", "compat-stack.ym
 const compatIP = "127.0.41.1"
 
 // TestCompatTraefik loads every case of the label-compatibility table at
-// once into the real Traefik: each router it gives (the file's count) is
-// enabled, /api/overview counts no error nor warning, and real requests
-// go through the strip and redirect cases. Priority and entry points are
-// asked for real in TestV1Priority and TestV1EntryPoints. There is no
-// error-page case yet: traefik.frontend.errors.* comes with the v1.7
-// labels of issue #9 §1.
+// once into the real Traefik, delivered through the file provider and
+// pushed to the REST provider (TRAEFIK_ROUTES_DELIVERY=rest: the JSON of
+// the same tree, references to the file provider's objects qualified):
+// each router it gives (the file's count) is enabled, /api/overview counts
+// no error nor warning, and real requests go through the strip and
+// redirect cases. Priority and entry points are asked for real in
+// TestV1Priority and TestV1EntryPoints. There is no error-page case yet:
+// traefik.frontend.errors.* comes with the v1.7 labels of issue #9 §1.
 func TestCompatTraefik(t *testing.T) {
 	stack, err := os.ReadFile(compatStackFile)
 	if err != nil {
@@ -38,13 +40,20 @@ func TestCompatTraefik(t *testing.T) {
 	}
 	want, _ := strconv.Atoi(string(m[1]))
 	compatBackend(t)
+	for _, delivery := range []struct{ name, provider string }{{"file", "file"}, {"rest", "rest"}} {
+		t.Run(delivery.name, func(t *testing.T) { compatTraefik(t, string(stack), want, delivery.name, delivery.provider) })
+	}
+}
+
+// compatTraefik is TestCompatTraefik with one delivery of the routes.
+func compatTraefik(t *testing.T, stack string, want int, delivery, provider string) {
 	i := newInstance(t, map[string]string{"TRAEFIK_RANCHER_MODE": "metadata", "TRAEFIK_RANCHER_DOMAIN": "example.com", "TRAEFIK_HTTPS_REDIRECT": "false",
-		"TRAEFIK_ENTRYPOINTS": fmt.Sprintf("pg:%d/tcp,dns:%d/udp", freePort(t), freePort(t))})
-	e := startEmulator(t, i.dir, string(stack))
+		"TRAEFIK_ENTRYPOINTS": fmt.Sprintf("pg:%d/tcp,dns:%d/udp", freePort(t), freePort(t)), "TRAEFIK_ROUTES_DELIVERY": delivery})
+	e := startEmulator(t, i.dir, stack)
 	i.env["TRAEFIK_RANCHER_METADATA_URL"] = e.url()
 	i.start("run")
 	i.waitReady()
-	eventually(t, 30*time.Second, "every router of the table enabled", func() error { return compatRoutersEnabled(i, want) })
+	eventually(t, 30*time.Second, "every router of the table enabled", func() error { return compatRoutersEnabled(i, want, provider) })
 	overviewClean(t, i, 1)
 	base := fmt.Sprintf("http://127.0.0.1:%d", i.httpPort)
 	t.Run("strip", func(t *testing.T) {
@@ -68,10 +77,9 @@ func TestCompatTraefik(t *testing.T) {
 	})
 }
 
-// compatRoutersEnabled: Traefik's API lists at least want routers of the
-// file provider (HTTP, TCP and UDP) other than the admin port's, all
-// enabled.
-func compatRoutersEnabled(i *instance, want int) error {
+// compatRoutersEnabled: Traefik's API lists at least want routers of
+// provider (HTTP, TCP and UDP) other than the admin port's, all enabled.
+func compatRoutersEnabled(i *instance, want int, provider string) error {
 	n := 0
 	var names []string
 	for _, proto := range []string{"http", "tcp", "udp"} {
@@ -84,7 +92,7 @@ func compatRoutersEnabled(i *instance, want int) error {
 			return err
 		}
 		for _, r := range routers {
-			if r.Provider != "file" || strings.HasSuffix(r.Service, "@internal") { // the admin port's own
+			if r.Provider != provider || strings.HasSuffix(r.Service, "@internal") { // the admin port's own
 				continue
 			}
 			n++

@@ -103,7 +103,13 @@ func ratio(other, ours time.Duration) string {
 	return fmt.Sprintf("%.2f×", float64(other)/float64(ours))
 }
 
-// system is one of the three measured: ours, or the peer with a throttle.
+// oursFile is rancher-traefik with the default delivery (the file
+// provider), the systems' reference; "ours, rest" pushes to Traefik's REST
+// provider (TRAEFIK_ROUTES_DELIVERY=rest).
+const oursFile = "ours, file"
+
+// system is one of those measured: ours (file or REST delivery), or the
+// peer with a throttle.
 type system struct {
 	name  string
 	start func(b *testing.B, ns *netns, metaAddr string) (p *benchProc, url string)
@@ -227,7 +233,7 @@ func BenchmarkChangeToLiveScale(b *testing.B) {
 		metaAddr = fmt.Sprintf("127.0.0.1:%d", freePort(b))
 	}
 	benchBackends(b, ns)
-	systems := []system{{"rancher-traefik", ours(nil)}}
+	systems := []system{{oursFile, ours(nil)}, {"ours, rest", ours(map[string]string{"TRAEFIK_ROUTES_DELIVERY": "rest"})}}
 	if skipPeer == "" {
 		systems = append(systems, system{"peer 2s", peer("")}, system{"peer 50ms", peer("50ms")})
 	}
@@ -241,7 +247,7 @@ func BenchmarkChangeToLiveScale(b *testing.B) {
 			for _, sys := range systems {
 				st := statsOf(run(b, ns, e, metaAddr, sys, changes, nil, nil))
 				results[n][sys.name] = st
-				tag := strings.NewReplacer("rancher-traefik", "ours", " ", "-").Replace(sys.name)
+				tag := strings.NewReplacer(", ", "-", " ", "-").Replace(sys.name)
 				b.ReportMetric(float64(st.med.Milliseconds()), "ms-median-"+tag)
 				b.ReportMetric(float64(st.p95.Milliseconds()), "ms-p95-"+tag)
 			}
@@ -262,9 +268,9 @@ func printScale(changes int, systems []system, results map[int]map[string]stats,
 	if skipPeer != "" {
 		fmt.Printf("peer (Traefik v2.11.53) skipped: %s — it needs a network namespace (root and ip) and bin/traefik2\n", skipPeer)
 	}
-	fmt.Printf("| services | system | median | p95 | max | ×ours median | ×ours p95 |\n|---:|---|---:|---:|---:|---:|---:|\n")
+	fmt.Printf("| services | system | median | p95 | max | ×ours-file median | ×ours-file p95 |\n|---:|---|---:|---:|---:|---:|---:|\n")
 	for _, n := range []int{10, 1000, 10000} {
-		o := results[n]["rancher-traefik"]
+		o := results[n][oursFile]
 		for _, sys := range systems {
 			s, ok := results[n][sys.name]
 			if !ok {

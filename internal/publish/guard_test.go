@@ -181,13 +181,23 @@ func TestGuardHold(t *testing.T) {
 }
 
 // runGuardCase publishes tt's answers at their times and checks the file
-// and the hold after each, then the log.
+// and the hold after each, then the log. Deliver (REST delivery) is handed
+// what the file holds, a held removal's union included: it writes it to a
+// file of its own, compared with the routes file.
 func runGuardCase(t *testing.T, tt guardCase) {
 	logs := &testlog.Buffer{}
 	t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	var now time.Time
+	delivered := filepath.Join(t.TempDir(), "delivered.toml")
 	p := &Publisher{Options: routes.Options{Domain: "example.com"}, Path: filepath.Join(t.TempDir(), "rancher.toml"),
-		Guard: tt.guard, GuardHold: tt.hold, Log: slog.New(slog.NewTextHandler(logs, nil)), now: func() time.Time { return now }}
+		Guard: tt.guard, GuardHold: tt.hold, Log: slog.New(slog.NewTextHandler(logs, nil)), now: func() time.Time { return now },
+		Deliver: func(cfg map[string]any) error {
+			b, err := routes.Encode(cfg)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(delivered, b, 0o600)
+		}}
 	for i, s := range tt.steps {
 		now = t0.Add(s.at)
 		if err := p.publish(&rancher.Snapshot{Version: fmt.Sprint(i), Services: s.services}); err != nil {
@@ -195,6 +205,9 @@ func runGuardCase(t *testing.T, tt guardCase) {
 		}
 		if got, want := fileState(t, p.Path), state(s.want); !mapsEqual(got, want) {
 			t.Errorf("step %d (at %v): the file holds %v, want %v", i, s.at, got, want)
+		}
+		if got, want := fileState(t, delivered), state(s.want); !mapsEqual(got, want) {
+			t.Errorf("step %d (at %v): delivered %v, want %v", i, s.at, got, want)
 		}
 		if (p.held != nil) != s.held {
 			t.Errorf("step %d (at %v): held %v, want %v", i, s.at, p.held != nil, s.held)

@@ -53,6 +53,11 @@ type Publisher struct {
 	// Kick asks for a publish now, Resolver's answer having changed; the
 	// channel sent is closed once it is done (written or failed).
 	Kick chan chan struct{}
+	// Deliver, if set, is handed each configuration written to Path, once
+	// it is written (TRAEFIK_ROUTES_DELIVERY=rest: it is pushed to
+	// Traefik's REST provider, Path being the durable copy). It may change
+	// the tree.
+	Deliver func(cfg map[string]any) error
 
 	version   string
 	loaded    bool         // the file left by an earlier run was read
@@ -337,6 +342,10 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 	if err != nil {
 		return err
 	}
+	var tree map[string]any
+	if p.Deliver != nil && !v.union {
+		tree = res.Config // delivered once written
+	}
 	res.Config = nil // the tree is done with: only its encoding and index live on
 	if v.union {
 		if b, err = p.unionHeld(b); err != nil {
@@ -355,6 +364,9 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 	}
 	changed, err := p.writeRoutes(b)
 	if err != nil {
+		return err
+	}
+	if err := p.deliver(tree, b); err != nil {
 		return err
 	}
 	// Stale credential files go once the configuration without them is in

@@ -1,7 +1,10 @@
 package publish
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 
 	"rancher-traefik/internal/atomicfile"
 )
@@ -24,4 +27,40 @@ func (p *Publisher) writeRoutes(b []byte) (bool, error) {
 		return false, fmt.Errorf("writing %s: %w", p.Path, err)
 	}
 	return changed, nil
+}
+
+// deliver hands the configuration written to Deliver: tree, or, nil (a
+// held removal's union, which exists only as TOML), b read back.
+func (p *Publisher) deliver(tree map[string]any, b []byte) error {
+	if p.Deliver == nil {
+		return nil
+	}
+	if tree == nil {
+		if err := decodeTOML(b, &tree); err != nil {
+			return fmt.Errorf("reading back the routes to deliver: %w", err)
+		}
+	}
+	return p.Deliver(tree)
+}
+
+// DeliverExisting hands Deliver the routes file an earlier run left (the
+// durable copy), so that a Traefik started before Rancher answers gets
+// them, as it would read them with the file provider. Without a file it
+// does nothing.
+func (p *Publisher) DeliverExisting() error {
+	if p.Deliver == nil {
+		return nil
+	}
+	b, err := os.ReadFile(p.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", p.Path, err)
+	}
+	var tree map[string]any
+	if err := decodeTOML(b, &tree); err != nil {
+		return fmt.Errorf("reading %s: %w", p.Path, err)
+	}
+	return p.Deliver(tree)
 }

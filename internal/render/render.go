@@ -38,7 +38,13 @@ const (
 	// ForwardTemplate renders the router that passes ACME HTTP-01
 	// challenges to the issuer (cluster-wide ACME).
 	ForwardTemplate = "acme-forward.toml.tmpl"
+	// RESTTemplate routes Traefik's REST provider on its entry point
+	// (TRAEFIK_ROUTES_DELIVERY=rest).
+	RESTTemplate = "rest.toml.tmpl"
 )
+
+// RESTEntryPoint is the entry point of Traefik's REST provider.
+const RESTEntryPoint = "rancher-traefik-rest"
 
 // CompressMiddleware is the compress middleware of TRAEFIK_COMPRESSION that
 // middlewares.toml.tmpl defines; the entry points name it with the file
@@ -166,6 +172,25 @@ type StaticData struct {
 	// Probe declares the entry point the supervisor probes a new Traefik
 	// on in a handover (handover.ProbeName; its socket is handed over).
 	Probe bool
+	// REST declares Traefik's REST provider and its loopback entry point
+	// (TRAEFIK_ROUTES_DELIVERY=rest), or is nil.
+	REST *REST
+}
+
+// REST is Traefik's REST provider's entry point.
+type REST struct {
+	Address Lit // a loopback host:port
+}
+
+// NewREST is the REST provider's entry point on 127.0.0.1:port.
+func NewREST(port int) *REST {
+	return &REST{Address: String(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))}
+}
+
+// RESTData is what rest.toml.tmpl sees: the htpasswd file of the per-run
+// credential.
+type RESTData struct {
+	UsersFile Lit
 }
 
 // NewStaticData maps a Config to template data.

@@ -72,6 +72,35 @@ func TestStaticGolden(t *testing.T) {
 	}
 }
 
+// TestRESTGolden: TRAEFIK_ROUTES_DELIVERY=rest declares the REST provider
+// (not insecure: not on the admin entry point), its loopback entry point,
+// and makes the serving entry points the default ones (asDefault), so that
+// a router without entry points never lands on the REST one.
+func TestRESTGolden(t *testing.T) {
+	for _, tt := range []struct {
+		golden string
+		env    map[string]string
+	}{
+		{"rest.toml", map[string]string{"TRAEFIK_ROUTES_DELIVERY": "rest"}},
+		{"rest-entrypoints.toml", map[string]string{"TRAEFIK_ROUTES_DELIVERY": "rest", "TRAEFIK_ENTRYPOINTS": "pg:5432/tcp,dns:53/udp", "TRAEFIK_HTTPS_ENABLE": "false"}},
+	} {
+		t.Run(tt.golden, func(t *testing.T) {
+			d := NewStaticData(cfg(t, tt.env), "test")
+			d.REST = NewREST(41999)
+			got, err := Renderer{}.Render(StaticTemplate, d)
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			golden(t, tt.golden, got)
+		})
+	}
+	got, err := Renderer{}.Render(RESTTemplate, RESTData{UsersFile: String("/opt/traefik/etc/rest-users")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "rest-router.toml", got)
+}
+
 func TestTLSAndAdminGolden(t *testing.T) {
 	main := NewCertFiles("/opt/traefik/certs/traefik.crt", "/opt/traefik/certs/traefik.key")
 	options := NewTLSOptions("1.2")

@@ -9,10 +9,12 @@ import (
 
 // TestRestartRequested: a restart asked through Options.Restarts stops the
 // child and starts a new one at once, even under the never policy, and
-// logs why; a stop afterwards ends the new one for good.
+// logs why; a stop afterwards ends the new one for good. Started is told
+// of each child (REST delivery pushes the routes to it).
 func TestRestartRequested(t *testing.T) {
 	restarts := make(chan string, 1)
-	h := newHarness(t, "late:10ms", Options{Restarts: restarts})
+	started := make(chan struct{}, 4)
+	h := newHarness(t, "late:10ms", Options{Restarts: restarts, Started: func() { started <- struct{}{} }})
 	res := h.start()
 	first := <-h.pids
 	restarts <- "the ACME issuer changed"
@@ -24,6 +26,13 @@ func TestRestartRequested(t *testing.T) {
 	}
 	if second == first {
 		t.Fatalf("the same pid %d twice", first)
+	}
+	for n := range 2 {
+		select {
+		case <-started:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Started called %d times for two children", n)
+		}
 	}
 	if err := syscall.Kill(first, 0); err != syscall.ESRCH {
 		t.Errorf("the first child (%d) is still there: %v", first, err)

@@ -89,6 +89,11 @@ type Options struct {
 	// child has stopped; otherwise after the start that follows the stop.
 	// It must not block.
 	Restarted func()
+	// Started, if set, is called each time a child is started — the
+	// first, a restart after it ended, a requested restart's — before it
+	// serves (TRAEFIK_ROUTES_DELIVERY=rest: its routes are pushed as soon
+	// as it answers). It must not block.
+	Started func()
 	// HandoverTimeout bounds the wait for the next child's configuration;
 	// past it the running child stays and the next one is stopped.
 	HandoverTimeout time.Duration
@@ -372,6 +377,9 @@ func (s *Supervisor) start(gen *handover.Generation) (*child, error) {
 		}
 	}
 	s.log.Info("traefik started", "pid", c.pid)
+	if s.opts.Started != nil {
+		s.opts.Started()
+	}
 	return c, nil
 }
 

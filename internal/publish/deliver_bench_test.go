@@ -1,0 +1,39 @@
+package publish
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"rancher-traefik/internal/rancher"
+	"rancher-traefik/internal/routes"
+)
+
+// BenchmarkEncodeForDelivery compares, for one publish at 1,000 and
+// 10,000 services (3 containers each), the TOML encoding every publish
+// pays (the routes file) with the JSON encoding TRAEFIK_ROUTES_DELIVERY=rest
+// adds on top (the push's body, restpush.Pusher.Set).
+func BenchmarkEncodeForDelivery(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		tree := benchTree(b, n, false)[""]
+		snap, err := rancher.Decode(tree)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg := routes.Build(snap, routes.Options{Domain: "example.com", HTTPS: true}).Config
+		b.Run(fmt.Sprintf("services=%d/toml", n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := routes.Encode(cfg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("services=%d/json", n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := json.Marshal(cfg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

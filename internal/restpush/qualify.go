@@ -1,0 +1,215 @@
+package restpush
+
+import (
+	"maps"
+	"strings"
+)
+
+// FileProvider is the suffix of what the file provider defines: the
+// static dynamic files (retry.toml, middlewares.toml, tls.toml) and the
+// user's own files in the watched directory.
+const FileProvider = "@file"
+
+// Qualify returns cfg, a routes tree, with its references to objects it
+// does not define itself as name@file. Published through the file
+// provider a bare name is looked up among the file provider's objects;
+// pushed to the REST provider it would be looked up among the REST
+// provider's (Traefik v3.6 pkg/provider: GetQualifiedName adds the
+// provider of the configuration that names it), where a middleware,
+// service, serversTransport or TLS option of a file is not. A name with
+// a provider already (api@internal, own@file) and the TLS option
+// "default" (Traefik's router.go takes it as is) are left alone.
+//
+// cfg is not changed: a table with a reference to qualify is copied, and
+// the others are shared (a routes Result's items may be the build
+// before's, reused).
+func Qualify(cfg map[string]any) map[string]any {
+	out := maps.Clone(cfg)
+	for _, proto := range []string{"http", "tcp", "udp"} {
+		sec, _ := cfg[proto].(map[string]any)
+		if sec == nil {
+			continue
+		}
+		q := qualifier{
+			services:    keys(sec["services"]),
+			middlewares: keys(sec["middlewares"]),
+			transports:  keys(sec["serversTransports"]),
+		}
+		s := maps.Clone(sec)
+		for key, f := range map[string]func(map[string]any) map[string]any{"routers": q.router, "middlewares": q.middleware, "services": q.service} {
+			if v, ok := sec[key]; ok {
+				s[key] = eachTable(v, f)
+			}
+		}
+		out[proto] = s
+	}
+	return out
+}
+
+// qualifier qualifies the names one protocol's section does not define.
+type qualifier struct {
+	services, middlewares, transports map[string]bool
+}
+
+func (q qualifier) router(r map[string]any) map[string]any {
+	c := cow{m: r}
+	c.str("service", q.services)
+	c.list("middlewares", q.middlewares)
+	c.sub("tls", func(tls *cow) {
+		if o, _ := tls.m["options"].(string); o != "default" {
+			tls.str("options", nil)
+		}
+	})
+	return c.m
+}
+
+func (q qualifier) middleware(m map[string]any) map[string]any {
+	c := cow{m: m}
+	c.sub("chain", func(chain *cow) { chain.list("middlewares", q.middlewares) })
+	c.sub("errors", func(errs *cow) { errs.str("service", q.services) })
+	return c.m
+}
+
+func (q qualifier) service(s map[string]any) map[string]any {
+	c := cow{m: s}
+	c.sub("loadBalancer", func(lb *cow) { lb.str("serversTransport", q.transports) })
+	c.sub("weighted", func(w *cow) { w.tables("services", func(ws *cow) { ws.str("name", q.services) }) })
+	c.sub("mirroring", func(m *cow) {
+		m.str("service", q.services)
+		m.tables("mirrors", func(ms *cow) { ms.str("name", q.services) })
+	})
+	c.sub("failover", func(f *cow) {
+		f.str("service", q.services)
+		f.str("fallback", q.services)
+	})
+	return c.m
+}
+
+// cow is a table changed by copy: the first change clones it.
+type cow struct {
+	m      map[string]any
+	copied bool
+}
+
+func (c *cow) set(key string, v any) {
+	if !c.copied {
+		c.m, c.copied = maps.Clone(c.m), true
+	}
+	c.m[key] = v
+}
+
+// str qualifies the name at key.
+func (c *cow) str(key string, local map[string]bool) {
+	if s, ok := c.m[key].(string); ok {
+		if q := qualify(s, local); q != s {
+			c.set(key, q)
+		}
+	}
+}
+
+// list qualifies the names of the list at key.
+func (c *cow) list(key string, local map[string]bool) {
+	switch l := c.m[key].(type) {
+	case []string:
+		out := make([]string, len(l))
+		changed := false
+		for i, s := range l {
+			out[i] = qualify(s, local)
+			changed = changed || out[i] != s
+		}
+		if changed {
+			c.set(key, out)
+		}
+	case []any:
+		out := make([]any, len(l))
+		changed := false
+		for i, e := range l {
+			if s, ok := e.(string); ok && qualify(s, local) != s {
+				e, changed = qualify(s, local), true
+			}
+			out[i] = e
+		}
+		if changed {
+			c.set(key, out)
+		}
+	}
+}
+
+// sub applies f to the table at key, and keeps its copy if f changed it.
+func (c *cow) sub(key string, f func(*cow)) {
+	t, ok := c.m[key].(map[string]any)
+	if !ok {
+		return
+	}
+	s := cow{m: t}
+	f(&s)
+	if s.copied {
+		c.set(key, s.m)
+	}
+}
+
+// tables applies f to each table of the array of tables at key (as routes
+// or a TOML decoder gives it), and keeps a new array if f changed one.
+func (c *cow) tables(key string, f func(*cow)) {
+	var items []map[string]any
+	switch l := c.m[key].(type) {
+	case []map[string]any:
+		items = l
+	case []any:
+		for _, e := range l {
+			if t, ok := e.(map[string]any); ok {
+				items = append(items, t)
+			}
+		}
+		if len(items) != len(l) {
+			return
+		}
+	default:
+		return
+	}
+	out := make([]map[string]any, len(items))
+	changed := false
+	for i, t := range items {
+		s := cow{m: t}
+		f(&s)
+		out[i], changed = s.m, changed || s.copied
+	}
+	if changed {
+		c.set(key, out)
+	}
+}
+
+// qualify is name, with FileProvider when it has no provider and is not
+// among local.
+func qualify(name string, local map[string]bool) string {
+	if name == "" || strings.Contains(name, "@") || local[name] {
+		return name
+	}
+	return name + FileProvider
+}
+
+// eachTable is a section's name → table map with f applied to each table.
+func eachTable(v any, f func(map[string]any) map[string]any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	out := make(map[string]any, len(m))
+	for k, e := range m {
+		if t, ok := e.(map[string]any); ok {
+			e = f(t)
+		}
+		out[k] = e
+	}
+	return out
+}
+
+// keys are the names of a section's objects.
+func keys(v any) map[string]bool {
+	m, _ := v.(map[string]any)
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
