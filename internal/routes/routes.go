@@ -138,6 +138,7 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 	}
 	res := Result{Config: map[string]any{}, Servers: make(map[string]int, servers), Credentials: Credentials{}}
 	made := sizedSections(res.Config, frags)
+	merged := make(map[serviceKey]bool, len(frags)) // checkErrorPages: whose references count
 	for i := range snap.Services {
 		s, r := &snap.Services[i], outs[i]
 		n := len(res.Warnings)
@@ -156,6 +157,7 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 		if err != nil {
 			continue
 		}
+		merged[serviceKey{s.Stack, s.Name}] = true
 		for r, n := range r.servers {
 			res.Servers[r] = n
 		}
@@ -164,7 +166,7 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 		}
 	}
 	pruneSections(res.Config, made)
-	res.Warnings = append(res.Warnings, o.backends.checkErrorPages(res.Config)...)
+	res.Warnings = append(res.Warnings, o.backends.checkErrorPages(res.Config, merged)...)
 	return res
 }
 

@@ -138,10 +138,16 @@ func (b *v1Backends) record(ref errorPageRef) {
 	b.mu.Unlock()
 }
 
+// serviceKey names a service of the snapshot.
+type serviceKey struct{ stack, name string }
+
 // checkErrorPages drops each error page whose service is not in cfg (its
 // service was left out, or names a service of its own that was): the page's
 // router stays, without it, and the page's backend label gets a warning.
-func (b *v1Backends) checkErrorPages(cfg map[string]any) []Warning {
+// Only the pages of services in merged count: a service that did not merge
+// (one of its names taken by another) recorded names that are now another
+// service's, whose middleware and router are not its to change.
+func (b *v1Backends) checkErrorPages(cfg map[string]any, merged map[serviceKey]bool) []Warning {
 	if len(b.refs) == 0 {
 		return nil
 	}
@@ -152,6 +158,9 @@ func (b *v1Backends) checkErrorPages(cfg map[string]any) []Warning {
 	routers, _ := h["routers"].(map[string]any)
 	var ws []Warning
 	for _, ref := range b.refs {
+		if !merged[serviceKey{ref.stack, ref.service}] {
+			continue // not published: its names may be another service's
+		}
 		if _, ok := mws[ref.middleware]; !ok {
 			continue // its own service was left out
 		}

@@ -1,6 +1,7 @@
 package routes
 
 import (
+	"bytes"
 	"fmt"
 	"go/scanner"
 	"go/token"
@@ -309,5 +310,52 @@ func TestV1ErrorPagesInParallel(t *testing.T) {
 		} else if got != "pages-st" || !cmp.Equal(mws, []string{name + "-errors-e"}) {
 			t.Fatalf("%s: page %v, middlewares %v", name, got, mws)
 		}
+	}
+}
+
+// TestV1ErrorPageOfAServiceNotMergedLeavesOthersAlone: a v1 error page
+// whose service is not published because another service already took one
+// of its names (here the page's middleware name) must not drop that other
+// service's middleware nor edit its router: one bad label costs at most its
+// own service. The page names a backend whose service is left out
+// (a bad port), so checkErrorPages sees it as dangling.
+func TestV1ErrorPageOfAServiceNotMergedLeavesOthersAlone(t *testing.T) {
+	o := Options{Domain: "example.com"}
+	ctr := func(n, ip string) []rancher.Container {
+		return []rancher.Container{{Name: n, PrimaryIP: ip, State: "running"}}
+	}
+	const mw = "a-z-errors-e" // the name A's error page would take
+	b := rancher.Service{Name: "b", Stack: "b", Kind: "service", State: "active", Containers: ctr("b-b-1", "10.0.0.1"),
+		Labels: map[string]string{"traefik.enable": "true",
+			"traefik.http.routers.a-z.rule":                                           "Host(`b.example.com`)",
+			"traefik.http.routers.a-z.middlewares":                                    mw,
+			"traefik.http.middlewares." + mw + ".headers.customrequestheaders.X-Auth": "1",
+			"traefik.http.services.b.loadbalancer.server.port":                        "80"}}
+	target := rancher.Service{Name: "target", Stack: "t", Kind: "service", State: "active", Containers: ctr("t-target-1", "10.0.0.2"),
+		Labels: map[string]string{"traefik.enable": "true", "traefik.port": "notaport"}}
+	a := rancher.Service{Name: "a", Stack: "z", Kind: "service", State: "active", Containers: ctr("z-a-1", "10.0.0.3"),
+		Labels: map[string]string{"traefik.enable": "true", "traefik.port": "80",
+			"traefik.frontend.errors.e.status": "500", "traefik.frontend.errors.e.backend": "target-t"}}
+
+	res := Build(&rancher.Snapshot{Version: "1", Services: []rancher.Service{b, target, a}}, o)
+	if got := lookup(res.Config, "http/middlewares/"+mw+"/headers/customRequestHeaders/X-Auth"); got != "1" {
+		t.Errorf("B's middleware %s: %v, want it kept", mw, got)
+	}
+	if got := lookup(res.Config, "http/routers/a-z/middlewares"); fmt.Sprint(got) != "["+mw+"]" {
+		t.Errorf("B's router a-z middlewares %v, want [%s]", got, mw)
+	}
+	for _, w := range res.Warnings {
+		if w.Stack == "b" {
+			t.Errorf("a warning for B, which is not at fault: %v", w)
+		}
+	}
+	alone := Build(&rancher.Snapshot{Version: "1", Services: []rancher.Service{b}}, o)
+	got, err := Encode(res.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Encode(alone.Config)
+	if !bytes.Equal(got, want) {
+		t.Errorf("with A and target beside it, B's routes differ from B's alone:\n%s\nwant:\n%s", got, want)
 	}
 }
