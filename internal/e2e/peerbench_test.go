@@ -151,7 +151,28 @@ func peer(throttle string) func(*testing.B, *netns, string) (*benchProc, string)
 		if throttle != "" {
 			t = fmt.Sprintf("  providersThrottleDuration = %q\n", throttle)
 		}
-		static := fmt.Sprintf(`[global]
+		static := bareStatic(web, api, t+`[providers.rancher]
+  watch = true
+  exposedByDefault = false
+  enableServiceHealthFilter = true
+  refreshSeconds = 15
+  intervalPoll = false
+  prefix = "latest"
+`)
+		cfg := filepath.Join(dir, "traefik.toml")
+		if err := os.WriteFile(cfg, []byte(static), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		p := startProc(b, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, ns.exec(traefik2Bin(), "--configFile="+cfg)...)
+		return p, fmt.Sprintf("http://127.0.0.1:%d/", web)
+	}
+}
+
+// bareStatic is the static configuration the benchmarks' and tests' own
+// Traefiks start with: the web entry point, the admin one (ping), and
+// providers, the lines of the [providers] table.
+func bareStatic(web, api int, providers string) string {
+	return fmt.Sprintf(`[global]
   checkNewVersion = false
   sendAnonymousUsage = false
 [entryPoints.web]
@@ -160,21 +181,7 @@ func peer(throttle string) func(*testing.B, *netns, string) (*benchProc, string)
   address = "127.0.0.1:%d"
 [ping]
 [providers]
-%s[providers.rancher]
-  watch = true
-  exposedByDefault = false
-  enableServiceHealthFilter = true
-  refreshSeconds = 15
-  intervalPoll = false
-  prefix = "latest"
-`, web, api, t)
-		cfg := filepath.Join(dir, "traefik.toml")
-		if err := os.WriteFile(cfg, []byte(static), 0o644); err != nil {
-			b.Fatal(err)
-		}
-		p := startProc(b, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, ns.exec(traefik2Bin(), "--configFile="+cfg)...)
-		return p, fmt.Sprintf("http://127.0.0.1:%d/", web)
-	}
+`, web, api) + providers
 }
 
 // run starts sys against e, waits for its first routes, makes changes

@@ -22,19 +22,10 @@ func TestRESTPushKeepsLastGood(t *testing.T) {
 	ips := []string{"127.0.0.45", "127.0.0.46"}
 	backends(t, ips...)
 	web, api := freePort(t), freePort(t)
-	static := fmt.Sprintf(`[global]
-  checkNewVersion = false
-  sendAnonymousUsage = false
-[entryPoints.web]
-  address = "127.0.0.1:%d"
-[entryPoints.traefik]
-  address = "127.0.0.1:%d"
-[ping]
-[providers]
-  providersThrottleDuration = "50ms"
+	static := bareStatic(web, api, `  providersThrottleDuration = "50ms"
   [providers.rest]
     insecure = true
-`, web, api)
+`)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "traefik.toml")
 	if err := os.WriteFile(cfg, []byte(static), 0o644); err != nil {

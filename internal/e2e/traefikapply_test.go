@@ -156,17 +156,7 @@ func startApplyTraefik(b *testing.B, v applyVariant) *applyTraefik {
 	if v.ext == "" {
 		provider = "[providers.rest]\n  insecure = true\n"
 	}
-	static := fmt.Sprintf(`[global]
-  checkNewVersion = false
-  sendAnonymousUsage = false
-[entryPoints.web]
-  address = "127.0.0.1:%d"
-[entryPoints.traefik]
-  address = "127.0.0.1:%d"
-[ping]
-[providers]
-  providersThrottleDuration = %q
-%s`, a.web, a.api, applyThrottle, provider)
+	static := bareStatic(a.web, a.api, fmt.Sprintf("  providersThrottleDuration = %q\n", applyThrottle)+provider)
 	cfg := filepath.Join(b.TempDir(), "traefik.toml")
 	if err := os.WriteFile(cfg, []byte(static), 0o644); err != nil {
 		b.Fatal(err)
