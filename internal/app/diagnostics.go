@@ -67,21 +67,24 @@ func keepsDeathSignal(log *slog.Logger, path string) {
 }
 
 // portsInUse names the entry point ports another process holds: the most
-// common reason Traefik keeps exiting at start.
-func portsInUse(cfg *config.Config) string {
-	ports := []struct {
-		name string
-		port int
-	}{{"TRAEFIK_HTTP_PORT", cfg.HTTPPort}, {"TRAEFIK_ADMIN_PORT", cfg.AdminPort}}
+// common reason Traefik keeps exiting at start. restPort, if not 0, is the
+// REST entry point's (TRAEFIK_ROUTES_DELIVERY=rest), on 127.0.0.1: chosen
+// free as the run started, another process may have taken it since.
+func portsInUse(cfg *config.Config, restPort int) string {
+	type port struct {
+		name, host string
+		port       int
+	}
+	ports := []port{{"TRAEFIK_HTTP_PORT", cfg.BindAddress, cfg.HTTPPort}, {"TRAEFIK_ADMIN_PORT", cfg.BindAddress, cfg.AdminPort}}
 	if cfg.HTTPSEnabled() {
-		ports = append(ports, struct {
-			name string
-			port int
-		}{"TRAEFIK_HTTPS_PORT", cfg.HTTPSPort})
+		ports = append(ports, port{"TRAEFIK_HTTPS_PORT", cfg.BindAddress, cfg.HTTPSPort})
+	}
+	if restPort != 0 {
+		ports = append(ports, port{"the REST entry point of TRAEFIK_ROUTES_DELIVERY=rest, chosen free at start", "127.0.0.1", restPort})
 	}
 	var taken []string
 	for _, p := range ports {
-		l, err := net.Listen("tcp", net.JoinHostPort(cfg.BindAddress, strconv.Itoa(p.port)))
+		l, err := net.Listen("tcp", net.JoinHostPort(p.host, strconv.Itoa(p.port)))
 		if err != nil {
 			if errors.Is(err, syscall.EADDRINUSE) {
 				taken = append(taken, fmt.Sprintf("port %d (%s) is already in use", p.port, p.name))

@@ -2,12 +2,16 @@ package app
 
 import (
 	"bytes"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"rancher-traefik/internal/config"
 	"rancher-traefik/internal/testcert"
 )
 
@@ -54,6 +58,50 @@ func BenchmarkPrepare(b *testing.B) {
 		}
 		if _, err := a.Prepare(cfg, log); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestPortsInUse: a taken entry point port is named with its variable; the
+// REST entry point's (chosen free at start, TRAEFIK_ROUTES_DELIVERY=rest)
+// is checked on 127.0.0.1 and named as that; free ports say nothing.
+func TestPortsInUse(t *testing.T) {
+	hold := func() int {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		return l.Addr().(*net.TCPAddr).Port
+	}
+	free := func() int {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port
+	}
+	taken := hold()
+	tests := []struct {
+		name       string
+		http, rest int
+		want       []string
+	}{
+		{"all free", free(), 0, nil},
+		{"http taken", taken, 0, []string{fmt.Sprintf("port %d (TRAEFIK_HTTP_PORT) is already in use", taken)}},
+		{"rest taken", free(), taken, []string{fmt.Sprintf("port %d (the REST entry point of TRAEFIK_ROUTES_DELIVERY=rest", taken)}},
+	}
+	for _, tt := range tests {
+		cfg := &config.Config{BindAddress: "127.0.0.1", HTTPPort: tt.http, AdminPort: free()}
+		got := portsInUse(cfg, tt.rest)
+		if len(tt.want) == 0 && got != "" {
+			t.Errorf("%s: %q, want nothing", tt.name, got)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: %q, want it to say %q", tt.name, got, w)
+			}
 		}
 	}
 }

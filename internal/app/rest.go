@@ -153,6 +153,14 @@ func (d *restDelivery) started() func() {
 	return d.pusher.Restarted
 }
 
+// restPort is the REST entry point's port, 0 without REST delivery.
+func (d *restDelivery) restPort() int {
+	if d == nil {
+		return 0
+	}
+	return d.port
+}
+
 // restDeliveryOf is the run's REST delivery with
 // TRAEFIK_ROUTES_DELIVERY=rest, nil otherwise.
 func restDeliveryOf(cfg *config.Config, log *slog.Logger) (*restDelivery, error) {

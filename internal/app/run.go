@@ -118,7 +118,7 @@ func (a *App) supervise(ctx context.Context, sigs <-chan os.Signal, cfg *config.
 		log.Info("stop requested before Traefik started; exiting", "signal", sig.String())
 		return nil
 	}
-	sup := a.newSupervisor(cfg, log, p.reaper, p.path, p.cluster, p.dnsEnv, p.rest.started())
+	sup := a.newSupervisor(cfg, log, p.reaper, p.path, p.cluster, p.dnsEnv, p.rest)
 	logBudget(log, cfg, sup.Budget())
 	startWatchers(bg, g, p)
 	if p.rest != nil {
@@ -177,8 +177,9 @@ func startWatchers(bg context.Context, g *errgroup.Group, p parts) {
 
 // newSupervisor is Traefik's supervisor, as the configuration says.
 //
-// started, if set, is told of every Traefik started (REST delivery).
-func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reaper, path string, ac *acmeCluster, dnsEnv []string, started func()) *supervisor.Supervisor {
+// rest, with TRAEFIK_ROUTES_DELIVERY=rest, is told of every Traefik
+// started, and its port is among those a failing start is checked for.
+func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reaper, path string, ac *acmeCluster, dnsEnv []string, rest *restDelivery) *supervisor.Supervisor {
 	var restarts chan string
 	var restarted func()
 	if ac != nil {
@@ -203,10 +204,10 @@ func (a *App) newSupervisor(cfg *config.Config, log *slog.Logger, r *reaper.Reap
 		BackoffMin:   cfg.RestartBackoff,
 		BackoffMax:   30 * time.Second,
 		HealthyAfter: time.Minute,
-		Diagnose:     func() string { return portsInUse(cfg) },
+		Diagnose:     func() string { return portsInUse(cfg, rest.restPort()) },
 		Restarts:     restarts,
 		Restarted:    restarted,
-		Started:      started,
+		Started:      rest.started(),
 		Sockets:      socketHolder(cfg, readStatic(cfg), log),
 	}, r, log)
 }
