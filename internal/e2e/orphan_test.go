@@ -132,7 +132,7 @@ func TestClosedStdoutThenSIGINT(t *testing.T) {
 }
 
 // traefikChild is the pid of the Traefik that parent supervises.
-func traefikChild(t *testing.T, parent int) int {
+func traefikChild(t testing.TB, parent int) int {
 	t.Helper()
 	var pid int
 	eventually(t, 10*time.Second, "Traefik under rancher-traefik", func() error {
