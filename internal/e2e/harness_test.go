@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -88,11 +89,33 @@ var handedOut = struct {
 }{ports: map[int]bool{}}
 
 // freePort returns a loopback port nobody listens on right now and that no
-// earlier call of this process returned.
+// earlier call of this process returned. It is taken below the kernel's
+// ephemeral range where there is room: a port handed out is bound a moment
+// later by another process (Traefik), and within the ephemeral range the
+// kernel may give it meanwhile to any socket bound to port 0 or any
+// outgoing connection — a long-poll held for seconds, say — and the bind
+// then fails with EADDRINUSE (seen in CI: TestRedirectsKeepPublicPort's
+// Traefik restarted 5 times on a taken port). Below the range only an
+// explicit bind can take it.
 func freePort(t testing.TB) int {
 	t.Helper()
 	handedOut.Lock()
 	defer handedOut.Unlock()
+	if lo := ephemeralLow(); lo-reservedFloor >= 1000 {
+		for range 1000 {
+			port := reservedFloor + rand.IntN(lo-reservedFloor)
+			if handedOut.ports[port] {
+				continue
+			}
+			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+			if err != nil {
+				continue
+			}
+			l.Close()
+			handedOut.ports[port] = true
+			return port
+		}
+	}
 	for range 100 {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -107,6 +130,28 @@ func freePort(t testing.TB) int {
 	}
 	t.Fatal("no loopback port that was not handed out already")
 	return 0
+}
+
+// reservedFloor is the lowest port freePort hands out below the ephemeral
+// range (well above the well-known and usual service ports).
+const reservedFloor = 20000
+
+// ephemeralLow is the first port of the kernel's ephemeral range
+// (net.ipv4.ip_local_port_range), or 0 when it cannot be read.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0
+	}
+	lo, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 0
+	}
+	return lo
 }
 
 // instance is one rancher-traefik process and its directories.
