@@ -228,3 +228,56 @@ func TestHeldRemovalKeepsCredentialFiles(t *testing.T) {
 		t.Errorf("after the removal applied, the credential file is still there: %v", err)
 	}
 }
+
+// TestDeliveredBeforeWrittenAfterCredentials: with a Deliver (REST
+// delivery) the configuration is handed over once the credential files it
+// names are in place, and before the routes file is written (the push is
+// what Traefik waits for); when the credential files cannot be written,
+// nothing is delivered.
+func TestDeliveredBeforeWrittenAfterCredentials(t *testing.T) {
+	p, _ := credPublisher(t)
+	var delivered int
+	p.Deliver = func(cfg map[string]any) error {
+		delivered++
+		b, err := routes.Encode(cfg)
+		if err != nil {
+			return err
+		}
+		users := ""
+		for l := range strings.SplitSeq(string(b), "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(l), "usersFile = "); ok {
+				users = strings.Trim(v, `"`)
+			}
+		}
+		if users == "" {
+			t.Error("delivered without the auth service's usersFile")
+		} else if _, err := os.Stat(users); err != nil {
+			t.Errorf("delivered before its credential file was written: %v", err)
+		}
+		if _, err := os.Stat(p.Path); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("the routes file was written before the delivery (stat: %v)", err)
+		}
+		return nil
+	}
+	if err := p.publish(mustSnap(t, authStack(t, "alice:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/"))); err != nil {
+		t.Fatal(err)
+	}
+	if delivered != 1 {
+		t.Fatalf("delivered %d times, want 1", delivered)
+	}
+	if got := usersFileIn(t, p.Path); got == "" {
+		t.Error("the routes file was not written after the delivery")
+	}
+	if err := os.RemoveAll(p.Options.CredentialDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p.Options.CredentialDir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.publish(mustSnap(t, authStack(t, "bob:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/"))); err == nil {
+		t.Error("publish without a credential directory: no error")
+	}
+	if delivered != 1 {
+		t.Errorf("delivered %d times, want 1: a configuration naming credential files that could not be written was delivered", delivered)
+	}
+}

@@ -29,16 +29,16 @@ func (p *Publisher) writeRoutes(b []byte) (bool, error) {
 	return changed, nil
 }
 
-// deliver hands the configuration written to Deliver: tree, or, nil (a
-// held removal's union, which exists only as TOML), b read back.
-func (p *Publisher) deliver(tree map[string]any, b []byte) error {
+// deliver hands Deliver the configuration written, b read back: a held
+// removal's union, which exists only as TOML (any other configuration is
+// delivered as built, before it is written).
+func (p *Publisher) deliver(b []byte) error {
 	if p.Deliver == nil {
 		return nil
 	}
-	if tree == nil {
-		if err := decodeTOML(b, &tree); err != nil {
-			return fmt.Errorf("reading back the routes to deliver: %w", err)
-		}
+	var tree map[string]any
+	if err := decodeTOML(b, &tree); err != nil {
+		return fmt.Errorf("reading back the routes to deliver: %w", err)
 	}
 	return p.Deliver(tree)
 }
