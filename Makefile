@@ -95,6 +95,9 @@ BENCH_GAP     ?=
 BENCH_SETTINGS ?=
 bench: build traefik traefik2 ## run the benchmarks and print their figures, beside Traefik v2's Rancher provider (BENCHFLAGS passes go test flags, e.g. -benchtime=30x; BENCH_CHANGES=N changes per change→live series, 30 by default)
 	BENCH_CHANGES=$(BENCH_CHANGES) BENCH_GAP=$(BENCH_GAP) BENCH_SETTINGS=$(BENCH_SETTINGS) TRAEFIK_TEST_BINARY=$(CURDIR)/$(BIN)/traefik TRAEFIK2_TEST_BINARY=$(CURDIR)/$(BIN)/traefik2 $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 90m $(BENCHFLAGS) ./...
+	@# Traefik's own route insertion, v3.6.12 beside v2.11.53 (tools/*/muxbench; its test checks the muxer it times routes)
+	$(GO) test -C tools/traefik -run 'TestAddRouteRoutes' -bench . -benchmem -count=1 $(BENCHFLAGS) ./muxbench
+	$(GO) test -C tools/traefik2 -run 'TestAddRouteRoutes' -bench . -benchmem -count=1 $(BENCHFLAGS) ./muxbench
 
 lint: ## gofmt, go vet and staticcheck
 	@unformatted="$$(gofmt -l cmd internal templates)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
