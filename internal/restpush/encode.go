@@ -24,6 +24,48 @@ func AppendJSON(dst []byte, v any) ([]byte, error) {
 	return e.buf, nil
 }
 
+// AppendRoutes appends cfg, a routes tree, to dst as the REST provider
+// takes it: exactly json.Marshal(Qualify(cfg)), without copying the tree
+// (each router, middleware and service is qualified as it is written).
+func AppendRoutes(dst []byte, cfg map[string]any) ([]byte, error) {
+	e := encoder{buf: dst}
+	if err := e.routes(cfg); err != nil {
+		return dst, err
+	}
+	return e.buf, nil
+}
+
+// routes writes Qualify(cfg): the tables of a protocol's routers,
+// middlewares and services go through its qualifier. As in Qualify, a
+// protocol's nil section stays null, and a nil routers, middlewares or
+// services table becomes empty.
+func (e *encoder) routes(cfg map[string]any) error {
+	if cfg == nil {
+		e.buf = append(e.buf, "null"...)
+		return nil
+	}
+	return e.sorted(cfg, func(proto string, v any) error {
+		sec, ok := v.(map[string]any)
+		if !ok || sec == nil || !isProtocol(proto) {
+			return e.value(v)
+		}
+		q := newQualifier(sec)
+		return e.sorted(sec, func(key string, v any) error {
+			f := q.of(key)
+			objects, ok := v.(map[string]any)
+			if f == nil || !ok {
+				return e.value(v)
+			}
+			return e.sorted(objects, func(_ string, v any) error {
+				if t, ok := v.(map[string]any); ok {
+					v = f(t)
+				}
+				return e.value(v)
+			})
+		})
+	})
+}
+
 // encoder writes one tree into buf.
 type encoder struct {
 	buf []byte
@@ -125,15 +167,12 @@ func (e *encoder) table(m map[string]any) error {
 	if e.depth >= maxDepth {
 		return e.marshal(m)
 	}
-	for len(e.items) <= e.depth {
-		e.items = append(e.items, nil)
-	}
-	its := e.items[e.depth][:0]
-	for k, v := range m {
-		its = append(its, item{k, v})
-	}
-	slices.SortFunc(its, func(a, b item) int { return strings.Compare(a.k, b.k) })
-	e.items[e.depth] = its // kept, grown, for the next table at this depth
+	return e.sorted(m, func(_ string, v any) error { return e.value(v) })
+}
+
+// sorted writes m as table does (a nil m as {}), each value by f.
+func (e *encoder) sorted(m map[string]any, f func(key string, v any) error) error {
+	its := e.sortedItems(m)
 	e.depth++
 	defer func() { e.depth-- }()
 	e.buf = append(e.buf, '{')
@@ -143,13 +182,28 @@ func (e *encoder) table(m map[string]any) error {
 		}
 		e.buf = appendString(e.buf, it.k)
 		e.buf = append(e.buf, ':')
-		if err := e.value(it.v); err != nil {
+		if err := f(it.k, it.v); err != nil {
 			return err
 		}
 	}
 	e.buf = append(e.buf, '}')
-	clear(its) // the tree's values are not held past the call
+	clear(its)
 	return nil
+}
+
+// sortedItems are m's items sorted by key, in the list kept for the
+// current depth.
+func (e *encoder) sortedItems(m map[string]any) []item {
+	for len(e.items) <= e.depth {
+		e.items = append(e.items, nil)
+	}
+	its := e.items[e.depth][:0]
+	for k, v := range m {
+		its = append(its, item{k, v})
+	}
+	slices.SortFunc(its, func(a, b item) int { return strings.Compare(a.k, b.k) })
+	e.items[e.depth] = its // kept, grown, for the next table at this depth
+	return its
 }
 
 func (e *encoder) list(l []any) error {

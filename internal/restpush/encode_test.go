@@ -45,6 +45,26 @@ func sameAsMarshal(t *testing.T, v any) {
 	}
 }
 
+// sameAsQualified fails t unless AppendRoutes gives exactly what
+// json.Marshal(Qualify(cfg)) gives, and leaves cfg as it was.
+func sameAsQualified(t *testing.T, cfg map[string]any) {
+	t.Helper()
+	before, _ := json.Marshal(cfg)
+	want, wantErr := json.Marshal(Qualify(cfg))
+	got, err := AppendRoutes([]byte("prefix:"), cfg)
+	switch {
+	case wantErr != nil || err != nil:
+		if wantErr == nil || err == nil || err.Error() != wantErr.Error() {
+			t.Fatalf("AppendRoutes: error %v, json.Marshal(Qualify)'s %v", err, wantErr)
+		}
+	case string(got) != "prefix:"+string(want):
+		t.Fatalf("AppendRoutes differs from json.Marshal(Qualify):\n got  %s\n want prefix:%s", got, want)
+	}
+	if after, _ := json.Marshal(cfg); !bytes.Equal(before, after) {
+		t.Fatal("AppendRoutes changed the tree")
+	}
+}
+
 type marshaler struct{ s string }
 
 func (m marshaler) MarshalJSON() ([]byte, error) {
@@ -122,6 +142,34 @@ func TestAppendJSONTable(t *testing.T) {
 
 type routesMap map[string]any
 
+// TestAppendRoutesTable: AppendRoutes on the shapes Qualify treats apart:
+// nil and non-table sections and objects, and names to qualify or not
+// (TestQualify's cases are checked too).
+func TestAppendRoutesTable(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  map[string]any
+	}{
+		{"nil", nil},
+		{"empty", map[string]any{}},
+		{"nil protocol section", map[string]any{"http": map[string]any(nil), "tcp": nil}},
+		{"protocol section not a table", map[string]any{"http": "x", "udp": []any{1}}},
+		{"nil routers, middlewares, services", map[string]any{"http": map[string]any{
+			"routers": map[string]any(nil), "middlewares": map[string]any(nil), "services": map[string]any(nil), "serversTransports": map[string]any(nil)}}},
+		{"sections not tables", map[string]any{"tcp": map[string]any{"routers": []any{"a"}, "services": "s", "middlewares": 1}}},
+		{"nil and odd objects", map[string]any{"http": map[string]any{
+			"routers":  map[string]any{"nil": map[string]any(nil), "str": "x", "r": map[string]any{"service": "s", "middlewares": []any{"m", 1, nil}}},
+			"services": map[string]any{"w": map[string]any{"weighted": map[string]any{"services": []any{map[string]any{"name": "x"}, "odd"}}}},
+		}}},
+		{"other top-level keys", map[string]any{"tls": map[string]any{"options": map[string]any{"modern": map[string]any{}}},
+			"routers": map[string]any{"r": map[string]any{"service": "s"}}, "http": map[string]any{"routers": map[string]any{"r": map[string]any{"service": "<s>"}}}}},
+		{"a value json.Marshal refuses", map[string]any{"http": map[string]any{"routers": map[string]any{"r": map[string]any{"priority": math.Inf(1)}}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { sameAsQualified(t, tt.cfg) })
+	}
+}
+
 // TestAppendJSONRandom: seeded random trees of every type, with strings of
 // control characters, HTML characters, unicode and invalid UTF-8, and
 // numbers of every size.
@@ -140,6 +188,29 @@ func TestAppendJSONRandom(t *testing.T) {
 		got, err := AppendJSON(nil, v)
 		if err != nil || !bytes.Equal(got, want) {
 			sameAsMarshal(t, v) // says where
+			t.Fatalf("seed %d: error %v", seed, err)
+		}
+	}
+}
+
+// TestAppendRoutesRandom: seeded random routes trees, with references
+// to names defined, not defined and with a provider, and nil or odd
+// values where Qualify looks.
+func TestAppendRoutesRandom(t *testing.T) {
+	iterations := 1000
+	if testing.Short() {
+		iterations = 100
+	}
+	for seed := range uint64(iterations) {
+		g := gen{rand.New(rand.NewPCG(seed, 0x7007e5))}
+		cfg := g.routes()
+		want, err := json.Marshal(Qualify(cfg))
+		if err != nil {
+			t.Fatalf("seed %d: json.Marshal: %v", seed, err)
+		}
+		got, err := AppendRoutes(nil, cfg)
+		if err != nil || !bytes.Equal(got, want) {
+			sameAsQualified(t, cfg) // says where
 			t.Fatalf("seed %d: error %v", seed, err)
 		}
 	}
@@ -209,6 +280,91 @@ func (g gen) value(depth int) any {
 	default:
 		return []any{map[string]any(nil), []any(nil), []string(nil), []map[string]any(nil)}[g.r.IntN(4)]
 	}
+}
+
+// names are what random routes trees name and define.
+var names = []string{"a", "b", "c", "a@file", "b@internal", "", "default", "<x>", "\xff"}
+
+// routes is a random routes tree: protocols' sections whose objects name
+// each other, and anything else, anywhere, now and then.
+func (g gen) routes() map[string]any {
+	cfg := map[string]any{}
+	for _, proto := range []string{"http", "tcp", "udp", "tls", "other"} {
+		if g.r.IntN(5) == 0 {
+			cfg[proto] = g.odd()
+			continue
+		}
+		sec := map[string]any{}
+		for _, key := range []string{"routers", "middlewares", "services", "serversTransports", "models"} {
+			switch g.r.IntN(6) {
+			case 0:
+				continue
+			case 1:
+				sec[key] = g.odd()
+			default:
+				sec[key] = g.objects()
+			}
+		}
+		cfg[proto] = sec
+	}
+	return cfg
+}
+
+func (g gen) objects() map[string]any {
+	m := map[string]any{}
+	for range g.r.IntN(5) {
+		if g.r.IntN(8) == 0 {
+			m[g.name()] = g.odd()
+			continue
+		}
+		m[g.name()] = g.object(0)
+	}
+	return m
+}
+
+// object is a table with the references Qualify looks at, nested.
+func (g gen) object(depth int) map[string]any {
+	m := map[string]any{}
+	for _, key := range []string{"service", "fallback", "name", "options", "serversTransport", "middlewares", "services", "mirrors",
+		"tls", "chain", "errors", "loadBalancer", "weighted", "mirroring", "failover", "rule"} {
+		if g.r.IntN(4) != 0 {
+			continue
+		}
+		switch {
+		case g.r.IntN(10) == 0:
+			m[key] = g.odd()
+		case key == "middlewares" && g.r.IntN(2) == 0:
+			m[key] = []string{g.name(), g.name()}
+		case key == "middlewares":
+			m[key] = []any{g.name(), g.value(6)}
+		case key == "services" || key == "mirrors":
+			if depth < 1 {
+				m[key] = []any{[]map[string]any{g.object(depth + 1)}, []any{g.object(depth + 1), g.object(depth + 1)}}[g.r.IntN(2)]
+			}
+		case tableKeys[key]:
+			if depth < 2 {
+				m[key] = g.object(depth + 1)
+			}
+		default:
+			m[key] = g.name()
+		}
+	}
+	return m
+}
+
+// tableKeys are the keys of object whose values Qualify looks into.
+var tableKeys = map[string]bool{"tls": true, "chain": true, "errors": true, "loadBalancer": true, "weighted": true, "mirroring": true, "failover": true}
+
+func (g gen) name() string {
+	if g.r.IntN(10) == 0 {
+		return g.str()
+	}
+	return names[g.r.IntN(len(names))]
+}
+
+// odd is a nil table, or not a table.
+func (g gen) odd() any {
+	return []any{map[string]any(nil), nil, "x", []any{map[string]any{"service": "a"}}, 1.5, []map[string]any(nil)}[g.r.IntN(6)]
 }
 
 // pieces are what random strings are made of.
@@ -306,6 +462,7 @@ func TestAppendJSONRoutes(t *testing.T) {
 			t.Fatalf("%d routers: the environment did not build", n)
 		}
 		sameAsMarshal(t, Qualify(cfg))
+		sameAsQualified(t, cfg)
 	})
 	stacks, err := filepath.Glob("../routes/testdata/*.yml")
 	if err != nil || len(stacks) < 3 {
@@ -322,6 +479,7 @@ func TestAppendJSONRoutes(t *testing.T) {
 				t.Fatal("no routes built")
 			}
 			sameAsMarshal(t, Qualify(cfg))
+			sameAsQualified(t, cfg)
 		})
 	}
 	tomls, err := filepath.Glob("../routes/testdata/*.toml")
@@ -335,12 +493,13 @@ func TestAppendJSONRoutes(t *testing.T) {
 				t.Fatal(err)
 			}
 			sameAsMarshal(t, Qualify(cfg))
+			sameAsQualified(t, cfg)
 		})
 	}
 }
 
 // build is the routes of an environment's default answer.
-func build(t *testing.T, a metadataserver.Answers, opts routes.Options) map[string]any {
+func build(t testing.TB, a metadataserver.Answers, opts routes.Options) map[string]any {
 	t.Helper()
 	tree, err := json.Marshal(a["2016-07-29"]["default"])
 	if err != nil {

@@ -25,19 +25,15 @@ const FileProvider = "@file"
 // before's, reused).
 func Qualify(cfg map[string]any) map[string]any {
 	out := maps.Clone(cfg)
-	for _, proto := range []string{"http", "tcp", "udp"} {
+	for _, proto := range protocols {
 		sec, _ := cfg[proto].(map[string]any)
 		if sec == nil {
 			continue
 		}
-		q := qualifier{
-			services:    keys(sec["services"]),
-			middlewares: keys(sec["middlewares"]),
-			transports:  keys(sec["serversTransports"]),
-		}
+		q := newQualifier(sec)
 		s := maps.Clone(sec)
-		for key, f := range map[string]func(map[string]any) map[string]any{"routers": q.router, "middlewares": q.middleware, "services": q.service} {
-			if v, ok := sec[key]; ok {
+		for key, v := range sec {
+			if f := q.of(key); f != nil {
 				s[key] = eachTable(v, f)
 			}
 		}
@@ -46,9 +42,39 @@ func Qualify(cfg map[string]any) map[string]any {
 	return out
 }
 
-// qualifier qualifies the names one protocol's section does not define.
+// protocols are the sections of a routes tree whose references are
+// qualified.
+var protocols = []string{"http", "tcp", "udp"}
+
+func isProtocol(key string) bool { return key == "http" || key == "tcp" || key == "udp" }
+
+// qualifier qualifies the names one protocol's section does not define:
+// its services, middlewares and serversTransports tables are the names
+// it does.
 type qualifier struct {
-	services, middlewares, transports map[string]bool
+	services, middlewares, transports map[string]any
+}
+
+func newQualifier(sec map[string]any) qualifier {
+	t := func(key string) map[string]any {
+		m, _ := sec[key].(map[string]any)
+		return m
+	}
+	return qualifier{services: t("services"), middlewares: t("middlewares"), transports: t("serversTransports")}
+}
+
+// of is what qualifies each table of the section's key (routers,
+// middlewares, services), or nil.
+func (q qualifier) of(key string) func(map[string]any) map[string]any {
+	switch key {
+	case "routers":
+		return q.router
+	case "middlewares":
+		return q.middleware
+	case "services":
+		return q.service
+	}
+	return nil
 }
 
 func (q qualifier) router(r map[string]any) map[string]any {
@@ -99,7 +125,7 @@ func (c *cow) set(key string, v any) {
 }
 
 // str qualifies the name at key.
-func (c *cow) str(key string, local map[string]bool) {
+func (c *cow) str(key string, local map[string]any) {
 	if s, ok := c.m[key].(string); ok {
 		if q := qualify(s, local); q != s {
 			c.set(key, q)
@@ -108,7 +134,7 @@ func (c *cow) str(key string, local map[string]bool) {
 }
 
 // list qualifies the names of the list at key.
-func (c *cow) list(key string, local map[string]bool) {
+func (c *cow) list(key string, local map[string]any) {
 	switch l := c.m[key].(type) {
 	case []string:
 		out := make([]string, len(l))
@@ -181,8 +207,11 @@ func (c *cow) tables(key string, f func(*cow)) {
 
 // qualify is name, with FileProvider when it has no provider and is not
 // among local.
-func qualify(name string, local map[string]bool) string {
-	if name == "" || strings.Contains(name, "@") || local[name] {
+func qualify(name string, local map[string]any) string {
+	if name == "" || strings.Contains(name, "@") {
+		return name
+	}
+	if _, own := local[name]; own {
 		return name
 	}
 	return name + FileProvider
@@ -200,16 +229,6 @@ func eachTable(v any, f func(map[string]any) map[string]any) any {
 			e = f(t)
 		}
 		out[k] = e
-	}
-	return out
-}
-
-// keys are the names of a section's objects.
-func keys(v any) map[string]bool {
-	m, _ := v.(map[string]any)
-	out := make(map[string]bool, len(m))
-	for k := range m {
-		out[k] = true
 	}
 	return out
 }
