@@ -2,6 +2,7 @@ package restpush
 
 import (
 	"maps"
+	"slices"
 	"strings"
 )
 
@@ -81,32 +82,36 @@ func (q qualifier) router(r map[string]any) map[string]any {
 	c := cow{m: r}
 	c.str("service", q.services)
 	c.list("middlewares", q.middlewares)
-	c.sub("tls", func(tls *cow) {
+	c.sub("tls", func(tls cow) cow {
 		if o, _ := tls.m["options"].(string); o != "default" {
 			tls.str("options", nil)
 		}
+		return tls
 	})
 	return c.m
 }
 
 func (q qualifier) middleware(m map[string]any) map[string]any {
 	c := cow{m: m}
-	c.sub("chain", func(chain *cow) { chain.list("middlewares", q.middlewares) })
-	c.sub("errors", func(errs *cow) { errs.str("service", q.services) })
+	c.sub("chain", func(chain cow) cow { chain.list("middlewares", q.middlewares); return chain })
+	c.sub("errors", func(errs cow) cow { errs.str("service", q.services); return errs })
 	return c.m
 }
 
 func (q qualifier) service(s map[string]any) map[string]any {
 	c := cow{m: s}
-	c.sub("loadBalancer", func(lb *cow) { lb.str("serversTransport", q.transports) })
-	c.sub("weighted", func(w *cow) { w.tables("services", func(ws *cow) { ws.str("name", q.services) }) })
-	c.sub("mirroring", func(m *cow) {
+	name := func(ws cow) cow { ws.str("name", q.services); return ws }
+	c.sub("loadBalancer", func(lb cow) cow { lb.str("serversTransport", q.transports); return lb })
+	c.sub("weighted", func(w cow) cow { w.tables("services", name); return w })
+	c.sub("mirroring", func(m cow) cow {
 		m.str("service", q.services)
-		m.tables("mirrors", func(ms *cow) { ms.str("name", q.services) })
+		m.tables("mirrors", name)
+		return m
 	})
-	c.sub("failover", func(f *cow) {
+	c.sub("failover", func(f cow) cow {
 		f.str("service", q.services)
 		f.str("fallback", q.services)
+		return f
 	})
 	return c.m
 }
@@ -133,50 +138,53 @@ func (c *cow) str(key string, local map[string]any) {
 	}
 }
 
-// list qualifies the names of the list at key.
+// list qualifies the names of the list at key: a list with a name to
+// qualify is copied.
 func (c *cow) list(key string, local map[string]any) {
 	switch l := c.m[key].(type) {
 	case []string:
-		out := make([]string, len(l))
-		changed := false
+		var out []string
 		for i, s := range l {
-			out[i] = qualify(s, local)
-			changed = changed || out[i] != s
+			if q := qualify(s, local); q != s {
+				if out == nil {
+					out = slices.Clone(l)
+				}
+				out[i] = q
+			}
 		}
-		if changed {
+		if out != nil {
 			c.set(key, out)
 		}
 	case []any:
-		out := make([]any, len(l))
-		changed := false
+		var out []any
 		for i, e := range l {
 			if s, ok := e.(string); ok && qualify(s, local) != s {
-				e, changed = qualify(s, local), true
+				if out == nil {
+					out = slices.Clone(l)
+				}
+				out[i] = qualify(s, local)
 			}
-			out[i] = e
 		}
-		if changed {
+		if out != nil {
 			c.set(key, out)
 		}
 	}
 }
 
 // sub applies f to the table at key, and keeps its copy if f changed it.
-func (c *cow) sub(key string, f func(*cow)) {
+func (c *cow) sub(key string, f func(cow) cow) {
 	t, ok := c.m[key].(map[string]any)
 	if !ok {
 		return
 	}
-	s := cow{m: t}
-	f(&s)
-	if s.copied {
+	if s := f(cow{m: t}); s.copied {
 		c.set(key, s.m)
 	}
 }
 
 // tables applies f to each table of the array of tables at key (as routes
 // or a TOML decoder gives it), and keeps a new array if f changed one.
-func (c *cow) tables(key string, f func(*cow)) {
+func (c *cow) tables(key string, f func(cow) cow) {
 	var items []map[string]any
 	switch l := c.m[key].(type) {
 	case []map[string]any:
@@ -196,8 +204,7 @@ func (c *cow) tables(key string, f func(*cow)) {
 	out := make([]map[string]any, len(items))
 	changed := false
 	for i, t := range items {
-		s := cow{m: t}
-		f(&s)
+		s := f(cow{m: t})
 		out[i], changed = s.m, changed || s.copied
 	}
 	if changed {
