@@ -198,6 +198,9 @@ func (e *encoder) sortedItems(m map[string]any) []item {
 		e.items = append(e.items, nil)
 	}
 	its := e.items[e.depth][:0]
+	if cap(its) < len(m) { // a large table (10,000 routers): allocated once
+		its = make([]item, 0, len(m))
+	}
 	for k, v := range m {
 		its = append(its, item{k, v})
 	}
