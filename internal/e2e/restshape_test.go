@@ -40,7 +40,7 @@ func TestRESTShapeCompat(t *testing.T) {
 	}
 	res := routes.Build(snap, routes.Options{Domain: "example.com", HTTPS: true, EntryPoints: map[string]string{"pg": "tcp", "dns": "udp"},
 		CredentialDir: t.TempDir()})
-	body, err := json.Marshal(restpush.Qualify(res.Config))
+	body, err := restpush.AppendRoutes(nil, res.Config) // the pusher's encoding
 	if err != nil {
 		t.Fatal(err)
 	}

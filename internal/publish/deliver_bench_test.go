@@ -6,13 +6,16 @@ import (
 	"testing"
 
 	"rancher-traefik/internal/rancher"
+	"rancher-traefik/internal/restpush"
 	"rancher-traefik/internal/routes"
 )
 
 // BenchmarkEncodeForDelivery compares, for one publish at 1,000 and
 // 10,000 services (3 containers each), the TOML encoding every publish
 // pays (the routes file) with the JSON encoding TRAEFIK_ROUTES_DELIVERY=rest
-// adds on top (the push's body, restpush.Pusher.Set).
+// adds on top (the push's body, restpush.Pusher.Set): json.Marshal of the
+// qualified routes, as Set did, and restpush.AppendRoutes (the same
+// bytes), as it does, into a buffer of the last body's size.
 func BenchmarkEncodeForDelivery(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		tree := benchTree(b, n, false)[""]
@@ -28,11 +31,21 @@ func BenchmarkEncodeForDelivery(b *testing.B) {
 				}
 			}
 		})
-		b.Run(fmt.Sprintf("services=%d/json", n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("services=%d/json-marshal", n), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := json.Marshal(cfg); err != nil {
+				if _, err := json.Marshal(restpush.Qualify(cfg)); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+		size := 0
+		b.Run(fmt.Sprintf("services=%d/json-append", n), func(b *testing.B) {
+			for b.Loop() {
+				body, err := restpush.AppendRoutes(make([]byte, 0, size), cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = len(body)
 			}
 		})
 	}

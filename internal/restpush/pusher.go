@@ -8,7 +8,6 @@ package restpush
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -52,17 +51,26 @@ type Pusher struct {
 
 // Set makes cfg, a routes tree, the configuration to be live: with its
 // references to the file provider's objects qualified (Qualify; cfg is
-// not changed), it is encoded as JSON and pushed by Run.
+// not changed), it is encoded as JSON (AppendRoutes: the bytes
+// json.Marshal gives) and pushed by Run.
 func (p *Pusher) Set(cfg map[string]any) error {
 	if cfg == nil {
 		cfg = map[string]any{}
 	}
-	b, err := json.Marshal(Qualify(cfg))
+	b, err := AppendRoutes(make([]byte, 0, p.sizeHint()), cfg)
 	if err != nil {
 		return fmt.Errorf("encoding the routes as JSON: %w", err)
 	}
 	p.SetJSON(b)
 	return nil
+}
+
+// sizeHint is the last configuration's size with room to grow: a change
+// rarely adds more, and the body is then written without growing.
+func (p *Pusher) sizeHint() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.body) + len(p.body)/16 + 512
 }
 
 // SetJSON makes b the configuration to be live, unless it is what is.

@@ -2,6 +2,7 @@ package restpush
 
 import (
 	"maps"
+	"slices"
 	"strings"
 )
 
@@ -25,19 +26,15 @@ const FileProvider = "@file"
 // before's, reused).
 func Qualify(cfg map[string]any) map[string]any {
 	out := maps.Clone(cfg)
-	for _, proto := range []string{"http", "tcp", "udp"} {
+	for _, proto := range protocols {
 		sec, _ := cfg[proto].(map[string]any)
 		if sec == nil {
 			continue
 		}
-		q := qualifier{
-			services:    keys(sec["services"]),
-			middlewares: keys(sec["middlewares"]),
-			transports:  keys(sec["serversTransports"]),
-		}
+		q := newQualifier(sec)
 		s := maps.Clone(sec)
-		for key, f := range map[string]func(map[string]any) map[string]any{"routers": q.router, "middlewares": q.middleware, "services": q.service} {
-			if v, ok := sec[key]; ok {
+		for key, v := range sec {
+			if f := q.of(key); f != nil {
 				s[key] = eachTable(v, f)
 			}
 		}
@@ -46,41 +43,75 @@ func Qualify(cfg map[string]any) map[string]any {
 	return out
 }
 
-// qualifier qualifies the names one protocol's section does not define.
+// protocols are the sections of a routes tree whose references are
+// qualified.
+var protocols = []string{"http", "tcp", "udp"}
+
+func isProtocol(key string) bool { return key == "http" || key == "tcp" || key == "udp" }
+
+// qualifier qualifies the names one protocol's section does not define:
+// its services, middlewares and serversTransports tables are the names
+// it does.
 type qualifier struct {
-	services, middlewares, transports map[string]bool
+	services, middlewares, transports map[string]any
+}
+
+func newQualifier(sec map[string]any) qualifier {
+	t := func(key string) map[string]any {
+		m, _ := sec[key].(map[string]any)
+		return m
+	}
+	return qualifier{services: t("services"), middlewares: t("middlewares"), transports: t("serversTransports")}
+}
+
+// of is what qualifies each table of the section's key (routers,
+// middlewares, services), or nil.
+func (q qualifier) of(key string) func(map[string]any) map[string]any {
+	switch key {
+	case "routers":
+		return q.router
+	case "middlewares":
+		return q.middleware
+	case "services":
+		return q.service
+	}
+	return nil
 }
 
 func (q qualifier) router(r map[string]any) map[string]any {
 	c := cow{m: r}
 	c.str("service", q.services)
 	c.list("middlewares", q.middlewares)
-	c.sub("tls", func(tls *cow) {
+	c.sub("tls", func(tls cow) cow {
 		if o, _ := tls.m["options"].(string); o != "default" {
 			tls.str("options", nil)
 		}
+		return tls
 	})
 	return c.m
 }
 
 func (q qualifier) middleware(m map[string]any) map[string]any {
 	c := cow{m: m}
-	c.sub("chain", func(chain *cow) { chain.list("middlewares", q.middlewares) })
-	c.sub("errors", func(errs *cow) { errs.str("service", q.services) })
+	c.sub("chain", func(chain cow) cow { chain.list("middlewares", q.middlewares); return chain })
+	c.sub("errors", func(errs cow) cow { errs.str("service", q.services); return errs })
 	return c.m
 }
 
 func (q qualifier) service(s map[string]any) map[string]any {
 	c := cow{m: s}
-	c.sub("loadBalancer", func(lb *cow) { lb.str("serversTransport", q.transports) })
-	c.sub("weighted", func(w *cow) { w.tables("services", func(ws *cow) { ws.str("name", q.services) }) })
-	c.sub("mirroring", func(m *cow) {
+	name := func(ws cow) cow { ws.str("name", q.services); return ws }
+	c.sub("loadBalancer", func(lb cow) cow { lb.str("serversTransport", q.transports); return lb })
+	c.sub("weighted", func(w cow) cow { w.tables("services", name); return w })
+	c.sub("mirroring", func(m cow) cow {
 		m.str("service", q.services)
-		m.tables("mirrors", func(ms *cow) { ms.str("name", q.services) })
+		m.tables("mirrors", name)
+		return m
 	})
-	c.sub("failover", func(f *cow) {
+	c.sub("failover", func(f cow) cow {
 		f.str("service", q.services)
 		f.str("fallback", q.services)
+		return f
 	})
 	return c.m
 }
@@ -99,7 +130,7 @@ func (c *cow) set(key string, v any) {
 }
 
 // str qualifies the name at key.
-func (c *cow) str(key string, local map[string]bool) {
+func (c *cow) str(key string, local map[string]any) {
 	if s, ok := c.m[key].(string); ok {
 		if q := qualify(s, local); q != s {
 			c.set(key, q)
@@ -107,50 +138,53 @@ func (c *cow) str(key string, local map[string]bool) {
 	}
 }
 
-// list qualifies the names of the list at key.
-func (c *cow) list(key string, local map[string]bool) {
+// list qualifies the names of the list at key: a list with a name to
+// qualify is copied.
+func (c *cow) list(key string, local map[string]any) {
 	switch l := c.m[key].(type) {
 	case []string:
-		out := make([]string, len(l))
-		changed := false
+		var out []string
 		for i, s := range l {
-			out[i] = qualify(s, local)
-			changed = changed || out[i] != s
+			if q := qualify(s, local); q != s {
+				if out == nil {
+					out = slices.Clone(l)
+				}
+				out[i] = q
+			}
 		}
-		if changed {
+		if out != nil {
 			c.set(key, out)
 		}
 	case []any:
-		out := make([]any, len(l))
-		changed := false
+		var out []any
 		for i, e := range l {
 			if s, ok := e.(string); ok && qualify(s, local) != s {
-				e, changed = qualify(s, local), true
+				if out == nil {
+					out = slices.Clone(l)
+				}
+				out[i] = qualify(s, local)
 			}
-			out[i] = e
 		}
-		if changed {
+		if out != nil {
 			c.set(key, out)
 		}
 	}
 }
 
 // sub applies f to the table at key, and keeps its copy if f changed it.
-func (c *cow) sub(key string, f func(*cow)) {
+func (c *cow) sub(key string, f func(cow) cow) {
 	t, ok := c.m[key].(map[string]any)
 	if !ok {
 		return
 	}
-	s := cow{m: t}
-	f(&s)
-	if s.copied {
+	if s := f(cow{m: t}); s.copied {
 		c.set(key, s.m)
 	}
 }
 
 // tables applies f to each table of the array of tables at key (as routes
 // or a TOML decoder gives it), and keeps a new array if f changed one.
-func (c *cow) tables(key string, f func(*cow)) {
+func (c *cow) tables(key string, f func(cow) cow) {
 	var items []map[string]any
 	switch l := c.m[key].(type) {
 	case []map[string]any:
@@ -170,8 +204,7 @@ func (c *cow) tables(key string, f func(*cow)) {
 	out := make([]map[string]any, len(items))
 	changed := false
 	for i, t := range items {
-		s := cow{m: t}
-		f(&s)
+		s := f(cow{m: t})
 		out[i], changed = s.m, changed || s.copied
 	}
 	if changed {
@@ -181,8 +214,11 @@ func (c *cow) tables(key string, f func(*cow)) {
 
 // qualify is name, with FileProvider when it has no provider and is not
 // among local.
-func qualify(name string, local map[string]bool) string {
-	if name == "" || strings.Contains(name, "@") || local[name] {
+func qualify(name string, local map[string]any) string {
+	if name == "" || strings.Contains(name, "@") {
+		return name
+	}
+	if _, own := local[name]; own {
 		return name
 	}
 	return name + FileProvider
@@ -200,16 +236,6 @@ func eachTable(v any, f func(map[string]any) map[string]any) any {
 			e = f(t)
 		}
 		out[k] = e
-	}
-	return out
-}
-
-// keys are the names of a section's objects.
-func keys(v any) map[string]bool {
-	m, _ := v.(map[string]any)
-	out := make(map[string]bool, len(m))
-	for k := range m {
-		out[k] = true
 	}
 	return out
 }

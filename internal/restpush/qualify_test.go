@@ -82,6 +82,13 @@ func TestQualify(t *testing.T) {
 			if d := cmp.Diff(before, deepCopy(t, tt.in)); d != "" {
 				t.Errorf("the tree given was changed (-before +after):\n%s", d)
 			}
+			want, err := json.Marshal(tt.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := AppendRoutes(nil, tt.in); err != nil || string(got) != string(want) {
+				t.Errorf("AppendRoutes: %v\n got  %s\n want %s", err, got, want)
+			}
 		})
 	}
 }
