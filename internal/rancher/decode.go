@@ -178,7 +178,7 @@ func (d *treeDecoder) container() error {
 	if d.lean {
 		return d.leanContainer()
 	}
-	c, err := d.wireContainer(3, "container")
+	c, err := d.wireContainer(3, "container", false)
 	if err != nil {
 		return fmt.Errorf("decoding container: %w", err)
 	}

@@ -108,8 +108,10 @@ var (
 
 var containerFields = []string{"name", "primary_ip", "state", "health_state", "uuid", "service_name", "stack_name", "ports"}
 
-// wireContainer reads a container object (or null) at depth.
-func (d *treeDecoder) wireContainer(depth int, what string) (wireContainer, error) {
+// wireContainer reads a container object (or null) at depth. Embedded in
+// its service, a container's service_name and stack_name are checked and
+// skipped: they name the service it is read for, and nothing uses them.
+func (d *treeDecoder) wireContainer(depth int, what string, embedded bool) (wireContainer, error) {
 	var c wireContainer
 	s := d.s
 	if s.peek() == 'n' {
@@ -131,11 +133,15 @@ func (d *treeDecoder) wireContainer(depth int, what string) (wireContainer, erro
 			c.HealthState, err = s.optWord("health_state", healthStates)
 		case 4:
 			c.UUID, err = s.optString("uuid")
-		case 5:
-			c.hasService = s.peek() != 'n'
-			c.serviceName, err = s.optString("service_name")
-		case 6:
-			c.stackName, err = s.optString("stack_name")
+		case 5, 6:
+			if embedded {
+				err = s.skipOptString(containerFields[i])
+			} else if i == 5 {
+				c.hasService = s.peek() != 'n'
+				c.serviceName, err = s.optString("service_name")
+			} else {
+				c.stackName, err = s.optString("stack_name")
+			}
 		case 7:
 			c.Ports, err = d.strings(depth+1, "ports")
 		default:
@@ -287,7 +293,7 @@ func (d *treeDecoder) containerRefs() (cs []Container, names []string, ok bool, 
 			names = append(names, name)
 			return err
 		}
-		c, err := d.wireContainer(5, "a container")
+		c, err := d.wireContainer(5, "a container", true)
 		if err != nil {
 			return fmt.Errorf("decoding container: %w", err)
 		}
