@@ -84,6 +84,7 @@ type treeDecoder struct {
 	containers   []rootContainer  // the root list, for services that name theirs
 	systemStacks map[string]bool
 	stackEnvs    map[string]string // stack name → environment name
+	interned     map[string]string // intern's table: this decode's only
 }
 
 // withRoom makes room for n services (the last snapshot's number): a

@@ -199,7 +199,7 @@ func (d *treeDecoder) wireService() (wireService, error) {
 		case 0:
 			ws.Name, err = s.optString("name")
 		case 1:
-			ws.Stack, err = s.optString("stack_name")
+			ws.Stack, err = d.optInterned("stack_name", maxInternedKey) // its stack's services share it
 		case 2:
 			ws.Kind, err = s.optWord("kind", serviceKinds)
 		case 3:
@@ -244,12 +244,67 @@ func (d *treeDecoder) labels(m map[string]string) (map[string]string, error) {
 		m = map[string]string{}
 	}
 	err := s.object(4, func(key []byte) error {
-		k := string(key)
-		v, err := s.labelValue(5)
+		k := d.intern(key, maxInternedKey)
+		v, err := d.labelValue()
 		m[k] = v
 		return err
 	})
 	return m, err
+}
+
+// labelValue is the scanner's labelValue, a short plain string interned.
+func (d *treeDecoder) labelValue() (string, error) {
+	s := d.s
+	if s.peek() != '"' {
+		return s.labelValue(5)
+	}
+	return d.optInterned("label value", maxInternedValue)
+}
+
+// optInterned is the scanner's optString, a short plain string interned.
+func (d *treeDecoder) optInterned(what string, max int) (string, error) {
+	s := d.s
+	if s.peek() != '"' {
+		return s.optString(what)
+	}
+	raw, plain, err := s.rawString()
+	if err != nil || !plain {
+		if err == nil {
+			return unquote(raw)
+		}
+		return "", err
+	}
+	return d.intern(raw[1:len(raw)-1], max), nil
+}
+
+// Interning, within one decode: every service of a large environment
+// carries the same label keys (and its containers' service), most of them
+// the same few short values ("true", a port); a string of either is
+// allocated once per decode, not once per service. The table goes with the
+// decoder: nothing is kept from one answer to the next.
+const (
+	maxInterned      = 4096 // strings in the table: the common ones come first
+	maxInternedKey   = 128  // bytes of a label key interned
+	maxInternedValue = 24   // bytes of a label value (longer ones are rules, names: unique)
+)
+
+// intern is string(b), the same string as an equal one this decode
+// interned before; b longer than max is not interned.
+func (d *treeDecoder) intern(b []byte, max int) string {
+	if len(b) > max {
+		return string(b)
+	}
+	if v, ok := d.interned[string(b)]; ok {
+		return v
+	}
+	v := string(b)
+	if d.interned == nil {
+		d.interned = make(map[string]string, 64)
+	}
+	if len(d.interned) < maxInterned {
+		d.interned[v] = v
+	}
+	return v
 }
 
 // strings reads a list of strings, keeping those neither null nor empty.
