@@ -283,7 +283,7 @@ func (d *treeDecoder) optInterned(what string, max int) (string, error) {
 // allocated once per decode, not once per service. The table goes with the
 // decoder: nothing is kept from one answer to the next.
 const (
-	maxInterned      = 4096 // strings in the table: the common ones come first
+	maxInterned      = 1024 // strings in the table: the common ones come first
 	maxInternedKey   = 128  // bytes of a label key interned
 	maxInternedValue = 24   // bytes of a label value (longer ones are rules, names: unique)
 )
