@@ -293,7 +293,7 @@ func (b *v1Builder) servers(scheme, port string) {
 	addrs := addresses(b.s, b.o)
 	b.lb.servers = make([]server, len(addrs))
 	for i, a := range addrs {
-		b.lb.servers[i] = server{url: scheme + "://" + hostPort(a, port)}
+		b.lb.servers[i] = server{url: serverURL(scheme, a, port)}
 		if hasWeight {
 			b.lb.servers[i].weight = some(weight)
 		}

@@ -219,9 +219,11 @@ func fillServers[T any, P lbServer[T]](b *v2Build, servers *[]T, proto, name str
 		if len(list) == 1 {
 			out[i] = list[0]
 		}
-		addr := hostPort(a, port)
+		var addr string
 		if proto == "http" {
-			addr = scheme + "://" + addr
+			addr = serverURL(scheme, a, port)
+		} else {
+			addr = hostPort(a, port)
 		}
 		*P(&out[i]).target() = some(addr)
 	}
