@@ -25,6 +25,12 @@ var fingerprintSeed = maphash.MakeSeed()
 
 // indexRouters indexes the configuration encoded (by routes.Encode).
 func indexRouters(encoded []byte) (routerIndex, error) {
+	return indexRoutersSized(encoded, -1)
+}
+
+// indexRoutersSized is indexRouters with room for hint HTTP routers (the
+// configuration's, when the caller has it); -1 counts them in encoded.
+func indexRoutersSized(encoded []byte, hint int) (routerIndex, error) {
 	type router struct {
 		proto       string
 		name, table []byte // name: in encoded, or its own bytes when quoted
@@ -32,7 +38,9 @@ func indexRouters(encoded []byte) (routerIndex, error) {
 	// The size of a large configuration, to begin with: HTTP routers, the
 	// usual ones, each have a service. Their headers are indented by
 	// depth (tomlenc).
-	hint := bytes.Count(encoded, []byte("\n    [http.routers."))
+	if hint < 0 {
+		hint = bytes.Count(encoded, []byte("\n    [http.routers."))
+	}
 	services := map[string]map[string][]byte{} // proto → name → its TOML
 	routers := make([]router, 0, hint)
 	idx := routerIndex{}
@@ -81,6 +89,13 @@ func protocol(k []byte) string {
 		return "udp"
 	}
 	return string(k)
+}
+
+// httpRouters is the number of HTTP routers of cfg.
+func httpRouters(cfg map[string]any) int {
+	p, _ := cfg["http"].(map[string]any)
+	rs, _ := p["routers"].(map[string]any)
+	return len(rs)
 }
 
 // routerService is the service a router's TOML names: its own service

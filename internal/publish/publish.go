@@ -342,6 +342,7 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 	if err != nil {
 		return err
 	}
+	routers := httpRouters(res.Config) // indexRoutersSized's hint
 	var tree map[string]any
 	if p.Deliver != nil && !v.union {
 		tree = res.Config // delivered once written
@@ -353,7 +354,7 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 		}
 	}
 	lap(&st.encode)
-	idx, err := indexRouters(b)
+	idx, err := indexRoutersSized(b, routers)
 	if err != nil {
 		return fmt.Errorf("indexing the routes: %w", err)
 	}
