@@ -25,30 +25,38 @@ var fingerprintSeed = maphash.MakeSeed()
 
 // indexRouters indexes the configuration encoded (by routes.Encode).
 func indexRouters(encoded []byte) (routerIndex, error) {
+	return indexRoutersSized(encoded, -1)
+}
+
+// indexRoutersSized is indexRouters with room for hint HTTP routers (the
+// configuration's, when the caller has it); -1 counts them in encoded.
+func indexRoutersSized(encoded []byte, hint int) (routerIndex, error) {
 	type router struct {
-		proto, name string
-		table       []byte
+		proto       string
+		name, table []byte // name: in encoded, or its own bytes when quoted
 	}
 	// The size of a large configuration, to begin with: HTTP routers, the
 	// usual ones, each have a service. Their headers are indented by
 	// depth (tomlenc).
-	hint := bytes.Count(encoded, []byte("\n    [http.routers."))
+	if hint < 0 {
+		hint = bytes.Count(encoded, []byte("\n    [http.routers."))
+	}
 	services := map[string]map[string][]byte{} // proto → name → its TOML
 	routers := make([]router, 0, hint)
 	idx := routerIndex{}
-	err := tomlenc.Tables(encoded, 3, func(keys []string, table []byte) {
-		switch keys[1] {
+	err := tomlenc.TableBytes(encoded, 3, func(keys [][]byte, table []byte) {
+		switch proto := protocol(keys[0]); string(keys[1]) {
 		case "routers":
-			routers = append(routers, router{keys[0], keys[2], table})
+			routers = append(routers, router{proto, keys[2], table})
 		case "services":
-			if services[keys[0]] == nil {
+			if services[proto] == nil {
 				n := 0
-				if keys[0] == "http" {
+				if proto == "http" {
 					n = hint
 				}
-				services[keys[0]] = make(map[string][]byte, n)
+				services[proto] = make(map[string][]byte, n)
 			}
-			services[keys[0]][keys[2]] = table
+			services[proto][string(keys[2])] = table
 			idx.servers += countServers(table)
 		}
 	})
@@ -58,13 +66,36 @@ func indexRouters(encoded []byte) (routerIndex, error) {
 	idx.routers = make(map[string]uint64, len(routers))
 	var h maphash.Hash
 	h.SetSeed(fingerprintSeed)
+	var key []byte
 	for _, r := range routers {
 		h.Reset()
 		_, _ = h.Write(r.table)
 		_, _ = h.Write(services[r.proto][string(routerService(r.table))])
-		idx.routers[r.proto+"/"+r.name] = h.Sum64()
+		key = append(append(append(key[:0], r.proto...), '/'), r.name...)
+		idx.routers[string(key)] = h.Sum64()
 	}
 	return idx, nil
+}
+
+// protocol is string(k) for a protocol's key, without an allocation for
+// the usual ones.
+func protocol(k []byte) string {
+	switch string(k) {
+	case "http":
+		return "http"
+	case "tcp":
+		return "tcp"
+	case "udp":
+		return "udp"
+	}
+	return string(k)
+}
+
+// httpRouters is the number of HTTP routers of cfg.
+func httpRouters(cfg map[string]any) int {
+	p, _ := cfg["http"].(map[string]any)
+	rs, _ := p["routers"].(map[string]any)
+	return len(rs)
 }
 
 // routerService is the service a router's TOML names: its own service

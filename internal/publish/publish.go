@@ -360,6 +360,8 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 	if err != nil {
 		return err
 	}
+	routers := httpRouters(res.Config) // indexRoutersSized's hint
+
 	res.Config = nil // the tree is done with: only its encoding and index live on
 	if v.union {
 		if b, err = p.unionHeld(b); err != nil {
@@ -367,7 +369,7 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 		}
 	}
 	lap(&st.encode)
-	idx, err := indexRouters(b)
+	idx, err := indexRoutersSized(b, routers)
 	if err != nil {
 		return fmt.Errorf("indexing the routes: %w", err)
 	}

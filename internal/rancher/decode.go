@@ -84,6 +84,7 @@ type treeDecoder struct {
 	containers   []rootContainer  // the root list, for services that name theirs
 	systemStacks map[string]bool
 	stackEnvs    map[string]string // stack name → environment name
+	interned     map[string]string // intern's table: this decode's only
 }
 
 // withRoom makes room for n services (the last snapshot's number): a
@@ -178,7 +179,7 @@ func (d *treeDecoder) container() error {
 	if d.lean {
 		return d.leanContainer()
 	}
-	c, err := d.wireContainer(3, "container")
+	c, err := d.wireContainer(3, "container", false)
 	if err != nil {
 		return fmt.Errorf("decoding container: %w", err)
 	}

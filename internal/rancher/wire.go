@@ -108,8 +108,10 @@ var (
 
 var containerFields = []string{"name", "primary_ip", "state", "health_state", "uuid", "service_name", "stack_name", "ports"}
 
-// wireContainer reads a container object (or null) at depth.
-func (d *treeDecoder) wireContainer(depth int, what string) (wireContainer, error) {
+// wireContainer reads a container object (or null) at depth. Embedded in
+// its service, a container's service_name and stack_name are checked and
+// skipped: they name the service it is read for, and nothing uses them.
+func (d *treeDecoder) wireContainer(depth int, what string, embedded bool) (wireContainer, error) {
 	var c wireContainer
 	s := d.s
 	if s.peek() == 'n' {
@@ -131,11 +133,15 @@ func (d *treeDecoder) wireContainer(depth int, what string) (wireContainer, erro
 			c.HealthState, err = s.optWord("health_state", healthStates)
 		case 4:
 			c.UUID, err = s.optString("uuid")
-		case 5:
-			c.hasService = s.peek() != 'n'
-			c.serviceName, err = s.optString("service_name")
-		case 6:
-			c.stackName, err = s.optString("stack_name")
+		case 5, 6:
+			if embedded {
+				err = s.skipOptString(containerFields[i])
+			} else if i == 5 {
+				c.hasService = s.peek() != 'n'
+				c.serviceName, err = s.optString("service_name")
+			} else {
+				c.stackName, err = s.optString("stack_name")
+			}
 		case 7:
 			c.Ports, err = d.strings(depth+1, "ports")
 		default:
@@ -193,7 +199,7 @@ func (d *treeDecoder) wireService() (wireService, error) {
 		case 0:
 			ws.Name, err = s.optString("name")
 		case 1:
-			ws.Stack, err = s.optString("stack_name")
+			ws.Stack, err = d.optInterned("stack_name", maxInternedKey) // its stack's services share it
 		case 2:
 			ws.Kind, err = s.optWord("kind", serviceKinds)
 		case 3:
@@ -238,12 +244,67 @@ func (d *treeDecoder) labels(m map[string]string) (map[string]string, error) {
 		m = map[string]string{}
 	}
 	err := s.object(4, func(key []byte) error {
-		k := string(key)
-		v, err := s.labelValue(5)
+		k := d.intern(key, maxInternedKey)
+		v, err := d.labelValue()
 		m[k] = v
 		return err
 	})
 	return m, err
+}
+
+// labelValue is the scanner's labelValue, a short plain string interned.
+func (d *treeDecoder) labelValue() (string, error) {
+	s := d.s
+	if s.peek() != '"' {
+		return s.labelValue(5)
+	}
+	return d.optInterned("label value", maxInternedValue)
+}
+
+// optInterned is the scanner's optString, a short plain string interned.
+func (d *treeDecoder) optInterned(what string, max int) (string, error) {
+	s := d.s
+	if s.peek() != '"' {
+		return s.optString(what)
+	}
+	raw, plain, err := s.rawString()
+	if err != nil || !plain {
+		if err == nil {
+			return unquote(raw)
+		}
+		return "", err
+	}
+	return d.intern(raw[1:len(raw)-1], max), nil
+}
+
+// Interning, within one decode: every service of a large environment
+// carries the same label keys (and its containers' service), most of them
+// the same few short values ("true", a port); a string of either is
+// allocated once per decode, not once per service. The table goes with the
+// decoder: nothing is kept from one answer to the next.
+const (
+	maxInterned      = 1024 // strings in the table: the common ones come first
+	maxInternedKey   = 128  // bytes of a label key interned
+	maxInternedValue = 24   // bytes of a label value (longer ones are rules, names: unique)
+)
+
+// intern is string(b), the same string as an equal one this decode
+// interned before; b longer than max is not interned.
+func (d *treeDecoder) intern(b []byte, max int) string {
+	if len(b) > max {
+		return string(b)
+	}
+	if v, ok := d.interned[string(b)]; ok {
+		return v
+	}
+	v := string(b)
+	if d.interned == nil {
+		d.interned = make(map[string]string, 64)
+	}
+	if len(d.interned) < maxInterned {
+		d.interned[v] = v
+	}
+	return v
 }
 
 // strings reads a list of strings, keeping those neither null nor empty.
@@ -287,7 +348,7 @@ func (d *treeDecoder) containerRefs() (cs []Container, names []string, ok bool, 
 			names = append(names, name)
 			return err
 		}
-		c, err := d.wireContainer(5, "a container")
+		c, err := d.wireContainer(5, "a container", true)
 		if err != nil {
 			return fmt.Errorf("decoding container: %w", err)
 		}

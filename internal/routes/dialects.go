@@ -54,7 +54,7 @@ func routedByV1(labels map[string]string) bool {
 }
 
 // dialects translates a service with its labels' dialect or dialects.
-func dialects(s *rancher.Service, o Options) (*fragment, map[string]int, []Warning, error) {
+func dialects(s *rancher.Service, o Options) (*fragment, routerServers, []Warning, error) {
 	v1, v2, v2Routes := dialectLabels(s.Labels)
 	switch {
 	case !v2:
@@ -71,7 +71,7 @@ func dialects(s *rancher.Service, o Options) (*fragment, map[string]int, []Warni
 
 // mixedService routes the service by its v1 labels, and adds the
 // middlewares its v2 labels define.
-func mixedService(s *rancher.Service, o Options) (*fragment, map[string]int, []Warning, error) {
+func mixedService(s *rancher.Service, o Options) (*fragment, routerServers, []Warning, error) {
 	frag, servers, dropped, err := v1Service(s, o)
 	var p problems
 	v2 := decodeV2(s, &p)

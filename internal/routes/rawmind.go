@@ -95,7 +95,7 @@ const (
 // rawmindService translates a rawmind0-dialect service: its labels become
 // Traefik v1 labels of the same meaning, built by service, and its routers
 // get the rate limit and circuit breaker middlewares.
-func rawmindService(s *rancher.Service, o Options) (*fragment, map[string]int, []Warning, error) {
+func rawmindService(s *rancher.Service, o Options) (*fragment, routerServers, []Warning, error) {
 	var p problems
 	v1 := rawmindToV1(s, o, &p)
 	extra := rawmindMiddlewares(s.Labels, &p)

@@ -113,7 +113,7 @@ func errDrop(label, format string, args ...any) error {
 func Build(snap *rancher.Snapshot, o Options) Result {
 	type out struct {
 		frag    *fragment
-		servers map[string]int
+		servers routerServers
 		notes   []Warning
 		creds   Credentials
 		err     error
@@ -158,8 +158,8 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 			continue
 		}
 		merged[serviceKey{s.Stack, s.Name}] = true
-		for r, n := range r.servers {
-			res.Servers[r] = n
+		for _, rs := range r.servers {
+			res.Servers[rs.router] = rs.n
 		}
 		for p, c := range r.creds {
 			res.Credentials[p] = c // paths derive from middleware names, which merged unique
@@ -170,9 +170,23 @@ func Build(snap *rancher.Snapshot, o Options) Result {
 	return res
 }
 
+// routerServers counts, per router of one service, the servers of its
+// service (Result.Servers, once merged): a service has a router or two,
+// for which a list is leaner than a map. A router named twice counts as
+// the later.
+type routerServers []routerCount
+
+type routerCount struct {
+	router string
+	n      int
+}
+
+// set records router's count.
+func (rs *routerServers) set(router string, n int) { *rs = append(*rs, routerCount{router, n}) }
+
 // service translates one service; a nil fragment means not published.
 // notes are what its labels cost it short of leaving it out.
-func service(s *rancher.Service, o Options) (frag *fragment, servers map[string]int, notes []Warning, err error) {
+func service(s *rancher.Service, o Options) (frag *fragment, servers routerServers, notes []Warning, err error) {
 	if s.Kind != "service" && s.Kind != "externalService" {
 		return nil, nil, nil, nil // load balancers, DNS services, … carry no backends of their own
 	}

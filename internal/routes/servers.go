@@ -85,3 +85,12 @@ func defaultPort(s *rancher.Service, label string) (string, error) {
 
 // hostPort joins a host and port, bracketing IPv6 addresses.
 func hostPort(host, port string) string { return net.JoinHostPort(host, port) }
+
+// serverURL is scheme + "://" + hostPort(host, port), made in one
+// allocation (a server each, 30,000 at 10,000 services).
+func serverURL(scheme, host, port string) string {
+	if strings.IndexByte(host, ':') >= 0 { // as net.JoinHostPort
+		return scheme + "://[" + host + "]:" + port
+	}
+	return scheme + "://" + host + ":" + port
+}

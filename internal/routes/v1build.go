@@ -13,16 +13,16 @@ import (
 // traefik.<name>.frontend.rule, …) give one router and service each; values
 // not set on a segment come from the root labels. Every bad label of the
 // service is reported, not only the first.
-func v1Service(s *rancher.Service, o Options) (*fragment, map[string]int, []Warning, error) {
+func v1Service(s *rancher.Service, o Options) (*fragment, routerServers, []Warning, error) {
 	var p problems
 	root, segments := splitV1(s, &p)
 	frag := &httpFragment{routers: make([]namedRouter, 0, max(1, len(segments)))}
-	servers := map[string]int{}
+	var servers routerServers
 	base := baseName(s)
 	f := v1Frontends.Get().(*v1Frontend)
 	defer v1Frontends.Put(f)
 	if len(segments) == 0 {
-		buildV1Frontend(s, o, frag, base, root.decode(f), &p, servers)
+		buildV1Frontend(s, o, frag, base, root.decode(f), &p, &servers)
 	} else {
 		names := make([]string, 0, len(segments))
 		for n := range segments {
@@ -31,7 +31,7 @@ func v1Service(s *rancher.Service, o Options) (*fragment, map[string]int, []Warn
 		sort.Strings(names)
 		for _, seg := range names {
 			name := segmentName(s, seg)
-			buildV1Frontend(s, o, frag, name, segments[seg].over(root).decode(f), &p, servers)
+			buildV1Frontend(s, o, frag, name, segments[seg].over(root).decode(f), &p, &servers)
 		}
 	}
 	if err := p.err(); err != nil {
@@ -60,7 +60,7 @@ type v1Builder struct {
 
 // buildV1Frontend adds the routers, service and middlewares of f to frag,
 // and each router's server count to servers.
-func buildV1Frontend(s *rancher.Service, o Options, frag *httpFragment, name string, f *v1Frontend, p *problems, servers map[string]int) {
+func buildV1Frontend(s *rancher.Service, o Options, frag *httpFragment, name string, f *v1Frontend, p *problems, servers *routerServers) {
 	b := &v1Builder{s: s, o: o, f: f, p: p, name: name, frag: frag, r: router{service: name}}
 	port, scheme := b.portAndScheme()
 	b.routing()
@@ -92,7 +92,7 @@ func buildV1Frontend(s *rancher.Service, o Options, frag *httpFragment, name str
 			rname = subName(name, "http")
 		}
 		frag.routers = append(frag.routers, namedRouter{name: rname, r: r, lb: b.lb, twin: i > 0})
-		servers[rname] = len(b.lb.servers)
+		servers.set(rname, len(b.lb.servers))
 	}
 }
 
@@ -293,7 +293,7 @@ func (b *v1Builder) servers(scheme, port string) {
 	addrs := addresses(b.s, b.o)
 	b.lb.servers = make([]server, len(addrs))
 	for i, a := range addrs {
-		b.lb.servers[i] = server{url: scheme + "://" + hostPort(a, port)}
+		b.lb.servers[i] = server{url: serverURL(scheme, a, port)}
 		if hasWeight {
 			b.lb.servers[i].weight = some(weight)
 		}

@@ -97,7 +97,8 @@ var v1Frontends = sync.Pool{New: func() any { return new(v1Frontend) }}
 // translates.
 func splitV1(s *rancher.Service, p *problems) (root v1Raw, segments map[string]v1Raw) {
 	root = v1Raw{}
-	keys := make([]string, 0, len(s.Labels))
+	var buf [16]string // a service's labels, usually: on the stack
+	keys := buf[:0]
 	for k := range s.Labels {
 		if strings.HasPrefix(k, "traefik.") && !isV2(k) {
 			keys = append(keys, k)

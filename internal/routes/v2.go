@@ -34,7 +34,7 @@ import (
 // a service with the containers as servers, a router linked to the single
 // service, the port from the single exposed port. Every bad label of the
 // service is reported, not only the first.
-func v2Service(s *rancher.Service, o Options) (*fragment, map[string]int, []Warning, error) {
+func v2Service(s *rancher.Service, o Options) (*fragment, routerServers, []Warning, error) {
 	var p problems
 	c := decodeV2(s, &p)
 	b := v2Build{s: s, o: o, c: c, addrs: addresses(s, o), p: &p}

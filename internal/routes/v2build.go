@@ -20,7 +20,7 @@ type v2Build struct {
 // service named for the Rancher service, a router with the default rule
 // (without TCP or UDP labels), the containers as servers, routers linked
 // to the single service. It returns the servers of each router.
-func (b *v2Build) http() map[string]int {
+func (b *v2Build) http() routerServers {
 	streams := b.c.tcp != nil || b.c.udp != nil
 	var routers, services int
 	if h := b.c.http; h != nil {
@@ -36,24 +36,24 @@ func (b *v2Build) http() map[string]int {
 			b.c.httpSec().routersAt(base).rule = some(rule)
 		}
 	}
-	servers := map[string]int{}
+	var servers routerServers
 	h := b.c.http
 	if h == nil {
 		return servers
 	}
-	count := make(map[string]int, len(h.services))
-	for _, svc := range h.services {
+	count := make([]int, len(h.services)) // h.services[i]'s servers
+	for i, svc := range h.services {
 		lb := svc.val.loadBalancerSec() // the only kind of service labels reach
 		n, err := fillServers(b, &lb.servers, "http", svc.name)
 		b.p.add(err)
-		count[svc.name] = n
+		count[i] = n
 	}
 	h.routers.keep(func(name string, r *dynRouter) bool {
 		if !httpEntryPoints(&r.entryPoints, b.o, name, b.p) {
 			return false
 		}
 		if n, linked := b.router(r, h.services, count, name); linked {
-			servers[name] = n
+			servers.set(name, n)
 		}
 		return true
 	})
@@ -62,7 +62,7 @@ func (b *v2Build) http() map[string]int {
 
 // router links an HTTP router to its service and fills its rule, entry
 // points and TLS; it returns the service's server count, when linked.
-func (b *v2Build) router(r *dynRouter, services namedList[dynService], count map[string]int, name string) (int, bool) {
+func (b *v2Build) router(r *dynRouter, services namedList[dynService], count []int, name string) (int, bool) {
 	linked := !b.p.add(linkService(&r.service, services, "http", name))
 	if !r.rule.set {
 		if rule, err := defaultRule(b.s, &b.o); err != nil {
@@ -78,7 +78,12 @@ func (b *v2Build) router(r *dynRouter, services namedList[dynService], count map
 	if !linked {
 		return 0, false
 	}
-	return count[r.service.val], true
+	for i, svc := range services {
+		if svc.name == r.service.val {
+			return count[i], true
+		}
+	}
+	return 0, true
 }
 
 // v2RouterDefaults fills an HTTP router's entry points and TLS the way the
@@ -214,9 +219,11 @@ func fillServers[T any, P lbServer[T]](b *v2Build, servers *[]T, proto, name str
 		if len(list) == 1 {
 			out[i] = list[0]
 		}
-		addr := hostPort(a, port)
+		var addr string
 		if proto == "http" {
-			addr = scheme + "://" + addr
+			addr = serverURL(scheme, a, port)
+		} else {
+			addr = hostPort(a, port)
 		}
 		*P(&out[i]).target() = some(addr)
 	}

@@ -14,7 +14,8 @@ import (
 // recorded in p and the others go on.
 func decodeV2(s *rancher.Service, p *problems) *dynConfiguration {
 	c := &dynConfiguration{}
-	keys := make([]string, 0, len(s.Labels))
+	var buf [16]string // a service's labels, usually: on the stack
+	keys := buf[:0]
 	for k := range s.Labels {
 		if isV2(k) {
 			keys = append(keys, k)

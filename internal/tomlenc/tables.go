@@ -14,13 +14,22 @@ import (
 // below it. It lets a caller compare or copy the items of one encoding
 // without encoding them again.
 func Tables(b []byte, depth int, fn func(keys []string, table []byte)) error {
-	return scan(b, depth, fn, func([]byte, []string) error { return nil })
+	return TableBytes(b, depth, func(keys [][]byte, table []byte) { fn(strs(keys), table) })
+}
+
+// TableBytes is Tables with the keys as bytes, in b where they are bare:
+// the slice of keys is fn's only until it returns (the keys' bytes stay),
+// and no string is made of them.
+func TableBytes(b []byte, depth int, fn func(keys [][]byte, table []byte)) error {
+	return scan(b, depth, fn, func([]byte, [][]byte) error { return nil })
 }
 
 // scan calls item for every table at depth, and other for every line
-// outside them, with its keys when it is a header.
-func scan(b []byte, depth int, item func(keys []string, table []byte), other func(line []byte, keys []string) error) error {
-	var cur []string // the keys of the table being read; nil: none
+// outside them, with its keys when it is a header. The slices of keys are
+// the callee's only until it returns.
+func scan(b []byte, depth int, item func(keys [][]byte, table []byte), other func(line []byte, keys [][]byte) error) error {
+	var cur [][]byte // the keys of the table being read; nil: none
+	curBuf := make([][]byte, 0, depth)
 	start := 0
 	raw := make([][]byte, 0, depth+4) // a header's keys, in b when bare
 	for off := 0; off < len(b); {
@@ -42,13 +51,13 @@ func scan(b []byte, depth int, item func(keys []string, table []byte), other fun
 				cur = nil
 			}
 			if cur == nil && len(raw) == depth {
-				cur, start = strs(raw), off
+				cur, start = append(curBuf[:0], raw...), off
 			}
 		}
 		if cur == nil {
-			var hk []string
+			var hk [][]byte
 			if header {
-				hk = strs(raw)
+				hk = raw
 			}
 			if err := other(line, hk); err != nil {
 				return fmt.Errorf("offset %d: %w", off, err)
@@ -64,9 +73,9 @@ func scan(b []byte, depth int, item func(keys []string, table []byte), other fun
 
 // under reports whether the header keys raw are below (or at) the table
 // keys.
-func under(raw [][]byte, keys []string) bool {
+func under(raw, keys [][]byte) bool {
 	for i, k := range keys {
-		if string(raw[i]) != k {
+		if !bytes.Equal(raw[i], k) {
 			return false
 		}
 	}
@@ -225,14 +234,15 @@ func compareHeads(a, b []span) int {
 func tablesOnly(b []byte, depth int, prefix *[]byte) ([]span, error) {
 	var out []span
 	seenHeader, arrays, sorted := false, false, true
-	err := scan(b, depth, func(keys []string, t []byte) {
+	err := scan(b, depth, func(raw [][]byte, t []byte) {
+		keys := strs(raw)
 		// Out of Encode's order (another writer's), a merge would open a
 		// table twice.
 		sorted = sorted && (len(out) == 0 || slices.Compare(out[len(out)-1].keys, keys) < 0)
 		out = append(out, span{keys, t})
 		seenHeader = true
 		arrays = arrays || bytes.HasPrefix(bytes.TrimLeft(t, " "), []byte("[["))
-	}, func(line []byte, keys []string) error {
+	}, func(line []byte, keys [][]byte) error {
 		switch {
 		case keys != nil:
 			seenHeader = true
