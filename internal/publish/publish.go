@@ -8,7 +8,9 @@ package publish
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"runtime/debug"
@@ -53,10 +55,13 @@ type Publisher struct {
 	// Kick asks for a publish now, Resolver's answer having changed; the
 	// channel sent is closed once it is done (written or failed).
 	Kick chan chan struct{}
-	// Deliver, if set, is handed each configuration written to Path, once
-	// it is written (TRAEFIK_ROUTES_DELIVERY=rest: it is pushed to
-	// Traefik's REST provider, Path being the durable copy). It may change
-	// the tree.
+	// Deliver, if set, is handed each configuration written to Path
+	// (TRAEFIK_ROUTES_DELIVERY=rest: it is pushed to Traefik's REST
+	// provider, Path being the durable copy): after the credential files
+	// and before Path is written (a held removal's union, which exists
+	// only as TOML, after); when the write then fails, it is handed Path's
+	// configuration again (undeliver). It must not change the tree, which
+	// is encoded for Path after it returns.
 	Deliver func(cfg map[string]any) error
 
 	version   string
@@ -78,7 +83,7 @@ type stages struct {
 	build   time.Duration // routes.Build
 	diff    time.Duration // the guard's judgement and the change log's
 	encode  time.Duration // TOML
-	write   time.Duration // the routes file
+	write   time.Duration // the routes file (and a held union's hand-over)
 	deliver time.Duration // credential files, and Deliver's hand-over (REST delivery's JSON)
 }
 
@@ -124,6 +129,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 	// follow within seconds once it is back.
 	retry := backoff.New(500*time.Millisecond, 5*time.Second)
 	failures := 0 // in a row
+	var last error
 	for ctx.Err() == nil {
 		v, due, ack, err := p.waitKick(ctx)
 		if err == nil && (v != p.version || due) {
@@ -141,21 +147,16 @@ func (p *Publisher) Run(ctx context.Context) error {
 		if err != nil {
 			// One failure is retried quietly: a blip (or Rancher's metadata
 			// stopping beside us) is not an outage; the second is reported.
-			failures++
-			switch failures {
-			case 1:
-				log.Debug("Rancher did not answer; retrying", "err", err)
-			case 2:
-				log.Warn("Rancher is not answering; keeping the last good routes", "err", err)
-			default:
-				log.Debug("Rancher still not answering", "err", err)
-			}
+			failures, last = failures+1, err
+			logFailure(log, failures, err)
 			if !retry.Wait(ctx) {
 				return nil
 			}
 			continue
 		}
-		if failures >= 2 {
+		if failures >= 2 && errors.As(last, new(publishError)) {
+			log.Info("the routes are published again")
+		} else if failures >= 2 {
 			log.Info("Rancher answers again")
 		}
 		failures = 0
@@ -163,6 +164,40 @@ func (p *Publisher) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// logFailure logs a failed refresh, the failures'th in a row: one is
+// retried quietly (a blip, or Rancher's metadata stopping beside us, is
+// not an outage), the second is reported. A failure after Rancher answered
+// (the routes not written or not delivered) says so, not that Rancher is
+// down.
+func logFailure(log *slog.Logger, failures int, err error) {
+	if errors.As(err, new(publishError)) {
+		switch failures {
+		case 1:
+			log.Debug("the routes could not be published; retrying", "err", err)
+		case 2:
+			log.Warn("the routes could not be published; keeping the last good routes", "err", err)
+		default:
+			log.Debug("the routes still could not be published", "err", err)
+		}
+		return
+	}
+	switch failures {
+	case 1:
+		log.Debug("Rancher did not answer; retrying", "err", err)
+	case 2:
+		log.Warn("Rancher is not answering; keeping the last good routes", "err", err)
+	default:
+		log.Debug("Rancher still not answering", "err", err)
+	}
+}
+
+// publishError is a refresh's failure after Rancher answered: building,
+// writing or delivering the routes.
+type publishError struct{ err error }
+
+func (e publishError) Error() string { return e.err.Error() }
+func (e publishError) Unwrap() error { return e.err }
 
 // wait long-polls for a version other than the one published. While a
 // removal is held it returns at the end of the hold too (due), so the
@@ -271,7 +306,9 @@ func (p *Publisher) refresh(ctx context.Context) error {
 		return err
 	}
 	fetch := time.Since(t0)
-	err = p.publish(snap)
+	if err = p.publish(snap); err != nil {
+		err = publishError{err}
+	}
 	p.stages.fetch = fetch
 	if heapAllocs()-allocated >= releaseAfter {
 		p.release = time.AfterFunc(releaseDelay, releaseMemory)
@@ -320,63 +357,32 @@ func heapAllocs() uint64 {
 
 func (p *Publisher) publish(snap *rancher.Snapshot) error {
 	var st stages
-	t := time.Now()
-	lap := func(d *time.Duration) {
-		now := time.Now()
-		*d += now.Sub(t)
-		t = now
-	}
+	l := lapper{time.Now()}
 	version := snap.Version // the snapshot is not kept past the build
 	res := routes.Build(snap, p.Options)
 	p.logWarnings(res.Warnings)
 	if p.Resolver != nil && !p.Resolver() {
 		routes.DropResolver(res.Config, "acme")
 	}
-	lap(&st.build)
+	l.lap(&st.build)
 	if !p.loaded {
 		p.goodIndex, p.loaded = p.loadExisting(), true
 		p.lastIndex = p.goodIndex
 	}
 	v := p.judge(res.Config)
-	lap(&st.diff)
+	l.lap(&st.diff)
 	// Credential files first (the new configuration names them).
 	if _, err := writeCredentials(p.Options.CredentialDir, res.Credentials); err != nil {
 		return err
 	}
-	delivered := false
-	if p.Deliver != nil && !v.union {
-		// Delivered before the durable copy is encoded and written: the
-		// push is what Traefik waits for, the file only what a restart
-		// reads (at 10,000 services its encoding, index and write are
-		// about 0.1 s of a change→live of ~1.6 s). A held removal's union
-		// exists only as TOML: it is delivered once written, below.
-		if err := p.Deliver(res.Config); err != nil {
-			return err
-		}
-		delivered = true
-	}
-	lap(&st.deliver)
-	b, err := routes.Encode(res.Config)
+	delivered, err := p.deliverFirst(res.Config, v)
 	if err != nil {
 		return err
 	}
-	routers := httpRouters(res.Config) // indexRoutersSized's hint
-
-	res.Config = nil // the tree is done with: only its encoding and index live on
-	if v.union {
-		if b, err = p.unionHeld(b); err != nil {
-			return err
-		}
-	}
-	lap(&st.encode)
-	idx, err := indexRoutersSized(b, routers)
+	l.lap(&st.deliver)
+	b, idx, changed, err := p.durable(&res, v, &st, &l)
 	if err != nil {
-		return fmt.Errorf("indexing the routes: %w", err)
-	}
-	lap(&st.diff)
-	changed, err := p.writeRoutes(b)
-	if err != nil {
-		return err
+		return p.undeliver(delivered, err)
 	}
 	if !delivered {
 		if err := p.deliver(b); err != nil {
@@ -389,7 +395,7 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 	if v.held == nil {
 		p.removeStaleCredentials(res.Credentials)
 	}
-	lap(&st.write)
+	l.lap(&st.write)
 	if v.note != nil {
 		v.note(p.log())
 	}
@@ -402,9 +408,74 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 		p.goodIndex, p.heldFile = idx, nil
 	}
 	p.version = version
-	lap(&st.diff)
+	l.lap(&st.diff)
 	p.stages = st
 	return nil
+}
+
+// lapper times a publish's stages: lap adds the time since the last lap
+// to d.
+type lapper struct{ t time.Time }
+
+func (l *lapper) lap(d *time.Duration) {
+	now := time.Now()
+	*d += now.Sub(l.t)
+	l.t = now
+}
+
+// deliverFirst hands cfg to Deliver before the durable copy is encoded
+// and written, and reports whether it did: the push is what Traefik waits
+// for, the file only what a restart reads (at 10,000 services its
+// encoding, index and write are about 0.1 s of a change→live of ~1.5 s).
+// A held removal's union exists only as TOML: it is delivered once
+// written (deliver).
+func (p *Publisher) deliverFirst(cfg map[string]any, v verdict) (bool, error) {
+	if p.Deliver == nil || v.union {
+		return false, nil
+	}
+	return true, p.Deliver(cfg)
+}
+
+// durable encodes the configuration (with a held removal's routers when
+// v says so), indexes it and writes it to Path. The tree is dropped once
+// encoded: only its encoding and index live on.
+func (p *Publisher) durable(res *routes.Result, v verdict, st *stages, l *lapper) (b []byte, idx routerIndex, changed bool, err error) {
+	if b, err = routes.Encode(res.Config); err != nil {
+		return nil, routerIndex{}, false, err
+	}
+	routers := httpRouters(res.Config) // indexRoutersSized's hint
+	res.Config = nil
+	if v.union {
+		if b, err = p.unionHeld(b); err != nil {
+			return nil, routerIndex{}, false, err
+		}
+	}
+	l.lap(&st.encode)
+	if idx, err = indexRoutersSized(b, routers); err != nil {
+		return nil, routerIndex{}, false, fmt.Errorf("indexing the routes: %w", err)
+	}
+	l.lap(&st.diff)
+	changed, err = p.writeRoutes(b)
+	return b, idx, changed, err
+}
+
+// undeliver follows a publish that was delivered but could not be
+// written (err): Deliver is handed the durable copy again — the last
+// configuration written, or none when there is no file — so that what
+// Traefik serves is what a restart would serve, and the next answer is
+// compared with what is live. It returns err, joined with its own failure.
+func (p *Publisher) undeliver(delivered bool, err error) error {
+	if !delivered {
+		return err
+	}
+	derr := p.DeliverExisting()
+	if _, serr := os.Stat(p.Path); errors.Is(serr, fs.ErrNotExist) {
+		derr = p.Deliver(map[string]any{}) // none written yet: a restart would serve none
+	}
+	if derr != nil {
+		return errors.Join(err, fmt.Errorf("handing back the last routes written: %w", derr))
+	}
+	return err
 }
 
 // loadExisting indexes the routers of a file left by an earlier run (for

@@ -82,14 +82,21 @@ func TestQualify(t *testing.T) {
 			if d := cmp.Diff(before, deepCopy(t, tt.in)); d != "" {
 				t.Errorf("the tree given was changed (-before +after):\n%s", d)
 			}
-			want, err := json.Marshal(tt.want)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got, err := AppendRoutes(nil, tt.in); err != nil || string(got) != string(want) {
-				t.Errorf("AppendRoutes: %v\n got  %s\n want %s", err, got, want)
-			}
+			appendsAs(t, tt.in, tt.want)
 		})
+	}
+}
+
+// appendsAs checks that AppendRoutes writes for in what json.Marshal
+// writes for want (Qualify's answer).
+func appendsAs(t *testing.T, in, want map[string]any) {
+	t.Helper()
+	w, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := AppendRoutes(nil, in); err != nil || string(got) != string(w) {
+		t.Errorf("AppendRoutes: %v\n got  %s\n want %s", err, got, w)
 	}
 }
 
