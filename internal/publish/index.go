@@ -45,7 +45,7 @@ func indexRoutersSized(encoded []byte, hint int) (routerIndex, error) {
 	routers := make([]router, 0, hint)
 	idx := routerIndex{}
 	err := tomlenc.TableBytes(encoded, 3, func(keys [][]byte, table []byte) {
-		switch proto := protocol(keys[0]); string(keys[1]) {
+		switch proto := tomlenc.Common(keys[0]); string(keys[1]) {
 		case "routers":
 			routers = append(routers, router{proto, keys[2], table})
 		case "services":
@@ -75,20 +75,6 @@ func indexRoutersSized(encoded []byte, hint int) (routerIndex, error) {
 		idx.routers[string(key)] = h.Sum64()
 	}
 	return idx, nil
-}
-
-// protocol is string(k) for a protocol's key, without an allocation for
-// the usual ones.
-func protocol(k []byte) string {
-	switch string(k) {
-	case "http":
-		return "http"
-	case "tcp":
-		return "tcp"
-	case "udp":
-		return "udp"
-	}
-	return string(k)
 }
 
 // httpRouters is the number of HTTP routers of cfg.

@@ -363,22 +363,35 @@ func (s *scanner) optString(what string) (string, error) {
 // optWord is optString for a field of few values (a state, a kind): one
 // of words comes back without an allocation.
 func (s *scanner) optWord(what string, words []string) (string, error) {
-	if s.peek() != '"' {
-		return s.optString(what)
-	}
-	raw, plain, err := s.rawString()
-	if err != nil || !plain {
-		if err == nil {
-			return unquote(raw)
-		}
-		return "", err
+	plain, str, err := s.optPlain(what)
+	if plain == nil {
+		return str, err
 	}
 	for _, w := range words {
-		if string(raw[1:len(raw)-1]) == w {
+		if string(plain) == w {
 			return w, nil
 		}
 	}
-	return string(raw[1 : len(raw)-1]), nil
+	return string(plain), nil
+}
+
+// optPlain is optString for callers that make a plain string their own
+// way: a string without escapes comes back as its bytes (plain, not
+// nil), anything else as optString answers it (str, err).
+func (s *scanner) optPlain(what string) (plain []byte, str string, err error) {
+	if s.peek() != '"' {
+		str, err = s.optString(what)
+		return nil, str, err
+	}
+	raw, isPlain, err := s.rawString()
+	if err != nil {
+		return nil, "", err
+	}
+	if !isPlain {
+		str, err = unquote(raw)
+		return nil, str, err
+	}
+	return raw[1 : len(raw)-1], "", nil
 }
 
 // skipOptString checks a string or null, and skips it.

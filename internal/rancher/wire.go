@@ -263,18 +263,11 @@ func (d *treeDecoder) labelValue() (string, error) {
 
 // optInterned is the scanner's optString, a short plain string interned.
 func (d *treeDecoder) optInterned(what string, max int) (string, error) {
-	s := d.s
-	if s.peek() != '"' {
-		return s.optString(what)
+	plain, str, err := d.s.optPlain(what)
+	if plain == nil {
+		return str, err
 	}
-	raw, plain, err := s.rawString()
-	if err != nil || !plain {
-		if err == nil {
-			return unquote(raw)
-		}
-		return "", err
-	}
-	return d.intern(raw[1:len(raw)-1], max), nil
+	return d.intern(plain, max), nil
 }
 
 // Interning, within one decode: every service of a large environment

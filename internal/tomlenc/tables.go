@@ -85,14 +85,14 @@ func under(raw, keys [][]byte) bool {
 func strs(raw [][]byte) []string {
 	out := make([]string, len(raw))
 	for i, k := range raw {
-		out[i] = common(k)
+		out[i] = Common(k)
 	}
 	return out
 }
 
-// common is string(k), without allocating for the keys every table of a
-// dynamic configuration begins with.
-func common(k []byte) string {
+// Common is string(k), without allocating for the keys every table of a
+// dynamic configuration begins with (protocols and sections).
+func Common(k []byte) string {
 	switch string(k) {
 	case "http":
 		return "http"
