@@ -171,24 +171,17 @@ func (p *Publisher) Run(ctx context.Context) error {
 // (the routes not written or not delivered) says so, not that Rancher is
 // down.
 func logFailure(log *slog.Logger, failures int, err error) {
+	msgs := [3]string{"Rancher did not answer; retrying", "Rancher is not answering; keeping the last good routes", "Rancher still not answering"}
 	if errors.As(err, new(publishError)) {
-		switch failures {
-		case 1:
-			log.Debug("the routes could not be published; retrying", "err", err)
-		case 2:
-			log.Warn("the routes could not be published; keeping the last good routes", "err", err)
-		default:
-			log.Debug("the routes still could not be published", "err", err)
-		}
-		return
+		msgs = [3]string{"the routes could not be published; retrying", "the routes could not be published; keeping the last good routes", "the routes still could not be published"}
 	}
 	switch failures {
 	case 1:
-		log.Debug("Rancher did not answer; retrying", "err", err)
+		log.Debug(msgs[0], "err", err)
 	case 2:
-		log.Warn("Rancher is not answering; keeping the last good routes", "err", err)
+		log.Warn(msgs[1], "err", err)
 	default:
-		log.Debug("Rancher still not answering", "err", err)
+		log.Debug(msgs[2], "err", err)
 	}
 }
 
