@@ -110,7 +110,11 @@ func (p *Publisher) First(ctx context.Context, wait time.Duration) {
 			return // stopping: Traefik will not start
 		}
 		if wctx.Err() != nil || time.Now().Add(retry.Delay()).After(deadline) {
-			log.Warn("no answer from Rancher yet: starting Traefik without fresh Rancher routes; they follow as soon as Rancher answers", "waited", time.Since(start).Round(time.Millisecond).String(), "limit", wait.String(), "err", err)
+			msg := "no answer from Rancher yet: starting Traefik without fresh Rancher routes; they follow as soon as Rancher answers"
+			if errors.As(err, new(publishError)) {
+				msg = "Rancher answered but the routes could not be published: starting Traefik without fresh Rancher routes; they follow once they can be"
+			}
+			log.Warn(msg, "waited", time.Since(start).Round(time.Millisecond).String(), "limit", wait.String(), "err", err)
 			return
 		}
 		if !retry.Wait(ctx) {
