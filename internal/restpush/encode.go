@@ -25,7 +25,9 @@ func AppendJSON(dst []byte, v any) ([]byte, error) {
 }
 
 // AppendRoutes appends cfg, a routes tree, to dst as the REST provider
-// takes it: exactly json.Marshal(Qualify(cfg)), without copying the tree
+// takes it: cfg with the references it does not define qualified
+// (qualifier) — exactly json.Marshal of Qualify's copy (the tests'
+// reference, qualify_ref_test.go) — without copying the tree
 // (each router, middleware and service is qualified as it is written).
 func AppendRoutes(dst []byte, cfg map[string]any) ([]byte, error) {
 	e := encoder{buf: dst}

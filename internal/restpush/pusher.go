@@ -50,7 +50,7 @@ type Pusher struct {
 }
 
 // Set makes cfg, a routes tree, the configuration to be live: with its
-// references to the file provider's objects qualified (Qualify; cfg is
+// references to the file provider's objects qualified (qualifier; cfg is
 // not changed), it is encoded as JSON (AppendRoutes: the bytes
 // json.Marshal gives) and pushed by Run.
 func (p *Pusher) Set(cfg map[string]any) error {

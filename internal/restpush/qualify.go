@@ -11,47 +11,21 @@ import (
 // user's own files in the watched directory.
 const FileProvider = "@file"
 
-// Qualify returns cfg, a routes tree, with its references to objects it
-// does not define itself as name@file. Published through the file
-// provider a bare name is looked up among the file provider's objects;
-// pushed to the REST provider it would be looked up among the REST
-// provider's (Traefik v3.6 pkg/provider: GetQualifiedName adds the
-// provider of the configuration that names it), where a middleware,
-// service, serversTransport or TLS option of a file is not. A name with
-// a provider already (api@internal, own@file) and the TLS option
-// "default" (Traefik's router.go takes it as is) are left alone.
-//
-// cfg is not changed: a table with a reference to qualify is copied, and
-// the others are shared (a routes Result's items may be the build
-// before's, reused).
-func Qualify(cfg map[string]any) map[string]any {
-	out := maps.Clone(cfg)
-	for _, proto := range protocols {
-		sec, _ := cfg[proto].(map[string]any)
-		if sec == nil {
-			continue
-		}
-		q := newQualifier(sec)
-		s := maps.Clone(sec)
-		for key, v := range sec {
-			if f := q.of(key); f != nil {
-				s[key] = eachTable(v, f)
-			}
-		}
-		out[proto] = s
-	}
-	return out
-}
-
-// protocols are the sections of a routes tree whose references are
-// qualified.
-var protocols = []string{"http", "tcp", "udp"}
-
+// isProtocol reports whether key is a section of a routes tree whose
+// references are qualified.
 func isProtocol(key string) bool { return key == "http" || key == "tcp" || key == "udp" }
 
-// qualifier qualifies the names one protocol's section does not define:
-// its services, middlewares and serversTransports tables are the names
-// it does.
+// qualifier qualifies the names one protocol's section does not define
+// (its services, middlewares and serversTransports tables are the names
+// it does) as name@file. Published through the file provider a bare name
+// is looked up among the file provider's objects; pushed to the REST
+// provider it would be looked up among the REST provider's (Traefik v3.6
+// pkg/provider: GetQualifiedName adds the provider of the configuration
+// that names it), where a middleware, service, serversTransport or TLS
+// option of a file is not. A name with a provider already (api@internal,
+// own@file) and the TLS option "default" (Traefik's router.go takes it as
+// is) are left alone. A table it changes is copied; the tree is not
+// changed.
 type qualifier struct {
 	services, middlewares, transports map[string]any
 }
@@ -222,20 +196,4 @@ func qualify(name string, local map[string]any) string {
 		return name
 	}
 	return name + FileProvider
-}
-
-// eachTable is a section's name → table map with f applied to each table.
-func eachTable(v any, f func(map[string]any) map[string]any) any {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return v
-	}
-	out := make(map[string]any, len(m))
-	for k, e := range m {
-		if t, ok := e.(map[string]any); ok {
-			e = f(t)
-		}
-		out[k] = e
-	}
-	return out
 }
