@@ -21,6 +21,7 @@ import (
 	"rancher-traefik/internal/backoff"
 	"rancher-traefik/internal/rancher"
 	"rancher-traefik/internal/routes"
+	"rancher-traefik/internal/tomlenc"
 )
 
 // Source is where snapshots come from (the metadata service).
@@ -298,6 +299,7 @@ func (p *Publisher) refresh(ctx context.Context) error {
 	p.cancelRelease()
 	t0 := time.Now()
 	allocated := heapAllocs()
+	first := p.version == "" // nothing published yet: start-up
 	snap, err := p.Source.Snapshot(ctx)
 	if err != nil {
 		return err
@@ -307,7 +309,7 @@ func (p *Publisher) refresh(ctx context.Context) error {
 		err = publishError{err}
 	}
 	p.stages.fetch = fetch
-	if heapAllocs()-allocated >= releaseAfter {
+	if (first && err == nil) || heapAllocs()-allocated >= releaseAfter {
 		p.release = time.AfterFunc(releaseDelay, releaseMemory)
 	}
 	return err
@@ -315,7 +317,10 @@ func (p *Publisher) refresh(ctx context.Context) error {
 
 // releaseAfter is the allocation of one publish above which its memory is
 // returned to the system (a few hundred services; ten allocate about
-// 0.2 MB, a thousand about 11 MB).
+// 0.2 MB, a thousand about 11 MB). The first publish's is returned
+// whatever its size: with what start-up allocated before it (the
+// configuration rendered, the certificates read), a few MB the process
+// would otherwise keep while it idles.
 const releaseAfter = 8 << 20
 
 // releaseDelay is how long the memory of a large publish waits to be
@@ -331,8 +336,11 @@ const releaseDelay = time.Second
 // idles until the next change: with no allocation there is no collection
 // to lower the heap's goal, and the runtime keeps the heap for minutes.
 // The collection is of what is kept (router indexes), after the file is
-// written.
-func releaseMemory() { debug.FreeOSMemory() }
+// written; the encoder's buffers, kept for the next change, go first.
+func releaseMemory() {
+	tomlenc.Release()
+	debug.FreeOSMemory()
+}
 
 // cancelRelease cancels a pending releaseMemory.
 func (p *Publisher) cancelRelease() {

@@ -208,7 +208,7 @@ func subTablesParallel(b *bytes.Buffer, path []string, items []item) error {
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := min(w*per, len(ks)), min((w+1)*per, len(ks))
-		bufs[w] = chunkPool.Get().(*bytes.Buffer)
+		bufs[w] = getChunk()
 		wg.Go(func() {
 			// Each goroutine has its own path: subTables appends to it.
 			p := make([]string, len(path), len(path)+8)
@@ -224,15 +224,51 @@ func subTablesParallel(b *bytes.Buffer, path []string, items []item) error {
 				b.Write(bufs[w].Bytes())
 			}
 		}
-		bufs[w].Reset()
-		chunkPool.Put(bufs[w])
+		putChunk(bufs[w])
 	}
 	return err
 }
 
-// chunkPool keeps the chunk buffers of subTablesParallel between calls: a
-// publisher writes the same large tables at every change.
-var chunkPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// chunks keeps the chunk buffers of subTablesParallel between calls: a
+// publisher writes the same large tables at every change. They are held
+// until Release, not in a sync.Pool: a pool lets go of its buffers only
+// at the second collection after their use, and an idle process may not
+// collect for minutes, so a large environment's buffers (about its whole
+// encoding) would stay resident while it idles.
+var chunks struct {
+	sync.Mutex
+	free []*bytes.Buffer
+}
+
+// getChunk returns an empty chunk buffer, kept or new.
+func getChunk() *bytes.Buffer {
+	chunks.Lock()
+	defer chunks.Unlock()
+	if n := len(chunks.free); n > 0 {
+		b := chunks.free[n-1]
+		chunks.free = chunks.free[:n-1]
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+// putChunk keeps b for the next encoding.
+func putChunk(b *bytes.Buffer) {
+	b.Reset()
+	chunks.Lock()
+	defer chunks.Unlock()
+	chunks.free = append(chunks.free, b)
+}
+
+// Release lets go of the buffers kept between encodings, for their memory
+// to be returned to the system while the process idles; the next large
+// encoding makes new ones.
+func Release() {
+	chunks.Lock()
+	defer chunks.Unlock()
+	clear(chunks.free)
+	chunks.free = nil
+}
 
 func value(b *bytes.Buffer, v any) error {
 	switch x := v.(type) {
