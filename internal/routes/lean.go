@@ -287,6 +287,16 @@ func (p encodedPages) drop(middleware, router string) {
 	}
 }
 
+// ReleaseJSON lets go of the items' JSON, once assembled: the TOML is
+// assembled after it.
+func (enc *Encoded) ReleaseJSON() {
+	for _, s := range enc.sections {
+		for _, it := range s.Items {
+			it.JSON, it.Refs = nil, nil
+		}
+	}
+}
+
 // TOML is the configuration's routes file: what Encode writes for Build's
 // Config.
 func (enc *Encoded) TOML() ([]byte, error) {
