@@ -51,14 +51,15 @@ func AppendEncoded(dst []byte, enc *routes.Encoded) ([]byte, error) {
 		}
 		dst = append(appendString(dst, s.Name), ':', '{')
 		for k, it := range s.Items {
-			if it.JSONErr != nil {
-				return dst[:start], it.JSONErr
+			js, refs, err := it.JSON()
+			if err != nil {
+				return dst[:start], err
 			}
 			if k > 0 {
 				dst = append(dst, ',')
 			}
 			dst = append(appendString(dst, it.Name()), ':')
-			dst = appendQualified(dst, enc, s.Proto, it)
+			dst = appendQualified(dst, enc, s.Proto, js, refs)
 		}
 		dst = append(dst, '}')
 	}
@@ -70,16 +71,16 @@ func AppendEncoded(dst []byte, enc *routes.Encoded) ([]byte, error) {
 
 // appendQualified appends an item's JSON with each reference its protocol
 // does not define qualified.
-func appendQualified(dst []byte, enc *routes.Encoded, proto string, it *routes.EncodedItem) []byte {
+func appendQualified(dst []byte, enc *routes.Encoded, proto string, js []byte, refs []routes.NameRef) []byte {
 	from := 0
-	for _, r := range it.Refs {
-		dst = append(dst, it.JSON[from:r.At]...)
+	for _, r := range refs {
+		dst = append(dst, js[from:r.At]...)
 		if !enc.Defines(proto, r.Section, r.Name) {
 			dst = append(dst, FileProvider...)
 		}
 		from = r.At
 	}
-	return append(dst, it.JSON[from:]...)
+	return append(dst, js[from:]...)
 }
 
 // EncodedSize is about the size of enc's JSON: a buffer of it holds
@@ -89,7 +90,8 @@ func EncodedSize(enc *routes.Encoded) int {
 	for _, s := range enc.Sections() {
 		n += len(s.Proto) + len(s.Name) + 8
 		for _, it := range s.Items {
-			n += len(it.JSON) + len(FileProvider)*len(it.Refs) + len(it.Name()) + 4
+			js, refs, _ := it.JSON()
+			n += len(js) + len(FileProvider)*len(refs) + len(it.Name()) + 4
 		}
 	}
 	return n

@@ -2,10 +2,7 @@ package routes
 
 import (
 	"bytes"
-	"cmp"
-	"fmt"
 	"slices"
-	"strings"
 	"sync"
 
 	"rancher-traefik/internal/rancher"
@@ -19,9 +16,9 @@ import (
 // checkErrorPages) but encodes each service's items in the parallel stage,
 // right after its translation, and lets go of their maps at once: what
 // lives on is the items' bytes (about the size of the routes file) and an
-// index of their names. Assembled in name order under their protocols'
-// and sections' headers, they are byte for byte what Encode (and, for REST
-// delivery, restpush.AppendRoutes) writes for Build's tree
+// index of their names (encoded.go). Assembled in name order under their
+// protocols' and sections' headers, they are byte for byte what Encode
+// (and, for REST delivery, restpush.AppendRoutes) writes for Build's tree
 // (TestEncodedIsBuild).
 
 // ItemJSON appends to dst one item of a protocol's section (a router,
@@ -45,45 +42,15 @@ type EncodeOptions struct {
 	// JSON, if set, also encodes each item for REST delivery: file
 	// delivery does not pay for it.
 	JSON ItemJSON
-	// Release lets the build drop each service's containers and labels
-	// from the snapshot once the service is translated (the snapshot is
-	// then the build's: the publisher's, which it keeps no longer). They
-	// are about 70% of a snapshot; without them it shrinks while the
-	// encodings grow. No other service's translation reads them but the
-	// index of v1 backends, which is then built first (buildIfPages).
+	// Release lets the build clear each service of the snapshot but its
+	// name and stack once it is translated (the snapshot is then the
+	// build's: the publisher's, which it keeps no longer). Labels and
+	// containers are about 70% of a snapshot; without them it shrinks
+	// while the encodings grow. No other service's translation reads them
+	// but the index of v1 backends, which is then built first
+	// (buildIfPages).
 	Release bool
 }
-
-// Encoded is one snapshot's configuration as its items' encodings: the
-// TOML (and JSON) Build's tree would give, without the tree.
-type Encoded struct {
-	Servers     map[string]int
-	Warnings    []Warning
-	Credentials Credentials
-	sections    []*Section // sorted by protocol, then section
-	index       map[[2]string]*Section
-}
-
-// Section is one protocol's section (http routers, …) with its items
-// sorted by name.
-type Section struct {
-	Proto, Name string
-	Items       []*EncodedItem
-	byName      map[string]*EncodedItem // merged, less those an error page drop removed
-}
-
-// EncodedItem is one router, service or middleware, encoded.
-type EncodedItem struct {
-	fragItem        // its names, and its map while checkErrorPages may change it (else nil)
-	toml     []byte // what tomlenc.Encode writes for it, its header included
-	tomlErr  error  // encoding it failed: TOML fails, as Encode would
-	JSON     []byte // restpush.AppendRoutes's bytes, references bare (Refs)
-	Refs     []NameRef
-	JSONErr  error // encoding it as JSON failed: so does the assembly
-}
-
-// Name is the item's name in its section.
-func (it *EncodedItem) Name() string { return it.name }
 
 // BuildEncoded is Build, encoded (see the top of this file): the same
 // warnings, servers and credentials, and a configuration whose TOML
@@ -101,11 +68,11 @@ func BuildEncoded(snap *rancher.Snapshot, o Options, e EncodeOptions) *Encoded {
 			out.frag = nil // its maps: encoded
 		}
 		if e.Release {
-			snap.Services[i].Containers, snap.Services[i].Labels = nil, nil
+			s := &snap.Services[i]
+			*s = rancher.Service{Name: s.Name, Stack: s.Stack} // what mergeAll reads
 		}
 	})
-	enc := &Encoded{}
-	enc.makeSections(outs, items)
+	enc := newEncoded(outs, items)
 	var merged map[serviceKey]bool
 	enc.Servers, enc.Warnings, enc.Credentials, merged = mergeAll(snap, outs, func(i int) error { return enc.merge(items[i]) })
 	enc.pruneSections()
@@ -144,7 +111,7 @@ func encodeService(frag *fragment, e EncodeOptions) []EncodedItem {
 	spans := slices.Grow(sc.spans[:0], len(out))[:len(out)]
 	sc.spans = spans
 	for k, it := range frag.items {
-		out[k].fragItem = fragItem{proto: it.proto, section: it.section, name: it.name}
+		out[k].name, out[k].key = it.name, keyOf(it.proto, it.section)
 		if deferred(it) {
 			out[k].val = it.val
 			continue
@@ -157,19 +124,25 @@ func encodeService(frag *fragment, e EncodeOptions) []EncodedItem {
 	tb, jb := bytes.Clone(sc.toml.Bytes()), slices.Clone(sc.json)
 	for k, s := range spans {
 		if out[k].val == nil {
-			out[k].toml, out[k].JSON = tb[s.t0:s.t1:s.t1], jb[s.j0:s.j1:s.j1]
+			out[k].toml = tb[s.t0:s.t1:s.t1]
+			if e.JSON != nil {
+				out[k].more.json = jb[s.j0:s.j1:s.j1]
+			}
 		}
 	}
 	return out
 }
 
 // encode appends item val's TOML (and JSON, when asked for) to the
-// scratch buffers, and sets it's references and errors.
+// scratch buffers, and notes its references and errors in it.
 func (sc *encodeScratch) encode(it *EncodedItem, val map[string]any, e EncodeOptions) {
-	sc.path = append(sc.path[:0], it.proto, it.section, it.name)
-	it.tomlErr = tomlenc.EncodeTable(&sc.toml, sc.path, val)
+	sc.path = append(sc.path[:0], it.key.proto, it.key.section, it.name)
+	if err := tomlenc.EncodeTable(&sc.toml, sc.path, val); err != nil {
+		it.extra().tomlErr = err
+	}
 	if e.JSON != nil {
-		sc.json, it.Refs, it.JSONErr = e.JSON(sc.json, it.section, val)
+		m := it.extra()
+		sc.json, m.refs, m.jsonErr = e.JSON(sc.json, it.key.section, val)
 	}
 }
 
@@ -179,75 +152,22 @@ func deferred(it fragItem) bool {
 	return it.proto == "http" && it.section == "routers" && mayLoseReference(it.val)
 }
 
-// makeSections makes, before any merge, each section the services to
-// merge have items in, with room for all of them (as sizedSections).
-func (enc *Encoded) makeSections(outs []serviceOut, items [][]EncodedItem) {
-	counts := map[[2]string]int{}
-	for i := range outs {
-		for _, it := range items[i] { // none for a service not to merge
-			counts[[2]string{it.proto, it.section}]++
-		}
-	}
-	enc.index = make(map[[2]string]*Section, len(counts))
-	for ps, n := range counts {
-		s := &Section{Proto: ps[0], Name: ps[1], byName: make(map[string]*EncodedItem, n)}
-		enc.index[ps], enc.sections = s, append(enc.sections, s)
-	}
-	slices.SortFunc(enc.sections, func(a, b *Section) int {
-		return cmp.Or(strings.Compare(a.Proto, b.Proto), strings.Compare(a.Name, b.Name))
-	})
-}
-
 // merge adds a service's items, or none when one of their names is taken
 // (mergeChecked's rule and message).
 func (enc *Encoded) merge(items []EncodedItem) error {
-	err := firstTaken(len(items), func(k int) *fragItem { return &items[k].fragItem }, func(it *fragItem) bool {
-		return enc.Defines(it.proto, it.section, it.name)
-	})
+	err := firstTaken(len(items), func(k int) (string, string, string) {
+		it := &items[k]
+		return it.key.proto, it.key.section, it.name
+	}, func(proto, section, name string) bool { return enc.Defines(proto, section, name) })
 	if err != nil {
 		return err
 	}
 	for k := range items {
 		it := &items[k]
-		enc.index[[2]string{it.proto, it.section}].byName[it.name] = it
+		enc.index[*it.key].byName[it.name] = it
 	}
 	return nil
 }
-
-// pruneSections removes the sections no service merged into, as Build's
-// pruneSections (before the error pages: a section they empty stays).
-func (enc *Encoded) pruneSections() {
-	enc.sections = slices.DeleteFunc(enc.sections, func(s *Section) bool {
-		if len(s.byName) == 0 {
-			delete(enc.index, [2]string{s.Proto, s.Name})
-			return true
-		}
-		return false
-	})
-}
-
-// Defines reports whether the configuration has the item proto, section,
-// name.
-func (enc *Encoded) Defines(proto, section, name string) bool {
-	s := enc.index[[2]string{proto, section}]
-	if s == nil {
-		return false
-	}
-	_, ok := s.byName[name]
-	return ok
-}
-
-// Count is the number of items of a protocol's section.
-func (enc *Encoded) Count(proto, section string) int {
-	if s := enc.index[[2]string{proto, section}]; s != nil {
-		return len(s.byName)
-	}
-	return 0
-}
-
-// Sections are the configuration's sections, in order, each with its
-// items sorted by name.
-func (enc *Encoded) Sections() []*Section { return enc.sections }
 
 // finish encodes the items that kept their maps for checkErrorPages, and
 // sorts every section's items by name.
@@ -260,11 +180,14 @@ func (enc *Encoded) finish(e EncodeOptions) {
 				sc.toml.Reset()
 				sc.json = sc.json[:0]
 				sc.encode(it, it.val, e)
-				it.toml, it.JSON, it.val = bytes.Clone(sc.toml.Bytes()), slices.Clone(sc.json), nil
+				it.toml, it.val = bytes.Clone(sc.toml.Bytes()), nil
+				if e.JSON != nil {
+					it.more.json = slices.Clone(sc.json)
+				}
 			}
 			s.Items = append(s.Items, it)
 		}
-		slices.SortFunc(s.Items, func(a, b *EncodedItem) int { return strings.Compare(a.name, b.name) })
+		slices.SortFunc(s.Items, compareNames)
 	}
 }
 
@@ -277,54 +200,12 @@ func (p encodedPages) has(section, name string) bool { return p.enc.Defines("htt
 // router kept its map: a router encoded already does not name it
 // (mayLoseReference).
 func (p encodedPages) drop(middleware, router string) {
-	if s := p.enc.index[[2]string{"http", "middlewares"}]; s != nil {
+	if s := p.enc.index[sectionKey{"http", "middlewares"}]; s != nil {
 		delete(s.byName, middleware)
 	}
-	if s := p.enc.index[[2]string{"http", "routers"}]; s != nil {
+	if s := p.enc.index[sectionKey{"http", "routers"}]; s != nil {
 		if it := s.byName[router]; it != nil && it.val != nil {
 			dropReference(it.val, middleware)
 		}
 	}
-}
-
-// ReleaseJSON lets go of the items' JSON, once assembled: the TOML is
-// assembled after it.
-func (enc *Encoded) ReleaseJSON() {
-	for _, s := range enc.sections {
-		for _, it := range s.Items {
-			it.JSON, it.Refs = nil, nil
-		}
-	}
-}
-
-// TOML is the configuration's routes file: what Encode writes for Build's
-// Config.
-func (enc *Encoded) TOML() ([]byte, error) {
-	size := len(preamble) + 1
-	for _, s := range enc.sections {
-		size += 2*len(s.Proto) + len(s.Name) + 9 // the headers above its items, at most
-		for _, it := range s.Items {
-			size += len(it.toml)
-		}
-	}
-	var b bytes.Buffer
-	b.Grow(size)
-	b.WriteString(preamble)
-	if len(enc.sections) == 0 {
-		return b.Bytes(), nil
-	}
-	b.WriteString("\n")
-	for i, s := range enc.sections {
-		if i == 0 || s.Proto != enc.sections[i-1].Proto {
-			tomlenc.Header(&b, []string{s.Proto})
-		}
-		tomlenc.Header(&b, []string{s.Proto, s.Name})
-		for _, it := range s.Items {
-			if it.tomlErr != nil {
-				return nil, fmt.Errorf("encoding routes: %w", it.tomlErr)
-			}
-			b.Write(it.toml)
-		}
-	}
-	return b.Bytes(), nil
 }

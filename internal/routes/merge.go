@@ -24,10 +24,12 @@ func sub(m map[string]any, keys ...string) map[string]any {
 func mergeChecked(dst map[string]any, frag *fragment) error {
 	items := frag.items
 	slices.SortFunc(items, compareItems)
-	err := firstTaken(len(items), func(i int) *fragItem { return &items[i] }, func(it *fragItem) bool {
-		d, _ := dst[it.proto].(map[string]any)
-		ds, _ := d[it.section].(map[string]any)
-		_, taken := ds[it.name]
+	err := firstTaken(len(items), func(i int) (string, string, string) {
+		return items[i].proto, items[i].section, items[i].name
+	}, func(proto, section, name string) bool {
+		d, _ := dst[proto].(map[string]any)
+		ds, _ := d[section].(map[string]any)
+		_, taken := ds[name]
 		return taken
 	})
 	if err != nil {
@@ -39,15 +41,15 @@ func mergeChecked(dst map[string]any, frag *fragment) error {
 	return nil
 }
 
-// firstTaken is the error for the first of a fragment's n items (item(i),
-// sorted by compareItems) whose name taken says is already another
-// service's: the first in sorted order, so the same snapshot always gives
-// the same warning. Both builds check names with it (mergeChecked, and
-// BuildEncoded's merge of names).
-func firstTaken(n int, item func(i int) *fragItem, taken func(it *fragItem) bool) error {
+// firstTaken is the error for the first of a fragment's n items (item(i):
+// protocol, section, name; sorted by compareItems) whose name taken says
+// is already another service's: the first in sorted order, so the same
+// snapshot always gives the same warning. Both builds check names with it
+// (mergeChecked, and BuildEncoded's merge of names).
+func firstTaken(n int, item func(i int) (proto, section, name string), taken func(proto, section, name string) bool) error {
 	for i := range n {
-		if it := item(i); taken(it) {
-			return fmt.Errorf("%s %s %q is already defined by another service", it.proto, it.section, it.name)
+		if proto, section, name := item(i); taken(proto, section, name) {
+			return fmt.Errorf("%s %s %q is already defined by another service", proto, section, name)
 		}
 	}
 	return nil
