@@ -85,9 +85,9 @@ type Publisher struct {
 // stages times one publish: the benchmark and the debug log report them.
 type stages struct {
 	fetch   time.Duration // request and decode of the metadata tree
-	build   time.Duration // routes.Build
+	build   time.Duration // routes.BuildEncoded: each service translated, its items encoded
 	diff    time.Duration // the guard's judgement and the change log's
-	encode  time.Duration // TOML
+	encode  time.Duration // the routes file assembled from the items (TOML)
 	write   time.Duration // the routes file (and a held union's hand-over)
 	deliver time.Duration // credential files, and Deliver's hand-over (REST delivery's JSON)
 }

@@ -2,11 +2,13 @@ package routes_test
 
 import (
 	"bytes"
+	"maps"
 	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"rancher-traefik/internal/rancher"
 	"rancher-traefik/internal/restpush"
 	"rancher-traefik/internal/routes"
 )
@@ -82,4 +84,37 @@ func credentials(c routes.Credentials) map[string]string {
 		out[p] = s.Reveal()
 	}
 	return out
+}
+
+// FuzzEncodedIsBuild holds BuildEncoded to Build for any one label, set
+// on two services (their names may collide) beside a service of error
+// pages, with and without HTTPS and the acme resolver dropped.
+func FuzzEncodedIsBuild(f *testing.F) {
+	f.Add("traefik.http.routers.r.rule", "Host(`a`)")
+	f.Add("traefik.frontend.errors.e.backend", "pages-st")
+	f.Add("traefik.http.routers.r.middlewares", "a@rancher,b@file,r-errors-x")
+	f.Add("traefik.http.middlewares.m.chain.middlewares", "x,y@file")
+	f.Add("traefik.http.routers.r.tls.certresolver", "acme")
+	f.Add("traefik.tcp.routers.r.rule", "HostSNI(`*`)")
+	f.Fuzz(func(t *testing.T, key, value string) {
+		svc := func(name string, labels map[string]string) rancher.Service {
+			l := map[string]string{"traefik.enable": "true", "traefik.frontend.errors.e.status": "500", "traefik.frontend.errors.e.backend": "pages-st"}
+			maps.Copy(l, labels)
+			return rancher.Service{Name: name, Stack: "st", Kind: "service", Ports: []string{"80/tcp"}, Labels: l,
+				Containers: []rancher.Container{{PrimaryIP: "10.0.0.1"}}}
+		}
+		snap := &rancher.Snapshot{Version: "1", Services: []rancher.Service{
+			svc("a", map[string]string{key: value}), svc("b", map[string]string{key: value}),
+			svc("pages", map[string]string{"traefik.port": "8080"}),
+		}}
+		for _, o := range []routes.Options{
+			{Domain: "example.com", HTTPS: true, ACME: true},
+			{Domain: "example.com", HTTPS: true, ACME: true, DropResolver: "acme", EntryPoints: map[string]string{"pg": "tcp", "dns": "udp"}},
+		} {
+			want := routes.Build(snap, o)
+			copied := *snap
+			copied.Services = slices.Clone(snap.Services)
+			checkEncoded(t, want, routes.BuildEncoded(&copied, o, routes.EncodeOptions{JSON: restpush.AppendItem, Release: true}), true)
+		}
+	})
 }
