@@ -56,20 +56,19 @@ func (b *v1Backends) find(name string) (string, bool) {
 
 // buildIfPages builds the index now when a service of the snapshot may
 // ask it (a label of an error page, traefik[.<segment>].frontend.errors.*,
-// in any case; rawmind0's services keep their v1 labels), and reports
-// whether it did: a build that lets go of each service's labels once it
-// is translated (EncodeOptions.Release) must not build it later from
-// what is left. Without such a label, find is never called.
-func (b *v1Backends) buildIfPages() bool {
+// in any case; rawmind0's services keep their v1 labels): a build that
+// lets go of each service's labels once it is translated
+// (EncodeOptions.Release) must not build it later from what is left.
+// Without such a label, find is never called.
+func (b *v1Backends) buildIfPages() {
 	for i := range b.snap.Services {
 		for k := range b.snap.Services[i].Labels {
 			if containsFold(k, "frontend.errors.") {
 				b.once.Do(b.build)
-				return true
+				return
 			}
 		}
 	}
-	return false
 }
 
 // containsFold reports whether s contains sub (lower case), whatever the
