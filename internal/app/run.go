@@ -85,7 +85,8 @@ func (a *App) assemble(ctx context.Context, cfg *config.Config, log *slog.Logger
 		return parts{}, err
 	}
 	if pub != nil && st.rest != nil {
-		pub.Deliver = st.rest.pusher.Set
+		pusher := st.rest.pusher
+		pub.Deliver = func(body []byte) error { pusher.SetJSON(body); return nil }
 	}
 	return parts{started: st, path: path, reaper: r, pub: pub, api: api}, nil
 }

@@ -144,14 +144,14 @@ func BenchmarkIndexRouters(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := routes.Build(snap, routes.Options{Domain: "example.com", HTTPS: true}).Config
-	enc, err := routes.Encode(cfg)
+	built := routes.BuildEncoded(snap, routes.Options{Domain: "example.com", HTTPS: true}, routes.EncodeOptions{})
+	enc, err := built.TOML()
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := indexRoutersSized(enc, httpRouters(cfg)); err != nil {
+		if _, err := indexRoutersSized(enc, built.Count("http", "routers")); err != nil {
 			b.Fatal(err)
 		}
 	}

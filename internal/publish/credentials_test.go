@@ -237,9 +237,9 @@ func TestHeldRemovalKeepsCredentialFiles(t *testing.T) {
 func TestDeliveredBeforeWrittenAfterCredentials(t *testing.T) {
 	p, _ := credPublisher(t)
 	var delivered int
-	p.Deliver = func(cfg map[string]any) error {
+	p.Deliver = func(body []byte) error {
 		delivered++
-		b, err := routes.Encode(cfg)
+		b, err := routes.Encode(deliveredTree(t, body))
 		if err != nil {
 			return err
 		}

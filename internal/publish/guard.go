@@ -43,7 +43,7 @@ type verdict struct {
 }
 
 // judge compares answer with the last configuration applied in full.
-func (p *Publisher) judge(answer map[string]any) verdict {
+func (p *Publisher) judge(answer *routes.Encoded) verdict {
 	removed := p.goodIndex.missing(answer)
 	baseline := p.goodIndex.routers
 	now := p.clock()

@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -43,6 +44,18 @@ func services(n int) []rancher.Service {
 }
 
 // fileState is what the routes file holds: router name → its servers' URLs.
+// deliveredTree is the configuration tree of a body handed to Deliver
+// (JSON), its lists of tables as decodeTOML gives them.
+func deliveredTree(t *testing.T, body []byte) map[string]any {
+	t.Helper()
+	var cfg map[string]any
+	if err := json.Unmarshal(body, &cfg); err != nil {
+		t.Fatalf("the body delivered is not JSON: %v", err)
+	}
+	normalize(cfg)
+	return cfg
+}
+
 func fileState(t *testing.T, path string) map[string][]string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -191,8 +204,8 @@ func runGuardCase(t *testing.T, tt guardCase) {
 	delivered := filepath.Join(t.TempDir(), "delivered.toml")
 	p := &Publisher{Options: routes.Options{Domain: "example.com"}, Path: filepath.Join(t.TempDir(), "rancher.toml"),
 		Guard: tt.guard, GuardHold: tt.hold, Log: slog.New(slog.NewTextHandler(logs, nil)), now: func() time.Time { return now },
-		Deliver: func(cfg map[string]any) error {
-			b, err := routes.Encode(cfg)
+		Deliver: func(body []byte) error {
+			b, err := routes.Encode(deliveredTree(t, body))
 			if err != nil {
 				return err
 			}
@@ -200,7 +213,8 @@ func runGuardCase(t *testing.T, tt guardCase) {
 		}}
 	for i, s := range tt.steps {
 		now = t0.Add(s.at)
-		if err := p.publish(&rancher.Snapshot{Version: fmt.Sprint(i), Services: s.services}); err != nil {
+		snap := &rancher.Snapshot{Version: fmt.Sprint(i), Services: slices.Clone(s.services)} // the publisher's to change
+		if err := p.publish(snap); err != nil {
 			t.Fatal(err)
 		}
 		if got, want := fileState(t, p.Path), state(s.want); !mapsEqual(got, want) {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"rancher-traefik/internal/routes"
 	"rancher-traefik/internal/tomlenc"
 )
 
@@ -77,13 +78,6 @@ func indexRoutersSized(encoded []byte, hint int) (routerIndex, error) {
 	return idx, nil
 }
 
-// httpRouters is the number of HTTP routers of cfg.
-func httpRouters(cfg map[string]any) int {
-	p, _ := cfg["http"].(map[string]any)
-	rs, _ := p["routers"].(map[string]any)
-	return len(rs)
-}
-
 // routerService is the service a router's TOML names: its own service
 // value, before any table below it. A name without escapes (every name
 // rancher-traefik makes) is returned in table, not copied.
@@ -120,24 +114,11 @@ func countServers(table []byte) int {
 	return n
 }
 
-// item is cfg[proto][section][name], or nil.
-func item(cfg map[string]any, proto, section, name string) any {
-	p, _ := cfg[proto].(map[string]any)
-	s, _ := p[section].(map[string]any)
-	return s[name]
-}
-
-// hasRouter reports whether cfg holds router ("http/NAME").
-func hasRouter(cfg map[string]any, router string) bool {
-	proto, name, _ := strings.Cut(router, "/")
-	return item(cfg, proto, "routers", name) != nil
-}
-
-// missing lists the routers of idx that cfg lacks, sorted.
-func (idx routerIndex) missing(cfg map[string]any) []string {
+// missing lists the routers of idx that answer lacks, sorted.
+func (idx routerIndex) missing(answer *routes.Encoded) []string {
 	var out []string
 	for r := range idx.routers {
-		if !hasRouter(cfg, r) {
+		if proto, name, _ := strings.Cut(r, "/"); !answer.Defines(proto, "routers", name) {
 			out = append(out, r)
 		}
 	}

@@ -20,11 +20,15 @@ import (
 
 	"rancher-traefik/internal/backoff"
 	"rancher-traefik/internal/rancher"
+	"rancher-traefik/internal/restpush"
 	"rancher-traefik/internal/routes"
 	"rancher-traefik/internal/tomlenc"
 )
 
-// Source is where snapshots come from (the metadata service).
+// Source is where snapshots come from (the metadata service). A snapshot
+// it returns is the publisher's: its build lets go of each service's
+// labels and containers once translated (routes.EncodeOptions.Release),
+// so a source must not hand out the same services twice.
 type Source interface {
 	Snapshot(ctx context.Context) (*rancher.Snapshot, error)
 	WaitVersion(ctx context.Context, old string, maxWait int) (string, error)
@@ -58,12 +62,12 @@ type Publisher struct {
 	Kick chan chan struct{}
 	// Deliver, if set, is handed each configuration written to Path
 	// (TRAEFIK_ROUTES_DELIVERY=rest: it is pushed to Traefik's REST
-	// provider, Path being the durable copy): after the credential files
-	// and before Path is written (a held removal's union, which exists
-	// only as TOML, after); when the write then fails, it is handed Path's
-	// configuration again (undeliver). It must not change the tree, which
-	// is encoded for Path after it returns.
-	Deliver func(cfg map[string]any) error
+	// provider, Path being the durable copy), as the JSON the REST
+	// provider takes (restpush.AppendRoutes's): after the credential
+	// files and before Path is written (a held removal's union, which
+	// exists only as TOML, after); when the write then fails, it is handed
+	// Path's configuration again (undeliver). It may keep body.
+	Deliver func(body []byte) error
 
 	version   string
 	loaded    bool         // the file left by an earlier run was read
@@ -81,9 +85,9 @@ type Publisher struct {
 // stages times one publish: the benchmark and the debug log report them.
 type stages struct {
 	fetch   time.Duration // request and decode of the metadata tree
-	build   time.Duration // routes.Build
+	build   time.Duration // routes.BuildEncoded: each service translated, its items encoded
 	diff    time.Duration // the guard's judgement and the change log's
-	encode  time.Duration // TOML
+	encode  time.Duration // the routes file assembled from the items (TOML)
 	write   time.Duration // the routes file (and a held union's hand-over)
 	deliver time.Duration // credential files, and Deliver's hand-over (REST delivery's JSON)
 }
@@ -364,28 +368,26 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 	var st stages
 	l := lapper{time.Now()}
 	version := snap.Version // the snapshot is not kept past the build
-	res := routes.Build(snap, p.Options)
-	p.logWarnings(res.Warnings)
-	if p.Resolver != nil && !p.Resolver() {
-		routes.DropResolver(res.Config, "acme")
-	}
+	enc := p.build(snap)
+	p.logWarnings(enc.Warnings)
 	l.lap(&st.build)
 	if !p.loaded {
 		p.goodIndex, p.loaded = p.loadExisting(), true
 		p.lastIndex = p.goodIndex
 	}
-	v := p.judge(res.Config)
+	v := p.judge(enc)
 	l.lap(&st.diff)
 	// Credential files first (the new configuration names them).
-	if _, err := writeCredentials(p.Options.CredentialDir, res.Credentials); err != nil {
+	creds := enc.Credentials
+	if _, err := writeCredentials(p.Options.CredentialDir, creds); err != nil {
 		return err
 	}
-	delivered, err := p.deliverFirst(res.Config, v)
+	delivered, err := p.deliverFirst(enc, v)
 	if err != nil {
 		return err
 	}
 	l.lap(&st.deliver)
-	b, idx, changed, err := p.durable(&res, v, &st, &l)
+	b, idx, changed, err := p.durable(enc, v, &st, &l)
 	if err != nil {
 		return p.undeliver(delivered, err)
 	}
@@ -398,7 +400,7 @@ func (p *Publisher) publish(snap *rancher.Snapshot) error {
 	// place — not while a removal is held: the held routers still name the
 	// files of the configuration before.
 	if v.held == nil {
-		p.removeStaleCredentials(res.Credentials)
+		p.removeStaleCredentials(creds)
 	}
 	l.lap(&st.write)
 	if v.note != nil {
@@ -428,28 +430,48 @@ func (l *lapper) lap(d *time.Duration) {
 	l.t = now
 }
 
-// deliverFirst hands cfg to Deliver before the durable copy is encoded
-// and written, and reports whether it did: the push is what Traefik waits
-// for, the file only what a restart reads (at 10,000 services its
-// encoding, index and write are about 0.1 s of a change→live of ~1.5 s).
-// A held removal's union exists only as TOML: it is delivered once
-// written (deliver).
-func (p *Publisher) deliverFirst(cfg map[string]any, v verdict) (bool, error) {
+// build translates snap into its configuration's encodings: the routes
+// file's, and the REST provider's when there is a Deliver. Without the
+// acme resolver in the running Traefik (Resolver), routers lose
+// tls.certResolver=acme.
+func (p *Publisher) build(snap *rancher.Snapshot) *routes.Encoded {
+	o := p.Options
+	if p.Resolver != nil && !p.Resolver() {
+		o.DropResolver = "acme"
+	}
+	e := routes.EncodeOptions{Release: true} // snap is the publisher's (Source), and not used after
+	if p.Deliver != nil {
+		e.JSON = restpush.AppendItem
+	}
+	return routes.BuildEncoded(snap, o, e)
+}
+
+// deliverFirst hands the configuration to Deliver before the durable copy
+// is assembled and written, and reports whether it did: the push is what
+// Traefik waits for, the file only what a restart reads (at 10,000
+// services its encoding, index and write are about 0.1 s of a
+// change→live of ~1.5 s). A held removal's union exists only as TOML: it
+// is delivered once written (deliver).
+func (p *Publisher) deliverFirst(enc *routes.Encoded, v verdict) (bool, error) {
 	if p.Deliver == nil || v.union {
 		return false, nil
 	}
-	return true, p.Deliver(cfg)
+	body, err := restpush.AppendEncoded(make([]byte, 0, restpush.EncodedSize(enc)), enc)
+	if err != nil {
+		return false, fmt.Errorf("encoding the routes as JSON: %w", err)
+	}
+	enc.ReleaseJSON() // the body is the JSON from here
+	return true, p.Deliver(body)
 }
 
-// durable encodes the configuration (with a held removal's routers when
-// v says so), indexes it and writes it to Path. The tree is dropped once
-// encoded: only its encoding and index live on.
-func (p *Publisher) durable(res *routes.Result, v verdict, st *stages, l *lapper) (b []byte, idx routerIndex, changed bool, err error) {
-	if b, err = routes.Encode(res.Config); err != nil {
+// durable assembles the routes file (with a held removal's routers when
+// v says so), indexes it and writes it to Path. Only the file and its
+// index live on.
+func (p *Publisher) durable(enc *routes.Encoded, v verdict, st *stages, l *lapper) (b []byte, idx routerIndex, changed bool, err error) {
+	if b, err = enc.TOML(); err != nil {
 		return nil, routerIndex{}, false, err
 	}
-	routers := httpRouters(res.Config) // indexRoutersSized's hint
-	res.Config = nil
+	routers := enc.Count("http", "routers") // indexRoutersSized's hint
 	if v.union {
 		if b, err = p.unionHeld(b); err != nil {
 			return nil, routerIndex{}, false, err
@@ -475,7 +497,7 @@ func (p *Publisher) undeliver(delivered bool, err error) error {
 	}
 	derr := p.DeliverExisting()
 	if _, serr := os.Stat(p.Path); errors.Is(serr, fs.ErrNotExist) {
-		derr = p.Deliver(map[string]any{}) // none written yet: a restart would serve none
+		derr = p.deliverTree(map[string]any{}) // none written yet: a restart would serve none
 	}
 	if derr != nil {
 		return errors.Join(err, fmt.Errorf("handing back the last routes written: %w", derr))

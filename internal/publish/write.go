@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"rancher-traefik/internal/atomicfile"
+	"rancher-traefik/internal/restpush"
 )
 
 // writeRoutes puts b in place as the routes file, only when it changed,
@@ -40,7 +41,20 @@ func (p *Publisher) deliver(b []byte) error {
 	if err := decodeTOML(b, &tree); err != nil {
 		return fmt.Errorf("reading back the routes to deliver: %w", err)
 	}
-	return p.Deliver(tree)
+	return p.deliverTree(tree)
+}
+
+// deliverTree hands Deliver a configuration tree (read from a routes
+// file) as JSON.
+func (p *Publisher) deliverTree(tree map[string]any) error {
+	if tree == nil {
+		tree = map[string]any{} // an empty file: no routes, not null
+	}
+	body, err := restpush.AppendRoutes(nil, tree)
+	if err != nil {
+		return fmt.Errorf("encoding the routes as JSON: %w", err)
+	}
+	return p.Deliver(body)
 }
 
 // DeliverExisting hands Deliver the routes file an earlier run left (the
@@ -62,5 +76,5 @@ func (p *Publisher) DeliverExisting() error {
 	if err := decodeTOML(b, &tree); err != nil {
 		return fmt.Errorf("reading %s: %w", p.Path, err)
 	}
-	return p.Deliver(tree)
+	return p.deliverTree(tree)
 }

@@ -106,8 +106,8 @@ func TestUndeliveredWhenNotWritten(t *testing.T) {
 			var handed []int // routers in each configuration handed to Deliver
 			p := &Publisher{Options: routes.Options{Domain: "example.com"}, Path: long,
 				Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-				Deliver: func(cfg map[string]any) error {
-					http, _ := cfg["http"].(map[string]any)
+				Deliver: func(body []byte) error {
+					http, _ := deliveredTree(t, body)["http"].(map[string]any)
 					rs, _ := http["routers"].(map[string]any)
 					handed = append(handed, len(rs))
 					return nil

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"rancher-traefik/internal/routes"
 )
 
 // AppendJSON appends v, a routes tree, to dst as JSON: exactly the bytes
@@ -71,6 +73,10 @@ func (e *encoder) routes(cfg map[string]any) error {
 // encoder writes one tree into buf.
 type encoder struct {
 	buf []byte
+	// refs are the references written for the assembly (nameRef), at
+	// offsets from base (AppendItem).
+	refs []routes.NameRef
+	base int
 	// items[d] is the reused key list of the table at depth d.
 	items [][]item
 	depth int
@@ -103,6 +109,9 @@ func (e *encoder) value(v any) error {
 		e.strings(x)
 	case []map[string]any:
 		return e.tables(x)
+	case nameRef:
+		e.buf = appendString(e.buf, x.name)
+		e.refs = append(e.refs, routes.NameRef{At: len(e.buf) - 1 - e.base, Section: x.table, Name: x.name})
 	default:
 		return e.number(v)
 	}

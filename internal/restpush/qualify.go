@@ -27,15 +27,40 @@ func isProtocol(key string) bool { return key == "http" || key == "tcp" || key =
 // is) are left alone. A table it changes is copied; the tree is not
 // changed.
 type qualifier struct {
-	services, middlewares, transports map[string]any
+	services, middlewares, transports local
+}
+
+// local is one table of a protocol's section that references may name.
+type local struct {
+	names map[string]any
+	// table, when set, is the table's key, its names unknown yet: an item
+	// encoded on its own (AppendItem) leaves its references to it for the
+	// assembly (nameRef), which knows every item of the section.
+	table string
 }
 
 func newQualifier(sec map[string]any) qualifier {
-	t := func(key string) map[string]any {
+	t := func(key string) local {
 		m, _ := sec[key].(map[string]any)
-		return m
+		return local{names: m}
 	}
 	return qualifier{services: t("services"), middlewares: t("middlewares"), transports: t("serversTransports")}
+}
+
+// deferredQualifier is the qualifier of an item encoded on its own.
+var deferredQualifier = qualifier{services: local{table: "services"}, middlewares: local{table: "middlewares"}, transports: local{table: "serversTransports"}}
+
+// nameRef is a reference to a name of local.table, left to the assembly
+// (AppendItem's refs).
+type nameRef struct{ table, name string }
+
+// of qualifies name: it, name@file, or a nameRef when that is decided
+// when the items are assembled.
+func (l local) of(name string) any {
+	if l.table != "" && needsProvider(name) {
+		return nameRef{l.table, name}
+	}
+	return qualify(name, l.names)
 }
 
 // of is what qualifies each table of the section's key (routers,
@@ -58,7 +83,7 @@ func (q qualifier) router(r map[string]any) map[string]any {
 	c.list("middlewares", q.middlewares)
 	c.sub("tls", func(tls cow) cow {
 		if o, _ := tls.m["options"].(string); o != "default" {
-			tls.str("options", nil)
+			tls.str("options", local{})
 		}
 		return tls
 	})
@@ -104,24 +129,28 @@ func (c *cow) set(key string, v any) {
 }
 
 // str qualifies the name at key.
-func (c *cow) str(key string, local map[string]any) {
+func (c *cow) str(key string, l local) {
 	if s, ok := c.m[key].(string); ok {
-		if q := qualify(s, local); q != s {
+		if q := l.of(s); q != any(s) {
 			c.set(key, q)
 		}
 	}
 }
 
 // list qualifies the names of the list at key: a list with a name to
-// qualify is copied.
-func (c *cow) list(key string, local map[string]any) {
-	switch l := c.m[key].(type) {
+// qualify is copied (as a []any when a reference is left to the assembly).
+func (c *cow) list(key string, l local) {
+	switch v := c.m[key].(type) {
 	case []string:
+		if l.table != "" {
+			c.anyList(key, toAny(v), l)
+			return
+		}
 		var out []string
-		for i, s := range l {
-			if q := qualify(s, local); q != s {
+		for i, s := range v {
+			if q := qualify(s, l.names); q != s {
 				if out == nil {
-					out = slices.Clone(l)
+					out = slices.Clone(v)
 				}
 				out[i] = q
 			}
@@ -130,19 +159,34 @@ func (c *cow) list(key string, local map[string]any) {
 			c.set(key, out)
 		}
 	case []any:
-		var out []any
-		for i, e := range l {
-			if s, ok := e.(string); ok && qualify(s, local) != s {
+		c.anyList(key, v, l)
+	}
+}
+
+// anyList is list for a []any.
+func (c *cow) anyList(key string, v []any, l local) {
+	var out []any
+	for i, e := range v {
+		if s, ok := e.(string); ok {
+			if q := l.of(s); q != any(s) {
 				if out == nil {
-					out = slices.Clone(l)
+					out = slices.Clone(v)
 				}
-				out[i] = qualify(s, local)
+				out[i] = q
 			}
 		}
-		if out != nil {
-			c.set(key, out)
-		}
 	}
+	if out != nil {
+		c.set(key, out)
+	}
+}
+
+func toAny(l []string) []any {
+	out := make([]any, len(l))
+	for i, s := range l {
+		out[i] = s
+	}
+	return out
 }
 
 // sub applies f to the table at key, and keeps its copy if f changed it.
@@ -189,7 +233,7 @@ func (c *cow) tables(key string, f func(cow) cow) {
 // qualify is name, with FileProvider when it has no provider and is not
 // among local.
 func qualify(name string, local map[string]any) string {
-	if name == "" || strings.Contains(name, "@") {
+	if !needsProvider(name) {
 		return name
 	}
 	if _, own := local[name]; own {
@@ -197,3 +241,7 @@ func qualify(name string, local map[string]any) string {
 	}
 	return name + FileProvider
 }
+
+// needsProvider reports whether name lacks a provider: one that its
+// protocol does not define is the file provider's.
+func needsProvider(name string) bool { return name != "" && !strings.Contains(name, "@") }

@@ -8,6 +8,9 @@ import (
 	"rancher-traefik/internal/tomlenc"
 )
 
+// preamble begins every routes file.
+const preamble = "# Routes from Rancher, written by rancher-traefik. Do not edit: the next\n# change in Rancher replaces this file.\n"
+
 // Encode writes the configuration as TOML with sorted keys: the same
 // configuration always gives the same bytes.
 func Encode(cfg map[string]any) ([]byte, error) {
@@ -16,7 +19,7 @@ func Encode(cfg map[string]any) ([]byte, error) {
 	// benchmarks' environments): one allocation for most, and a large
 	// environment's encoding is not held twice while the buffer grows.
 	b.Grow(700 * countRouters(cfg))
-	b.WriteString("# Routes from Rancher, written by rancher-traefik. Do not edit: the next\n# change in Rancher replaces this file.\n")
+	b.WriteString(preamble)
 	if len(cfg) == 0 {
 		return b.Bytes(), nil
 	}

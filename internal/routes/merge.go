@@ -20,20 +20,20 @@ func sub(m map[string]any, keys ...string) map[string]any {
 
 // mergeChecked adds a service's fragment to the whole configuration. A
 // router, service or middleware name that is already taken fails the whole
-// fragment, so one service cannot change another's routes. The first taken
-// name in sorted order is the one reported, so the same snapshot always
-// gives the same warning.
+// fragment, so one service cannot change another's routes (firstTaken).
 func mergeChecked(dst map[string]any, frag *fragment) error {
 	items := frag.items
 	slices.SortFunc(items, compareItems)
-	for _, it := range items {
-		if d, ok := dst[it.proto].(map[string]any); ok {
-			if ds, ok := d[it.section].(map[string]any); ok {
-				if _, taken := ds[it.name]; taken {
-					return fmt.Errorf("%s %s %q is already defined by another service", it.proto, it.section, it.name)
-				}
-			}
-		}
+	err := firstTaken(len(items), func(i int) (string, string, string) {
+		return items[i].proto, items[i].section, items[i].name
+	}, func(proto, section, name string) bool {
+		d, _ := dst[proto].(map[string]any)
+		ds, _ := d[section].(map[string]any)
+		_, taken := ds[name]
+		return taken
+	})
+	if err != nil {
+		return err
 	}
 	for _, it := range items {
 		sub(dst, it.proto, it.section)[it.name] = it.val
@@ -41,14 +41,31 @@ func mergeChecked(dst map[string]any, frag *fragment) error {
 	return nil
 }
 
+// firstTaken is the error for the first of a fragment's n items (item(i):
+// protocol, section, name; sorted by compareItems) whose name taken says
+// is already another service's: the first in sorted order, so the same
+// snapshot always gives the same warning. Both builds check names with it
+// (mergeChecked, and BuildEncoded's merge of names).
+func firstTaken(n int, item func(i int) (proto, section, name string), taken func(proto, section, name string) bool) error {
+	for i := range n {
+		if proto, section, name := item(i); taken(proto, section, name) {
+			return fmt.Errorf("%s %s %q is already defined by another service", proto, section, name)
+		}
+	}
+	return nil
+}
+
 // sizedSections makes in dst, before any merge, each section (http
-// routers, …) the fragments have items in, with room for all of them: a
-// section of 10,000 routers is allocated once, not grown and rehashed step
-// by step. It returns the sections made, for pruneSections.
-func sizedSections(dst map[string]any, frags []*fragment) [][2]string {
+// routers, …) the services to merge have items in, with room for all of
+// them: a section of 10,000 routers is allocated once, not grown and
+// rehashed step by step. It returns the sections made, for pruneSections.
+func sizedSections(dst map[string]any, outs []serviceOut) [][2]string {
 	counts := map[[2]string]int{}
-	for _, frag := range frags {
-		for _, it := range frag.items {
+	for _, out := range outs {
+		if !out.published {
+			continue
+		}
+		for _, it := range out.frag.items {
 			counts[[2]string{it.proto, it.section}]++
 		}
 	}

@@ -35,6 +35,10 @@ type Options struct {
 	// HTTPSPort is the port clients reach HTTPS on (TRAEFIK_HTTPS_PUBLIC_PORT):
 	// redirects to https name it. 0 leaves the port out (the scheme's own).
 	HTTPSPort int
+	// DropResolver, if set, is a certificate resolver every HTTP and TCP
+	// router loses (tls.certResolver=it), keeping its TLS: the publisher
+	// sets it when the running Traefik lacks that resolver (DropResolver).
+	DropResolver string
 
 	// backends finds the service a v1 traefik.frontend.errors.<name>.backend
 	// names; Build sets it.
@@ -111,63 +115,100 @@ func errDrop(label, format string, args ...any) error {
 // parallel (each is independent) and merged in snapshot order, so the
 // result, warnings included, is the same as a sequential build.
 func Build(snap *rancher.Snapshot, o Options) Result {
-	type out struct {
-		frag    *fragment
-		servers routerServers
-		notes   []Warning
-		creds   Credentials
-		err     error
-	}
 	o.backends = &v1Backends{snap: snap, o: o}
-	outs := make([]out, len(snap.Services))
+	outs := translateAll(snap, o, nil)
+	res := Result{Config: map[string]any{}}
+	made := sizedSections(res.Config, outs)
+	var merged map[serviceKey]bool // checkErrorPages: whose references count
+	res.Servers, res.Warnings, res.Credentials, merged = mergeAll(snap, outs, func(i int) error {
+		return mergeChecked(res.Config, outs[i].frag)
+	})
+	pruneSections(res.Config, made)
+	res.Warnings = append(res.Warnings, o.backends.checkErrorPages(treePages{res.Config}, merged)...)
+	return res
+}
+
+// serviceOut is one service's translation, made in parallel and merged in
+// snapshot order: by Build into a tree, by BuildEncoded as encoded items.
+type serviceOut struct {
+	frag      *fragment
+	published bool // translated without error into a fragment: to merge
+	servers   routerServers
+	notes     []Warning
+	creds     Credentials
+	err       error
+}
+
+// translateAll translates every service of snap in parallel: each is
+// translated (service), its credentials moved into files and o's resolver
+// dropped; then then (if set) is called with its index and translation,
+// on the same goroutine: what BuildEncoded does with a service's items
+// while it has them.
+func translateAll(snap *rancher.Snapshot, o Options, then func(i int, out *serviceOut)) []serviceOut {
+	outs := make([]serviceOut, len(snap.Services))
 	parallel(len(snap.Services), func(i int) {
-		s := &snap.Services[i]
-		if s.System && !o.IncludeSystem {
-			return
+		s, out := &snap.Services[i], &outs[i]
+		if !s.System || o.IncludeSystem {
+			translate(s, o, out)
 		}
-		outs[i].frag, outs[i].servers, outs[i].notes, outs[i].err = service(s, o)
-		if outs[i].err == nil && outs[i].frag != nil {
-			outs[i].creds, outs[i].err = extractCredentials(outs[i].frag, o)
+		if then != nil {
+			then(i, out)
 		}
 	})
-	frags, servers := make([]*fragment, 0, len(outs)), 0
+	return outs
+}
+
+// translate translates one service into out.
+func translate(s *rancher.Service, o Options, out *serviceOut) {
+	out.frag, out.servers, out.notes, out.err = service(s, o)
+	if out.err == nil && out.frag != nil {
+		out.creds, out.err = extractCredentials(out.frag, o)
+	}
+	if out.published = out.err == nil && out.frag != nil; out.published && o.DropResolver != "" {
+		out.frag.dropResolver(o.DropResolver)
+	}
+}
+
+// mergeAll merges the services' translations in snapshot order with merge
+// (which adds service i's items, or fails when one of their names is
+// taken) and gathers what a build returns beside them: the router's server
+// counts, the warnings (a service's own sorted by label) and the
+// credentials of the services merged, and which services merged.
+func mergeAll(snap *rancher.Snapshot, outs []serviceOut, merge func(i int) error) (servers map[string]int, ws []Warning, creds Credentials, merged map[serviceKey]bool) {
+	n := 0
 	for _, r := range outs {
-		if r.err == nil && r.frag != nil {
-			frags, servers = append(frags, r.frag), servers+len(r.servers)
+		if r.published {
+			n += len(r.servers)
 		}
 	}
-	res := Result{Config: map[string]any{}, Servers: make(map[string]int, servers), Credentials: Credentials{}}
-	made := sizedSections(res.Config, frags)
-	merged := make(map[serviceKey]bool, len(frags)) // checkErrorPages: whose references count
+	servers, creds, merged = make(map[string]int, n), Credentials{}, make(map[serviceKey]bool, len(outs))
 	for i := range snap.Services {
-		s, r := &snap.Services[i], outs[i]
-		n := len(res.Warnings)
+		s, r := &snap.Services[i], &outs[i]
+		first := len(ws)
 		for _, w := range r.notes {
 			w.Stack, w.Service = s.Stack, s.Name
-			res.Warnings = append(res.Warnings, w)
+			ws = append(ws, w)
 		}
 		err := r.err
-		if err == nil && r.frag != nil {
-			err = mergeChecked(res.Config, r.frag)
+		if err == nil && r.published {
+			err = merge(i)
 		}
 		if err != nil {
-			res.Warnings = append(res.Warnings, warnings(s.Stack, s.Name, err)...)
+			ws = append(ws, warnings(s.Stack, s.Name, err)...)
 		}
-		sortedNotes(res.Warnings[n:]) // one service's, by label whatever their kind
+		sortedNotes(ws[first:]) // one service's, by label whatever their kind
 		if err != nil {
 			continue
 		}
 		merged[serviceKey{s.Stack, s.Name}] = true
 		for _, rs := range r.servers {
-			res.Servers[rs.router] = rs.n
+			servers[rs.router] = rs.n
 		}
 		for p, c := range r.creds {
-			res.Credentials[p] = c // paths derive from middleware names, which merged unique
+			creds[p] = c // paths derive from middleware names, which merged unique
 		}
 	}
-	pruneSections(res.Config, made)
-	res.Warnings = append(res.Warnings, o.backends.checkErrorPages(res.Config, merged)...)
-	return res
+	return servers, ws, creds, merged
 }
 
 // routerServers counts, per router of one service, the servers of its

@@ -54,6 +54,34 @@ func (b *v1Backends) find(name string) (string, bool) {
 	return svc, ok
 }
 
+// buildIfPages builds the index now when a service of the snapshot may
+// ask it (a label of an error page, traefik[.<segment>].frontend.errors.*,
+// in any case; rawmind0's services keep their v1 labels): a build that
+// lets go of each service's labels once it is translated
+// (EncodeOptions.Release) must not build it later from what is left.
+// Without such a label, find is never called.
+func (b *v1Backends) buildIfPages() {
+	for i := range b.snap.Services {
+		for k := range b.snap.Services[i].Labels {
+			if containsFold(k, "frontend.errors.") {
+				b.once.Do(b.build)
+				return
+			}
+		}
+	}
+}
+
+// containsFold reports whether s contains sub (lower case), whatever the
+// case of s, without allocating.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}
+
 func (b *v1Backends) build() {
 	b.byName = map[string]string{}
 	for i := range b.snap.Services {
@@ -141,46 +169,97 @@ func (b *v1Backends) record(ref errorPageRef) {
 // serviceKey names a service of the snapshot.
 type serviceKey struct{ stack, name string }
 
+// pageView is the merged configuration as checkErrorPages sees it: the
+// names of its HTTP middlewares and services, and the one change it makes.
+// Build's is the tree (treePages); BuildEncoded's, its index of encoded
+// items.
+type pageView interface {
+	has(section, name string) bool  // an HTTP middleware or service
+	drop(middleware, router string) // the middleware, and router's reference to it
+}
+
 // checkErrorPages drops each error page whose service is not in cfg (its
 // service was left out, or names a service of its own that was): the page's
 // router stays, without it, and the page's backend label gets a warning.
 // Only the pages of services in merged count: a service that did not merge
 // (one of its names taken by another) recorded names that are now another
 // service's, whose middleware and router are not its to change.
-func (b *v1Backends) checkErrorPages(cfg map[string]any, merged map[serviceKey]bool) []Warning {
+func (b *v1Backends) checkErrorPages(cfg pageView, merged map[serviceKey]bool) []Warning {
 	if len(b.refs) == 0 {
 		return nil
 	}
 	sort.Slice(b.refs, func(i, j int) bool { return b.refs[i].middleware < b.refs[j].middleware })
-	h, _ := cfg["http"].(map[string]any)
-	mws, _ := h["middlewares"].(map[string]any)
-	services, _ := h["services"].(map[string]any)
-	routers, _ := h["routers"].(map[string]any)
 	var ws []Warning
 	for _, ref := range b.refs {
 		if !merged[serviceKey{ref.stack, ref.service}] {
 			continue // not published: its names may be another service's
 		}
-		if _, ok := mws[ref.middleware]; !ok {
+		if !cfg.has("middlewares", ref.middleware) {
 			continue // its own service was left out
 		}
-		if _, ok := services[ref.target]; ok {
+		if cfg.has("services", ref.target) {
 			continue
 		}
-		delete(mws, ref.middleware)
-		if r, ok := routers[ref.router].(map[string]any); ok {
-			if list, ok := r["middlewares"].([]string); ok {
-				if list = without(list, ref.middleware); len(list) > 0 {
-					r["middlewares"] = list
-				} else {
-					delete(r, "middlewares")
-				}
-			}
-		}
+		cfg.drop(ref.middleware, ref.router)
 		ws = append(ws, Warning{Stack: ref.stack, Service: ref.service, Label: ref.label, Severity: Dropped,
 			Msg: "the service of the backend it names is not published: the error page is dropped"})
 	}
 	return ws
+}
+
+// treePages is a configuration tree (Build's) as a pageView.
+type treePages struct{ cfg map[string]any }
+
+func (t treePages) section(name string) map[string]any {
+	h, _ := t.cfg["http"].(map[string]any)
+	s, _ := h[name].(map[string]any)
+	return s
+}
+
+func (t treePages) has(section, name string) bool {
+	_, ok := t.section(section)[name]
+	return ok
+}
+
+func (t treePages) drop(middleware, router string) {
+	delete(t.section("middlewares"), middleware)
+	if r, ok := t.section("routers")[router].(map[string]any); ok {
+		dropReference(r, middleware)
+	}
+}
+
+// dropReference removes middleware from a router's list of middlewares,
+// and the list when nothing is left in it.
+func dropReference(router map[string]any, middleware string) {
+	if list, ok := router["middlewares"].([]string); ok {
+		if list = without(list, middleware); len(list) > 0 {
+			router["middlewares"] = list
+		} else {
+			delete(router, "middlewares")
+		}
+	}
+}
+
+// mayLoseReference reports whether checkErrorPages may change router
+// (dropReference): when its middlewares are a list that is empty (whose
+// key dropReference removes whatever it drops) or names an errors
+// middleware (useNamed names every page "<router>-errors-<page>"). Any
+// other router is the same after the check, so BuildEncoded encodes it
+// before.
+func mayLoseReference(router map[string]any) bool {
+	list, ok := router["middlewares"].([]string)
+	if !ok {
+		return false
+	}
+	if len(list) == 0 {
+		return true
+	}
+	for _, m := range list {
+		if strings.Contains(m, "-errors-") {
+			return true
+		}
+	}
+	return false
 }
 
 // without is list without s.

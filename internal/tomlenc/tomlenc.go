@@ -316,3 +316,18 @@ func value(b *bytes.Buffer, v any) error {
 	}
 	return nil
 }
+
+// Header writes the header of the table at path as Encode writes it
+// (indented by depth): the levels above the items a caller encoded one by
+// one with EncodeTable.
+func Header(b *bytes.Buffer, path []string) { header(b, path, false) }
+
+// EncodeTable writes what Encode writes for the table m at path of a tree:
+// its header and everything below it. Encoded one by one, in key order,
+// under the Headers of the levels above, a tree's tables at one depth give
+// Encode's bytes, as long as those levels hold only tables (a plain value
+// is written before a level's sub-tables).
+func EncodeTable(b *bytes.Buffer, path []string, m map[string]any) error {
+	header(b, path, false)
+	return table(b, path, m)
+}
