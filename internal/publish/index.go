@@ -78,6 +78,37 @@ func indexRoutersSized(encoded []byte, hint int) (routerIndex, error) {
 	return idx, nil
 }
 
+// indexEncoded is indexRoutersSized of enc.TOML(), from enc's items: the
+// routes file is their bytes under their sections' headers, and each
+// item's bytes are the table TableBytes reads back, so the fingerprints
+// are the same (TestIndexEncodedIsIndexRouters) — without scanning the
+// file (about 8 ms at 10,000 services).
+func indexEncoded(enc *routes.Encoded) routerIndex {
+	idx := routerIndex{routers: make(map[string]uint64, enc.Count("http", "routers"))}
+	var h maphash.Hash
+	h.SetSeed(fingerprintSeed)
+	var key []byte
+	for _, s := range enc.Sections() {
+		switch s.Name {
+		case "services":
+			for _, it := range s.Items {
+				idx.servers += countServers(it.TOML())
+			}
+		case "routers":
+			for _, it := range s.Items {
+				h.Reset()
+				_, _ = h.Write(it.TOML())
+				if svc := enc.Item(s.Proto, "services", string(routerService(it.TOML()))); svc != nil {
+					_, _ = h.Write(svc.TOML())
+				}
+				key = append(append(append(key[:0], s.Proto...), '/'), it.Name()...)
+				idx.routers[string(key)] = h.Sum64()
+			}
+		}
+	}
+	return idx
+}
+
 // routerService is the service a router's TOML names: its own service
 // value, before any table below it. A name without escapes (every name
 // rancher-traefik makes) is returned in table, not copied.

@@ -471,19 +471,27 @@ func (p *Publisher) durable(enc *routes.Encoded, v verdict, st *stages, l *lappe
 	if b, err = enc.TOML(); err != nil {
 		return nil, routerIndex{}, false, err
 	}
-	routers := enc.Count("http", "routers") // indexRoutersSized's hint
 	if v.union {
 		if b, err = p.unionHeld(b); err != nil {
 			return nil, routerIndex{}, false, err
 		}
 	}
 	l.lap(&st.encode)
-	if idx, err = indexRoutersSized(b, routers); err != nil {
+	if idx, err = indexFor(enc, b, v.union); err != nil {
 		return nil, routerIndex{}, false, fmt.Errorf("indexing the routes: %w", err)
 	}
 	l.lap(&st.diff)
 	changed, err = p.writeRoutes(b)
 	return b, idx, changed, err
+}
+
+// indexFor is the routers' index of the file b: from enc's items, unless
+// b is a held removal's union, which only exists as TOML.
+func indexFor(enc *routes.Encoded, b []byte, union bool) (routerIndex, error) {
+	if union {
+		return indexRoutersSized(b, -1)
+	}
+	return indexEncoded(enc), nil
 }
 
 // undeliver follows a publish that was delivered but could not be

@@ -80,6 +80,10 @@ func (it *EncodedItem) extra() *itemExtra {
 // Name is the item's name in its section.
 func (it *EncodedItem) Name() string { return it.name }
 
+// TOML is the item as the routes file has it: its header line and
+// everything below it (what tomlenc.TableBytes reads back).
+func (it *EncodedItem) TOML() []byte { return it.toml }
+
 // JSON is the item as restpush.AppendRoutes writes it, its references
 // bare (Refs), and the error encoding it gave.
 func (it *EncodedItem) JSON() ([]byte, []NameRef, error) {
@@ -132,6 +136,14 @@ func (enc *Encoded) Defines(proto, section, name string) bool {
 	}
 	_, ok := s.byName[name]
 	return ok
+}
+
+// Item is the item proto, section, name, or nil.
+func (enc *Encoded) Item(proto, section, name string) *EncodedItem {
+	if s := enc.index[sectionKey{proto, section}]; s != nil {
+		return s.byName[name]
+	}
+	return nil
 }
 
 // Count is the number of items of a protocol's section.
