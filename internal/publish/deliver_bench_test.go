@@ -9,35 +9,45 @@ import (
 	"rancher-traefik/internal/routes"
 )
 
-// BenchmarkEncodeForDelivery compares, for one publish at 1,000 and
-// 10,000 services (3 containers each), the TOML encoding every publish
-// pays (the routes file) with the JSON encoding TRAEFIK_ROUTES_DELIVERY=rest
-// adds on top (the push's body, restpush.Pusher.Set): restpush.AppendRoutes
-// into a buffer of the last body's size, as Set does (restpush's
-// BenchmarkEncode sets it beside json.Marshal, what Set did before).
+// BenchmarkEncodeForDelivery measures, for one publish at 1,000 and 10,000
+// services (3 containers each), what each delivery costs the publisher
+// (Publisher.build, deliverFirst, durable): the build with every item
+// encoded as TOML (the routes file, which every publish writes), the same
+// build with each item's JSON too (TRAEFIK_ROUTES_DELIVERY=rest), and the
+// assembly of the routes file and of the push's body from the items.
 func BenchmarkEncodeForDelivery(b *testing.B) {
+	o := routes.Options{Domain: "example.com", HTTPS: true}
 	for _, n := range []int{1000, 10000} {
-		tree := benchTree(b, n, false)[""]
-		snap, err := rancher.Decode(tree)
+		snap, err := rancher.Decode(benchTree(b, n, false)[""])
 		if err != nil {
 			b.Fatal(err)
 		}
-		cfg := routes.Build(snap, routes.Options{Domain: "example.com", HTTPS: true}).Config
-		b.Run(fmt.Sprintf("services=%d/toml", n), func(b *testing.B) {
+		for _, d := range []struct {
+			name string
+			e    routes.EncodeOptions
+		}{{"build-toml", routes.EncodeOptions{}}, {"build-toml+json", routes.EncodeOptions{JSON: restpush.AppendItem}}} {
+			b.Run(fmt.Sprintf("services=%d/%s", n, d.name), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					routes.BuildEncoded(snap, o, d.e) // not Release: snap is built again
+				}
+			})
+		}
+		enc := routes.BuildEncoded(snap, o, routes.EncodeOptions{JSON: restpush.AppendItem})
+		b.Run(fmt.Sprintf("services=%d/assemble-toml", n), func(b *testing.B) {
+			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := routes.Encode(cfg); err != nil {
+				if _, err := enc.TOML(); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
-		size := 0
-		b.Run(fmt.Sprintf("services=%d/json-append", n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("services=%d/assemble-json", n), func(b *testing.B) {
+			b.ReportAllocs()
 			for b.Loop() {
-				body, err := restpush.AppendRoutes(make([]byte, 0, size), cfg)
-				if err != nil {
+				if _, err := restpush.AppendEncoded(make([]byte, 0, restpush.EncodedSize(enc)), enc); err != nil {
 					b.Fatal(err)
 				}
-				size = len(body)
 			}
 		})
 	}
