@@ -101,6 +101,9 @@ func errorPageCases() []EncodedCase {
 		many = append(many, rancher.Service{Name: fmt.Sprintf("s%d", i), Stack: "st", Kind: "service", Ports: []string{"80/tcp"},
 			Labels:     map[string]string{"traefik.enable": "true", "traefik.frontend.errors.e.status": "500-599", "traefik.frontend.errors.e.backend": backend},
 			Containers: []rancher.Container{{PrimaryIP: "10.0.0.1"}}})
+		if i%100 == 7 && i > 100 { // a router and its plain-HTTP twin both name the page
+			many[i].Labels["traefik.frontend.entryPoints"] = "http,https"
+		}
 	}
 	many = append(many, pageService("pages", nil),
 		rancher.Service{Name: "broken", Stack: "st", Kind: "service", Labels: map[string]string{"traefik.enable": "true", "traefik.port": "x"}})
@@ -118,6 +121,7 @@ func errorPageCases() []EncodedCase {
 	o := Options{Domain: "example.com"}
 	return []EncodedCase{
 		{"error pages, some dangling", &rancher.Snapshot{Version: "1", Services: many}, o},
+		{"error pages, some dangling, HTTPS", &rancher.Snapshot{Version: "1", Services: many}, Options{Domain: "example.com", HTTPS: true}},
 		{"error page of a service not merged", &rancher.Snapshot{Version: "1", Services: notMerged}, o},
 	}
 }

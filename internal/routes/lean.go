@@ -196,15 +196,19 @@ type encodedPages struct{ enc *Encoded }
 
 func (p encodedPages) has(section, name string) bool { return p.enc.Defines("http", section, name) }
 
-// drop removes the middleware, and its reference from the router when the
-// router kept its map: a router encoded already does not name it
+// drop removes the middleware, and its reference from each of routers
+// that kept its map: a router encoded already does not name it
 // (mayLoseReference).
-func (p encodedPages) drop(middleware, router string) {
+func (p encodedPages) drop(middleware string, routers []string) {
 	if s := p.enc.index[sectionKey{"http", "middlewares"}]; s != nil {
 		delete(s.byName, middleware)
 	}
-	if s := p.enc.index[sectionKey{"http", "routers"}]; s != nil {
-		if it := s.byName[router]; it != nil && it.val != nil {
+	s := p.enc.index[sectionKey{"http", "routers"}]
+	if s == nil {
+		return
+	}
+	for _, name := range routers {
+		if it := s.byName[name]; it != nil && it.val != nil {
 			dropReference(it.val, middleware)
 		}
 	}

@@ -1,6 +1,7 @@
 package routes
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -56,6 +57,9 @@ type v1Builder struct {
 	// https (a TLS one), false to http.
 	toTLS map[string]bool
 	out   [2]router // what routers returns
+	// pages are the router's error pages, recorded for checkErrorPages
+	// once its routers are made (recordPages).
+	pages []errorPageRef
 }
 
 // buildV1Frontend adds the routers, service and middlewares of f to frag,
@@ -86,6 +90,7 @@ func buildV1Frontend(s *rancher.Service, o Options, frag *httpFragment, name str
 	b.healthCheck()
 	b.acme()
 	b.servers(scheme, port)
+	first := len(frag.routers)
 	for i, r := range b.routers() {
 		rname := name
 		if i > 0 {
@@ -93,6 +98,22 @@ func buildV1Frontend(s *rancher.Service, o Options, frag *httpFragment, name str
 		}
 		frag.routers = append(frag.routers, namedRouter{name: rname, r: r, lb: b.lb, twin: i > 0})
 		servers.set(rname, len(b.lb.servers))
+	}
+	b.recordPages(frag.routers[first:])
+}
+
+// recordPages records the router's error pages for checkErrorPages, each
+// with the routers that use it: the router, and its plain-HTTP twin
+// (entry points http,https) when it has one, so that a page dropped after
+// the merge leaves neither naming it.
+func (b *v1Builder) recordPages(made []namedRouter) {
+	for _, ref := range b.pages {
+		for _, nr := range made {
+			if slices.Contains(nr.r.middlewares, ref.middleware) {
+				ref.routers = append(ref.routers, nr.name)
+			}
+		}
+		b.o.backends.record(ref)
 	}
 }
 

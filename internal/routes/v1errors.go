@@ -37,10 +37,11 @@ type v1Backends struct {
 // errorPageRef is an errors middleware and the service it names, checked
 // once every service is merged (checkErrorPages).
 type errorPageRef struct {
-	stack, service     string // whose router uses the page
-	label              string // the backend label
-	middleware, router string
-	target             string // the service that serves the page
+	stack, service string // whose router uses the page
+	label          string // the backend label
+	middleware     string
+	routers        []string // the routers that name the middleware: a router, and its plain-HTTP twin
+	target         string   // the service that serves the page
 }
 
 // find is the name of the service published for the v1 backend name. A
@@ -174,8 +175,8 @@ type serviceKey struct{ stack, name string }
 // Build's is the tree (treePages); BuildEncoded's, its index of encoded
 // items.
 type pageView interface {
-	has(section, name string) bool  // an HTTP middleware or service
-	drop(middleware, router string) // the middleware, and router's reference to it
+	has(section, name string) bool            // an HTTP middleware or service
+	drop(middleware string, routers []string) // the middleware, and the routers' references to it
 }
 
 // checkErrorPages drops each error page whose service is not in cfg (its
@@ -200,7 +201,7 @@ func (b *v1Backends) checkErrorPages(cfg pageView, merged map[serviceKey]bool) [
 		if cfg.has("services", ref.target) {
 			continue
 		}
-		cfg.drop(ref.middleware, ref.router)
+		cfg.drop(ref.middleware, ref.routers)
 		ws = append(ws, Warning{Stack: ref.stack, Service: ref.service, Label: ref.label, Severity: Dropped,
 			Msg: "the service of the backend it names is not published: the error page is dropped"})
 	}
@@ -221,10 +222,12 @@ func (t treePages) has(section, name string) bool {
 	return ok
 }
 
-func (t treePages) drop(middleware, router string) {
+func (t treePages) drop(middleware string, routers []string) {
 	delete(t.section("middlewares"), middleware)
-	if r, ok := t.section("routers")[router].(map[string]any); ok {
-		dropReference(r, middleware)
+	for _, name := range routers {
+		if r, ok := t.section("routers")[name].(map[string]any); ok {
+			dropReference(r, middleware)
+		}
 	}
 }
 

@@ -359,3 +359,34 @@ func TestV1ErrorPageOfAServiceNotMergedLeavesOthersAlone(t *testing.T) {
 		t.Errorf("with A and target beside it, B's routes differ from B's alone:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestErrorPageDroppedFromTwin: an error page dropped after the merge (the
+// service of its backend was left out) leaves no router naming its
+// middleware — with entry points http,https, neither the router nor its
+// plain-HTTP twin, which Traefik would not build with a middleware that
+// does not exist. Found in review: the twin kept the reference.
+func TestErrorPageDroppedFromTwin(t *testing.T) {
+	labels := map[string]string{"traefik.enable": "true", "traefik.frontend.entryPoints": "http,https",
+		"traefik.frontend.errors.x.status": "500", "traefik.frontend.errors.x.backend": "broken-st", "traefik.frontend.headers.frameDeny": "true"}
+	snap := &rancher.Snapshot{Version: "1", Services: []rancher.Service{
+		{Name: "s", Stack: "st", Kind: "service", Ports: []string{"80/tcp"}, Labels: labels, Containers: []rancher.Container{{PrimaryIP: "10.0.0.1"}}},
+		{Name: "broken", Stack: "st", Kind: "service", Labels: map[string]string{"traefik.enable": "true", "traefik.port": "x"}, Containers: []rancher.Container{{PrimaryIP: "10.0.0.2"}}},
+	}}
+	res := Build(snap, Options{Domain: "example.com", HTTPS: true})
+	mws, _ := lookup(res.Config, "http/middlewares").(map[string]any)
+	for _, name := range []string{"s-st", "s-st-http"} {
+		r, ok := lookup(res.Config, "http/routers/"+name).(map[string]any)
+		if !ok {
+			t.Fatalf("router %s not published: %v", name, Routers(res.Config))
+		}
+		used, _ := r["middlewares"].([]string)
+		if len(used) == 0 {
+			t.Errorf("router %s lost the headers middleware too", name)
+		}
+		for _, mw := range used {
+			if _, ok := mws[mw]; !ok {
+				t.Errorf("router %s names middleware %s, which is not defined (defined: %v)", name, mw, mws)
+			}
+		}
+	}
+}

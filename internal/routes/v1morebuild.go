@@ -48,7 +48,7 @@ func (b *v1Builder) errorPages(x *v1More) {
 			m.query = query
 		}
 		mw := b.useNamed(m, n)
-		b.o.backends.record(errorPageRef{stack: b.s.Stack, service: b.s.Name, label: pg.backend.label, middleware: mw, router: b.name, target: target})
+		b.pages = append(b.pages, errorPageRef{stack: b.s.Stack, service: b.s.Name, label: pg.backend.label, middleware: mw, target: target})
 	}
 }
 
