@@ -24,11 +24,14 @@ func heapObjects() uint64 {
 // collections, minutes later.
 func TestReleaseMemoryDropsEncodingBuffers(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // the encoder splits large tables between cores
-	encodeLarge(t, 4000)
+	// 20,000 routers: an encoding of about 13 MB, so that what other
+	// goroutines of the test binary allocate meanwhile (a few hundred KB
+	// at most) cannot tip the comparison either way.
+	encodeLarge(t, 20000)
 	runtime.GC()
 	runtime.GC() // a sync.Pool would be empty by now: the base holds none of its buffers
 	base := heapObjects()
-	size := encodeLarge(t, 4000)
+	size := encodeLarge(t, 20000)
 	releaseMemory()
 	if after := heapObjects(); after > base+uint64(size)/4 {
 		t.Errorf("after releaseMemory the heap holds %d bytes more than before an encoding of %d bytes", after-base, size)
