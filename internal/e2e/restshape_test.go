@@ -13,10 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"rancher-traefik/internal/metadataserver"
-	"rancher-traefik/internal/rancher"
 	"rancher-traefik/internal/restpush"
 	"rancher-traefik/internal/routes"
+	"rancher-traefik/internal/testsnap"
 )
 
 // TestRESTShapeCompat: the label-compatibility table's configuration, as
@@ -26,19 +25,7 @@ import (
 // answers with what it decoded: every non-zero leaf we send must come
 // back. (TestCompatTraefik has the same table enabled and served.)
 func TestRESTShapeCompat(t *testing.T) {
-	answers, err := metadataserver.Load(compatStackFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tree, err := json.Marshal(answers["2016-07-29"]["default"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := rancher.Decode(tree)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := routes.Build(snap, routes.Options{Domain: "example.com", HTTPS: true, EntryPoints: map[string]string{"pg": "tcp", "dns": "udp"},
+	res := routes.Build(testsnap.File(t, compatStackFile), routes.Options{Domain: "example.com", HTTPS: true, EntryPoints: map[string]string{"pg": "tcp", "dns": "udp"},
 		CredentialDir: t.TempDir()})
 	body, err := restpush.AppendRoutes(nil, res.Config) // the pusher's encoding
 	if err != nil {

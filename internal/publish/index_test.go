@@ -1,35 +1,15 @@
 package publish
 
 import (
-	"encoding/json"
 	"maps"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"rancher-traefik/internal/metadataserver"
-	"rancher-traefik/internal/rancher"
 	"rancher-traefik/internal/routes"
+	"rancher-traefik/internal/testsnap"
 	"rancher-traefik/internal/teststack"
 )
-
-// snapshotOf decodes a stack file as the metadata service would answer it.
-func snapshotOf(t *testing.T, stackFile []byte) *rancher.Snapshot {
-	t.Helper()
-	a, err := metadataserver.Parse(stackFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tree, err := json.Marshal(a["2016-07-29"]["default"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := rancher.Decode(tree)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return snap
-}
 
 // TestIndexEncodedIsIndexRouters: the index made from a configuration's
 // items is the one made by reading its routes file back — every router's
@@ -50,7 +30,7 @@ func TestIndexEncodedIsIndexRouters(t *testing.T) {
 	for name, env := range envs {
 		for _, https := range []bool{false, true} {
 			o := routes.Options{Domain: "example.com", HTTPS: https, CredentialDir: t.TempDir()}
-			enc := routes.BuildEncoded(snapshotOf(t, env), o, routes.EncodeOptions{})
+			enc := routes.BuildEncoded(testsnap.Stack(t, env), o, routes.EncodeOptions{})
 			b, err := enc.TOML()
 			if err != nil {
 				t.Fatal(err)

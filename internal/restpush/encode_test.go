@@ -15,8 +15,8 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"rancher-traefik/internal/metadataserver"
-	"rancher-traefik/internal/rancher"
 	"rancher-traefik/internal/routes"
+	"rancher-traefik/internal/testsnap"
 	"rancher-traefik/internal/teststack"
 )
 
@@ -501,15 +501,7 @@ func TestAppendJSONRoutes(t *testing.T) {
 // build is the routes of an environment's default answer.
 func build(t testing.TB, a metadataserver.Answers, opts routes.Options) map[string]any {
 	t.Helper()
-	tree, err := json.Marshal(a["2016-07-29"]["default"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := rancher.Decode(tree)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return routes.Build(snap, opts).Config
+	return routes.Build(testsnap.Of(t, a), opts).Config
 }
 
 // FuzzAppendJSONString: any string, as a key and as a value.

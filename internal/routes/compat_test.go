@@ -174,15 +174,7 @@ func TestCompat(t *testing.T) {
 
 // compatBuild builds the one service of case c.
 func compatBuild(g compatGroup, c compatCase) Result {
-	s := g.svc(c.labels)
-	if c.svc != nil {
-		c.svc(&s)
-	}
-	o := g.opts
-	if c.opts != nil {
-		c.opts(&o)
-	}
-	return Build(&rancher.Snapshot{Version: "1", Services: append([]rancher.Service{s}, c.extra...)}, o)
+	return Build(compatInput(g, c))
 }
 
 func checkCompat(t *testing.T, g compatGroup, c compatCase) {

@@ -1,7 +1,6 @@
 package routes
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -11,6 +10,7 @@ import (
 
 	"rancher-traefik/internal/metadataserver"
 	"rancher-traefik/internal/rancher"
+	"rancher-traefik/internal/testsnap"
 	"rancher-traefik/internal/teststack"
 )
 
@@ -56,7 +56,7 @@ func EncodedCases(t testing.TB) []EncodedCase {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out = append(out, EncodedCase{"teststack.Scale(1200)", answerSnapshot(t, scale), Options{Domain: "example.com", HTTPS: true}})
+	out = append(out, EncodedCase{"teststack.Scale(1200)", testsnap.Of(t, scale), Options{Domain: "example.com", HTTPS: true}})
 	for seed := range uint64(8) {
 		out = append(out, randomCase(seed))
 	}
@@ -88,22 +88,30 @@ func compatInput(g compatGroup, c compatCase) (*rancher.Snapshot, Options) {
 	return &rancher.Snapshot{Version: "1", Services: append([]rancher.Service{s}, c.extra...)}, o
 }
 
-// errorPageCases are the error page tests' environments: pages whose
-// backend is published, pages whose backend's service is left out
-// (dropped after the merge), and the page of a service that did not merge.
-func errorPageCases() []EncodedCase {
-	var many []rancher.Service
-	for i := range 300 {
+// pageUsers are n services with an error page each, served by pages-st,
+// but every hundredth from the eighth (7, 107, …) by broken-st, whose
+// service the tests leave out.
+func pageUsers(n int) []rancher.Service {
+	var out []rancher.Service
+	for i := range n {
 		backend := "pages-st"
 		if i%100 == 7 {
 			backend = "broken-st"
 		}
-		many = append(many, rancher.Service{Name: fmt.Sprintf("s%d", i), Stack: "st", Kind: "service", Ports: []string{"80/tcp"},
+		out = append(out, rancher.Service{Name: fmt.Sprintf("s%d", i), Stack: "st", Kind: "service", Ports: []string{"80/tcp"},
 			Labels:     map[string]string{"traefik.enable": "true", "traefik.frontend.errors.e.status": "500-599", "traefik.frontend.errors.e.backend": backend},
 			Containers: []rancher.Container{{PrimaryIP: "10.0.0.1"}}})
-		if i%100 == 7 && i > 100 { // a router and its plain-HTTP twin both name the page
-			many[i].Labels["traefik.frontend.entryPoints"] = "http,https"
-		}
+	}
+	return out
+}
+
+// errorPageCases are the error page tests' environments: pages whose
+// backend is published, pages whose backend's service is left out
+// (dropped after the merge), and the page of a service that did not merge.
+func errorPageCases() []EncodedCase {
+	many := pageUsers(300)
+	for _, i := range []int{107, 207} { // a router and its plain-HTTP twin both name the page
+		many[i].Labels["traefik.frontend.entryPoints"] = "http,https"
 	}
 	many = append(many, pageService("pages", nil),
 		rancher.Service{Name: "broken", Stack: "st", Kind: "service", Labels: map[string]string{"traefik.enable": "true", "traefik.port": "x"}})
@@ -134,19 +142,6 @@ func collisionSnapshot() *rancher.Snapshot {
 			Containers: []rancher.Container{{PrimaryIP: ip}}}
 	}
 	return &rancher.Snapshot{Version: "1", Services: []rancher.Service{svc("a", "1.1.1.1"), svc("b", "1.1.1.2")}}
-}
-
-// answerSnapshot decodes a metadata answer as the product does.
-func answerSnapshot(t testing.TB, a metadataserver.Answers) *rancher.Snapshot {
-	b, err := json.Marshal(a["2016-07-29"]["default"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := rancher.Decode(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return snap
 }
 
 // randomCase mixes the compatibility table's labels at random: 200

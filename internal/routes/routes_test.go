@@ -1,7 +1,6 @@
 package routes
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -10,27 +9,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	goldenfile "rancher-traefik/internal/golden"
-	"rancher-traefik/internal/metadataserver"
 	"rancher-traefik/internal/rancher"
+	"rancher-traefik/internal/testsnap"
 )
 
 // snapshot reads a stack file the way the product would: through the
 // emulator's expansion and the metadata decoder.
 func snapshot(t testing.TB, path string) *rancher.Snapshot {
 	t.Helper()
-	a, err := metadataserver.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := json.Marshal(a["2016-07-29"]["default"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := rancher.Decode(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return snap
+	return testsnap.File(t, path)
 }
 
 func golden(t *testing.T, name string, got []byte) {

@@ -277,16 +277,7 @@ func FuzzV1MoreLabels(f *testing.F) {
 // every page finds its service, and one whose service is left out is
 // dropped from its own router only. Run with -race.
 func TestV1ErrorPagesInParallel(t *testing.T) {
-	var services []rancher.Service
-	for i := range 1200 {
-		backend := "pages-st"
-		if i%100 == 7 {
-			backend = "broken-st"
-		}
-		services = append(services, rancher.Service{Name: fmt.Sprintf("s%d", i), Stack: "st", Kind: "service", Ports: []string{"80/tcp"},
-			Labels:     map[string]string{"traefik.enable": "true", "traefik.frontend.errors.e.status": "500-599", "traefik.frontend.errors.e.backend": backend},
-			Containers: []rancher.Container{{PrimaryIP: "10.0.0.1"}}})
-	}
+	services := pageUsers(1200)
 	services = append(services, pageService("pages", nil),
 		rancher.Service{Name: "broken", Stack: "st", Kind: "service", Labels: map[string]string{"traefik.enable": "true", "traefik.port": "x"}})
 	res := Build(&rancher.Snapshot{Version: "1", Services: services}, Options{Domain: "example.com"})
