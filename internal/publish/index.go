@@ -24,14 +24,11 @@ type routerIndex struct {
 
 var fingerprintSeed = maphash.MakeSeed()
 
-// indexRouters indexes the configuration encoded (by routes.Encode).
+// indexRouters indexes the configuration encoded (by routes.Encode): a
+// file left by an earlier run, or a held removal's union, which exist only
+// as TOML (a publish's own configuration is indexed from its items,
+// indexEncoded).
 func indexRouters(encoded []byte) (routerIndex, error) {
-	return indexRoutersSized(encoded, -1)
-}
-
-// indexRoutersSized is indexRouters with room for hint HTTP routers (the
-// configuration's, when the caller has it); -1 counts them in encoded.
-func indexRoutersSized(encoded []byte, hint int) (routerIndex, error) {
 	type router struct {
 		proto       string
 		name, table []byte // name: in encoded, or its own bytes when quoted
@@ -39,9 +36,7 @@ func indexRoutersSized(encoded []byte, hint int) (routerIndex, error) {
 	// The size of a large configuration, to begin with: HTTP routers, the
 	// usual ones, each have a service. Their headers are indented by
 	// depth (tomlenc).
-	if hint < 0 {
-		hint = bytes.Count(encoded, []byte("\n    [http.routers."))
-	}
+	hint := bytes.Count(encoded, []byte("\n    [http.routers."))
 	services := map[string]map[string][]byte{} // proto → name → its TOML
 	routers := make([]router, 0, hint)
 	idx := routerIndex{}
@@ -78,7 +73,7 @@ func indexRoutersSized(encoded []byte, hint int) (routerIndex, error) {
 	return idx, nil
 }
 
-// indexEncoded is indexRoutersSized of enc.TOML(), from enc's items: the
+// indexEncoded is indexRouters of enc.TOML(), from enc's items: the
 // routes file is their bytes under their sections' headers, and each
 // item's bytes are the table TableBytes reads back, so the fingerprints
 // are the same (TestIndexEncodedIsIndexRouters) — without scanning the

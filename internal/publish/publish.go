@@ -489,7 +489,7 @@ func (p *Publisher) durable(enc *routes.Encoded, v verdict, st *stages, l *lappe
 // b is a held removal's union, which only exists as TOML.
 func indexFor(enc *routes.Encoded, b []byte, union bool) (routerIndex, error) {
 	if union {
-		return indexRoutersSized(b, -1)
+		return indexRouters(b)
 	}
 	return indexEncoded(enc), nil
 }

@@ -37,7 +37,7 @@ type Options struct {
 	HTTPSPort int
 	// DropResolver, if set, is a certificate resolver every HTTP and TCP
 	// router loses (tls.certResolver=it), keeping its TLS: the publisher
-	// sets it when the running Traefik lacks that resolver (DropResolver).
+	// sets it when the running Traefik lacks that resolver (resolver.go).
 	DropResolver string
 
 	// backends finds the service a v1 traefik.frontend.errors.<name>.backend
